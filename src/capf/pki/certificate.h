@@ -1,0 +1,55 @@
+// Certificate: an immutable X.509 certificate with the accessors CAPF needs.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capf/common/bytes.h"
+#include "capf/common/clock.h"
+#include "capf/common/result.h"
+#include "capf/pki/key.h"
+#include "capf/pki/openssl_ptr.h"
+
+namespace capf::pki {
+
+class Certificate {
+ public:
+  // kMalformed if the bytes are not exactly one DER certificate.
+  static Result<Certificate> from_der(ByteView der);
+  // The first certificate of a PEM text; kMalformed if there is none.
+  static Result<Certificate> from_pem(std::string_view pem);
+  // Every certificate of a PEM text, in order; kMalformed if there is none or one is broken.
+  static Result<std::vector<Certificate>> all_from_pem(std::string_view pem);
+  // PEM or DER, whichever the bytes are.
+  static Result<Certificate> from_bytes(ByteView bytes);
+  static Certificate adopt(X509Ptr cert);
+
+  Bytes der() const;
+  std::string pem() const;
+
+  std::string subject() const;  // one line, RFC 2253 order reversed to read "CN=..., O=..."
+  std::string issuer() const;
+  std::string common_name() const;  // first CN of the subject, "" if none
+  std::string serial_hex() const;   // lower-case hex, no leading zeros beyond one byte
+  TimePoint not_before() const;
+  TimePoint not_after() const;
+  std::string fingerprint_sha256() const;  // lower-case hex of SHA-256 over the DER
+  bool is_self_issued() const;             // subject == issuer
+  bool is_ca() const;                      // basicConstraints CA:TRUE
+  PublicKey public_key() const;
+  Bytes spki_der() const;
+
+  X509* get() const { return cert_.get(); }
+  friend bool operator==(const Certificate& a, const Certificate& b);
+
+ private:
+  explicit Certificate(std::shared_ptr<X509> cert) : cert_(std::move(cert)) {}
+  std::shared_ptr<X509> cert_;
+};
+
+// Parses "CN=CAPF-1a2b3c4d,O=Example,OU=Voice,L=Town,ST=State,C=NZ" (also with "/" separators as
+// in `openssl -subj`) into an X509_NAME; kInvalidArgument naming the bad part.
+Result<X509NamePtr> parse_dn(std::string_view dn);
+
+}  // namespace capf::pki

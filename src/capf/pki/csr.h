@@ -1,0 +1,22 @@
+// PKCS#10 pieces for the phone-signed request of spec §6.10 and for `ca csr`.
+#pragma once
+
+#include <string>
+
+#include "capf/common/bytes.h"
+#include "capf/common/result.h"
+#include "capf/pki/key.h"
+#include "capf/pki/openssl_ptr.h"
+
+namespace capf::pki {
+
+// DER CertificationRequestInfo (version 0, subject, the given SPKI, no attributes).
+Result<Bytes> build_request_info(std::string_view subject_dn, ByteView spki_der);
+// Assembles a PKCS#10 from the request info DER, the hash the signer used and its signature
+// (RSA PKCS#1 v1.5 with DigestInfo, or DER ECDSA), and checks the signature against the SPKI inside
+// the request info. kCrypto if it does not verify. Returns the DER CSR.
+Result<Bytes> assemble_csr(ByteView request_info_der, Hash hash, ByteView signature);
+// Parses a DER or PEM CSR, checks its self-signature; returns its SPKI DER.
+Result<Bytes> csr_public_key(ByteView csr);
+
+}  // namespace capf::pki

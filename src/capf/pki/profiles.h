@@ -1,0 +1,53 @@
+// The two certificate profiles CAPF makes (DESIGN.md §4) and the checks that enforce them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "capf/common/bytes.h"
+#include "capf/common/clock.h"
+#include "capf/common/result.h"
+#include "capf/pki/certificate.h"
+#include "capf/pki/key.h"
+
+namespace capf::pki {
+
+// A self-signed CAPF certificate: basicConstraints critical CA:TRUE, pathlen:0; keyUsage critical
+// digitalSignature, keyCertSign, cRLSign; EKU serverAuth; SKI; AKI; SAN DNS:<lower-case CN>;
+// SHA-256 (ECDSA for an EC key); random 128-bit serial; notBefore = now; notAfter = now + days.
+struct CapfCertificateParams {
+  std::string subject;  // DN text for parse_dn()
+  int days = 5 * 365;
+};
+Result<Certificate> make_capf_certificate(const PrivateKey& key,
+                                          const CapfCertificateParams& params, const Clock& clock);
+
+// Every way a certificate breaks the CAPF CA rule, each as one lower-case sentence that names the
+// missing or wrong extension and what to ask the CA for, e.g.
+// "basicConstraints has no pathlen:0: reissue with basicConstraints=critical,CA:TRUE,pathlen:0".
+// Empty when the certificate is a valid CAPF certificate.
+std::vector<std::string> capf_profile_problems(const Certificate& cert);
+
+// The LSC profile: subject CN = device name, then the O/OU/L/ST/C attributes of the issuer's
+// subject in its order and encodings; issuer = the issuer certificate's *subject*; the given
+// serial; notBefore = now; notAfter = now + days; basicConstraints critical CA:FALSE; keyUsage
+// critical digitalSignature + keyEncipherment; EKU serverAuth, clientAuth, ipsecEndSystem;
+// SAN URI:<device name>; SKI (SHA-1 of the key, RFC 5280 method 1); AKI = issuer's SKI.
+// Signed with SHA-256 (RSA PKCS#1 v1.5 or ECDSA).
+struct LscParams {
+  std::string device_name;
+  Bytes subject_public_key_der;  // the phone's SPKI, used unchanged
+  Bytes serial;                  // 16 random bytes, see random_serial()
+  int days = 365;
+};
+Result<Certificate> issue_lsc(const LscParams& params, const Certificate& issuer_cert,
+                              const PrivateKey& issuer_key, const Clock& clock);
+
+// Departures of an issued LSC from the profile above (for tests and for `cert show`).
+std::vector<std::string> lsc_profile_problems(const Certificate& lsc, const Certificate& issuer,
+                                              std::string_view device_name);
+
+// 16 random bytes with the top bit clear (a positive INTEGER) and not all zero.
+Bytes random_serial();
+
+}  // namespace capf::pki

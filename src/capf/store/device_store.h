@@ -1,0 +1,149 @@
+// The registry's interfaces. Every method blocks on the database: call them from a worker thread,
+// never from an I/O thread. Implementations are thread-safe and may be shared by several processes
+// (the CLI writes while the server runs) and, for PostgreSQL, several nodes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capf/common/clock.h"
+#include "capf/common/result.h"
+#include "capf/domain/device.h"
+
+namespace capf {
+
+struct DeviceFilter {
+  std::optional<std::string> name_prefix;
+  std::optional<Operation> operation;
+  std::optional<StatusKind> status_kind;
+  std::optional<AuthMode> auth_mode;
+  std::optional<TimePoint> lsc_expires_before;
+  bool with_lsc_only = false;
+  std::size_t limit = 1000;
+  std::string after_name;  // keyset pagination: names strictly greater than this
+};
+
+class DeviceStore {
+ public:
+  virtual ~DeviceStore() = default;
+
+  // nullopt when no device has this name.
+  virtual Result<std::optional<Device>> find_device(const DeviceName& name) = 0;
+  // Inserts a new device; kAlreadyExists if the name is taken. Sets created/updated/version.
+  virtual Result<Device> insert_device(const Device& device) = 0;
+  // Replaces the device if its stored version equals device.version (kConflict otherwise,
+  // kNotFound if it is gone). Returns the stored row with its new version.
+  virtual Result<Device> update_device(const Device& device) = 0;
+  // kNotFound if absent.
+  virtual Status remove_device(const DeviceName& name) = 0;
+  // Ordered by name.
+  virtual Result<std::vector<Device>> list_devices(const DeviceFilter& filter) = 0;
+  virtual Result<std::int64_t> count_devices(const DeviceFilter& filter) = 0;
+};
+
+// The state of an issued certificate in the ledger.
+enum class CertificateState {
+  kIssued,     // signed and recorded, sent (or about to be sent) to the phone
+  kInstalled,  // the phone confirmed storing it
+  kRejected,   // the phone refused or the session ended before it confirmed
+  kRevoked,
+};
+std::string_view to_string(CertificateState state);
+Result<CertificateState> parse_certificate_state(std::string_view text);
+
+struct IssuedCertificate {
+  std::string serial_hex;
+  std::string device_name;
+  std::string issuer;  // issuer DN
+  std::string subject;
+  std::string key_spec;  // "rsa:2048", "ec:p256"
+  TimePoint not_before{};
+  TimePoint not_after{};
+  std::string pem;
+  CertificateState state = CertificateState::kIssued;
+  TimePoint issued_at{};
+  TimePoint state_time{};
+  std::string session;  // session id (hex) that delivered it
+  std::string revocation_reason;
+};
+
+struct CertificateFilter {
+  std::optional<std::string> device_name;
+  std::optional<std::string> serial_hex;
+  std::optional<CertificateState> state;
+  std::optional<TimePoint> expires_before;
+  std::size_t limit = 1000;
+};
+
+class CertificateLedger {
+ public:
+  virtual ~CertificateLedger() = default;
+  // Records a newly issued certificate; kAlreadyExists for a serial already recorded. Durable on
+  // return (the certificate is sent to the phone only after this).
+  virtual Status record_issued(const IssuedCertificate& cert) = 0;
+  virtual Status set_certificate_state(const std::string& serial_hex, CertificateState state,
+                                       TimePoint when, const std::string& reason) = 0;
+  virtual Result<std::optional<IssuedCertificate>> find_certificate(
+      const std::string& serial_hex) = 0;
+  // Newest first.
+  virtual Result<std::vector<IssuedCertificate>> list_certificates(
+      const CertificateFilter& filter) = 0;
+};
+
+// One line of a device's history: what happened, when, in which session.
+struct DeviceEvent {
+  std::string device_name;
+  TimePoint time{};
+  std::string session;  // "" for admin changes
+  std::string kind;     // "admin", "session", "status", "issued", ...
+  std::string detail;
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+  virtual Status append_event(const DeviceEvent& event) = 0;
+  // Newest first, at most `limit`.
+  virtual Result<std::vector<DeviceEvent>> device_events(const std::string& device_name,
+                                                         std::size_t limit) = 0;
+};
+
+// A certificate in a named trust store ("capf-trust", "callmanager-trust").
+struct TrustEntry {
+  std::string store;
+  std::string fingerprint;  // SHA-256 hex of the DER
+  std::string subject;
+  std::string issuer;
+  TimePoint not_after{};
+  std::string pem;
+  std::string label;  // e.g. "capf (current)", "capf (previous)", or the file it came from
+  TimePoint added{};
+};
+
+class TrustRepository {
+ public:
+  virtual ~TrustRepository() = default;
+  // kAlreadyExists if the same certificate is already in that store.
+  virtual Status add_trust(const TrustEntry& entry) = 0;
+  // kNotFound if absent. `fingerprint` may be a unique prefix of at least 8 hex digits.
+  virtual Status remove_trust(const std::string& store, const std::string& fingerprint) = 0;
+  virtual Result<std::vector<TrustEntry>> list_trust(const std::string& store) = 0;
+  // Grows on every add/remove in any store: callers cache parsed stores against it.
+  virtual Result<std::int64_t> trust_generation() = 0;
+};
+
+// The whole registry: what a store implementation provides.
+class Registry : public DeviceStore,
+                 public CertificateLedger,
+                 public EventLog,
+                 public TrustRepository {
+ public:
+  // Runs `fn` inside one transaction (used for read-modify-write of a device together with its
+  // ledger and events); rolls back if fn returns an error.
+  virtual Status transact(const std::function<Status()>& fn) = 0;
+};
+
+}  // namespace capf

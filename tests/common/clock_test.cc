@@ -1,0 +1,40 @@
+#include "capf/common/clock.h"
+
+#include <gtest/gtest.h>
+
+namespace capf {
+namespace {
+
+TEST(Clock, FormatsAndParsesUtc) {
+  auto t = parse_utc("2026-11-25T15:10:07Z");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(format_utc(*t), "2026-11-25T15:10:07Z");
+  EXPECT_EQ(to_unix(*t), 1795619407);
+}
+
+TEST(Clock, AcceptsDateOnlyAndSpaceAndBatForms) {
+  EXPECT_EQ(format_utc(*parse_utc("2026-01-02")), "2026-01-02T00:00:00Z");
+  EXPECT_EQ(format_utc(*parse_utc("2026-01-02 03:04")), "2026-01-02T03:04:00Z");
+  EXPECT_EQ(format_utc(*parse_utc("2026:01:02:17")), "2026-01-02T17:00:00Z");
+}
+
+TEST(Clock, RejectsImpossibleDates) {
+  EXPECT_FALSE(parse_utc("2026-02-30").has_value());
+  EXPECT_FALSE(parse_utc("2025-02-29").has_value());
+  EXPECT_TRUE(parse_utc("2024-02-29").has_value());
+  EXPECT_FALSE(parse_utc("2026-13-01").has_value());
+  EXPECT_FALSE(parse_utc("2026-01-01T24:00").has_value());
+  EXPECT_FALSE(parse_utc("tomorrow").has_value());
+  EXPECT_FALSE(parse_utc("2026-01-01X").has_value());
+}
+
+TEST(Clock, FakeClockMoves) {
+  FakeClock clock(from_unix(1000));
+  clock.advance(std::chrono::seconds(5));
+  EXPECT_EQ(to_unix(clock.now()), 1005);
+  clock.set(from_unix(7));
+  EXPECT_EQ(to_unix(clock.now()), 7);
+}
+
+}  // namespace
+}  // namespace capf
