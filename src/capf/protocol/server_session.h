@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <variant>
 
 #include "capf/common/bytes.h"
@@ -55,6 +56,10 @@ class ServerSession {
 
  private:
   Result<Bytes> emit(const Message& m, ServerState next);
+  // kInternal naming the command and the state unless `legal`.
+  Status check_send(Command command, bool legal) const;
+  // True if the reply to our last request has arrived and the state is one of `states`.
+  bool reply_received_in(std::initializer_list<ServerState> states) const;
 
   std::uint32_t session_id_;
   ServerState state_ = ServerState::kStart;
