@@ -112,20 +112,20 @@ struct LscInfo {
 
 // One registry row. Plain data; rules live in the services.
 struct Device {
-  DeviceName name;
+  DeviceName name{};
   Operation operation = Operation::kNone;
   AuthMode auth_mode = AuthMode::kNullString;
-  std::optional<std::string> auth_string;  // digits; only for kAuthString
+  std::optional<std::string> auth_string{};  // digits; only for kAuthString
   KeyOrder key_order = KeyOrder::kRsaOnly;
   int rsa_bits = 2048;
   int ec_bits = 256;
-  std::optional<TimePoint> deadline;  // Operation Completes By
-  OperationStatus status;
+  std::optional<TimePoint> deadline{};  // Operation Completes By
+  OperationStatus status{};
   TimePoint status_time{};
-  std::string status_detail;  // the reason in words (the last error, what the phone said)
-  int auth_failures = 0;      // wrong authentication strings since the operation was set
-  std::optional<LscInfo> lsc;
-  std::string description;
+  std::string status_detail{};  // the reason in words (the last error, what the phone said)
+  int auth_failures = 0;        // wrong authentication strings since the operation was set
+  std::optional<LscInfo> lsc{};
+  std::string description{};
   TimePoint created{};
   TimePoint updated{};
   std::int64_t version = 0;  // bumped by the store on every write

@@ -18,6 +18,8 @@ class DeviceName {
   // Validates and normalises (SEP names are upper-cased). The error says which rule failed and
   // what a valid name of that kind looks like.
   static Result<DeviceName> parse(std::string_view text);
+  // Empty: names no device (a placeholder in records that are filled in later).
+  DeviceName() = default;
 
   const std::string& str() const { return name_; }
   bool is_phone() const { return name_.rfind("SEP", 0) == 0; }

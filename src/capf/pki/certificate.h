@@ -28,7 +28,11 @@ class Certificate {
   Bytes der() const;
   std::string pem() const;
 
-  std::string subject() const;  // one line, RFC 2253 order reversed to read "CN=..., O=..."
+  // One line in the certificate's own (DER) order, i.e. RFC 2253 order reversed to read
+  // "CN=CAPF-1a2b3c4d, O=Example, C=NZ": short attribute names, ", " between attributes, " + "
+  // inside a multi-valued RDN, values escaped as RFC 2253 asks ("\," "\+" "\\" ... and a
+  // leading "#" or space) but UTF-8 text kept as UTF-8, unknown attributes as OID=#hex.
+  std::string subject() const;
   std::string issuer() const;
   std::string common_name() const;  // first CN of the subject, "" if none
   std::string serial_hex() const;   // lower-case hex, no leading zeros beyond one byte
@@ -49,7 +53,11 @@ class Certificate {
 };
 
 // Parses "CN=CAPF-1a2b3c4d,O=Example,OU=Voice,L=Town,ST=State,C=NZ" (also with "/" separators as
-// in `openssl -subj`) into an X509_NAME; kInvalidArgument naming the bad part.
+// in `openssl -subj`) into an X509_NAME in the order written; kInvalidArgument naming the bad part.
+// Attributes: CN, O, OU, L, ST, C, emailAddress, serialNumber, DC (names case-insensitive). Values
+// are UTF8String; C (two letters) and serialNumber PrintableString; emailAddress and DC IA5String
+// (RFC 5280). A backslash escapes the next character ("CN=Doe\, John"); spaces around parts are
+// trimmed; "+" is literal (no multi-valued RDNs).
 Result<X509NamePtr> parse_dn(std::string_view dn);
 
 }  // namespace capf::pki

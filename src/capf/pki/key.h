@@ -47,7 +47,8 @@ class PrivateKey {
   // RSA (512..16384 bits) or EC (256, 384, 521). Blocks for the key generation.
   static Result<PrivateKey> generate(const KeySpec& spec);
   // PEM (PKCS#8, PKCS#1 or SEC1, encrypted or not). An encrypted key without the passphrase, or
-  // with the wrong one, is kPermissionDenied with a message that says so.
+  // with the wrong one, is kPermissionDenied with a message that says so; text without a key, or a
+  // key other than RSA or EC on P-256/384/521, is kInvalidArgument.
   static Result<PrivateKey> from_pem(std::string_view pem,
                                      std::optional<std::string_view> passphrase = std::nullopt);
   static Result<PrivateKey> adopt(PKeyPtr key);  // kInvalidArgument if it is not a private key

@@ -13,8 +13,11 @@
 namespace capf::pki {
 
 // A self-signed CAPF certificate: basicConstraints critical CA:TRUE, pathlen:0; keyUsage critical
-// digitalSignature, keyCertSign, cRLSign; EKU serverAuth; SKI; AKI; SAN DNS:<lower-case CN>;
-// SHA-256 (ECDSA for an EC key); random 128-bit serial; notBefore = now; notAfter = now + days.
+// digitalSignature, keyCertSign, cRLSign; EKU serverAuth, clientAuth, ipsecEndSystem (an issuer's
+// EKU limits its LSCs under OpenSSL's chain rules); SKI; AKI; SAN DNS:<lower-case CN> when the CN
+// is a DNS name; SHA-256 (ECDSA for an EC key); random 128-bit serial; notBefore = now; notAfter =
+// now + days. kInvalidArgument for a bad subject, days outside 1..36500, or an RSA key under 2048
+// bits.
 struct CapfCertificateParams {
   std::string subject;  // DN text for parse_dn()
   int days = 5 * 365;
@@ -40,6 +43,10 @@ struct LscParams {
   Bytes serial;                  // 16 random bytes, see random_serial()
   int days = 365;
 };
+// kMalformed for an SPKI that does not parse; kInvalidArgument for an unsupported or non-canonical
+// key, a device name that is not 1..64 printable ASCII characters without spaces, a serial that is
+// empty, zero or longer than 20 bytes, days outside 1..36500, or an issuer key that does not belong
+// to issuer_cert. Thread-safe: concurrent calls may share issuer_cert and issuer_key.
 Result<Certificate> issue_lsc(const LscParams& params, const Certificate& issuer_cert,
                               const PrivateKey& issuer_key, const Clock& clock);
 

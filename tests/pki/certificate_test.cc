@@ -1,0 +1,213 @@
+// Certificate parsing and accessors, and parse_dn.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "capf/pki/certificate.h"
+#include "capf/pki/profiles.h"
+#include "tests/pki/pki_test_util.h"
+
+namespace capf::pki {
+namespace {
+
+using ::testing::HasSubstr;
+
+Certificate make_capf(std::string subject, const PrivateKey& key = testing::rsa_key()) {
+  FakeClock clock(testing::test_now());
+  auto cert = make_capf_certificate(key, {std::move(subject), 365}, clock);
+  if (!cert) {
+    ADD_FAILURE() << cert.error().message;
+    std::abort();
+  }
+  return *cert;
+}
+
+std::string entry_text(const X509_NAME* name, int index, int* type) {
+  const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+  *type = ASN1_STRING_type(value);
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                     static_cast<std::size_t>(ASN1_STRING_length(value)));
+}
+
+TEST(Certificate, ReadsTheSpecVectorLsc) {
+  auto cert = Certificate::from_der(testing::vector_lsc_der());
+  ASSERT_TRUE(cert) << cert.error().message;
+  EXPECT_EQ(cert->subject(), "CN=SEP001122334455, O=Example, OU=CAPF");
+  EXPECT_EQ(cert->issuer(), "O=Example, OU=CAPF, CN=CAPF-example");
+  EXPECT_EQ(cert->common_name(), "SEP001122334455");
+  EXPECT_EQ(cert->serial_hex(), "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(format_utc(cert->not_before()), "2025-01-01T00:00:00Z");
+  EXPECT_EQ(format_utc(cert->not_after()), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(cert->fingerprint_sha256(),
+            "50787459654fac956f061aeeaabc854cefe8bf10355e909958488496e8c6ae89");
+  EXPECT_EQ(cert->der(), testing::vector_lsc_der());
+  EXPECT_FALSE(cert->is_ca());
+  EXPECT_FALSE(cert->is_self_issued());
+  EXPECT_EQ(cert->public_key().spec(), (KeySpec{KeyType::kEc, 256}));
+  EXPECT_EQ(cert->spki_der().size(), 91u);
+}
+
+TEST(Certificate, FromDerRejectsTrailingBytesAndGarbage) {
+  Bytes der = testing::vector_lsc_der();
+  der.push_back(0x00);
+  auto trailing = Certificate::from_der(der);
+  ASSERT_FALSE(trailing);
+  EXPECT_EQ(trailing.error().code, ErrorCode::kMalformed);
+  EXPECT_THAT(trailing.error().message, HasSubstr("trailing"));
+
+  der.pop_back();
+  der.pop_back();
+  auto truncated = Certificate::from_der(der);
+  ASSERT_FALSE(truncated);
+  EXPECT_EQ(truncated.error().code, ErrorCode::kMalformed);
+
+  EXPECT_FALSE(Certificate::from_der({}));
+  EXPECT_FALSE(Certificate::from_der(as_bytes("not a certificate")));
+}
+
+TEST(Certificate, PemRoundTripAndBundles) {
+  Certificate a = make_capf("CN=CAPF-aaaa,O=Example");
+  Certificate b = make_capf("CN=CAPF-bbbb,O=Example", testing::ec_key());
+  std::string pem = a.pem();
+  EXPECT_THAT(pem, HasSubstr("-----BEGIN CERTIFICATE-----"));
+  auto back = Certificate::from_pem(pem);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, a);
+  EXPECT_FALSE(*back == b);
+
+  std::string bundle = "junk before\n" + a.pem() + "text between\n" + b.pem();
+  auto all = Certificate::all_from_pem(bundle);
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0], a);
+  EXPECT_EQ((*all)[1], b);
+
+  auto first = Certificate::from_bytes(as_bytes(bundle));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, a);
+  auto from_der = Certificate::from_bytes(b.der());
+  ASSERT_TRUE(from_der);
+  EXPECT_EQ(*from_der, b);
+}
+
+TEST(Certificate, PemErrorsAreMalformed) {
+  auto none = Certificate::from_pem("no certificate here");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kMalformed);
+  auto empty = Certificate::all_from_pem("");
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::kMalformed);
+
+  Certificate a = make_capf("CN=CAPF-aaaa");
+  std::string broken = a.pem();
+  broken.replace(broken.find("\n") + 10, 4, "!!!!");
+  auto bad = Certificate::all_from_pem(a.pem() + broken);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kMalformed);
+  EXPECT_THAT(bad.error().message, HasSubstr("number 2"));
+}
+
+TEST(Certificate, SubjectIsOneLineInDerOrderWithRfc2253Escapes) {
+  Certificate cert = make_capf("CN=Doe\\, John,O=Zoë & Co,OU=Voice,C=NZ");
+  EXPECT_EQ(cert.subject(), "CN=Doe\\, John, O=Zoë & Co, OU=Voice, C=NZ");
+  EXPECT_EQ(cert.issuer(), cert.subject());
+  EXPECT_EQ(cert.common_name(), "Doe, John");
+  EXPECT_TRUE(cert.is_self_issued());
+  EXPECT_TRUE(cert.is_ca());
+}
+
+TEST(Certificate, SerialHexIsLowerCaseWithoutLeadingZeroBytes) {
+  const Certificate issuer = make_capf("CN=CAPF-1a2b3c4d,O=Example");
+  FakeClock clock(testing::test_now());
+  LscParams params{"SEP001122334455", testing::ec_key(3).spki_der(),
+                   testing::hex("00 00 ab cd ef 01 02 03 04 05"), 365};
+  auto lsc = issue_lsc(params, issuer, testing::rsa_key(), clock);
+  ASSERT_TRUE(lsc) << lsc.error().message;
+  EXPECT_EQ(lsc->serial_hex(), "abcdef0102030405");
+  params.serial = testing::hex("ff 00 00 00 00 00 00 00 00 01");  // top bit set: still positive
+  lsc = issue_lsc(params, issuer, testing::rsa_key(), clock);
+  ASSERT_TRUE(lsc) << lsc.error().message;
+  EXPECT_EQ(lsc->serial_hex(), "ff000000000000000001");
+}
+
+TEST(ParseDn, ReadsCommaAndSlashForms) {
+  for (std::string_view text : {"CN=CAPF-1a2b3c4d,O=Example,OU=Voice,L=Town,ST=State,C=NZ",
+                                "/CN=CAPF-1a2b3c4d/O=Example/OU=Voice/L=Town/ST=State/C=NZ",
+                                " CN = CAPF-1a2b3c4d , O=Example, OU=Voice,L=Town,ST=State,C=NZ"}) {
+    auto name = parse_dn(text);
+    ASSERT_TRUE(name) << text << ": " << name.error().message;
+    ASSERT_EQ(X509_NAME_entry_count(name->get()), 6) << text;
+    int type = 0;
+    EXPECT_EQ(entry_text(name->get(), 0, &type), "CAPF-1a2b3c4d");
+    EXPECT_EQ(type, V_ASN1_UTF8STRING);
+    EXPECT_EQ(entry_text(name->get(), 1, &type), "Example");
+    EXPECT_EQ(type, V_ASN1_UTF8STRING);
+    EXPECT_EQ(entry_text(name->get(), 5, &type), "NZ");
+    EXPECT_EQ(type, V_ASN1_PRINTABLESTRING);
+    EXPECT_EQ(OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name->get(), 3))),
+              NID_localityName);
+  }
+}
+
+TEST(ParseDn, SupportsEveryListedAttributeWithItsStringType) {
+  auto name = parse_dn(
+      "CN=a,O=b,OU=c,L=d,ST=e,C=NZ,emailAddress=pki@example.com,serialNumber=1234,DC=example");
+  ASSERT_TRUE(name) << name.error().message;
+  const std::pair<int, int> expected[] = {
+      {NID_commonName, V_ASN1_UTF8STRING},
+      {NID_organizationName, V_ASN1_UTF8STRING},
+      {NID_organizationalUnitName, V_ASN1_UTF8STRING},
+      {NID_localityName, V_ASN1_UTF8STRING},
+      {NID_stateOrProvinceName, V_ASN1_UTF8STRING},
+      {NID_countryName, V_ASN1_PRINTABLESTRING},
+      {NID_pkcs9_emailAddress, V_ASN1_IA5STRING},
+      {NID_serialNumber, V_ASN1_PRINTABLESTRING},
+      {NID_domainComponent, V_ASN1_IA5STRING},
+  };
+  ASSERT_EQ(X509_NAME_entry_count(name->get()), 9);
+  for (int i = 0; i < 9; ++i) {
+    const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name->get(), i);
+    EXPECT_EQ(OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry)), expected[i].first) << i;
+    EXPECT_EQ(ASN1_STRING_type(X509_NAME_ENTRY_get_data(entry)), expected[i].second) << i;
+  }
+}
+
+TEST(ParseDn, BackslashEscapesSeparators) {
+  auto name = parse_dn("CN=Doe\\, John,O=A\\/B");
+  ASSERT_TRUE(name) << name.error().message;
+  int type = 0;
+  EXPECT_EQ(entry_text(name->get(), 0, &type), "Doe, John");
+  EXPECT_EQ(entry_text(name->get(), 1, &type), "A/B");
+  auto slashed = parse_dn("/CN=a\\/b/O=x,y");
+  ASSERT_TRUE(slashed) << slashed.error().message;
+  EXPECT_EQ(entry_text(slashed->get(), 0, &type), "a/b");
+  EXPECT_EQ(entry_text(slashed->get(), 1, &type), "x,y");
+}
+
+TEST(ParseDn, ErrorsNameTheBadPart) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"CN=a,XX=b", "'XX=b' has unknown attribute 'XX'"},
+      {"CN=a,O", "'O' has no '='"},
+      {"CN=a,O=", "'O=' has an empty value"},
+      {"CN=a,C=NZL", "'C=NZL'"},
+      {"CN=a,C=1Z", "two-letter"},
+      {"CN=a,,O=b", "empty part"},
+      {"CN=a,", "empty part"},
+      {"", "empty"},
+      {"CN=a\\", "backslash"},
+      {"emailAddress=zoë@example.com", "ia5string"},
+      {"serialNumber=a@b", "printablestring"},
+  };
+  for (auto [text, needle] : cases) {
+    auto name = parse_dn(text);
+    ASSERT_FALSE(name) << text;
+    EXPECT_EQ(name.error().code, ErrorCode::kInvalidArgument) << text;
+    EXPECT_THAT(name.error().message, HasSubstr(needle)) << text;
+  }
+  auto long_cn = parse_dn("CN=" + std::string(65, 'a'));
+  ASSERT_FALSE(long_cn);
+  EXPECT_THAT(long_cn.error().message, HasSubstr("1..64"));
+  EXPECT_TRUE(parse_dn("CN=" + std::string(64, 'a')));
+}
+
+}  // namespace
+}  // namespace capf::pki
