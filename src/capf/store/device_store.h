@@ -1,8 +1,10 @@
 // The registry's interfaces. Every method blocks on the database: call them from a worker thread,
 // never from an I/O thread. Implementations are thread-safe and may be shared by several processes
-// (the CLI writes while the server runs) and, for PostgreSQL, several nodes.
+// (the CLI writes while the server runs) and, for PostgreSQL, several nodes. Times are kept to the
+// second: the sub-second part of a TimePoint is dropped.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -15,15 +17,16 @@
 
 namespace capf {
 
+// Every set field must match. Names compare byte-wise (SEP names are stored upper-case).
 struct DeviceFilter {
-  std::optional<std::string> name_prefix;
-  std::optional<Operation> operation;
-  std::optional<StatusKind> status_kind;
-  std::optional<AuthMode> auth_mode;
-  std::optional<TimePoint> lsc_expires_before;
+  std::optional<std::string> name_prefix{};
+  std::optional<Operation> operation{};
+  std::optional<StatusKind> status_kind{};
+  std::optional<AuthMode> auth_mode{};
+  std::optional<TimePoint> lsc_expires_before{};  // devices with an LSC whose not_after is earlier
   bool with_lsc_only = false;
   std::size_t limit = 1000;
-  std::string after_name;  // keyset pagination: names strictly greater than this
+  std::string after_name{};  // keyset pagination: names strictly greater than this
 };
 
 class DeviceStore {
@@ -39,8 +42,9 @@ class DeviceStore {
   virtual Result<Device> update_device(const Device& device) = 0;
   // kNotFound if absent.
   virtual Status remove_device(const DeviceName& name) = 0;
-  // Ordered by name.
+  // Ordered by name, at most filter.limit.
   virtual Result<std::vector<Device>> list_devices(const DeviceFilter& filter) = 0;
+  // How many devices list_devices would return without the limit (after_name is honoured).
   virtual Result<std::int64_t> count_devices(const DeviceFilter& filter) = 0;
 };
 
@@ -55,26 +59,26 @@ std::string_view to_string(CertificateState state);
 Result<CertificateState> parse_certificate_state(std::string_view text);
 
 struct IssuedCertificate {
-  std::string serial_hex;
-  std::string device_name;
-  std::string issuer;  // issuer DN
-  std::string subject;
-  std::string key_spec;  // "rsa:2048", "ec:p256"
+  std::string serial_hex{};
+  std::string device_name{};
+  std::string issuer{};  // issuer DN
+  std::string subject{};
+  std::string key_spec{};  // "rsa:2048", "ec:p256"
   TimePoint not_before{};
   TimePoint not_after{};
-  std::string pem;
+  std::string pem{};
   CertificateState state = CertificateState::kIssued;
   TimePoint issued_at{};
   TimePoint state_time{};
-  std::string session;  // session id (hex) that delivered it
-  std::string revocation_reason;
+  std::string session{};  // session id (hex) that delivered it
+  std::string revocation_reason{};
 };
 
 struct CertificateFilter {
-  std::optional<std::string> device_name;
-  std::optional<std::string> serial_hex;
-  std::optional<CertificateState> state;
-  std::optional<TimePoint> expires_before;
+  std::optional<std::string> device_name{};
+  std::optional<std::string> serial_hex{};
+  std::optional<CertificateState> state{};
+  std::optional<TimePoint> expires_before{};
   std::size_t limit = 1000;
 };
 
@@ -82,54 +86,60 @@ class CertificateLedger {
  public:
   virtual ~CertificateLedger() = default;
   // Records a newly issued certificate; kAlreadyExists for a serial already recorded. Durable on
-  // return (the certificate is sent to the phone only after this).
+  // return (the certificate is sent to the phone only after this); inside transact(), durable when
+  // the transaction commits.
   virtual Status record_issued(const IssuedCertificate& cert) = 0;
+  // Sets state, state_time = when and revocation_reason = reason; kNotFound for an unknown serial.
   virtual Status set_certificate_state(const std::string& serial_hex, CertificateState state,
                                        TimePoint when, const std::string& reason) = 0;
   virtual Result<std::optional<IssuedCertificate>> find_certificate(
       const std::string& serial_hex) = 0;
-  // Newest first.
+  // Newest first (by issued_at, then serial), at most filter.limit.
   virtual Result<std::vector<IssuedCertificate>> list_certificates(
       const CertificateFilter& filter) = 0;
 };
 
 // One line of a device's history: what happened, when, in which session.
 struct DeviceEvent {
-  std::string device_name;
+  std::string device_name{};
   TimePoint time{};
-  std::string session;  // "" for admin changes
-  std::string kind;     // "admin", "session", "status", "issued", ...
-  std::string detail;
+  std::string session{};  // "" for admin changes
+  std::string kind{};     // "admin", "session", "status", "issued", ...
+  std::string detail{};
 };
 
 class EventLog {
  public:
   virtual ~EventLog() = default;
   virtual Status append_event(const DeviceEvent& event) = 0;
-  // Newest first, at most `limit`.
+  // Newest first (events of the same second: the last appended first), at most `limit`.
   virtual Result<std::vector<DeviceEvent>> device_events(const std::string& device_name,
                                                          std::size_t limit) = 0;
 };
 
 // A certificate in a named trust store ("capf-trust", "callmanager-trust").
 struct TrustEntry {
-  std::string store;
-  std::string fingerprint;  // SHA-256 hex of the DER
-  std::string subject;
-  std::string issuer;
+  std::string store{};
+  std::string fingerprint{};  // SHA-256 hex of the DER
+  std::string subject{};
+  std::string issuer{};
   TimePoint not_after{};
-  std::string pem;
-  std::string label;  // e.g. "capf (current)", "capf (previous)", or the file it came from
+  std::string pem{};
+  std::string label{};  // e.g. "capf (current)", "capf (previous)", or the file it came from
   TimePoint added{};
 };
 
 class TrustRepository {
  public:
   virtual ~TrustRepository() = default;
-  // kAlreadyExists if the same certificate is already in that store.
+  // kAlreadyExists if the same certificate is already in that store. The fingerprint is stored as
+  // lower-case hex (upper case and ':' separators are accepted; kInvalidArgument unless it has 64
+  // hex digits); `added` is set from the registry's clock.
   virtual Status add_trust(const TrustEntry& entry) = 0;
-  // kNotFound if absent. `fingerprint` may be a unique prefix of at least 8 hex digits.
+  // kNotFound if absent. `fingerprint` may be a unique prefix of at least 8 hex digits
+  // (kInvalidArgument when shorter or when it matches several certificates of the store).
   virtual Status remove_trust(const std::string& store, const std::string& fingerprint) = 0;
+  // Ordered by subject, then fingerprint.
   virtual Result<std::vector<TrustEntry>> list_trust(const std::string& store) = 0;
   // Grows on every add/remove in any store: callers cache parsed stores against it.
   virtual Result<std::int64_t> trust_generation() = 0;
@@ -142,7 +152,10 @@ class Registry : public DeviceStore,
                  public TrustRepository {
  public:
   // Runs `fn` inside one transaction (used for read-modify-write of a device together with its
-  // ledger and events); rolls back if fn returns an error.
+  // ledger and events); rolls back if fn returns an error. Registry calls that fn makes on the
+  // calling thread join the transaction; a failed call undoes only its own writes, so fn may handle
+  // the error and go on. A transact() inside fn is a nested unit (a savepoint): its error undoes
+  // its own writes only. Returns fn's error, or kUnavailable/kDatabase when the commit fails.
   virtual Status transact(const std::function<Status()>& fn) = 0;
 };
 

@@ -1,0 +1,31 @@
+#include "capf/store/device_store.h"
+
+namespace capf {
+
+std::string_view to_string(CertificateState state) {
+  switch (state) {
+    case CertificateState::kIssued:
+      return "issued";
+    case CertificateState::kInstalled:
+      return "installed";
+    case CertificateState::kRejected:
+      return "rejected";
+    case CertificateState::kRevoked:
+      return "revoked";
+  }
+  return "?";
+}
+
+Result<CertificateState> parse_certificate_state(std::string_view text) {
+  for (CertificateState state : {CertificateState::kIssued, CertificateState::kInstalled,
+                                 CertificateState::kRejected, CertificateState::kRevoked}) {
+    if (text == to_string(state)) {
+      return state;
+    }
+  }
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown certificate state '{}': use issued, installed, rejected or revoked",
+                    text);
+}
+
+}  // namespace capf

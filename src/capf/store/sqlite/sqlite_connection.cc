@@ -1,0 +1,261 @@
+#include "capf/store/sqlite/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace capf {
+namespace {
+
+bool is_busy(int rc) {
+  int primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+}  // namespace
+
+// ---- SqliteConnection ----
+
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path,
+                                                                 const SqliteOptions& options) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // The connection owns the handle from here, even when opening failed (SQLite may still have
+  // allocated it).
+  std::unique_ptr<SqliteConnection> connection(new SqliteConnection(db, options));
+  if (rc != SQLITE_OK) {
+    return make_error(ErrorCode::kDatabase, "{}: check the path and its permissions",
+                      db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  }
+  CAPF_TRY(connection->configure());
+  return connection;
+}
+
+SqliteConnection::~SqliteConnection() {
+  for (auto& [sql, stmt] : statements_) {
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close_v2(db_);
+}
+
+Status SqliteConnection::configure() {
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, options_.busy_timeout_ms);
+  // Reading the header is the first access to the file: a file that is not a database fails here.
+  if (int rc = sqlite3_exec(db_, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+      rc != SQLITE_OK) {
+    if ((rc & 0xff) == SQLITE_NOTADB) {
+      return make_error(ErrorCode::kDatabase,
+                        "{}: give the path of an opencapf registry, or of a new file to create one",
+                        sqlite3_errmsg(db_));
+    }
+    return error(rc, "reading the database header");
+  }
+
+  CAPF_ASSIGN_OR_RETURN(std::string mode, pragma("journal_mode=WAL"));
+  // An in-memory database (":memory:") stays "memory"; a file must be WAL.
+  if (mode != "wal" && mode != "memory") {
+    return make_error(ErrorCode::kDatabase,
+                      "cannot switch to write-ahead logging (journal mode stays '{}'): keep the "
+                      "registry on a local file system",
+                      mode);
+  }
+  CAPF_TRY(exec(options_.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                "setting synchronous"));
+  CAPF_TRY(exec("PRAGMA foreign_keys=ON", "enabling foreign keys"));
+  return ok();
+}
+
+Result<std::string> SqliteConnection::pragma(const std::string& name) {
+  CAPF_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, prepare("PRAGMA " + name));
+  SqliteQuery q(*this, stmt);
+  CAPF_ASSIGN_OR_RETURN(bool row, q.step("running PRAGMA " + name));
+  if (!row) {
+    return make_error(ErrorCode::kDatabase, "PRAGMA {} returned nothing", name);
+  }
+  return q.text(0);
+}
+
+Result<SqliteSettings> SqliteConnection::effective_settings() {
+  SqliteSettings settings;
+  CAPF_ASSIGN_OR_RETURN(settings.journal_mode, pragma("journal_mode"));
+  CAPF_ASSIGN_OR_RETURN(std::string synchronous, pragma("synchronous"));
+  CAPF_ASSIGN_OR_RETURN(std::string foreign_keys, pragma("foreign_keys"));
+  CAPF_ASSIGN_OR_RETURN(std::string busy_timeout, pragma("busy_timeout"));
+  settings.synchronous = std::atoi(synchronous.c_str());
+  settings.foreign_keys = foreign_keys == "1";
+  settings.busy_timeout_ms = std::atoi(busy_timeout.c_str());
+  return settings;
+}
+
+Result<sqlite3_stmt*> SqliteConnection::prepare(const std::string& sql) {
+  if (auto it = statements_.find(sql); it != statements_.end()) {
+    return it->second;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size() + 1),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return error(rc, fmt::format("preparing '{}'", sql));
+  }
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
+
+Status SqliteConnection::exec(const std::string& sql, std::string_view doing) {
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    return error(rc, doing);
+  }
+  return ok();
+}
+
+Status SqliteConnection::in_transaction(std::string_view doing, const std::function<Status()>& fn) {
+  const bool outermost = depth_ == 0;
+  if (!outermost && sqlite3_get_autocommit(db_) != 0) {
+    // SQLite rolled the enclosing transaction back after an I/O, full-disk or lock error.
+    return make_error(ErrorCode::kDatabase,
+                      "{}: the enclosing transaction was rolled back after an earlier database "
+                      "error: retry the whole operation",
+                      doing);
+  }
+  const std::string savepoint = fmt::format("capf_sp{}", depth_);
+  CAPF_TRY(exec(outermost ? std::string("BEGIN IMMEDIATE") : "SAVEPOINT " + savepoint,
+                fmt::format("{}: starting a transaction", doing)));
+  auto undo = [&] {
+    if (sqlite3_get_autocommit(db_) != 0) {
+      return;  // SQLite already rolled everything back
+    }
+    if (outermost) {
+      (void)exec("ROLLBACK", "rolling back");
+    } else {
+      (void)exec("ROLLBACK TO " + savepoint, "rolling back to a savepoint");
+      (void)exec("RELEASE " + savepoint, "releasing a savepoint");
+    }
+  };
+
+  ++depth_;
+  Status result;
+  try {
+    result = fn();
+  } catch (...) {
+    // Not ours to handle, but the connection must stay usable for the next caller.
+    --depth_;
+    undo();
+    throw;
+  }
+  --depth_;
+  if (!result) {
+    undo();
+    return result;
+  }
+  if (sqlite3_get_autocommit(db_) != 0) {
+    return make_error(ErrorCode::kDatabase,
+                      "{}: the transaction was rolled back after a database error: retry", doing);
+  }
+  Status committed = exec(outermost ? std::string("COMMIT") : "RELEASE " + savepoint,
+                          fmt::format("{}: committing", doing));
+  if (!committed) {
+    undo();
+  }
+  return committed;
+}
+
+std::int64_t SqliteConnection::changes() const {
+  return sqlite3_changes64(db_);
+}
+
+Error SqliteConnection::error(int rc, std::string_view doing) const {
+  std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  if (is_busy(rc)) {
+    return make_error(ErrorCode::kUnavailable,
+                      "registry is locked by another process: {}: gave up after waiting {} ms "
+                      "({}): retry, or find the process that keeps it locked",
+                      doing, options_.busy_timeout_ms, detail);
+  }
+  return make_error(ErrorCode::kDatabase, "{}: {}", doing, detail);
+}
+
+// ---- SqliteQuery ----
+
+SqliteQuery::~SqliteQuery() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+void SqliteQuery::note(int rc) {
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) {
+    bind_rc_ = rc;
+  }
+}
+
+SqliteQuery& SqliteQuery::bind(std::string_view text) {
+  note(
+      sqlite3_bind_text64(stmt_, next_++, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  return *this;
+}
+
+SqliteQuery& SqliteQuery::bind(std::int64_t value) {
+  note(sqlite3_bind_int64(stmt_, next_++, value));
+  return *this;
+}
+
+SqliteQuery& SqliteQuery::bind_null() {
+  note(sqlite3_bind_null(stmt_, next_++));
+  return *this;
+}
+
+Result<bool> SqliteQuery::step(std::string_view doing) {
+  if (bind_rc_ != SQLITE_OK) {
+    return connection_.error(bind_rc_, doing);
+  }
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  step_rc_ = rc;
+  return connection_.error(rc, doing);
+}
+
+Status SqliteQuery::run(std::string_view doing) {
+  CAPF_ASSIGN_OR_RETURN(bool row, step(doing));
+  (void)row;
+  return ok();
+}
+
+bool SqliteQuery::violated_constraint() const {
+  return (step_rc_ & 0xff) == SQLITE_CONSTRAINT;
+}
+
+bool SqliteQuery::is_null(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+
+std::int64_t SqliteQuery::integer(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
+
+std::string SqliteQuery::text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  if (p == nullptr) {
+    return {};
+  }
+  return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::optional<std::string> SqliteQuery::opt_text(int col) const {
+  if (is_null(col)) {
+    return std::nullopt;
+  }
+  return text(col);
+}
+
+}  // namespace capf

@@ -1,0 +1,123 @@
+// SqliteConnection: one connection to the registry file, with its pragmas, its cache of prepared
+// statements and nested write transactions; SqliteQuery: one use of a cached statement. Internal to
+// store/sqlite (SqliteRegistry is the public face). Not thread-safe: SqliteRegistry serialises
+// every use with its mutex. The SQLite types are only forward-declared here, so that code including
+// sqlite_registry.h does not see sqlite3.h.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "capf/common/clock.h"
+#include "capf/common/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace capf {
+
+struct SqliteOptions {
+  // PRAGMA synchronous=FULL: a committed write (an issued certificate, a pending operation)
+  // survives a power loss. false gives NORMAL, which survives a process crash only.
+  bool synchronous_full = true;
+  // How long a write waits for another process's write transaction before kUnavailable.
+  int busy_timeout_ms = 5000;
+};
+
+// What a connection actually runs with (for the startup log and for tests).
+struct SqliteSettings {
+  std::string journal_mode;  // "wal"
+  int synchronous = 0;       // 2 = FULL, 1 = NORMAL
+  bool foreign_keys = false;
+  int busy_timeout_ms = 0;
+};
+
+class SqliteConnection {
+ public:
+  // Opens (creating) the file and sets WAL, synchronous, foreign keys and the busy timeout.
+  // kDatabase when the file cannot be opened, is not a database, or cannot use WAL.
+  static Result<std::unique_ptr<SqliteConnection>> open(const std::string& path,
+                                                        const SqliteOptions& options);
+  ~SqliteConnection();
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  // The cached prepared statement for `sql`, prepared on first use. The cache holds one statement
+  // per distinct SQL text; the registry builds its texts from a fixed set of fragments, so the
+  // cache stays small (a few hundred at most).
+  Result<sqlite3_stmt*> prepare(const std::string& sql);
+  // Runs statements that return no rows.
+  Status exec(const std::string& sql, std::string_view doing);
+  // Runs fn in a write transaction: BEGIN IMMEDIATE at the outermost level, a savepoint inside
+  // another transaction. Rolls back (to the savepoint) when fn fails or throws.
+  Status in_transaction(std::string_view doing, const std::function<Status()>& fn);
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  std::int64_t changes() const;
+  Result<SqliteSettings> effective_settings();
+
+  // The error for a failed SQLite call: kUnavailable when another process held the lock past the
+  // busy timeout, kDatabase otherwise; the message says what was being done and SQLite's reason.
+  Error error(int rc, std::string_view doing) const;
+
+ private:
+  SqliteConnection(sqlite3* db, SqliteOptions options) : db_(db), options_(options) {}
+  Status configure();
+  Result<std::string> pragma(const std::string& name);
+
+  sqlite3* db_;
+  SqliteOptions options_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  int depth_ = 0;  // nesting of in_transaction()
+};
+
+// One use of a cached prepared statement: binds in order, steps, reads columns; resets the
+// statement when it goes out of scope so that the cache can hand it out again.
+class SqliteQuery {
+ public:
+  SqliteQuery(SqliteConnection& connection, sqlite3_stmt* stmt)
+      : connection_(connection), stmt_(stmt) {}
+  ~SqliteQuery();
+  SqliteQuery(const SqliteQuery&) = delete;
+  SqliteQuery& operator=(const SqliteQuery&) = delete;
+
+  SqliteQuery& bind(std::string_view text);
+  SqliteQuery& bind(const char* text) { return bind(std::string_view(text)); }
+  SqliteQuery& bind(const std::string& text) { return bind(std::string_view(text)); }
+  SqliteQuery& bind(std::int64_t value);
+  SqliteQuery& bind(int value) { return bind(static_cast<std::int64_t>(value)); }
+  SqliteQuery& bind(TimePoint t) { return bind(to_unix(t)); }  // Unix seconds
+  SqliteQuery& bind_null();
+  template <typename T>
+  SqliteQuery& bind(const std::optional<T>& value) {
+    return value ? bind(*value) : bind_null();
+  }
+
+  // true when a row is available, false when the statement is done.
+  Result<bool> step(std::string_view doing);
+  // Runs a statement that returns no rows.
+  Status run(std::string_view doing);
+  // Whether the failed step broke a constraint (a duplicate key).
+  bool violated_constraint() const;
+
+  bool is_null(int col) const;
+  std::int64_t integer(int col) const;
+  TimePoint time(int col) const { return from_unix(integer(col)); }
+  std::string text(int col) const;
+  std::optional<std::string> opt_text(int col) const;
+
+ private:
+  void note(int rc);
+
+  SqliteConnection& connection_;
+  sqlite3_stmt* stmt_;
+  int next_ = 1;
+  int bind_rc_ = 0;  // SQLITE_OK
+  int step_rc_ = 0;
+};
+
+}  // namespace capf

@@ -1,0 +1,96 @@
+// The registry conformance suite: every Registry implementation passes the same tests. An
+// implementation joins with one line in its own test file:
+//
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, RegistryConformance,
+//                            ::testing::Values(RegistryBackendFactory{"sqlite", &make_backend}),
+//                            RegistryConformance::backend_name);
+//
+// The suite uses the Registry interface only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "capf/common/clock.h"
+#include "capf/common/result.h"
+#include "capf/store/device_store.h"
+
+namespace capf::testing {
+
+// One empty database of an implementation. Each open() is a new, independent connection to that
+// same database, as another process or another node would have.
+class RegistryBackend {
+ public:
+  virtual ~RegistryBackend() = default;
+  virtual Result<std::unique_ptr<Registry>> open(const Clock& clock) = 0;
+};
+
+struct RegistryBackendFactory {
+  std::string name;
+  // Makes a backend over a fresh empty database, or returns nullptr to skip the suite (for example
+  // when no PostgreSQL server is configured).
+  std::function<std::unique_ptr<RegistryBackend>()> make;
+};
+
+class RegistryConformance : public ::testing::TestWithParam<RegistryBackendFactory> {
+ public:
+  static std::string backend_name(const ::testing::TestParamInfo<RegistryBackendFactory>& info) {
+    return info.param.name;
+  }
+
+ protected:
+  void SetUp() override;
+
+  // Another connection to the same database.
+  std::unique_ptr<Registry> open_another();
+
+  FakeClock clock_{from_unix(1'750'000'000)};
+  std::unique_ptr<RegistryBackend> backend_;
+  std::unique_ptr<Registry> registry_;
+};
+
+// A device with every field at its default. (Device{n} alone trips g++ 12's
+// -Wmissing-field-initializers: some Device members have no default member initializer.)
+inline Device blank_device(DeviceName name) {
+  return Device{.name = std::move(name),
+                .auth_string = std::nullopt,
+                .deadline = std::nullopt,
+                .status = OperationStatus::none(),
+                .status_detail = {},
+                .lsc = std::nullopt,
+                .description = {}};
+}
+
+// Assertion helpers shared by the store tests.
+template <typename R>
+::testing::AssertionResult IsOk(const R& r) {
+  if (r.has_value()) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << to_string(r.error().code) << ": " << r.error().message;
+}
+
+template <typename R>
+::testing::AssertionResult IsError(const R& r, ErrorCode code) {
+  if (r.has_value()) {
+    return ::testing::AssertionFailure() << "succeeded, expected " << to_string(code);
+  }
+  if (r.error().code != code) {
+    return ::testing::AssertionFailure() << "failed with " << to_string(r.error().code) << " ("
+                                         << r.error().message << "), expected " << to_string(code);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace capf::testing
+
+// ASSERT_OK_AND_ASSIGN(lhs, expr): lhs = *expr, or fail the test with expr's error.
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  ASSERT_OK_AND_ASSIGN_IMPL_(CAPF_CONCAT_(assert_result_, __LINE__), lhs, expr)
+#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                               \
+  ASSERT_TRUE(::capf::testing::IsOk(tmp));         \
+  lhs = std::move(tmp).value()

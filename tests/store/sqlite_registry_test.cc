@@ -1,0 +1,283 @@
+// SqliteRegistry: joins the conformance suite, plus what only SQLite has (the file, its pragmas,
+// its locking). The only test file that talks to sqlite3 directly.
+#include "capf/store/sqlite/sqlite_registry.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "capf/store/migrations.h"
+#include "tests/store/registry_conformance.h"
+
+namespace capf::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "opencapf-store-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed";
+    }
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+class SqliteBackend final : public RegistryBackend {
+ public:
+  Result<std::unique_ptr<Registry>> open(const Clock& clock) override {
+    auto registry = SqliteRegistry::open((dir_.path() / "registry.db").string(), clock);
+    if (!registry) {
+      return registry.error();
+    }
+    return std::unique_ptr<Registry>(std::move(registry).value());
+  }
+
+ private:
+  TempDir dir_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, RegistryConformance,
+                         ::testing::Values(RegistryBackendFactory{
+                             "sqlite", [] { return std::make_unique<SqliteBackend>(); }}),
+                         RegistryConformance::backend_name);
+
+// A raw connection to the registry file, as another program would open it.
+class RawDb {
+ public:
+  explicit RawDb(const fs::path& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+      ADD_FAILURE() << "sqlite3_open: " << sqlite3_errmsg(db_);
+    }
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  // The first column of the first row, or the error message.
+  std::string query(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      return std::string("error: ") + sqlite3_errmsg(db_);
+    }
+    std::string out;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(stmt, 0);
+      out = text != nullptr ? reinterpret_cast<const char*>(text) : "NULL";
+    } else if (rc != SQLITE_DONE) {
+      out = std::string("error: ") + sqlite3_errmsg(db_);
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  // EXPLAIN QUERY PLAN's details, one per line.
+  std::string plan(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr) !=
+        SQLITE_OK) {
+      return std::string("error: ") + sqlite3_errmsg(db_);
+    }
+    std::string out;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+      out += "\n";
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  void exec(const std::string& sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      ADD_FAILURE() << sql << ": " << (message != nullptr ? message : "?");
+    }
+    sqlite3_free(message);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class SqliteRegistryTest : public ::testing::Test {
+ protected:
+  fs::path db_path() const { return dir_.path() / "registry.db"; }
+
+  TempDir dir_;
+  FakeClock clock_{from_unix(1'750'000'000)};
+};
+
+TEST_F(SqliteRegistryTest, SetsDurabilityPragmas) {
+  ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
+  // journal_mode=WAL is a property of the file: another connection sees it.
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.query("PRAGMA journal_mode"), "wal");
+  // synchronous, foreign_keys and busy_timeout belong to the connection: ask the registry's own.
+  ASSERT_OK_AND_ASSIGN(SqliteSettings settings, registry->effective_settings());
+  EXPECT_EQ(settings.journal_mode, "wal");
+  EXPECT_EQ(settings.synchronous, 2);  // FULL
+  EXPECT_TRUE(settings.foreign_keys);
+  EXPECT_EQ(settings.busy_timeout_ms, 5000);
+}
+
+TEST_F(SqliteRegistryTest, SynchronousNormalWhenAskedFor) {
+  ASSERT_OK_AND_ASSIGN(auto registry,
+                       SqliteRegistry::open(db_path().string(), clock_,
+                                            {.synchronous_full = false, .busy_timeout_ms = 250}));
+  ASSERT_OK_AND_ASSIGN(SqliteSettings settings, registry->effective_settings());
+  EXPECT_EQ(settings.synchronous, 1);  // NORMAL
+  EXPECT_EQ(settings.busy_timeout_ms, 250);
+}
+
+TEST_F(SqliteRegistryTest, RecordsTheSchemaVersionOnce) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
+    ASSERT_OK_AND_ASSIGN(int version, registry->schema_version());
+    EXPECT_EQ(version, latest_schema_version());
+  }
+  ASSERT_OK_AND_ASSIGN(auto reopened, SqliteRegistry::open(db_path().string(), clock_));
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.query("SELECT COUNT(*) FROM schema_version"), std::to_string(migrations().size()));
+  EXPECT_EQ(raw.query("SELECT applied_at FROM schema_version WHERE version = 1"), "1750000000");
+}
+
+TEST_F(SqliteRegistryTest, AFileThatIsNotADatabaseGivesAClearError) {
+  {
+    std::ofstream out(db_path());
+    for (int i = 0; i < 100; ++i) {
+      out << "this is a configuration file, not a registry\n";
+    }
+  }
+  auto registry = SqliteRegistry::open(db_path().string(), clock_);
+  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  const std::string& message = registry.error().message;
+  EXPECT_NE(message.find(db_path().string()), std::string::npos) << message;
+  EXPECT_NE(message.find("not a database"), std::string::npos) << message;
+}
+
+TEST_F(SqliteRegistryTest, AnotherProgramsDatabaseIsRefused) {
+  {
+    RawDb raw(db_path());
+    raw.exec("CREATE TABLE contacts (name TEXT)");
+  }
+  auto registry = SqliteRegistry::open(db_path().string(), clock_);
+  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  EXPECT_NE(registry.error().message.find("not an opencapf registry"), std::string::npos)
+      << registry.error().message;
+}
+
+TEST_F(SqliteRegistryTest, ANewerSchemaIsRefused) {
+  { ASSERT_TRUE(IsOk(SqliteRegistry::open(db_path().string(), clock_))); }
+  {
+    RawDb raw(db_path());
+    raw.exec(
+        "INSERT INTO schema_version (version, description, applied_at) "
+        "VALUES (999, 'from the future', 0)");
+  }
+  auto registry = SqliteRegistry::open(db_path().string(), clock_);
+  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  EXPECT_NE(registry.error().message.find("upgrade opencapf"), std::string::npos)
+      << registry.error().message;
+}
+
+TEST_F(SqliteRegistryTest, AMissingDirectoryGivesAClearError) {
+  auto registry = SqliteRegistry::open((dir_.path() / "no" / "such" / "r.db").string(), clock_);
+  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  EXPECT_NE(registry.error().message.find("cannot open registry"), std::string::npos)
+      << registry.error().message;
+}
+
+TEST_F(SqliteRegistryTest, AWriteLockHeldByAnotherProcessIsUnavailable) {
+  ASSERT_OK_AND_ASSIGN(auto registry,
+                       SqliteRegistry::open(db_path().string(), clock_,
+                                            {.synchronous_full = true, .busy_timeout_ms = 100}));
+  RawDb other(db_path());
+  other.exec("BEGIN IMMEDIATE");
+  auto name = DeviceName::parse("SEP001122334455");
+  ASSERT_TRUE(name);
+  auto blocked = registry->insert_device(blank_device(*name));
+  ASSERT_TRUE(IsError(blocked, ErrorCode::kUnavailable));
+  EXPECT_NE(blocked.error().message.find("registry is locked by another process"),
+            std::string::npos)
+      << blocked.error().message;
+  // Reads still work while another process writes (WAL).
+  EXPECT_TRUE(IsOk(registry->find_device(*name)));
+
+  other.exec("COMMIT");
+  EXPECT_TRUE(IsOk(registry->insert_device(blank_device(*name))));
+}
+
+TEST_F(SqliteRegistryTest, TheSchemaIsPortableSql) {
+  // Only types PostgreSQL shares; no SQLite-only clauses.
+  for (const Migration& m : migrations()) {
+    std::string sql = render_sql(m.sql, SqlDialect::kSqlite);
+    for (std::string_view word :
+         {"AUTOINCREMENT", "WITHOUT ROWID", "STRICT", "BLOB", "DATETIME", "REAL", "{{", "}}"}) {
+      EXPECT_EQ(sql.find(word), std::string::npos) << "migration " << m.version << ": " << word;
+    }
+    std::string pg = render_sql(m.sql, SqlDialect::kPostgres);
+    EXPECT_EQ(pg.find("{{"), std::string::npos);
+    EXPECT_NE(pg.find("COLLATE \"C\""), std::string::npos);
+  }
+  for (std::size_t i = 0; i < migrations().size(); ++i) {
+    EXPECT_EQ(migrations()[i].version, static_cast<int>(i) + 1);
+  }
+}
+
+// The admin console pages through 100,000 devices: no query it makes may read the whole table
+// row by row. (Walking the name index in order and stopping at the limit is allowed: for the LSC
+// expiry filter, that is what SQLite picks, and it beats sorting every expiring device.)
+TEST_F(SqliteRegistryTest, TheConsoleQueriesUseIndexes) {
+  ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
+  RawDb raw(db_path());
+  const std::string devices = "SELECT name FROM devices WHERE ";
+  struct Case {
+    std::string query;
+    std::string index;  // the index the plan must name
+  };
+  const Case cases[] = {
+      {devices + "status_kind = 'pending' AND name > 'SEP1' ORDER BY name LIMIT 100",
+       "devices_by_status"},
+      {devices + "name >= 'SEP00' AND name < 'SEP01' ORDER BY name LIMIT 100",
+       "sqlite_autoindex_devices_1"},
+      {devices + "operation = 'install' ORDER BY name LIMIT 100", "devices_by_operation"},
+      {devices + "auth_mode = 'null' ORDER BY name LIMIT 100", "devices_by_auth_mode"},
+      {devices + "lsc_not_after < 1750000000 ORDER BY name LIMIT 100", "INDEX"},
+      {"SELECT COUNT(*) FROM devices WHERE lsc_not_after < 1750000000", "devices_by_lsc_expiry"},
+      {"SELECT COUNT(*) FROM devices WHERE status_kind = 'failed'", "devices_by_status"},
+      {"SELECT detail FROM device_events WHERE device_name = 'SEP1' "
+       "ORDER BY event_time DESC, id DESC LIMIT 10",
+       "device_events_by_device_time"},
+      {"SELECT pem FROM certificates WHERE device_name = 'SEP1' "
+       "ORDER BY issued_at DESC, serial_hex DESC LIMIT 10",
+       "certificates_by_device"},
+  };
+  for (const Case& c : cases) {
+    std::string plan = raw.plan(c.query);
+    EXPECT_NE(plan.find(c.index), std::string::npos) << c.query << "\n" << plan;
+    std::istringstream lines(plan);
+    for (std::string line; std::getline(lines, line);) {
+      bool full_scan = line.rfind("SCAN ", 0) == 0 && line.find(" USING ") == std::string::npos;
+      EXPECT_FALSE(full_scan) << c.query << "\n" << plan;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace capf::testing
