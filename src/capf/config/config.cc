@@ -1,0 +1,354 @@
+#include "capf/config/config.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace capf {
+
+namespace {
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return make_error(ErrorCode::kIo, "cannot read {}", path.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Reads one value of type T at table[key] if present; type errors name the key.
+template <typename T>
+Status read_value(const toml::table& table, std::string_view section, std::string_view key,
+                  T& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr)
+    return ok();
+  if constexpr (std::is_same_v<T, bool>) {
+    if (auto v = node->value<bool>()) {
+      out = *v;
+      return ok();
+    }
+    return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be true or false", section, key);
+  } else if constexpr (std::is_same_v<T, int>) {
+    if (node->is_integer()) {
+      out = static_cast<int>(*node->value<std::int64_t>());
+      return ok();
+    }
+    return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be a whole number", section, key);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (auto v = node->value<std::string>()) {
+      out = *v;
+      return ok();
+    }
+    return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be a quoted string", section, key);
+  } else {
+    static_assert(std::is_same_v<T, std::vector<std::string>>);
+    if (const toml::array* arr = node->as_array()) {
+      out.clear();
+      for (const toml::node& item : *arr) {
+        auto v = item.value<std::string>();
+        if (!v) {
+          return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be a list of strings",
+                            section, key);
+        }
+        out.push_back(*v);
+      }
+      return ok();
+    }
+    if (auto v = node->value<std::string>()) {
+      out = {*v};
+      return ok();
+    }
+    return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be a list of strings", section,
+                      key);
+  }
+}
+
+const toml::table* section_of(const toml::table& root, std::string_view name) {
+  const toml::node* node = root.get(name);
+  return node == nullptr ? nullptr : node->as_table();
+}
+
+Status check_known_keys(const toml::table& root) {
+  static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kKnown = {
+      {"server", {"listen", "max_sessions", "io_threads", "worker_threads", "legacy_tls"}},
+      {"timeouts", {"handshake_seconds", "read_seconds", "keygen_seconds", "keygen_max_seconds"}},
+      {"lsc", {"validity_days"}},
+      {"auth", {"max_string_attempts", "accept_expired_mic", "allow_rsa_512"}},
+      {"operations", {"default_deadline_days"}},
+      {"capf", {"cert_file", "key_file", "chain_file", "passphrase_file", "passphrase_env"}},
+      {"store", {"backend", "sqlite_path", "sqlite_synchronous_full"}},
+      {"log", {"format", "level"}},
+  };
+  for (const auto& [key, node] : root) {
+    auto it = std::find_if(kKnown.begin(), kKnown.end(),
+                           [&](const auto& s) { return s.first == key.str(); });
+    if (it == kKnown.end()) {
+      return make_error(ErrorCode::kInvalidArgument, "unknown section [{}] in opencapf.toml",
+                        key.str());
+    }
+    const toml::table* t = node.as_table();
+    if (t == nullptr) {
+      return make_error(ErrorCode::kInvalidArgument, "{} in opencapf.toml must be a [section]",
+                        key.str());
+    }
+    for (const auto& [sub, _] : *t) {
+      if (std::find(it->second.begin(), it->second.end(), sub.str()) == it->second.end()) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "unknown setting {} in [{}] of opencapf.toml", sub.str(), key.str());
+      }
+    }
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<Config> Config::parse(std::string_view toml_text, const std::filesystem::path& data_dir) {
+  Config c;
+  c.data_dir = data_dir;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return make_error(ErrorCode::kInvalidArgument, "opencapf.toml line {} column {}: {}",
+                      where.line, where.column, e.description());
+  }
+  CAPF_TRY(check_known_keys(root));
+  if (const auto* s = section_of(root, "server")) {
+    CAPF_TRY(read_value(*s, "server", "listen", c.server.listen));
+    CAPF_TRY(read_value(*s, "server", "max_sessions", c.server.max_sessions));
+    CAPF_TRY(read_value(*s, "server", "io_threads", c.server.io_threads));
+    CAPF_TRY(read_value(*s, "server", "worker_threads", c.server.worker_threads));
+    CAPF_TRY(read_value(*s, "server", "legacy_tls", c.server.legacy_tls));
+  }
+  if (const auto* s = section_of(root, "timeouts")) {
+    CAPF_TRY(read_value(*s, "timeouts", "handshake_seconds", c.timeouts.handshake_seconds));
+    CAPF_TRY(read_value(*s, "timeouts", "read_seconds", c.timeouts.read_seconds));
+    CAPF_TRY(read_value(*s, "timeouts", "keygen_seconds", c.timeouts.keygen_seconds));
+    CAPF_TRY(read_value(*s, "timeouts", "keygen_max_seconds", c.timeouts.keygen_max_seconds));
+  }
+  if (const auto* s = section_of(root, "lsc")) {
+    CAPF_TRY(read_value(*s, "lsc", "validity_days", c.lsc.validity_days));
+  }
+  if (const auto* s = section_of(root, "auth")) {
+    CAPF_TRY(read_value(*s, "auth", "max_string_attempts", c.auth.max_string_attempts));
+    CAPF_TRY(read_value(*s, "auth", "accept_expired_mic", c.auth.accept_expired_mic));
+    CAPF_TRY(read_value(*s, "auth", "allow_rsa_512", c.auth.allow_rsa_512));
+  }
+  if (const auto* s = section_of(root, "operations")) {
+    CAPF_TRY(
+        read_value(*s, "operations", "default_deadline_days", c.operations.default_deadline_days));
+  }
+  if (const auto* s = section_of(root, "capf")) {
+    CAPF_TRY(read_value(*s, "capf", "cert_file", c.capf.cert_file));
+    CAPF_TRY(read_value(*s, "capf", "key_file", c.capf.key_file));
+    CAPF_TRY(read_value(*s, "capf", "chain_file", c.capf.chain_file));
+    CAPF_TRY(read_value(*s, "capf", "passphrase_file", c.capf.passphrase_file));
+    CAPF_TRY(read_value(*s, "capf", "passphrase_env", c.capf.passphrase_env));
+  }
+  if (const auto* s = section_of(root, "store")) {
+    CAPF_TRY(read_value(*s, "store", "backend", c.store.backend));
+    CAPF_TRY(read_value(*s, "store", "sqlite_path", c.store.sqlite_path));
+    CAPF_TRY(read_value(*s, "store", "sqlite_synchronous_full", c.store.sqlite_synchronous_full));
+  }
+  if (const auto* s = section_of(root, "log")) {
+    CAPF_TRY(read_value(*s, "log", "format", c.log.format));
+    CAPF_TRY(read_value(*s, "log", "level", c.log.level));
+  }
+  CAPF_TRY(c.validate());
+  return c;
+}
+
+Result<Config> Config::load(const std::filesystem::path& data_dir) {
+  std::filesystem::path file = data_dir / "opencapf.toml";
+  std::string text;
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) {
+    CAPF_ASSIGN_OR_RETURN(text, read_file(file));
+  }
+  auto parsed = parse(text, data_dir);
+  if (!parsed)
+    return parsed.error().with_context(file.string());
+  Config c = std::move(parsed).value();
+  if (const char* v = std::getenv("OPENCAPF_LOG_FORMAT"); v != nullptr && *v != '\0') {
+    c.log.format = v;
+  }
+  if (const char* v = std::getenv("OPENCAPF_LOG_LEVEL"); v != nullptr && *v != '\0') {
+    c.log.level = v;
+  }
+  if (const char* v = std::getenv("OPENCAPF_LISTEN"); v != nullptr && *v != '\0') {
+    c.server.listen = {v};
+  }
+  auto valid = c.validate();
+  if (!valid)
+    return valid.error().with_context("environment");
+  return c;
+}
+
+namespace {
+Status check_range(std::string_view key, int value, int lo, int hi) {
+  if (value < lo || value > hi) {
+    return make_error(ErrorCode::kInvalidArgument, "{} = {} is out of range: use {} to {}", key,
+                      value, lo, hi);
+  }
+  return ok();
+}
+}  // namespace
+
+Status Config::validate() const {
+  if (server.listen.empty()) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "[server] listen is empty: give at least one HOST:PORT, e.g. \"0.0.0.0:3804\"");
+  }
+  for (const auto& l : server.listen) {
+    auto hp = parse_host_port(l);
+    if (!hp)
+      return hp.error().with_context("[server] listen");
+  }
+  CAPF_TRY(check_range("[server] max_sessions", server.max_sessions, 1, 1000000));
+  CAPF_TRY(check_range("[server] io_threads", server.io_threads, 0, 256));
+  CAPF_TRY(check_range("[server] worker_threads", server.worker_threads, 0, 256));
+  CAPF_TRY(check_range("[timeouts] handshake_seconds", timeouts.handshake_seconds, 1, 600));
+  CAPF_TRY(check_range("[timeouts] read_seconds", timeouts.read_seconds, 1, 3600));
+  CAPF_TRY(check_range("[timeouts] keygen_seconds", timeouts.keygen_seconds, 1, 7200));
+  CAPF_TRY(check_range("[timeouts] keygen_max_seconds", timeouts.keygen_max_seconds,
+                       timeouts.keygen_seconds, 86400));
+  CAPF_TRY(check_range("[lsc] validity_days", lsc.validity_days, 1, 3650));
+  CAPF_TRY(check_range("[auth] max_string_attempts", auth.max_string_attempts, 1, 100));
+  CAPF_TRY(
+      check_range("[operations] default_deadline_days", operations.default_deadline_days, 0, 3650));
+  if (store.backend != "sqlite") {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[store] backend = \"{}\" is not supported: use \"sqlite\"", store.backend);
+  }
+  if (log.format != "text" && log.format != "json") {
+    return make_error(ErrorCode::kInvalidArgument, "log format \"{}\": use \"text\" or \"json\"",
+                      log.format);
+  }
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), log.level) == std::end(kLevels)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "log level \"{}\": use trace, debug, info, warn, error or off", log.level);
+  }
+  if (!capf.passphrase_file.empty() && !capf.passphrase_env.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[capf] sets both passphrase_file and passphrase_env: keep one");
+  }
+  return ok();
+}
+
+std::filesystem::path Config::path_in_data(const std::string& file) const {
+  std::filesystem::path p(file);
+  return p.is_absolute() ? p : data_dir / p;
+}
+
+Result<std::optional<std::string>> Config::key_passphrase() const {
+  if (!capf.passphrase_env.empty()) {
+    const char* v = std::getenv(capf.passphrase_env.c_str());
+    if (v == nullptr) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "[capf] passphrase_env names {} but that variable is not set: export it "
+                        "before starting opencapf",
+                        capf.passphrase_env);
+    }
+    return std::optional<std::string>(v);
+  }
+  if (!capf.passphrase_file.empty()) {
+    CAPF_ASSIGN_OR_RETURN(std::string text, read_file(path_in_data(capf.passphrase_file)));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+      text.pop_back();
+    return std::optional<std::string>(std::move(text));
+  }
+  return std::optional<std::string>();
+}
+
+Result<HostPort> parse_host_port(std::string_view text) {
+  auto fail = [&] {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "'{}' is not HOST:PORT: use e.g. 127.0.0.1:3804, 0.0.0.0:3804 or [::]:3804",
+                      text);
+  };
+  HostPort hp;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return fail();
+    }
+    hp.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon)
+      return fail();
+    hp.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  if (hp.host.empty() || port_text.empty() || port_text.size() > 5)
+    return fail();
+  unsigned port = 0;
+  for (char ch : port_text) {
+    if (ch < '0' || ch > '9')
+      return fail();
+    port = port * 10 + static_cast<unsigned>(ch - '0');
+  }
+  if (port > 65535)
+    return fail();
+  hp.port = static_cast<std::uint16_t>(port);
+  return hp;
+}
+
+std::string Config::default_file_text() {
+  return R"(# opencapf configuration. Every setting is shown with its default.
+# Paths are relative to the data directory. Secrets are referenced, never written here.
+
+[server]
+listen = ["127.0.0.1:3804"]   # HOST:PORT list; [::]:3804 for IPv6, 0.0.0.0:3804 for all IPv4
+max_sessions = 20000          # concurrent phone sessions; further connections are closed at once
+io_threads = 0                # 0 = one per core
+worker_threads = 0            # registry writes and signing; 0 = one per core
+legacy_tls = false            # true allows TLS 1.0 for 7900-series phones (logged when used)
+
+[timeouts]
+handshake_seconds = 15
+read_seconds = 30             # every phone message except the key-generation answer
+keygen_seconds = 300          # restarted by each REQUEST_IN_PROGRESS
+keygen_max_seconds = 1800     # the whole key-generation wait
+
+[lsc]
+validity_days = 365
+
+[auth]
+max_string_attempts = 3       # wrong authentication strings before the operation locks
+accept_expired_mic = true     # many older phones carry expired MICs
+allow_rsa_512 = false
+
+[operations]
+default_deadline_days = 10    # "Operation Completes By" when an operation is set without one
+
+[capf]
+cert_file = "capf-cert.pem"
+key_file = "capf-key.pem"
+chain_file = "capf-chain.pem"
+passphrase_file = ""          # file holding the key passphrase, if the key is encrypted
+passphrase_env = ""           # or the name of an environment variable holding it
+
+[store]
+backend = "sqlite"
+sqlite_path = "registry.db"
+sqlite_synchronous_full = true
+
+[log]
+format = "text"               # text | json (one JSON object per line)
+level = "info"
+)";
+}
+
+}  // namespace capf

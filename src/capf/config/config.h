@@ -1,0 +1,97 @@
+// Config: everything opencapf reads from opencapf.toml and the environment, as plain structs with
+// defaults. This folder is the only place that parses configuration; everything else receives these
+// structs. Secrets are referenced (a file or an environment variable), never written inline.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capf/common/result.h"
+
+namespace capf {
+
+struct ServerConfig {
+  std::vector<std::string> listen = {"127.0.0.1:3804"};  // HOST:PORT, [v6]:PORT
+  int max_sessions = 20000;  // concurrent phone sessions; more are closed at once
+  int io_threads = 0;        // 0 = one per core
+  int worker_threads = 0;    // blocking work (registry, signing); 0 = one per core
+  bool legacy_tls = false;   // allow TLS 1.0/1.1 at security level 0 for 7900-series phones
+};
+
+struct TimeoutConfig {
+  int handshake_seconds = 15;
+  int read_seconds = 30;          // every read of a phone message but the key-generation answer
+  int keygen_seconds = 300;       // wait for the key; restarted by each REQUEST_IN_PROGRESS
+  int keygen_max_seconds = 1800;  // whole key-generation wait, however many REQUEST_IN_PROGRESS
+};
+
+struct LscConfig {
+  int validity_days = 365;  // 1..3650
+};
+
+struct AuthConfig {
+  int max_string_attempts = 3;     // wrong authentication strings before the operation locks
+  bool accept_expired_mic = true;  // many 79xx MICs have expired; LSCs are always time-checked
+  bool allow_rsa_512 = false;      // legacy phones only
+};
+
+struct OperationConfig {
+  int default_deadline_days = 10;  // CUCM's "CAPF Operation Expires in (days)"
+};
+
+struct CapfIdentityConfig {
+  std::string cert_file = "capf-cert.pem";  // relative to the data directory
+  std::string key_file = "capf-key.pem";
+  std::string chain_file = "capf-chain.pem";  // issuers above the CAPF certificate, if any
+  std::string passphrase_file;                // the key's passphrase, if encrypted
+  std::string passphrase_env;                 // or the name of an environment variable
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";
+  std::string sqlite_path = "registry.db";  // relative to the data directory
+  bool sqlite_synchronous_full = true;
+};
+
+struct LogConfig {
+  std::string format = "text";  // text | json
+  std::string level = "info";   // trace | debug | info | warn | error
+};
+
+struct Config {
+  std::filesystem::path data_dir;
+  ServerConfig server;
+  TimeoutConfig timeouts;
+  LscConfig lsc;
+  AuthConfig auth;
+  OperationConfig operations;
+  CapfIdentityConfig capf;
+  StoreConfig store;
+  LogConfig log;
+
+  // Reads DATA_DIR/opencapf.toml if it exists (defaults otherwise), then the environment
+  // (OPENCAPF_LOG_FORMAT, OPENCAPF_LOG_LEVEL, OPENCAPF_LISTEN), then validates. Errors name the
+  // key, the bad value and the accepted range.
+  static Result<Config> load(const std::filesystem::path& data_dir);
+  // Parses TOML text (for tests and `config check`).
+  static Result<Config> parse(std::string_view toml_text, const std::filesystem::path& data_dir);
+
+  Status validate() const;
+  // The file `opencapf init` writes: every setting with its default and a comment.
+  static std::string default_file_text();
+
+  std::filesystem::path path_in_data(const std::string& file) const;
+  // The key passphrase from passphrase_file or passphrase_env; nullopt when neither is set.
+  Result<std::optional<std::string>> key_passphrase() const;
+};
+
+// Splits "127.0.0.1:3804", "[::1]:3804", "host:3804" into host and port.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+Result<HostPort> parse_host_port(std::string_view text);
+
+}  // namespace capf

@@ -1,0 +1,58 @@
+// The CAPF identity: the CA certificate phones trust, its private key and the issuers above it.
+// It signs LSCs (local mode) and is the TLS server certificate on port 3804.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capf/common/result.h"
+#include "capf/pki/certificate.h"
+#include "capf/pki/key.h"
+
+namespace capf {
+
+struct CapfIdentity {
+  pki::Certificate certificate;
+  pki::PrivateKey key;
+  std::vector<pki::Certificate> chain;  // issuers above the certificate, nearest first
+};
+
+struct IdentityPaths {
+  std::filesystem::path cert;
+  std::filesystem::path key;
+  std::filesystem::path chain;  // may not exist
+};
+
+// Reads the identity from its files and checks that the key matches the certificate. Does not
+// check the CA profile (callers decide whether a bad profile refuses a start).
+Result<CapfIdentity> load_identity(const IdentityPaths& paths,
+                                   std::optional<std::string_view> passphrase);
+// Writes the identity atomically (temporary file + rename); the key file is created 0600.
+Status write_identity(const IdentityPaths& paths, const CapfIdentity& identity,
+                      std::optional<std::string_view> passphrase);
+
+// The identity in use, shared by every session; replaced as a whole (regeneration, import).
+// Thread-safe.
+class IdentityHolder {
+ public:
+  explicit IdentityHolder(std::shared_ptr<const CapfIdentity> identity)
+      : identity_(std::move(identity)) {}
+  std::shared_ptr<const CapfIdentity> current() const {
+    std::lock_guard lock(mu_);
+    return identity_;
+  }
+  void replace(std::shared_ptr<const CapfIdentity> identity) {
+    std::lock_guard lock(mu_);
+    identity_ = std::move(identity);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const CapfIdentity> identity_;
+};
+
+}  // namespace capf

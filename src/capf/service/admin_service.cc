@@ -1,0 +1,276 @@
+#include "capf/service/admin_service.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "capf/pki/certificate.h"
+
+namespace capf {
+
+namespace {
+
+Status validate_auth_string(const std::string& s) {
+  if (s.size() < 4 || s.size() > 10 ||
+      !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "authentication string must be 4 to 10 digits (got {} characters{}): use "
+                      "e.g. --auth-string 482915 or --generate-auth-string",
+                      s.size(),
+                      std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })
+                          ? ""
+                          : ", not all digits");
+  }
+  return ok();
+}
+
+std::string describe_change(const DeviceChange& c, const std::optional<std::string>& generated) {
+  std::vector<std::string> parts;
+  if (c.operation)
+    parts.push_back(fmt::format("operation {}", short_name(*c.operation)));
+  if (c.auth_mode)
+    parts.push_back(fmt::format("auth {}", short_name(*c.auth_mode)));
+  if (c.auth_string)
+    parts.push_back("authentication string set");
+  if (generated)
+    parts.push_back("authentication string generated");
+  if (c.key_order)
+    parts.push_back(fmt::format("key order {}", short_name(*c.key_order)));
+  if (c.rsa_bits)
+    parts.push_back(fmt::format("rsa {}", *c.rsa_bits));
+  if (c.ec_bits)
+    parts.push_back(fmt::format("ec {}", *c.ec_bits));
+  if (c.deadline) {
+    parts.push_back(*c.deadline ? fmt::format("deadline {}", format_utc(**c.deadline))
+                                : std::string("no deadline"));
+  }
+  if (c.description)
+    parts.push_back("description");
+  std::string out;
+  for (const auto& p : parts)
+    out += (out.empty() ? "" : ", ") + p;
+  return out.empty() ? "no change" : out;
+}
+
+}  // namespace
+
+std::string AdminService::generate_auth_string(int digits) {
+  digits = std::clamp(digits, 4, 10);
+  std::string out;
+  while (static_cast<int>(out.size()) < digits) {
+    unsigned char b = 0;
+    if (getrandom(&b, 1, 0) != 1)
+      continue;
+    if (b >= 250)
+      continue;  // keep the digits uniform
+    out.push_back(static_cast<char>('0' + b % 10));
+  }
+  return out;
+}
+
+Result<DeviceName> AdminService::parse_name(std::string_view name) {
+  return DeviceName::parse(name);
+}
+
+Status AdminService::audit(const std::string& device, const std::string& actor,
+                           const std::string& detail) {
+  return registry_.append_event(
+      DeviceEvent{device, clock_.now(), "", "admin", fmt::format("{}: {}", actor, detail)});
+}
+
+Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
+                                                    const std::string& actor) {
+  CAPF_ASSIGN_OR_RETURN(DeviceName name, parse_name(change.name));
+  if (change.auth_string && change.generate_auth_string) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "give either --auth-string or --generate-auth-string, not both");
+  }
+  if (change.auth_string)
+    CAPF_TRY(validate_auth_string(*change.auth_string));
+  if (change.rsa_bits && !is_valid_rsa_bits(*change.rsa_bits, policy_.allow_rsa_512)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "RSA key size {} is not supported: use 1024, 2048, 3072 or 4096{}",
+                      *change.rsa_bits,
+                      policy_.allow_rsa_512 ? " (or 512)" : " (512 needs allow_rsa_512 = true)");
+  }
+  if (change.ec_bits && !is_valid_ec_bits(*change.ec_bits)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "EC key size {} is not supported: use 256, 384 or 521", *change.ec_bits);
+  }
+
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    DeviceChangeResult result;
+    CAPF_ASSIGN_OR_RETURN(std::optional<Device> existing, registry_.find_device(name));
+    const TimePoint now = clock_.now();
+    Device d;
+    if (existing) {
+      d = *existing;
+    } else {
+      d.name = name;
+    }
+    result.created = !existing;
+    if (result.created) {
+      d.status = OperationStatus::none();
+      d.status_time = now;
+    }
+    bool operation_touched = change.operation || change.auth_mode || change.auth_string ||
+                             change.generate_auth_string || change.deadline || change.key_order ||
+                             change.rsa_bits || change.ec_bits;
+    if (change.operation)
+      d.operation = *change.operation;
+    if (change.auth_mode)
+      d.auth_mode = *change.auth_mode;
+    if (change.auth_string)
+      d.auth_string = *change.auth_string;
+    if (change.generate_auth_string) {
+      result.generated_auth_string = generate_auth_string();
+      d.auth_string = result.generated_auth_string;
+    }
+    if (change.key_order)
+      d.key_order = *change.key_order;
+    if (change.rsa_bits)
+      d.rsa_bits = *change.rsa_bits;
+    if (change.ec_bits)
+      d.ec_bits = *change.ec_bits;
+    if (change.description)
+      d.description = *change.description;
+    if (change.deadline) {
+      d.deadline = *change.deadline;
+    } else if (change.operation && *change.operation != Operation::kNone &&
+               (!existing || existing->operation != *change.operation || !d.deadline ||
+                *d.deadline < now) &&
+               policy_.default_deadline_days > 0) {
+      d.deadline = now + std::chrono::hours(24) * policy_.default_deadline_days;
+    }
+
+    if (d.operation != Operation::kNone && d.auth_mode == AuthMode::kAuthString &&
+        (!d.auth_string || d.auth_string->empty())) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{} authenticates by authentication string but has none: add "
+                        "--auth-string DIGITS or --generate-auth-string",
+                        name.str());
+    }
+    if (d.operation == Operation::kInstall && d.key_order != KeyOrder::kRsaOnly &&
+        name.str().rfind("CSF", 0) == 0 && d.key_order == KeyOrder::kEcOnly) {
+      result.warnings.push_back(
+          "Jabber clients do not support EC Only: use --key-order rsa or ec-rsa");
+    }
+    if (d.deadline && *d.deadline < now && d.operation != Operation::kNone) {
+      result.warnings.push_back(
+          fmt::format("the deadline {} is already past: the phone's next contact will fail as late",
+                      format_utc(*d.deadline)));
+    }
+    if (operation_touched) {
+      d.auth_failures = 0;
+      if (d.operation != Operation::kNone) {
+        d.status = OperationStatus::pending();
+        d.status_time = now;
+        d.status_detail.clear();
+      } else if (d.status.kind == StatusKind::kPending) {
+        d.status = OperationStatus::none();
+        d.status_time = now;
+        d.status_detail.clear();
+      }
+    }
+
+    std::string detail = describe_change(change, result.generated_auth_string);
+    Status written = registry_.transact([&]() -> Status {
+      if (result.created) {
+        CAPF_ASSIGN_OR_RETURN(result.device, registry_.insert_device(d));
+      } else {
+        CAPF_ASSIGN_OR_RETURN(result.device, registry_.update_device(d));
+      }
+      return audit(name.str(), actor, (result.created ? "created; " : "") + detail);
+    });
+    if (written)
+      return result;
+    if (written.error().code != ErrorCode::kConflict &&
+        written.error().code != ErrorCode::kAlreadyExists) {
+      return written.error();
+    }
+  }
+  return make_error(ErrorCode::kConflict, "{} kept changing while it was being set: try again",
+                    name.str());
+}
+
+Result<Device> AdminService::get_device(std::string_view name) {
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  CAPF_ASSIGN_OR_RETURN(std::optional<Device> d, registry_.find_device(n));
+  if (!d) {
+    return make_error(ErrorCode::kNotFound, "no device {}: list them with `opencapf device list`",
+                      n.str());
+  }
+  return *d;
+}
+
+Result<std::vector<Device>> AdminService::list_devices(const DeviceFilter& filter) {
+  return registry_.list_devices(filter);
+}
+
+Result<std::int64_t> AdminService::count_devices(const DeviceFilter& filter) {
+  return registry_.count_devices(filter);
+}
+
+Status AdminService::remove_device(std::string_view name, const std::string& actor) {
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  return registry_.transact([&]() -> Status {
+    Status removed = registry_.remove_device(n);
+    if (!removed) {
+      if (removed.error().code == ErrorCode::kNotFound) {
+        return make_error(ErrorCode::kNotFound, "no device {}: nothing removed", n.str());
+      }
+      return removed;
+    }
+    return audit(n.str(), actor, "removed");
+  });
+}
+
+Result<std::vector<DeviceEvent>> AdminService::device_history(std::string_view name,
+                                                              std::size_t limit) {
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  return registry_.device_events(n.str(), limit);
+}
+
+Result<std::vector<IssuedCertificate>> AdminService::device_certificates(std::string_view name) {
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  CertificateFilter f;
+  f.device_name = n.str();
+  return registry_.list_certificates(f);
+}
+
+Result<int> AdminService::trust_add(std::string_view store, ByteView certificate_bytes,
+                                    const std::string& label, const std::string& actor) {
+  CAPF_ASSIGN_OR_RETURN(std::string canonical, canonical_store_name(store));
+  std::string text = to_string(certificate_bytes);
+  int added = 0;
+  if (text.find("-----BEGIN") != std::string::npos) {
+    CAPF_ASSIGN_OR_RETURN(added, trust_.add_pem_bundle(canonical, text, label));
+  } else {
+    auto cert = pki::Certificate::from_der(certificate_bytes);
+    if (!cert) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{} is neither a PEM nor a DER certificate: {}", label,
+                        cert.error().message);
+    }
+    CAPF_TRY(trust_.add(canonical, *cert, label));
+    added = 1;
+  }
+  (void)actor;  // trust changes join the audit log with the API (issue 5)
+  return added;
+}
+
+Status AdminService::trust_remove(std::string_view store, std::string_view fingerprint,
+                                  const std::string& actor) {
+  CAPF_ASSIGN_OR_RETURN(std::string canonical, canonical_store_name(store));
+  (void)actor;
+  return trust_.remove(canonical, std::string(fingerprint));
+}
+
+Result<std::vector<TrustEntry>> AdminService::trust_list(std::string_view store) {
+  CAPF_ASSIGN_OR_RETURN(std::string canonical, canonical_store_name(store));
+  return trust_.list(canonical);
+}
+
+}  // namespace capf

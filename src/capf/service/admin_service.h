@@ -1,0 +1,81 @@
+// AdminService: everything an administrator can do, written once for every surface (the CLI today,
+// the REST API and console later). Methods block on the registry; they are thread-safe. Every
+// change is recorded as a device event naming the actor.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capf/common/clock.h"
+#include "capf/domain/device.h"
+#include "capf/issuer/capf_identity.h"
+#include "capf/store/device_store.h"
+#include "capf/trust/trust_stores.h"
+
+namespace capf {
+
+struct AdminPolicy {
+  int default_deadline_days = 10;
+  bool allow_rsa_512 = false;
+};
+
+// A change to one device; unset fields keep their value (a new device starts from the defaults:
+// no operation, null string, RSA only 2048, EC 256).
+struct DeviceChange {
+  std::string name;
+  std::optional<Operation> operation;
+  std::optional<AuthMode> auth_mode;
+  std::optional<std::string> auth_string;
+  bool generate_auth_string = false;
+  std::optional<KeyOrder> key_order;
+  std::optional<int> rsa_bits;
+  std::optional<int> ec_bits;
+  std::optional<std::optional<TimePoint>> deadline;  // set, or clear with nullopt inside
+  std::optional<std::string> description;
+};
+
+struct DeviceChangeResult {
+  Device device;
+  bool created = false;
+  std::optional<std::string> generated_auth_string;  // shown once
+  std::vector<std::string> warnings;                 // e.g. a deadline already in the past
+};
+
+class AdminService {
+ public:
+  AdminService(Registry& registry, TrustStores& trust, const Clock& clock, AdminPolicy policy)
+      : registry_(registry), trust_(trust), clock_(clock), policy_(policy) {}
+
+  // Creates or changes a device. Validates every field (errors say what to type instead). Setting
+  // an operation, its authentication or its deadline makes it Operation Pending again and unlocks
+  // it (resets the wrong-string count); an operation without a deadline gets the default one.
+  Result<DeviceChangeResult> set_device(const DeviceChange& change, const std::string& actor);
+  Result<Device> get_device(std::string_view name);
+  Result<std::vector<Device>> list_devices(const DeviceFilter& filter);
+  Result<std::int64_t> count_devices(const DeviceFilter& filter);
+  Status remove_device(std::string_view name, const std::string& actor);
+  Result<std::vector<DeviceEvent>> device_history(std::string_view name, std::size_t limit);
+  Result<std::vector<IssuedCertificate>> device_certificates(std::string_view name);
+
+  // Adds every certificate of a PEM bundle or one DER certificate; returns how many.
+  Result<int> trust_add(std::string_view store, ByteView certificate_bytes,
+                        const std::string& label, const std::string& actor);
+  Status trust_remove(std::string_view store, std::string_view fingerprint,
+                      const std::string& actor);
+  Result<std::vector<TrustEntry>> trust_list(std::string_view store);
+
+  // A random authentication string of `digits` digits (4..10).
+  static std::string generate_auth_string(int digits = 8);
+
+ private:
+  Result<DeviceName> parse_name(std::string_view name);
+  Status audit(const std::string& device, const std::string& actor, const std::string& detail);
+
+  Registry& registry_;
+  TrustStores& trust_;
+  const Clock& clock_;
+  AdminPolicy policy_;
+};
+
+}  // namespace capf

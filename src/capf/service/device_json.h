@@ -1,0 +1,16 @@
+// JSON forms of the registry's records, shared by `--json` CLI output and the API.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "capf/domain/device.h"
+#include "capf/store/device_store.h"
+
+namespace capf {
+
+nlohmann::json to_json(const Device& device);
+nlohmann::json to_json(const IssuedCertificate& cert);
+nlohmann::json to_json(const DeviceEvent& event);
+nlohmann::json to_json(const TrustEntry& entry);
+
+}  // namespace capf

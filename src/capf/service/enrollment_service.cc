@@ -1,0 +1,469 @@
+#include "capf/service/enrollment_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "capf/pki/certificate.h"
+#include "capf/pki/key.h"
+
+namespace capf {
+
+std::string SessionInfo::id_hex() const {
+  return fmt::format("{:08x}", session_id);
+}
+
+FailureReason failure_reason(SessionFailure failure) {
+  switch (failure) {
+    case SessionFailure::kReadTimeout:
+      return FailureReason::kRequestTimedOut;
+    case SessionFailure::kKeygenTimeout:
+      return FailureReason::kKeyGenerationTimeout;
+    case SessionFailure::kDisconnected:
+    case SessionFailure::kBadMessage:
+    case SessionFailure::kShutdown:
+      return FailureReason::kPhoneCommunicationFailure;
+  }
+  return FailureReason::kPhoneCommunicationFailure;
+}
+
+namespace {
+
+OpenDecision end_with(std::uint8_t reason, std::string log) {
+  OpenDecision d;
+  d.kind = OpenDecision::Kind::kEnd;
+  d.end_reason = reason;
+  d.log = std::move(log);
+  return d;
+}
+
+KeyDecision key_end(std::string log) {
+  KeyDecision d;
+  d.kind = KeyDecision::Kind::kEnd;
+  d.end_reason = protocol::reason::kFailure;
+  d.log = std::move(log);
+  return d;
+}
+
+std::string describe(const pki::Certificate& cert) {
+  return fmt::format("subject {}; issuer {}; serial {}; valid {} to {}", cert.subject(),
+                     cert.issuer(), cert.serial_hex(), format_utc(cert.not_before()),
+                     format_utc(cert.not_after()));
+}
+
+}  // namespace
+
+Status EnrollmentService::update_device(const DeviceName& name,
+                                        const std::function<void(Device&)>& change,
+                                        const SessionInfo& session, const std::string& event_kind,
+                                        const std::string& event_detail) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    Status result = registry_.transact([&]() -> Status {
+      CAPF_ASSIGN_OR_RETURN(std::optional<Device> found, registry_.find_device(name));
+      if (!found) {
+        return make_error(ErrorCode::kNotFound, "device {} was removed during the session",
+                          name.str());
+      }
+      change(*found);
+      CAPF_TRY(registry_.update_device(*found));
+      if (!event_kind.empty()) {
+        CAPF_TRY(registry_.append_event(
+            DeviceEvent{name.str(), clock_.now(), session.id_hex(), event_kind, event_detail}));
+      }
+      return ok();
+    });
+    if (result || result.error().code != ErrorCode::kConflict)
+      return result;
+  }
+  return make_error(ErrorCode::kConflict, "device {} kept changing; status not recorded",
+                    name.str());
+}
+
+void EnrollmentService::set_status(const SessionInfo& session, const EnrollmentContext& ctx,
+                                   const OperationStatus& status, const std::string& detail,
+                                   bool clear_operation) {
+  const TimePoint now = clock_.now();
+  Status s = update_device(
+      ctx.device,
+      [&](Device& d) {
+        d.status = status;
+        d.status_time = now;
+        d.status_detail = detail;
+        // An admin may have changed the operation during the session: only clear our own.
+        if (clear_operation && d.operation == ctx.operation)
+          d.operation = Operation::kNone;
+      },
+      session, "status", detail.empty() ? to_string(status) : to_string(status) + ": " + detail);
+  if (!s) {
+    spdlog::error("session {} device {}: cannot record status '{}': {}", session.id_hex(),
+                  ctx.device.str(), to_string(status), s.error().message);
+  }
+  log_finished(session, ctx, status, detail);
+}
+
+void EnrollmentService::log_finished(const SessionInfo& session, const EnrollmentContext& ctx,
+                                     const OperationStatus& status, const std::string& detail) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  ctx.started)
+                .count();
+  auto level = status.kind == StatusKind::kFailed ? spdlog::level::warn : spdlog::level::info;
+  spdlog::log(level,
+              "session {} device {} operation {} auth {} issuer {} serial {} key {} duration {}ms "
+              "status \"{}\"{}{}",
+              session.id_hex(), ctx.device.str(), short_name(ctx.operation), ctx.auth_method,
+              issuer_.mode(), ctx.issued_serial.value_or("-"),
+              ctx.key_plan.empty() ? std::string("-") : to_string(ctx.current_key()), ms,
+              to_string(status), detail.empty() ? "" : ": ", detail);
+}
+
+OpenDecision EnrollmentService::open(const SessionInfo& session,
+                                     const protocol::AuthResponse& response) {
+  if (response.version < 1 || response.version > 3) {
+    return end_with(
+        protocol::reason::kFailure,
+        fmt::format("unsupported protocol version {} (1 to 3 are accepted)", response.version));
+  }
+  auto name = DeviceName::parse(response.device_name);
+  if (!name) {
+    return end_with(protocol::reason::kUnknownDevice,
+                    fmt::format("unknown device: {}", name.error().message));
+  }
+  auto found = registry_.find_device(*name);
+  if (!found) {
+    spdlog::error("session {} device {}: registry lookup failed: {}", session.id_hex(), name->str(),
+                  found.error().message);
+    return end_with(protocol::reason::kFailure, "registry unavailable");
+  }
+  if (!found->has_value()) {
+    return end_with(protocol::reason::kUnknownDevice,
+                    fmt::format("unknown device {}: add it with `opencapf device set {} --op "
+                                "install ...`",
+                                name->str(), name->str()));
+  }
+  const Device& device = **found;
+  if (device.operation == Operation::kNone) {
+    return end_with(protocol::reason::kNoAction,
+                    fmt::format("device {} has no pending operation", device.name.str()));
+  }
+
+  EnrollmentContext ctx;
+  ctx.device = device.name;
+  ctx.operation = device.operation;
+  if (device.lsc)
+    ctx.previous_serial = device.lsc->serial_hex;
+  const TimePoint now = clock_.now();
+
+  if (device.deadline && now > *device.deadline) {
+    ctx.auth_method = "-";
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kRequestLate),
+               fmt::format("the phone came at {}, after the deadline {}: set a new deadline",
+                           format_utc(now), format_utc(*device.deadline)),
+               false);
+    return end_with(protocol::reason::kFailure, "operation deadline passed");
+  }
+
+  AuthOutcome auth = authenticator_.authenticate(device, response, session.session_id);
+  ctx.auth_method = auth.method;
+  if (!auth.ok) {
+    std::string detail = auth.detail;
+    bool counts = device.auth_mode == AuthMode::kAuthString &&
+                  device.auth_failures < policy_.auth.max_string_attempts && device.auth_string &&
+                  !device.auth_string->empty();
+    if (counts) {
+      int failures = device.auth_failures + 1;
+      detail = fmt::format("{} ({} of {} attempts{})", auth.detail, failures,
+                           policy_.auth.max_string_attempts,
+                           failures >= policy_.auth.max_string_attempts
+                               ? "; the operation is now locked until an admin sets it again"
+                               : "");
+      Status s = update_device(
+          device.name, [&](Device& d) { d.auth_failures = failures; }, session, "", "");
+      if (!s) {
+        spdlog::error("session {} device {}: cannot count the failed attempt: {}", session.id_hex(),
+                      device.name.str(), s.error().message);
+      }
+    }
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, auth.reason), detail, false);
+    return end_with(protocol::reason::kFailure, "authentication failed: " + auth.detail);
+  }
+
+  OpenDecision decision;
+  switch (device.operation) {
+    case Operation::kInstall: {
+      for (const KeySpec& spec : key_plan(device.key_order, device.rsa_bits, device.ec_bits)) {
+        bool size_ok = spec.type == KeyType::kRsa
+                           ? is_valid_rsa_bits(spec.bits, policy_.allow_rsa_512)
+                           : is_valid_ec_bits(spec.bits);
+        if (size_ok && issuer_.supports(spec))
+          ctx.key_plan.push_back(spec);
+      }
+      if (ctx.key_plan.empty()) {
+        set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
+                   fmt::format("the {} issuer cannot issue any key of key order '{}' (rsa {} / "
+                               "ec {}): change the key order or size",
+                               issuer_.mode(), to_string(device.key_order), device.rsa_bits,
+                               device.ec_bits),
+                   false);
+        return end_with(protocol::reason::kFailure, "no key the issuer supports");
+      }
+      decision.kind = OpenDecision::Kind::kInstall;
+      break;
+    }
+    case Operation::kTroubleshoot:
+      decision.kind = OpenDecision::Kind::kFetch;
+      break;
+    case Operation::kDelete:
+      decision.kind = OpenDecision::Kind::kDelete;
+      break;
+    case Operation::kNone:
+      return end_with(protocol::reason::kNoAction, "no pending operation");
+  }
+  decision.log = fmt::format("authenticated by {}", auth.method);
+  decision.context = std::move(ctx);
+  return decision;
+}
+
+KeyDecision EnrollmentService::key_generated(const SessionInfo& session, EnrollmentContext& ctx,
+                                             const protocol::KeyGenerateResponse& response) {
+  const KeySpec asked = ctx.current_key();
+  if (!response.public_key) {
+    std::string why = fmt::format("the phone could not generate {} (reason {})", to_string(asked),
+                                  response.reason.value_or(0));
+    if (ctx.key_index + 1 < ctx.key_plan.size()) {
+      ++ctx.key_index;
+      KeyDecision d;
+      d.kind = KeyDecision::Kind::kAskNextKey;
+      d.log = why + fmt::format("; falling back to {}", to_string(ctx.current_key()));
+      return d;
+    }
+    bool ec_only = std::all_of(ctx.key_plan.begin(), ctx.key_plan.end(),
+                               [](const KeySpec& k) { return k.type == KeyType::kEc; });
+    set_status(
+        session, ctx,
+        OperationStatus::failed(ctx.operation, ec_only ? FailureReason::kNoEcSupport
+                                                       : FailureReason::kKeyGenerationFailed),
+        why, false);
+    return key_end(why);
+  }
+  auto key = pki::PublicKey::from_spki_der(*response.public_key);
+  if (!key) {
+    std::string why = "the phone's public key does not parse: " + key.error().message;
+    set_status(session, ctx,
+               OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
+               false);
+    return key_end(why);
+  }
+  if (key->spec() != asked) {
+    std::string why = fmt::format("asked the phone for {}, it returned {}", to_string(asked),
+                                  to_string(key->spec()));
+    set_status(session, ctx,
+               OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
+               false);
+    return key_end(why);
+  }
+
+  IssueRequest request{ctx.device.str(), *response.public_key, asked, std::nullopt,
+                       session.id_hex()};
+  auto outcome = issuer_.issue(request);
+  if (!outcome) {
+    FailureReason reason = FailureReason::kNone;
+    if (outcome.error().code == ErrorCode::kUnavailable) {
+      reason = FailureReason::kCaCommunicationFailure;
+    } else if (outcome.error().code == ErrorCode::kPermissionDenied) {
+      reason = FailureReason::kCaRejectedConnection;
+    }
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, reason),
+               "issuing failed: " + outcome.error().message, false);
+    return key_end("issuing failed: " + outcome.error().message);
+  }
+  if (const auto* pending = std::get_if<PendingIssue>(&*outcome)) {
+    // External CAs that answer later (issue 3) keep the operation pending; nothing to store now.
+    Status s = update_device(
+        ctx.device,
+        [&](Device& d) {
+          d.status = OperationStatus::pending();
+          d.status_time = clock_.now();
+          d.status_detail = "waiting for the CA: " + pending->detail;
+        },
+        session, "pending", pending->ticket);
+    if (!s)
+      spdlog::error("session {}: {}", session.id_hex(), s.error().message);
+    KeyDecision d = key_end("the CA has not answered yet");
+    d.end_reason = protocol::reason::kNoAction;
+    return d;
+  }
+  const Issued& issued = std::get<Issued>(*outcome);
+  const pki::Certificate& cert = issued.certificate;
+  IssuedCertificate record;
+  record.serial_hex = cert.serial_hex();
+  record.device_name = ctx.device.str();
+  record.issuer = cert.issuer();
+  record.subject = cert.subject();
+  record.key_spec = to_string(asked);
+  record.not_before = cert.not_before();
+  record.not_after = cert.not_after();
+  record.pem = cert.pem();
+  record.state = CertificateState::kIssued;
+  record.issued_at = clock_.now();
+  record.state_time = record.issued_at;
+  record.session = session.id_hex();
+  // The ledger entry is durable before a byte of the certificate leaves CAPF.
+  Status recorded = registry_.transact([&]() -> Status {
+    CAPF_TRY(registry_.record_issued(record));
+    return registry_.append_event(
+        DeviceEvent{record.device_name, record.issued_at, session.id_hex(), "issued",
+                    fmt::format("serial {} ({}), valid until {}", record.serial_hex,
+                                record.key_spec, format_utc(record.not_after))});
+  });
+  if (!recorded) {
+    std::string why = "cannot record the issued certificate: " + recorded.error().message;
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
+               false);
+    return key_end(why);
+  }
+  ctx.issued_serial = record.serial_hex;
+  KeyDecision d;
+  d.kind = KeyDecision::Kind::kStore;
+  d.certificate_der = cert.der();
+  d.log = fmt::format("issued serial {}", record.serial_hex);
+  return d;
+}
+
+std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentContext& ctx,
+                                       std::uint8_t reason) {
+  const TimePoint now = clock_.now();
+  const std::string serial = ctx.issued_serial.value_or("");
+  if (reason != protocol::reason::kSuccess) {
+    std::string why = fmt::format("the phone did not store the certificate (reason {})", reason);
+    Status s = registry_.set_certificate_state(serial, CertificateState::kRejected, now, why);
+    if (!s)
+      spdlog::error("session {}: {}", session.id_hex(), s.error().message);
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
+               false);
+    return protocol::reason::kFailure;
+  }
+  auto entry = registry_.find_certificate(serial);
+  Status s = registry_.transact([&]() -> Status {
+    CAPF_TRY(registry_.set_certificate_state(serial, CertificateState::kInstalled, now, ""));
+    if (ctx.previous_serial && *ctx.previous_serial != serial) {
+      auto prev = registry_.find_certificate(*ctx.previous_serial);
+      if (prev && prev->has_value() && (*prev)->state != CertificateState::kRevoked) {
+        CAPF_TRY(registry_.set_certificate_state(*ctx.previous_serial, CertificateState::kRevoked,
+                                                 now, "superseded"));
+      }
+    }
+    return ok();
+  });
+  if (!s)
+    spdlog::error("session {}: ledger update failed: {}", session.id_hex(), s.error().message);
+  Status u = update_device(
+      ctx.device,
+      [&](Device& d) {
+        d.status = OperationStatus::success(ctx.operation);
+        d.status_time = now;
+        d.status_detail = fmt::format("LSC serial {} installed", serial);
+        if (d.operation == ctx.operation)
+          d.operation = Operation::kNone;
+        d.auth_failures = 0;
+        if (entry && entry->has_value()) {
+          d.lsc = LscInfo{serial, (*entry)->issuer, (*entry)->not_after};
+        }
+      },
+      session, "status", fmt::format("Upgrade Success: LSC serial {} installed", serial));
+  if (!u)
+    spdlog::error("session {}: {}", session.id_hex(), u.error().message);
+  log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
+  return protocol::reason::kSuccess;
+}
+
+std::uint8_t EnrollmentService::fetched(const SessionInfo& session, EnrollmentContext& ctx,
+                                        const protocol::FetchCertificateResponse& response) {
+  if (response.reason != protocol::reason::kSuccess || response.certificates.empty()) {
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
+               fmt::format("the phone returned no certificate (reason {})", response.reason),
+               false);
+    return protocol::reason::kNoAction;
+  }
+  std::string detail;
+  std::optional<LscInfo> lsc;
+  for (const auto& item : response.certificates) {
+    const char* kind = item.type == protocol::cert_type::kMic ? "MIC" : "LSC";
+    auto cert = pki::Certificate::from_der(item.der);
+    if (!cert) {
+      detail += fmt::format("{}: does not parse ({})\n", kind, cert.error().message);
+      continue;
+    }
+    detail += fmt::format("{}: {}\n{}", kind, describe(*cert), cert->pem());
+    if (item.type != protocol::cert_type::kMic && cert->common_name() == ctx.device.str()) {
+      lsc = LscInfo{cert->serial_hex(), cert->issuer(), cert->not_after()};
+    }
+  }
+  const TimePoint now = clock_.now();
+  Status s = update_device(
+      ctx.device,
+      [&](Device& d) {
+        d.status = OperationStatus::success(ctx.operation);
+        d.status_time = now;
+        d.status_detail = fmt::format(
+            "{} certificate(s) collected; see `opencapf device show {} "
+            "--history`",
+            response.certificates.size(), ctx.device.str());
+        if (d.operation == ctx.operation)
+          d.operation = Operation::kNone;
+        if (lsc)
+          d.lsc = lsc;
+      },
+      session, "troubleshoot", detail);
+  if (!s)
+    spdlog::error("session {}: {}", session.id_hex(), s.error().message);
+  log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
+  return protocol::reason::kNoAction;
+}
+
+std::uint8_t EnrollmentService::deleted(const SessionInfo& session, EnrollmentContext& ctx,
+                                        std::uint8_t reason) {
+  if (reason != protocol::reason::kSuccess) {
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
+               fmt::format("the phone deleted nothing (reason {}): it may hold no LSC", reason),
+               false);
+    return protocol::reason::kFailure;
+  }
+  const TimePoint now = clock_.now();
+  if (ctx.previous_serial) {
+    Status r = registry_.set_certificate_state(*ctx.previous_serial, CertificateState::kRevoked,
+                                               now, "cessationOfOperation");
+    if (!r && r.error().code != ErrorCode::kNotFound) {
+      spdlog::error("session {}: {}", session.id_hex(), r.error().message);
+    }
+  }
+  Status s = update_device(
+      ctx.device,
+      [&](Device& d) {
+        d.status = OperationStatus::success(ctx.operation);
+        d.status_time = now;
+        d.status_detail = "the phone deleted its LSC";
+        if (d.operation == ctx.operation)
+          d.operation = Operation::kNone;
+        d.lsc.reset();
+      },
+      session, "status", "Delete Success");
+  if (!s)
+    spdlog::error("session {}: {}", session.id_hex(), s.error().message);
+  log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
+  return protocol::reason::kSuccess;
+}
+
+void EnrollmentService::failed(const SessionInfo& session, const EnrollmentContext* ctx,
+                               SessionFailure failure, const std::string& detail) {
+  if (ctx == nullptr)
+    return;
+  if (ctx->issued_serial) {
+    Status s = registry_.set_certificate_state(
+        *ctx->issued_serial, CertificateState::kRejected, clock_.now(),
+        "the session ended before the phone confirmed: " + detail);
+    if (!s)
+      spdlog::error("session {}: {}", session.id_hex(), s.error().message);
+  }
+  set_status(session, *ctx, OperationStatus::failed(ctx->operation, failure_reason(failure)),
+             detail, false);
+}
+
+}  // namespace capf

@@ -1,0 +1,130 @@
+// EnrollmentService: the phone flows of spec §6, decided by the device's row in the registry. The
+// Asio session calls one method per phone message and sends what it is told; this class never sees
+// wire bytes, and it is the only writer of a device's status during a session.
+//
+// Every method blocks (registry, signing): call them from a worker thread. Thread-safe: sessions
+// for different devices run concurrently.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capf/common/clock.h"
+#include "capf/domain/device.h"
+#include "capf/issuer/capf_identity.h"
+#include "capf/issuer/issuer.h"
+#include "capf/protocol/message.h"
+#include "capf/service/authenticator.h"
+#include "capf/store/device_store.h"
+
+namespace capf {
+
+struct SessionInfo {
+  std::uint32_t session_id = 0;
+  std::string peer;         // "198.51.100.7:51234"
+  std::string tls_version;  // "TLSv1.3"
+  std::string id_hex() const;
+};
+
+struct EnrollmentPolicy {
+  AuthPolicy auth;
+  bool allow_rsa_512 = false;
+};
+
+// What a session is doing for its device, carried from one step to the next.
+struct EnrollmentContext {
+  DeviceName device;
+  Operation operation = Operation::kNone;
+  std::vector<KeySpec> key_plan;  // install: keys to ask for, in order
+  std::size_t key_index = 0;      // the one asked for last
+  std::string auth_method;
+  std::optional<std::string> issued_serial;    // set once an LSC was issued and recorded
+  std::optional<std::string> previous_serial;  // the LSC the device held before
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  KeySpec current_key() const { return key_plan.at(key_index); }
+};
+
+// After AUTH_RESPONSE: end the session, or run the device's operation.
+struct OpenDecision {
+  enum class Kind { kEnd, kInstall, kFetch, kDelete };
+  Kind kind = Kind::kEnd;
+  std::uint8_t end_reason = protocol::reason::kFailure;  // for kEnd
+  std::optional<EnrollmentContext> context;              // for the others
+  std::string log;                                       // why, for the session's log line
+};
+
+// After KEY_GENERATE_RESPONSE: ask for the next key of the plan, deliver a certificate, or end.
+struct KeyDecision {
+  enum class Kind { kAskNextKey, kStore, kEnd };
+  Kind kind = Kind::kEnd;
+  Bytes certificate_der;                                 // kStore
+  std::uint8_t end_reason = protocol::reason::kFailure;  // kEnd
+  std::string log;
+};
+
+// Ways a session can end without the phone finishing its part.
+enum class SessionFailure {
+  kReadTimeout,    // the phone stopped answering
+  kKeygenTimeout,  // no key within the key-generation wait
+  kDisconnected,   // the connection closed or TLS failed
+  kBadMessage,     // malformed bytes, wrong session id, unexpected command
+  kShutdown,       // the server is stopping
+};
+
+class EnrollmentService {
+ public:
+  EnrollmentService(Registry& registry, Authenticator& authenticator, Issuer& issuer,
+                    const Clock& clock, EnrollmentPolicy policy)
+      : registry_(registry),
+        authenticator_(authenticator),
+        issuer_(issuer),
+        clock_(clock),
+        policy_(policy) {}
+
+  // Spec §6.1 checks in order: version 1..3, device name, lookup (unknown → END 9), deadline,
+  // authentication (wrong string counts against the attempt limit), then the operation.
+  OpenDecision open(const SessionInfo& session, const protocol::AuthResponse& response);
+
+  // Install: checks the returned key against what was asked; a refused key moves to the next key
+  // of the plan (EC preferred, RSA backup); otherwise issues, records the certificate in the
+  // ledger, and returns it to be stored.
+  KeyDecision key_generated(const SessionInfo& session, EnrollmentContext& ctx,
+                            const protocol::KeyGenerateResponse& response);
+
+  // The phone's answer to STORE_CERTIFICATE_REQUEST; returns the END_SESSION reason (1 or 7).
+  std::uint8_t stored(const SessionInfo& session, EnrollmentContext& ctx, std::uint8_t reason);
+  // The phone's answer to FETCH_CERTIFICATE_REQUEST; returns the END_SESSION reason (0).
+  std::uint8_t fetched(const SessionInfo& session, EnrollmentContext& ctx,
+                       const protocol::FetchCertificateResponse& response);
+  // The phone's answer to DELETE_CERTIFICATE_REQUEST; returns the END_SESSION reason (1 or 7).
+  std::uint8_t deleted(const SessionInfo& session, EnrollmentContext& ctx, std::uint8_t reason);
+
+  // The session ended early; records the failure on the device (nothing if ctx is null, i.e.
+  // before the device was known).
+  void failed(const SessionInfo& session, const EnrollmentContext* ctx, SessionFailure failure,
+              const std::string& detail);
+
+ private:
+  // Applies `change` to the stored device (compare-and-set, retried) together with an event.
+  Status update_device(const DeviceName& name, const std::function<void(Device&)>& change,
+                       const SessionInfo& session, const std::string& event_kind,
+                       const std::string& event_detail);
+  void set_status(const SessionInfo& session, const EnrollmentContext& ctx,
+                  const OperationStatus& status, const std::string& detail, bool clear_operation);
+  void log_finished(const SessionInfo& session, const EnrollmentContext& ctx,
+                    const OperationStatus& status, const std::string& detail);
+
+  Registry& registry_;
+  Authenticator& authenticator_;
+  Issuer& issuer_;
+  const Clock& clock_;
+  EnrollmentPolicy policy_;
+};
+
+// The Operation Pending failure reason for a session failure in a given operation.
+FailureReason failure_reason(SessionFailure failure);
+
+}  // namespace capf

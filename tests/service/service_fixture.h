@@ -1,0 +1,126 @@
+// A registry, trust stores, CAPF identity and the services over them, in a temporary directory,
+// with a fake clock: what the enrollment and admin tests drive directly.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "capf/issuer/local/local_ca_issuer.h"
+#include "capf/pki/profiles.h"
+#include "capf/protocol/message.h"
+#include "capf/service/admin_service.h"
+#include "capf/service/authenticator.h"
+#include "capf/service/enrollment_service.h"
+#include "capf/store/sqlite/sqlite_registry.h"
+#include "capf/trust/trust_stores.h"
+
+namespace capf::testing {
+
+class ServiceFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("opencapf-service-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto reg = SqliteRegistry::open((dir_ / "registry.db").string(), clock_, {false, 5000});
+    ASSERT_TRUE(reg) << reg.error().message;
+    registry_ = std::move(reg).value();
+    trust_ = std::make_unique<TrustStores>(*registry_);
+    auto key = pki::PrivateKey::generate({KeyType::kRsa, 2048});
+    ASSERT_TRUE(key);
+    auto cert =
+        pki::make_capf_certificate(*key, {"CN=CAPF-test,O=Example,OU=Voice,C=NZ", 365}, clock_);
+    ASSERT_TRUE(cert) << cert.error().message;
+    identity_ = std::make_unique<IdentityHolder>(
+        std::make_shared<const CapfIdentity>(CapfIdentity{*cert, *key, {}}));
+    ASSERT_TRUE(trust_->add(kCapfTrust, *cert, "capf (current)"));
+    rebuild(policy_);
+    admin_ = std::make_unique<AdminService>(*registry_, *trust_, clock_, AdminPolicy{10, false});
+  }
+
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void rebuild(EnrollmentPolicy policy) {
+    policy_ = policy;
+    issuer_ = std::make_unique<LocalCaIssuer>(*identity_, clock_, 365);
+    authenticator_ =
+        std::make_unique<Authenticator>(*trust_, *registry_, *identity_, clock_, policy.auth);
+    service_ =
+        std::make_unique<EnrollmentService>(*registry_, *authenticator_, *issuer_, clock_, policy);
+  }
+
+  Device set(DeviceChange change) {
+    auto r = admin_->set_device(change, "test");
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? r->device : Device{};
+  }
+
+  Device get(const std::string& name) {
+    auto d = admin_->get_device(name);
+    EXPECT_TRUE(d) << d.error().message;
+    return *d;
+  }
+
+  static protocol::AuthResponse auth_response(const std::string& name,
+                                              std::optional<std::string> password = std::nullopt) {
+    protocol::AuthResponse r;
+    r.reason = 1;
+    r.version = 3;
+    r.device_name = name;
+    r.password = std::move(password);
+    return r;
+  }
+
+  // Signs an AUTH_RESPONSE with a certificate the way a phone does (spec §6.3).
+  static void present(protocol::AuthResponse& r, const pki::Certificate& cert,
+                      const pki::PrivateKey& key) {
+    r.certificates = {protocol::CertificateItem{1, 0, cert.der()}};
+    Bytes data = protocol::auth_signed_bytes(r.device_name, cert.der());
+    r.signed_data = *key.sign_proof(pki::Hash::kSha1, data);
+    r.sha2_signed_data = protocol::HashedSignature{3, *key.sign_proof(pki::Hash::kSha512, data)};
+  }
+
+  SessionInfo session(std::uint32_t id = 0x2a) {
+    return SessionInfo{id, "127.0.0.1:5000", "TLSv1.3"};
+  }
+
+  // Runs a whole install for `name` with a fresh key of `spec`; returns the stored certificate.
+  std::optional<pki::Certificate> install(const std::string& name, const protocol::AuthResponse& r,
+                                          KeySpec spec,
+                                          std::optional<pki::PrivateKey>* key_out = nullptr) {
+    SessionInfo s = session();
+    OpenDecision d = service_->open(s, r);
+    if (d.kind != OpenDecision::Kind::kInstall)
+      return std::nullopt;
+    auto key = pki::PrivateKey::generate(d.context->current_key());
+    (void)spec;
+    protocol::KeyGenerateResponse kr;
+    kr.public_key = key->spki_der();
+    KeyDecision k = service_->key_generated(s, *d.context, kr);
+    if (k.kind != KeyDecision::Kind::kStore)
+      return std::nullopt;
+    if (service_->stored(s, *d.context, 1) != 1)
+      return std::nullopt;
+    if (key_out != nullptr)
+      *key_out = *key;
+    (void)name;
+    return *pki::Certificate::from_der(k.certificate_der);
+  }
+
+  FakeClock clock_{*parse_utc("2026-11-25T12:00:00Z")};
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteRegistry> registry_;
+  std::unique_ptr<TrustStores> trust_;
+  std::unique_ptr<IdentityHolder> identity_;
+  EnrollmentPolicy policy_;
+  std::unique_ptr<LocalCaIssuer> issuer_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<EnrollmentService> service_;
+  std::unique_ptr<AdminService> admin_;
+};
+
+}  // namespace capf::testing
