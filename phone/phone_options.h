@@ -1,0 +1,79 @@
+// What a simulated phone is told to do (PhoneOptions) and what came of it (SessionReport).
+// Kept free of Asio so that the conversation logic and the CLI do not pay for it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capf/domain/device.h"
+#include "capf/pki/certificate.h"
+#include "capf/pki/key.h"
+
+namespace capf::phone {
+
+struct PhoneOptions {
+  std::string device_name;
+  std::string host;
+  std::uint16_t port = 3804;
+  // The CAPF certificate(s) the phone trusts, like the CAPF entries of its ITL. The server's TLS
+  // chain must verify against one of them (partial chains allowed); no hostname check.
+  std::vector<pki::Certificate> server_trust;
+  std::optional<std::string> auth_string;
+  // What to authenticate with. nullopt = auto: follow the server's AUTH_TYPE when it is 1..4,
+  // otherwise the LSC if there is one, else the MIC, else the password alone.
+  // kAuthString: password; kNullString: empty password; kLscFirst: LSC, else MIC;
+  // kMicFirst: MIC, else LSC. PASSWORD is always sent (empty if none), like capfc.
+  std::optional<AuthMode> present;
+  std::uint8_t version = 3;
+  // false: answer an EC KEY_GENERATE_REQUEST with REASON=7 and no key (a phone without EC).
+  bool support_ec = true;
+  // false: answer SIGN_CERTIFICATE_REQUEST (§6.10) with REASON=7 and no signature.
+  bool support_sign = true;
+  // Add SUDI_DATA (the MIC as the SUDI certificate) when presenting a certificate and a MIC exists.
+  bool send_sudi = true;
+  // REQUEST_IN_PROGRESS frames sent before generating the key.
+  int in_progress_messages = 1;
+  // Extra time "generating" the key; one more REQUEST_IN_PROGRESS goes out every
+  // min(keygen_delay, 10 s) of it.
+  std::chrono::milliseconds keygen_delay{0};
+  // Pre-generated keys (benchmark). nullopt or no function: generate one (blocks the thread).
+  std::function<std::optional<pki::PrivateKey>(const KeySpec&)> key_source;
+  // Answer STORE_CERTIFICATE_REQUEST with REASON=7.
+  bool refuse_store = false;
+  // Troubleshoot answers with the LSC item only (otherwise LSC type 1, then MIC type 2).
+  bool fetch_lsc_only = false;
+  // Bound on connecting, the handshake and every read and write.
+  std::chrono::seconds timeout{30};
+  // Allow TLS 1.0 only, with "DEFAULT:@SECLEVEL=0", like a 7900-series phone.
+  bool legacy_tls = false;
+  // Test mode: write the first 3 header bytes and the rest of each frame in two TLS writes.
+  bool split_header_writes = false;
+};
+
+// Exit codes of a session (also the process exit code of `opencapf phone`).
+namespace exit_code {
+inline constexpr int kSuccess = 0;        // the operation the server asked for succeeded
+inline constexpr int kFailure = 1;        // refused, protocol error, TLS failure, timeout, ...
+inline constexpr int kNoOperation = 2;    // END_SESSION 0 (or 1) right after authentication
+inline constexpr int kUnknownDevice = 3;  // END_SESSION 9
+}  // namespace exit_code
+
+struct SessionReport {
+  int exit_code = exit_code::kFailure;
+  std::string operation;  // "install", "troubleshoot", "delete", "none", "" if never told
+  std::optional<std::uint8_t> end_reason;
+  std::string summary;  // one line
+  // One line per message: "<- " received, "-> " sent, then the command and its key elements.
+  std::vector<std::string> transcript;
+  std::optional<pki::Certificate> installed;
+  std::uint32_t session_id = 0;
+  std::string tls_version;
+  std::string tls_cipher;
+  std::chrono::microseconds duration{0};
+};
+
+}  // namespace capf::phone

@@ -1,0 +1,474 @@
+// The simulated phone against a scripted in-test CAPF server (fake_capf_server.h).
+#include "phone/phone_session.h"
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "capf/pki/csr.h"
+#include "capf/pki/profiles.h"
+#include "tests/phone/fake_capf_server.h"
+#include "tests/phone/temp_dir.h"
+
+namespace capf::phone {
+namespace {
+
+namespace proto = capf::protocol;
+using testing::capf_credential;
+using testing::run_against_fake_server;
+using testing::ServerMode;
+using testing::ServerScript;
+using testing::TempDir;
+
+constexpr const char* kDevice = "SEP001122334455";
+
+PhoneOptions phone_options() {
+  PhoneOptions options;
+  options.device_name = kDevice;
+  options.auth_string = "123456";
+  options.timeout = std::chrono::seconds(10);
+  return options;
+}
+
+bool has_line(const SessionReport& report, std::string_view prefix) {
+  return std::any_of(report.transcript.begin(), report.transcript.end(),
+                     [&](const std::string& line) { return line.rfind(prefix, 0) == 0; });
+}
+
+std::string transcript(const SessionReport& report) {
+  std::string all;
+  for (const auto& line : report.transcript) {
+    all += line + "\n";
+  }
+  return all + "summary: " + report.summary;
+}
+
+// Puts an LSC issued by the test CAPF into the state, as a previous install would have.
+void give_lsc(PhoneState& state, const KeySpec& spec) {
+  auto key = pki::PrivateKey::generate(spec).value();
+  auto lsc = pki::issue_lsc({kDevice, key.spki_der(), pki::random_serial(), 365},
+                            capf_credential().certificate, capf_credential().key, SystemClock())
+                 .value();
+  ASSERT_TRUE(state.save_lsc(lsc, key).has_value());
+}
+
+void expect_installed(const testing::RunResult& run, const TempDir& dir, const KeySpec& spec) {
+  const auto& report = run.report;
+  ASSERT_EQ(report.exit_code, exit_code::kSuccess) << transcript(report) << "\n"
+                                                   << run.server.error;
+  EXPECT_EQ(report.operation, "install");
+  EXPECT_EQ(report.end_reason, proto::reason::kSuccess);
+  ASSERT_TRUE(report.installed.has_value());
+  EXPECT_EQ(report.installed->public_key().spec(), spec);
+  EXPECT_EQ(report.summary.rfind("installed LSC serial " + report.installed->serial_hex(), 0), 0u)
+      << report.summary;
+  EXPECT_EQ(run.server.store_reason, proto::reason::kSuccess);
+  auto reloaded = PhoneState::load(dir.path()).value();
+  ASSERT_TRUE(reloaded.lsc().has_value());
+  EXPECT_EQ(reloaded.lsc()->certificate, *report.installed);
+  EXPECT_EQ(reloaded.lsc()->key.spki_der(), report.installed->spki_der());
+}
+
+TEST(PhoneSession, InstallsRsa2048Lsc) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  auto run = run_against_fake_server(ServerScript{}, phone_options(), state);
+  expect_installed(run, dir, {KeyType::kRsa, 2048});
+  ASSERT_TRUE(run.server.auth.has_value());
+  EXPECT_EQ(run.server.auth->device_name, kDevice);
+  EXPECT_EQ(run.server.auth->password, "123456");
+  EXPECT_EQ(run.server.auth->version, 3);
+  EXPECT_TRUE(run.server.auth->certificates.empty());
+  EXPECT_EQ(run.server.in_progress, 1);
+  EXPECT_EQ(run.report.session_id, 0x12345678u);
+  EXPECT_FALSE(run.report.tls_version.empty());
+  EXPECT_FALSE(run.report.tls_cipher.empty());
+  EXPECT_TRUE(has_line(run.report, "<- KEY_GENERATE_REQUEST key_type=rsa key_size=2048") ||
+              has_line(run.report, "<- KEY_GENERATE_REQUEST key_size=2048 key_type=rsa"))
+      << transcript(run.report);
+  EXPECT_TRUE(has_line(run.report, "-> REQUEST_IN_PROGRESS")) << transcript(run.report);
+  EXPECT_TRUE(has_line(run.report, "-> KEY_GENERATE_RESPONSE public_key=rsa:2048"))
+      << transcript(run.report);
+}
+
+TEST(PhoneSession, InstallsEcP256Lsc) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.keys = {{KeyType::kEc, 256}};
+  auto run = run_against_fake_server(script, phone_options(), state);
+  expect_installed(run, dir, {KeyType::kEc, 256});
+  EXPECT_TRUE(has_line(run.report, "<- KEY_GENERATE_REQUEST key_type=ec curve=P-256"))
+      << transcript(run.report);
+}
+
+TEST(PhoneSession, RefusedEcKeyLetsTheServerFallBackToRsa) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.keys = {{KeyType::kEc, 384}, {KeyType::kRsa, 2048}};
+  auto options = phone_options();
+  options.support_ec = false;
+  auto run = run_against_fake_server(script, options, state);
+  expect_installed(run, dir, {KeyType::kRsa, 2048});
+  ASSERT_EQ(run.server.key_responses.size(), 2u);
+  EXPECT_FALSE(run.server.key_responses[0].public_key.has_value());
+  EXPECT_EQ(run.server.key_responses[0].reason, proto::reason::kFailure);
+}
+
+TEST(PhoneSession, KeySourceKeyIsTheOneCertified) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  auto pregenerated = pki::PrivateKey::generate({KeyType::kEc, 256}).value();
+  ServerScript script;
+  script.keys = {{KeyType::kEc, 256}};
+  auto options = phone_options();
+  int calls = 0;
+  options.key_source = [&](const KeySpec& spec) -> std::optional<pki::PrivateKey> {
+    ++calls;
+    EXPECT_EQ(spec, (KeySpec{KeyType::kEc, 256}));
+    return pregenerated;
+  };
+  auto run = run_against_fake_server(script, options, state);
+  expect_installed(run, dir, {KeyType::kEc, 256});
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(run.report.installed->spki_der(), pregenerated.spki_der());
+}
+
+TEST(PhoneSession, SendsRequestedInProgressMessagesDuringKeygenDelay) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.keys = {{KeyType::kEc, 256}};
+  auto options = phone_options();
+  options.in_progress_messages = 2;
+  options.keygen_delay = std::chrono::milliseconds(200);
+  auto run = run_against_fake_server(script, options, state);
+  expect_installed(run, dir, {KeyType::kEc, 256});
+  EXPECT_EQ(run.server.in_progress, 3);
+  EXPECT_GE(run.report.duration, std::chrono::milliseconds(200));
+}
+
+TEST(PhoneSession, SplitHeaderWritesAreReassembledByTheServer) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.keys = {{KeyType::kEc, 256}};
+  auto options = phone_options();
+  options.split_header_writes = true;
+  auto run = run_against_fake_server(script, options, state);
+  expect_installed(run, dir, {KeyType::kEc, 256});
+}
+
+TEST(PhoneSession, SignRequestYieldsACsrThatVerifies) {
+  for (const auto& spec : {KeySpec{KeyType::kRsa, 2048}, KeySpec{KeyType::kEc, 256}}) {
+    TempDir dir;
+    auto state = PhoneState::load(dir.path()).value();
+    ServerScript script;
+    script.keys = {spec};
+    script.sign_first = true;
+    script.sign_digest = proto::hash_id::kSha256;
+    auto run = run_against_fake_server(script, phone_options(), state);
+    expect_installed(run, dir, spec);
+    ASSERT_TRUE(run.server.sign_response.has_value());
+    EXPECT_EQ(run.server.sign_response->reason, proto::reason::kSuccess);
+    ASSERT_TRUE(run.server.csr.has_value());
+    ASSERT_TRUE(run.server.csr->has_value()) << run.server.csr->error().message;
+    auto spki = pki::csr_public_key(**run.server.csr);
+    ASSERT_TRUE(spki.has_value()) << spki.error().message;
+    EXPECT_EQ(*spki, run.report.installed->spki_der());
+    EXPECT_TRUE(has_line(run.report, "<- SIGN_CERTIFICATE_REQUEST")) << transcript(run.report);
+    EXPECT_TRUE(has_line(run.report, "-> SIGN_CERTIFICATE_RESPONSE reason=1"))
+        << transcript(run.report);
+  }
+}
+
+TEST(PhoneSession, WithoutSignSupportAnswersSevenAndTheInstallFails) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.keys = {{KeyType::kRsa, 2048}};
+  script.sign_first = true;
+  auto options = phone_options();
+  options.support_sign = false;
+  auto run = run_against_fake_server(script, options, state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kFailure) << transcript(run.report);
+  ASSERT_TRUE(run.server.sign_response.has_value());
+  EXPECT_EQ(run.server.sign_response->reason, proto::reason::kFailure);
+  EXPECT_FALSE(run.server.sign_response->signature.has_value());
+  EXPECT_EQ(run.report.end_reason, proto::reason::kFailure);
+  EXPECT_FALSE(PhoneState::load(dir.path()).value().lsc().has_value());
+}
+
+TEST(PhoneSession, RefuseStoreAnswersSevenAndKeepsNoLsc) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.keys = {{KeyType::kEc, 256}};
+  auto options = phone_options();
+  options.refuse_store = true;
+  auto run = run_against_fake_server(script, options, state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kFailure) << transcript(run.report);
+  EXPECT_EQ(run.server.store_reason, proto::reason::kFailure);
+  EXPECT_FALSE(run.report.installed.has_value());
+  EXPECT_FALSE(state.lsc().has_value());
+  EXPECT_FALSE(std::filesystem::exists(dir / "lsc.pem"));
+  EXPECT_NE(run.report.summary.find("install failed"), std::string::npos) << run.report.summary;
+}
+
+TEST(PhoneSession, TroubleshootReturnsLscThenMic) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ASSERT_TRUE(state.make_mic(kDevice, dir / "mfg", {KeyType::kRsa, 2048}).has_value());
+  give_lsc(state, {KeyType::kEc, 256});
+  ServerScript script;
+  script.mode = ServerMode::kFetch;
+  auto run = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kSuccess) << transcript(run.report);
+  EXPECT_EQ(run.report.operation, "troubleshoot");
+  EXPECT_EQ(run.report.end_reason, proto::reason::kNoAction);
+  ASSERT_TRUE(run.server.fetch.has_value());
+  EXPECT_EQ(run.server.fetch->reason, proto::reason::kSuccess);
+  ASSERT_EQ(run.server.fetch->certificates.size(), 2u);
+  EXPECT_EQ(run.server.fetch->certificates[0].type, proto::cert_type::kLsc);
+  EXPECT_EQ(run.server.fetch->certificates[0].der, state.lsc()->certificate.der());
+  EXPECT_EQ(run.server.fetch->certificates[1].type, proto::cert_type::kMic);
+  EXPECT_EQ(run.server.fetch->certificates[1].der, state.mic()->certificate.der());
+}
+
+TEST(PhoneSession, TroubleshootLscOnlySendsOneItem) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ASSERT_TRUE(state.make_mic(kDevice, dir / "mfg", {KeyType::kEc, 256}).has_value());
+  give_lsc(state, {KeyType::kEc, 256});
+  ServerScript script;
+  script.mode = ServerMode::kFetch;
+  auto options = phone_options();
+  options.fetch_lsc_only = true;
+  auto run = run_against_fake_server(script, options, state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kSuccess) << transcript(run.report);
+  ASSERT_TRUE(run.server.fetch.has_value());
+  ASSERT_EQ(run.server.fetch->certificates.size(), 1u);
+  EXPECT_EQ(run.server.fetch->certificates[0].type, proto::cert_type::kLsc);
+}
+
+TEST(PhoneSession, TroubleshootWithoutCertificatesAnswersSeven) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.mode = ServerMode::kFetch;
+  auto run = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kFailure) << transcript(run.report);
+  ASSERT_TRUE(run.server.fetch.has_value());
+  EXPECT_EQ(run.server.fetch->reason, proto::reason::kFailure);
+  EXPECT_TRUE(run.server.fetch->certificates.empty());
+}
+
+TEST(PhoneSession, DeleteRemovesTheLsc) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  give_lsc(state, {KeyType::kEc, 256});
+  ServerScript script;
+  script.mode = ServerMode::kDelete;
+  auto run = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kSuccess) << transcript(run.report);
+  EXPECT_EQ(run.report.operation, "delete");
+  EXPECT_EQ(run.server.delete_reason, proto::reason::kSuccess);
+  EXPECT_FALSE(std::filesystem::exists(dir / "lsc.pem"));
+  EXPECT_FALSE(PhoneState::load(dir.path()).value().lsc().has_value());
+
+  // Nothing left to delete: the phone answers 7 and the delete fails.
+  auto again = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(again.report.exit_code, exit_code::kFailure) << transcript(again.report);
+  EXPECT_EQ(again.server.delete_reason, proto::reason::kFailure);
+}
+
+TEST(PhoneSession, PresentsLscWithVerifiableProofsAndLittleEndianSudi) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ASSERT_TRUE(state.make_mic(kDevice, dir / "mfg", {KeyType::kRsa, 2048}).has_value());
+  give_lsc(state, {KeyType::kEc, 384});
+  ServerScript script;
+  script.mode = ServerMode::kNone;
+  script.session_id = 0x0a0b0c0d;
+  auto run = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kNoOperation) << transcript(run.report);
+  ASSERT_TRUE(run.server.auth.has_value());
+  const auto& auth = *run.server.auth;
+  EXPECT_NE(transcript(run.report).find("(presenting the LSC, with SUDI)"), std::string::npos)
+      << transcript(run.report);
+
+  const Bytes lsc_der = state.lsc()->certificate.der();
+  ASSERT_EQ(auth.certificates.size(), 1u);
+  EXPECT_EQ(auth.certificates[0].der, lsc_der);
+  EXPECT_EQ(auth.certificates[0].type, proto::cert_type::kLsc);
+  const auto lsc_key = state.lsc()->certificate.public_key();
+  const Bytes signed_bytes = proto::auth_signed_bytes(kDevice, lsc_der);
+  ASSERT_TRUE(auth.signed_data.has_value());
+  auto sha1 = lsc_key.verify_proof(pki::Hash::kSha1, signed_bytes, *auth.signed_data);
+  EXPECT_TRUE(sha1.has_value()) << sha1.error().message;
+  ASSERT_TRUE(auth.sha2_signed_data.has_value());
+  EXPECT_EQ(auth.sha2_signed_data->hash_id, proto::hash_id::kSha512);
+  auto sha512 =
+      lsc_key.verify_proof(pki::Hash::kSha512, signed_bytes, auth.sha2_signed_data->signature);
+  EXPECT_TRUE(sha512.has_value()) << sha512.error().message;
+
+  ASSERT_TRUE(auth.sudi.has_value());
+  const Bytes mic_der = state.mic()->certificate.der();
+  EXPECT_EQ(auth.sudi->certificate_id, 0);
+  EXPECT_EQ(auth.sudi->certificate, mic_der);
+  EXPECT_EQ(auth.sudi->sha1.hash_id, proto::hash_id::kSha1);
+  EXPECT_EQ(auth.sudi->sha512.hash_id, proto::hash_id::kSha512);
+  const auto mic_key = state.mic()->certificate.public_key();
+  const Bytes sudi_bytes = proto::sudi_signed_bytes(0x0a0b0c0d, mic_der);
+  ASSERT_EQ(Bytes(sudi_bytes.begin(), sudi_bytes.begin() + 4), (Bytes{0x0d, 0x0c, 0x0b, 0x0a}));
+  auto sudi1 = mic_key.verify_proof(pki::Hash::kSha1, sudi_bytes, auth.sudi->sha1.signature);
+  EXPECT_TRUE(sudi1.has_value()) << sudi1.error().message;
+  auto sudi512 = mic_key.verify_proof(pki::Hash::kSha512, sudi_bytes, auth.sudi->sha512.signature);
+  EXPECT_TRUE(sudi512.has_value()) << sudi512.error().message;
+  // The big-endian session id must not verify: the phone really signed little-endian.
+  Bytes big_endian;
+  put_u32be(big_endian, 0x0a0b0c0d);
+  append(big_endian, mic_der);
+  EXPECT_FALSE(mic_key.verify_proof(pki::Hash::kSha512, big_endian, auth.sudi->sha512.signature)
+                   .has_value());
+}
+
+TEST(PhoneSession, PresentsMicWhenToldAndCanLeaveSudiOut) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ASSERT_TRUE(state.make_mic(kDevice, dir / "mfg", {KeyType::kRsa, 2048}).has_value());
+  give_lsc(state, {KeyType::kEc, 256});
+  ServerScript script;
+  script.mode = ServerMode::kNone;
+  auto options = phone_options();
+  options.present = AuthMode::kMicFirst;
+  options.send_sudi = false;
+  auto run = run_against_fake_server(script, options, state);
+  ASSERT_TRUE(run.server.auth.has_value()) << transcript(run.report);
+  const auto& auth = *run.server.auth;
+  ASSERT_EQ(auth.certificates.size(), 1u);
+  const Bytes mic_der = state.mic()->certificate.der();
+  EXPECT_EQ(auth.certificates[0].der, mic_der);
+  EXPECT_FALSE(auth.sudi.has_value());
+  EXPECT_NE(transcript(run.report).find("(presenting the MIC)"), std::string::npos)
+      << transcript(run.report);
+  auto proof = state.mic()->certificate.public_key().verify_proof(
+      pki::Hash::kSha512, proto::auth_signed_bytes(kDevice, mic_der),
+      auth.sha2_signed_data->signature);
+  EXPECT_TRUE(proof.has_value()) << proof.error().message;
+}
+
+TEST(PhoneSession, FollowsTheServersAuthTypeInAutoMode) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  give_lsc(state, {KeyType::kEc, 256});
+  ServerScript script;
+  script.mode = ServerMode::kNone;
+  script.auth_type = 1;  // authentication string
+  auto run = run_against_fake_server(script, phone_options(), state);
+  ASSERT_TRUE(run.server.auth.has_value()) << transcript(run.report);
+  EXPECT_TRUE(run.server.auth->certificates.empty());
+  EXPECT_FALSE(run.server.auth->signed_data.has_value());
+  EXPECT_EQ(run.server.auth->password, "123456");
+}
+
+TEST(PhoneSession, NullStringSendsAnEmptyPassword) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.mode = ServerMode::kNone;
+  auto options = phone_options();
+  options.present = AuthMode::kNullString;
+  auto run = run_against_fake_server(script, options, state);
+  ASSERT_TRUE(run.server.auth.has_value()) << transcript(run.report);
+  EXPECT_EQ(run.server.auth->password, "");
+  EXPECT_EQ(run.report.exit_code, exit_code::kNoOperation);
+  EXPECT_EQ(run.report.operation, "none");
+  EXPECT_EQ(run.report.end_reason, proto::reason::kNoAction);
+}
+
+TEST(PhoneSession, UntrustedServerCertificateFailsTheHandshake) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.server_credential = testing::other_capf_credential();
+  auto run = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kFailure);
+  EXPECT_NE(run.report.summary.find("TLS handshake"), std::string::npos) << run.report.summary;
+  EXPECT_NE(run.report.summary.find("not trusted"), std::string::npos) << run.report.summary;
+  EXPECT_FALSE(run.server.auth.has_value());
+  EXPECT_TRUE(run.report.transcript.empty());
+}
+
+TEST(PhoneSession, UnknownDeviceExitsThree) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.mode = ServerMode::kUnknownDevice;
+  auto run = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kUnknownDevice) << transcript(run.report);
+  EXPECT_EQ(run.report.end_reason, proto::reason::kUnknownDevice);
+}
+
+TEST(PhoneSession, RefusalAfterAuthenticationExitsOne) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.mode = ServerMode::kRefuse;
+  auto run = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kFailure) << transcript(run.report);
+  EXPECT_EQ(run.report.operation, "");
+  EXPECT_EQ(run.report.end_reason, proto::reason::kFailure);
+}
+
+TEST(PhoneSession, SilentServerTimesOutWithinTheBound) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.mode = ServerMode::kSilentAfterAuth;
+  auto options = phone_options();
+  options.timeout = std::chrono::seconds(1);
+  const auto start = std::chrono::steady_clock::now();
+  auto run = run_against_fake_server(script, options, state);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  EXPECT_EQ(run.report.exit_code, exit_code::kFailure);
+  EXPECT_NE(run.report.summary.find("no answer within 1 s"), std::string::npos)
+      << run.report.summary;
+}
+
+TEST(PhoneSession, ChangedSessionIdIsAProtocolError) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.mode = ServerMode::kChangeSessionId;
+  auto run = run_against_fake_server(script, phone_options(), state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kFailure);
+  EXPECT_NE(run.report.summary.find("session id"), std::string::npos) << run.report.summary;
+}
+
+TEST(PhoneSession, LegacyTlsSpeaksTls10) {
+  TempDir dir;
+  auto state = PhoneState::load(dir.path()).value();
+  ServerScript script;
+  script.mode = ServerMode::kNone;
+  script.legacy_tls = true;
+  auto options = phone_options();
+  options.legacy_tls = true;
+  auto run = run_against_fake_server(script, options, state);
+  EXPECT_EQ(run.report.exit_code, exit_code::kNoOperation) << transcript(run.report);
+  EXPECT_EQ(run.report.tls_version, "TLSv1");
+}
+
+TEST(PhoneSession, BlockingRunWithoutTrustSaysWhatIsMissing) {
+  auto state = PhoneState::in_memory();
+  auto options = phone_options();
+  options.host = "127.0.0.1";
+  options.port = 1;
+  auto report = run_session_blocking(options, state);
+  EXPECT_EQ(report.exit_code, exit_code::kFailure);
+  EXPECT_NE(report.summary.find("CAPF certificate"), std::string::npos) << report.summary;
+}
+
+}  // namespace
+}  // namespace capf::phone
