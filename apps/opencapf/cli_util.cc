@@ -1,0 +1,57 @@
+#include "apps/opencapf/cli_util.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace capf::cli {
+
+std::string default_data_dir() {
+  const char* env = std::getenv("OPENCAPF_DATA");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/opencapf");
+}
+
+void add_data_option(CLI::App& cmd, std::string& data_dir) {
+  data_dir = default_data_dir();
+  cmd.add_option("--data", data_dir,
+                 "data directory (default $OPENCAPF_DATA or /var/lib/opencapf)");
+}
+
+void fail(CommandContext& ctx, const Error& error) {
+  std::fprintf(stderr, "opencapf: %s\n", error.message.c_str());
+  ctx.exit_code = error.code == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+void fail_usage(CommandContext& ctx, const std::string& message) {
+  std::fprintf(stderr, "opencapf: %s\n", message.c_str());
+  ctx.exit_code = 2;
+}
+
+std::unique_ptr<Environment> open_environment(CommandContext& ctx, const std::string& data_dir) {
+  auto env = Environment::open(data_dir);
+  if (!env) {
+    fail(ctx, env.error());
+    return nullptr;
+  }
+  return std::move(env).value();
+}
+
+std::string cli_actor() {
+  const char* user = std::getenv("USER");
+  if (user == nullptr || *user == '\0')
+    user = getuid() == 0 ? "root" : "unknown";
+  return fmt::format("cli:{}", user);
+}
+
+Result<std::string> read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return make_error(ErrorCode::kInvalidArgument, "cannot read {}: check the path", path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace capf::cli

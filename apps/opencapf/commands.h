@@ -1,0 +1,22 @@
+// Each subcommand lives in its own file and registers itself on the root CLI11 app. A command's
+// callback sets `exit_code` (0 success; see each command's help for the others) and prints errors
+// on stderr as one line that says what to type instead.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace capf::cli {
+
+struct CommandContext {
+  int exit_code = 0;
+};
+
+void add_init_command(CLI::App& app, CommandContext& ctx);
+void add_serve_command(CLI::App& app, CommandContext& ctx);
+void add_device_command(CLI::App& app, CommandContext& ctx);
+void add_ca_command(CLI::App& app, CommandContext& ctx);
+void add_trust_command(CLI::App& app, CommandContext& ctx);
+void add_phone_command(CLI::App& app, CommandContext& ctx);
+void add_bench_command(CLI::App& app, CommandContext& ctx);
+
+}  // namespace capf::cli

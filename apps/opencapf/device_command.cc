@@ -1,0 +1,326 @@
+#include <cstdio>
+
+#include "apps/opencapf/cli_util.h"
+#include "capf/service/device_json.h"
+
+namespace capf::cli {
+
+namespace {
+
+// WHEN: "none", "+3d" / "+12h" / "+30m" from now, or a UTC date/time (see parse_utc).
+Result<std::optional<TimePoint>> parse_when(const std::string& text, const Clock& clock) {
+  if (text == "none")
+    return std::optional<TimePoint>();
+  if (text.size() >= 3 && text[0] == '+') {
+    char unit = text.back();
+    std::string number = text.substr(1, text.size() - 2);
+    if (!number.empty() && number.find_first_not_of("0123456789") == std::string::npos &&
+        number.size() < 7 && (unit == 'd' || unit == 'h' || unit == 'm')) {
+      long n = std::stol(number);
+      auto d = unit == 'd'   ? std::chrono::hours(24 * n)
+               : unit == 'h' ? std::chrono::hours(n)
+                             : std::chrono::minutes(n);
+      return std::optional<TimePoint>(clock.now() + d);
+    }
+  }
+  if (auto t = parse_utc(text))
+    return std::optional<TimePoint>(*t);
+  return make_error(ErrorCode::kInvalidArgument,
+                    "--deadline '{}' is not a time: use 2026-12-31, 2026-12-31T18:00Z, "
+                    "2026:12:31:18, +10d, +12h or none",
+                    text);
+}
+
+void print_device(const Device& d) {
+  std::printf("%-22s %s\n", "name:", d.name.str().c_str());
+  std::printf("%-22s %s\n", "operation:", std::string(to_string(d.operation)).c_str());
+  std::printf("%-22s %s\n", "authentication:", std::string(to_string(d.auth_mode)).c_str());
+  if (d.auth_mode == AuthMode::kAuthString) {
+    std::printf("%-22s %s (%d wrong attempt(s))\n",
+                "authentication string:", d.auth_string ? "set" : "NOT SET", d.auth_failures);
+  }
+  std::printf("%-22s %s (RSA %d, EC %d)\n",
+              "key order:", std::string(to_string(d.key_order)).c_str(), d.rsa_bits, d.ec_bits);
+  std::printf("%-22s %s\n",
+              "operation completes by:", d.deadline ? format_utc(*d.deadline).c_str() : "-");
+  std::printf("%-22s %s (%s)\n", "status:", to_string(d.status).c_str(),
+              format_utc(d.status_time).c_str());
+  if (!d.status_detail.empty())
+    std::printf("%-22s %s\n", "status detail:", d.status_detail.c_str());
+  if (d.lsc) {
+    std::printf("%-22s serial %s, issued by %s, expires %s\n", "LSC:", d.lsc->serial_hex.c_str(),
+                d.lsc->issuer.c_str(), format_utc(d.lsc->not_after).c_str());
+  } else {
+    std::printf("%-22s %s\n", "LSC:", "none known");
+  }
+  if (!d.description.empty())
+    std::printf("%-22s %s\n", "description:", d.description.c_str());
+}
+
+void add_set(CLI::App& device, CommandContext& ctx) {
+  auto* cmd = device.add_subcommand("set", "create or change a device and schedule its operation");
+  struct Opts {
+    std::string data, name, op, auth, auth_string, key_order, deadline, description;
+    bool generate = false, json = false;
+    std::optional<int> rsa_bits, ec_bits;
+  };
+  auto o = std::make_shared<Opts>();
+  add_data_option(*cmd, o->data);
+  cmd->add_option("NAME", o->name, "device name, e.g. SEP001122334455 or CSFJSMITH")->required();
+  cmd->add_option("--op", o->op, "install|delete|troubleshoot|none");
+  cmd->add_option("--auth", o->auth, "string|null|lsc|mic");
+  cmd->add_option("--auth-string", o->auth_string, "4 to 10 digits the user types on the phone");
+  cmd->add_flag("--generate-auth-string", o->generate, "generate a random string (shown once)");
+  cmd->add_option("--key-order", o->key_order, "rsa|ec|ec-rsa");
+  cmd->add_option("--rsa-bits", o->rsa_bits, "1024|2048|3072|4096");
+  cmd->add_option("--ec-bits", o->ec_bits, "256|384|521");
+  cmd->add_option("--deadline", o->deadline,
+                  "operation completes by: 2026-12-31[T18:00Z], 2026:12:31:18, +10d, +12h, none");
+  cmd->add_option("--description", o->description, "free text");
+  cmd->add_flag("--json", o->json, "print the device as JSON");
+  cmd->callback([o, &ctx] {
+    auto env = open_environment(ctx, o->data);
+    if (!env)
+      return;
+    DeviceChange change;
+    change.name = o->name;
+    if (!o->op.empty()) {
+      auto op = parse_operation(o->op);
+      if (!op)
+        return fail(ctx, op.error());
+      change.operation = *op;
+    }
+    if (!o->auth.empty()) {
+      auto mode = parse_auth_mode(o->auth);
+      if (!mode)
+        return fail(ctx, mode.error());
+      change.auth_mode = *mode;
+    }
+    if (!o->auth_string.empty())
+      change.auth_string = o->auth_string;
+    change.generate_auth_string = o->generate;
+    if (!o->key_order.empty()) {
+      auto order = parse_key_order(o->key_order);
+      if (!order)
+        return fail(ctx, order.error());
+      change.key_order = *order;
+    }
+    change.rsa_bits = o->rsa_bits;
+    change.ec_bits = o->ec_bits;
+    if (!o->deadline.empty()) {
+      auto when = parse_when(o->deadline, env->clock());
+      if (!when)
+        return fail(ctx, when.error());
+      change.deadline = *when;
+    }
+    if (!o->description.empty())
+      change.description = o->description;
+    auto result = env->admin().set_device(change, cli_actor());
+    if (!result)
+      return fail(ctx, result.error());
+    for (const auto& w : result->warnings)
+      std::fprintf(stderr, "opencapf: warning: %s\n", w.c_str());
+    if (o->json) {
+      auto j = to_json(result->device);
+      j["created"] = result->created;
+      if (result->generated_auth_string)
+        j["generated_auth_string"] = *result->generated_auth_string;
+      std::printf("%s\n", j.dump(2).c_str());
+      return;
+    }
+    std::printf("%s %s\n", result->created ? "created" : "updated",
+                result->device.name.str().c_str());
+    if (result->generated_auth_string) {
+      std::printf("authentication string: %s (shown once; give it to the phone's user)\n",
+                  result->generated_auth_string->c_str());
+    }
+    print_device(result->device);
+  });
+}
+
+void add_show(CLI::App& device, CommandContext& ctx) {
+  auto* cmd = device.add_subcommand("show", "show one device, its certificates and history");
+  struct Opts {
+    std::string data, name;
+    bool json = false, history = false;
+  };
+  auto o = std::make_shared<Opts>();
+  add_data_option(*cmd, o->data);
+  cmd->add_option("NAME", o->name, "device name")->required();
+  cmd->add_flag("--history", o->history, "also print the device's history (newest first)");
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->callback([o, &ctx] {
+    auto env = open_environment(ctx, o->data);
+    if (!env)
+      return;
+    auto d = env->admin().get_device(o->name);
+    if (!d)
+      return fail(ctx, d.error());
+    auto certs = env->admin().device_certificates(o->name);
+    if (!certs)
+      return fail(ctx, certs.error());
+    auto events = env->admin().device_history(o->name, o->history ? 200 : 10);
+    if (!events)
+      return fail(ctx, events.error());
+    if (o->json) {
+      auto j = to_json(*d);
+      j["certificates"] = nlohmann::json::array();
+      for (const auto& c : *certs) {
+        auto cj = to_json(c);
+        cj.erase("pem");
+        j["certificates"].push_back(cj);
+      }
+      j["history"] = nlohmann::json::array();
+      for (const auto& e : *events)
+        j["history"].push_back(to_json(e));
+      std::printf("%s\n", j.dump(2).c_str());
+      return;
+    }
+    print_device(*d);
+    if (!certs->empty()) {
+      std::printf("\ncertificates issued to %s (newest first):\n", d->name.str().c_str());
+      for (const auto& c : *certs) {
+        std::printf("  %s  %-9s %-8s until %s\n", c.serial_hex.c_str(),
+                    std::string(to_string(c.state)).c_str(), c.key_spec.c_str(),
+                    format_utc(c.not_after).c_str());
+      }
+    }
+    if (!events->empty()) {
+      std::printf("\nhistory (newest first):\n");
+      for (const auto& e : *events) {
+        std::string detail = e.detail;
+        if (!o->history && detail.size() > 160)
+          detail = detail.substr(0, 157) + "...";
+        std::printf("  %s %-8s %s%s%s\n", format_utc(e.time).c_str(), e.kind.c_str(),
+                    e.session.empty() ? "" : ("[" + e.session + "] ").c_str(), "", detail.c_str());
+      }
+    }
+  });
+}
+
+void add_list(CLI::App& device, CommandContext& ctx) {
+  auto* cmd = device.add_subcommand("list", "list devices, with filters");
+  struct Opts {
+    std::string data, op, status, auth, prefix, expiring, after;
+    std::size_t limit = 1000;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  add_data_option(*cmd, o->data);
+  cmd->add_option("--op", o->op, "install|delete|troubleshoot|none");
+  cmd->add_option("--status", o->status, "none|pending|success|failed");
+  cmd->add_option("--auth", o->auth, "string|null|lsc|mic");
+  cmd->add_option("--prefix", o->prefix, "names starting with this");
+  cmd->add_option("--lsc-expires-before", o->expiring, "LSC expiring before WHEN (e.g. +30d)");
+  cmd->add_option("--after", o->after, "start after this name (paging)");
+  cmd->add_option("--limit", o->limit, "at most this many (default 1000)");
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->callback([o, &ctx] {
+    auto env = open_environment(ctx, o->data);
+    if (!env)
+      return;
+    DeviceFilter f;
+    f.limit = o->limit;
+    f.after_name = o->after;
+    if (!o->prefix.empty())
+      f.name_prefix = o->prefix;
+    if (!o->op.empty()) {
+      auto op = parse_operation(o->op);
+      if (!op)
+        return fail(ctx, op.error());
+      f.operation = *op;
+    }
+    if (!o->auth.empty()) {
+      auto mode = parse_auth_mode(o->auth);
+      if (!mode)
+        return fail(ctx, mode.error());
+      f.auth_mode = *mode;
+    }
+    if (!o->status.empty()) {
+      static const std::pair<const char*, StatusKind> kKinds[] = {{"none", StatusKind::kNone},
+                                                                  {"pending", StatusKind::kPending},
+                                                                  {"success", StatusKind::kSuccess},
+                                                                  {"failed", StatusKind::kFailed}};
+      auto it = std::find_if(std::begin(kKinds), std::end(kKinds),
+                             [&](const auto& k) { return o->status == k.first; });
+      if (it == std::end(kKinds)) {
+        return fail_usage(ctx,
+                          "--status '" + o->status + "': use none, pending, success or failed");
+      }
+      f.status_kind = it->second;
+    }
+    if (!o->expiring.empty()) {
+      auto when = parse_when(o->expiring, env->clock());
+      if (!when || !*when) {
+        return fail_usage(ctx, "--lsc-expires-before needs a time such as +30d or 2027-01-01");
+      }
+      f.lsc_expires_before = **when;
+      f.with_lsc_only = true;
+    }
+    auto devices = env->admin().list_devices(f);
+    if (!devices)
+      return fail(ctx, devices.error());
+    if (o->json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& d : *devices)
+        j.push_back(to_json(d));
+      std::printf("%s\n", j.dump(2).c_str());
+      return;
+    }
+    std::printf("%-17s %-16s %-7s %-45s %-21s %s\n", "NAME", "OPERATION", "AUTH", "STATUS",
+                "COMPLETES BY", "LSC EXPIRES");
+    const TimePoint now = env->clock().now();
+    for (const auto& d : *devices) {
+      std::string lsc = "-";
+      if (d.lsc) {
+        lsc = format_utc(d.lsc->not_after);
+        if (d.lsc->not_after < now)
+          lsc += " (EXPIRED)";
+      }
+      std::printf("%-17s %-16s %-7s %-45s %-21s %s\n", d.name.str().c_str(),
+                  std::string(to_string(d.operation)).c_str(),
+                  std::string(short_name(d.auth_mode)).c_str(), to_string(d.status).c_str(),
+                  d.deadline ? format_utc(*d.deadline).c_str() : "-", lsc.c_str());
+    }
+    std::printf("%zu device(s)\n", devices->size());
+  });
+}
+
+void add_rm(CLI::App& device, CommandContext& ctx) {
+  auto* cmd =
+      device.add_subcommand("rm", "remove a device (its issued certificates stay in the ledger)");
+  struct Opts {
+    std::string data, name;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  add_data_option(*cmd, o->data);
+  cmd->add_option("NAME", o->name, "device name")->required();
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->callback([o, &ctx] {
+    auto env = open_environment(ctx, o->data);
+    if (!env)
+      return;
+    Status s = env->admin().remove_device(o->name, cli_actor());
+    if (!s)
+      return fail(ctx, s.error());
+    if (o->json) {
+      std::printf("%s\n", nlohmann::json{{"removed", o->name}}.dump().c_str());
+    } else {
+      std::printf("removed %s\n", o->name.c_str());
+    }
+  });
+}
+
+}  // namespace
+
+void add_device_command(CLI::App& app, CommandContext& ctx) {
+  auto* device = app.add_subcommand("device", "manage devices and their certificate operations");
+  device->require_subcommand(1);
+  add_set(*device, ctx);
+  add_show(*device, ctx);
+  add_list(*device, ctx);
+  add_rm(*device, ctx);
+}
+
+}  // namespace capf::cli

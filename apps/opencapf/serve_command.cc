@@ -1,0 +1,76 @@
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "apps/opencapf/cli_util.h"
+#include "capf/daemon/daemon.h"
+
+namespace capf::cli {
+
+void add_serve_command(CLI::App& app, CommandContext& ctx) {
+  auto* cmd = app.add_subcommand(
+      "serve", "serve phones on the CAPF port (an empty data directory is initialised first)");
+  struct Opts {
+    std::string data;
+    std::vector<std::string> listen;
+    std::optional<int> max_sessions;
+  };
+  auto opts = std::make_shared<Opts>();
+  add_data_option(*cmd, opts->data);
+  cmd->add_option("--listen", opts->listen,
+                  "HOST:PORT to listen on, repeatable (default from opencapf.toml, "
+                  "127.0.0.1:3804); [::]:3804 for IPv6");
+  cmd->add_option("--max-sessions", opts->max_sessions, "concurrent session cap");
+  cmd->callback([opts, &ctx] {
+    if (!Environment::is_initialised(opts->data)) {
+      auto report = Environment::init(opts->data, InitOptions{});
+      if (!report)
+        return fail(ctx, report.error());
+      std::fprintf(stderr, "opencapf: initialised %s with a new CAPF certificate %s\n",
+                   opts->data.c_str(), report->subject.c_str());
+    }
+    auto env = open_environment(ctx, opts->data);
+    if (!env)
+      return;
+    (void)init_logging(env->config().log);
+    // Every phone session holds a socket: allow as many as the system lets this process have.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &files);
+    }
+    DaemonOverrides overrides{opts->listen, opts->max_sessions};
+    auto daemon = Daemon::create(*env, overrides);
+    if (!daemon)
+      return fail(ctx, daemon.error());
+
+    // SIGINT/SIGTERM are taken synchronously by this thread; the server threads never see them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    Status started = (*daemon)->start();
+    if (!started)
+      return fail(ctx, started.error());
+    const auto& options = (*daemon)->server_options();
+    auto ports = (*daemon)->ports();
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+      spdlog::info("opencapf serving phones on {}:{} (CAPF certificate {}, mode capf)",
+                   options.listen[i].host, ports[i], (*daemon)->identity().certificate.subject());
+    }
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: stopping", sig);
+    (*daemon)->stop();
+    auto c = (*daemon)->counters();
+    spdlog::info("stopped after {} connections ({} refused over the session cap)", c.accepted,
+                 c.refused_over_cap);
+  });
+}
+
+}  // namespace capf::cli

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite: unit, integration and end-to-end
+# tests (release build), the same under AddressSanitizer + UndefinedBehaviorSanitizer, and the
+# libFuzzer targets for a short time. Usage: scripts/test.sh [--quick] (--quick: release tests only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+start=$(date +%s)
+say() { printf '\n== %s (%ss)\n' "$*" $(( $(date +%s) - start )); }
+
+say "dependencies"
+scripts/install-deps.sh
+
+say "release build"
+scripts/build.sh release
+say "release tests"
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600
+
+if [ "$quick" -eq 1 ]; then say "done (quick)"; exit 0; fi
+
+say "sanitizer build (ASan + UBSan)"
+scripts/build.sh asan
+say "sanitizer tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 900
+
+say "fuzzing (framer and codec)"
+fuzz/run.sh "${OPENCAPF_FUZZ_SECONDS:-30}"
+
+say "all tests passed"

@@ -1,0 +1,64 @@
+// Environment: an opened data directory — configuration, registry, trust stores and the admin
+// service — shared by every CLI command and by `serve`. Only daemon/ names concrete classes.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "capf/common/clock.h"
+#include "capf/config/config.h"
+#include "capf/domain/device.h"
+#include "capf/issuer/capf_identity.h"
+#include "capf/service/admin_service.h"
+#include "capf/store/device_store.h"
+#include "capf/trust/trust_stores.h"
+
+namespace capf {
+
+struct InitOptions {
+  KeySpec key{KeyType::kRsa, 2048};
+  std::string subject;  // empty: CN=CAPF-<8 hex>
+  int days = 5 * 365;
+};
+
+struct InitReport {
+  std::filesystem::path data_dir;
+  std::string subject;
+  std::string fingerprint;
+  std::string not_after;
+};
+
+class Environment {
+ public:
+  // Opens an initialised data directory; kNotFound with the `opencapf init` command to run when
+  // the directory holds no CAPF identity.
+  static Result<std::unique_ptr<Environment>> open(const std::filesystem::path& data_dir);
+
+  // Creates the data directory's configuration, CAPF identity and registry, and puts the CAPF
+  // certificate into capf-trust and callmanager-trust. kAlreadyExists if it already holds an
+  // identity (nothing is changed then).
+  static Result<InitReport> init(const std::filesystem::path& data_dir, const InitOptions& options);
+  // True when the directory exists and holds a CAPF certificate.
+  static bool is_initialised(const std::filesystem::path& data_dir);
+
+  const Config& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  Registry& registry() { return *registry_; }
+  TrustStores& trust() { return *trust_; }
+  AdminService& admin() { return *admin_; }
+  IdentityPaths identity_paths() const;
+  // Loads the CAPF identity with the configured passphrase.
+  Result<CapfIdentity> load_identity() const;
+
+ private:
+  Environment() = default;
+  Config config_;
+  SystemClock clock_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<TrustStores> trust_;
+  std::unique_ptr<AdminService> admin_;
+};
+
+}  // namespace capf

@@ -1,0 +1,253 @@
+#include "capf/server/capf_server.h"
+
+#include <sys/random.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "capf/server/tls_context.h"
+
+namespace capf {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+// A random non-zero session id: it is the only anti-replay input of the SUDI proof (spec §2.3).
+std::uint32_t new_session_id() {
+  std::uint32_t id = 0;
+  while (id == 0) {
+    if (getrandom(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) {
+      static std::atomic<std::uint32_t> fallback{1};
+      id = fallback.fetch_add(1);
+    }
+  }
+  return id;
+}
+
+// Owns the session for as long as it runs: a coroutine's parameters live in its frame, whereas
+// `this` of a member coroutine does not keep the object alive.
+asio::awaitable<void> run_owned(std::shared_ptr<PhoneSession> session) {
+  co_await session->run();
+}
+
+}  // namespace
+
+struct CapfServer::Impl {
+  ServerOptions options;
+  EnrollmentService& service;
+  const IdentityHolder& identity;
+  std::shared_ptr<asio::ssl::context> tls;
+  asio::io_context io;
+  asio::thread_pool workers;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::thread> io_threads;
+
+  std::atomic<std::int64_t> active{0};
+  std::atomic<std::int64_t> peak{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::mutex sessions_mu;
+  std::unordered_map<PhoneSession*, std::weak_ptr<PhoneSession>> sessions;  // for stop()
+  std::mutex state_mu;
+  std::condition_variable stopped_cv;
+  bool running = false;
+  bool stopped = false;
+
+  Impl(const ServerOptions& o, EnrollmentService& s, const IdentityHolder& id)
+      : options(o),
+        service(s),
+        identity(id),
+        workers(static_cast<std::size_t>(std::max(1, o.worker_threads))) {}
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+    while (acceptor.is_open()) {
+      error_code ec;
+      auto strand = asio::make_strand(io);
+      tcp::socket socket(strand);
+      co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open())
+          co_return;
+        // Out of descriptors or a transient error: say so and keep serving the others.
+        spdlog::warn("accept failed: {}", ec.message());
+        asio::steady_timer pause(io, std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      accepted.fetch_add(1, std::memory_order_relaxed);
+      if (active.load(std::memory_order_relaxed) >= options.max_sessions) {
+        std::uint64_t n = refused.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (n == 1 || n % 1000 == 0) {
+          spdlog::warn("session cap of {} reached: closing new connections at once ({} so far)",
+                       options.max_sessions, n);
+        }
+        socket.close(ec);
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      std::int64_t now_active = active.fetch_add(1, std::memory_order_relaxed) + 1;
+      std::int64_t prev_peak = peak.load(std::memory_order_relaxed);
+      while (now_active > prev_peak && !peak.compare_exchange_weak(prev_peak, now_active)) {
+      }
+      auto session = std::make_shared<PhoneSession>(std::move(socket), *tls, service, workers,
+                                                    options.limits, new_session_id(), nullptr);
+      PhoneSession* raw = session.get();
+      {
+        std::lock_guard lock(sessions_mu);
+        sessions.emplace(raw, session);
+      }
+      asio::co_spawn(strand, run_owned(session), [this, raw](std::exception_ptr) {
+        std::lock_guard lock(sessions_mu);
+        sessions.erase(raw);
+        active.fetch_sub(1, std::memory_order_relaxed);
+      });
+    }
+  }
+};
+
+CapfServer::CapfServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+CapfServer::~CapfServer() {
+  stop();
+}
+
+Result<std::unique_ptr<CapfServer>> CapfServer::create(const ServerOptions& options,
+                                                       EnrollmentService& service,
+                                                       const IdentityHolder& identity) {
+  if (options.listen.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "no listen address: give --listen HOST:PORT");
+  }
+  auto impl = std::make_unique<Impl>(options, service, identity);
+  CAPF_ASSIGN_OR_RETURN(
+      impl->tls, make_server_tls_context(*identity.current(), TlsOptions{options.legacy_tls}));
+  return std::unique_ptr<CapfServer>(new CapfServer(std::move(impl)));
+}
+
+Status CapfServer::start() {
+  Impl& m = *impl_;
+  for (const ListenAddress& l : m.options.listen) {
+    error_code ec;
+    std::string host = l.host == "*" ? "0.0.0.0" : l.host;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) {
+      // A host name: resolve it (loopback names in tests, a service name in production).
+      tcp::resolver resolver(m.io);
+      auto results = resolver.resolve(host, std::to_string(l.port), ec);
+      if (ec || results.empty()) {
+        return make_error(ErrorCode::kInvalidArgument, "cannot resolve listen host '{}': {}",
+                          l.host, ec ? ec.message() : "no address");
+      }
+      address = results.begin()->endpoint().address();
+    }
+    tcp::endpoint endpoint(address, l.port);
+    auto acceptor = std::make_unique<tcp::acceptor>(m.io);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec)
+      acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && address.is_v6())
+      acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec)
+      acceptor->bind(endpoint, ec);
+    if (!ec)
+      acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return make_error(ErrorCode::kIo, "cannot listen on {}:{}: {}", l.host, l.port, ec.message());
+    }
+    m.acceptors.push_back(std::move(acceptor));
+  }
+  for (auto& acceptor : m.acceptors) {
+    asio::co_spawn(m.io, m.accept_loop(*acceptor), asio::detached);
+  }
+  {
+    std::lock_guard lock(m.state_mu);
+    m.running = true;
+  }
+  int threads = std::max(1, m.options.io_threads);
+  for (int i = 0; i < threads; ++i) {
+    m.io_threads.emplace_back([&m] {
+      auto guard = asio::make_work_guard(m.io);
+      m.io.run();
+    });
+  }
+  return ok();
+}
+
+void CapfServer::stop() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lock(m.state_mu);
+    if (!m.running || m.stopped)
+      return;
+    m.stopped = true;
+  }
+  asio::post(m.io, [&m] {
+    for (auto& a : m.acceptors) {
+      error_code ec;
+      a->close(ec);
+    }
+  });
+  {
+    std::lock_guard lock(m.sessions_mu);
+    for (auto& [raw, weak] : m.sessions) {
+      if (auto s = weak.lock())
+        s->close();
+    }
+  }
+  // Sessions end within their short shutdown deadline; blocking work in flight finishes first.
+  for (int i = 0; i < 300 && m.active.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  m.workers.join();
+  m.io.stop();
+  for (auto& t : m.io_threads) {
+    if (t.joinable())
+      t.join();
+  }
+  {
+    std::lock_guard lock(m.state_mu);
+    m.running = false;
+  }
+  m.stopped_cv.notify_all();
+}
+
+void CapfServer::wait() {
+  Impl& m = *impl_;
+  std::unique_lock lock(m.state_mu);
+  m.stopped_cv.wait(lock, [&m] { return !m.running; });
+}
+
+std::vector<std::uint16_t> CapfServer::ports() const {
+  std::vector<std::uint16_t> out;
+  for (const auto& a : impl_->acceptors) {
+    error_code ec;
+    out.push_back(a->local_endpoint(ec).port());
+  }
+  return out;
+}
+
+ServerCounters CapfServer::counters() const {
+  ServerCounters c;
+  c.accepted = impl_->accepted.load();
+  c.refused_over_cap = impl_->refused.load();
+  c.active = impl_->active.load();
+  c.peak_active = impl_->peak.load();
+  return c;
+}
+
+}  // namespace capf

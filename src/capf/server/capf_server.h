@@ -1,0 +1,64 @@
+// CapfServer: the listener on port 3804. Owns the I/O threads, the worker pool for blocking work,
+// and the acceptors (IPv4 and IPv6); caps concurrent sessions by closing extra connections at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capf/common/result.h"
+#include "capf/issuer/capf_identity.h"
+#include "capf/server/phone_session.h"
+#include "capf/service/enrollment_service.h"
+
+namespace capf {
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 3804;  // 0 picks a free port (tests)
+};
+
+struct ServerOptions {
+  std::vector<ListenAddress> listen;
+  int max_sessions = 20000;
+  int io_threads = 1;
+  int worker_threads = 2;
+  bool legacy_tls = false;
+  SessionLimits limits;
+};
+
+struct ServerCounters {
+  std::uint64_t accepted = 0;
+  std::uint64_t refused_over_cap = 0;
+  std::int64_t active = 0;
+  std::int64_t peak_active = 0;
+};
+
+class CapfServer {
+ public:
+  static Result<std::unique_ptr<CapfServer>> create(const ServerOptions& options,
+                                                    EnrollmentService& service,
+                                                    const IdentityHolder& identity);
+  ~CapfServer();
+
+  // Binds every listen address and starts the threads; returns once phones can connect.
+  // kIo naming the address if a bind fails.
+  Status start();
+  // Stops accepting, closes open sessions, joins the threads. Idempotent.
+  void stop();
+  // Blocks until stop() (from a signal handler thread or another thread) has finished.
+  void wait();
+
+  // Bound ports, in the order of options.listen (useful with port 0).
+  std::vector<std::uint16_t> ports() const;
+  ServerCounters counters() const;
+
+ private:
+  struct Impl;
+  explicit CapfServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace capf

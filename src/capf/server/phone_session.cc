@@ -1,0 +1,348 @@
+#include "capf/server/phone_session.h"
+
+#include <openssl/ssl.h>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "capf/server/run_blocking.h"
+
+namespace capf {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+using boost::system::error_code;
+
+namespace {
+
+std::string peer_of(const PhoneSession::Socket& socket) {
+  error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec)
+    return "?";
+  if (ep.address().is_v6())
+    return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
+  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+}  // namespace
+
+PhoneSession::PhoneSession(Socket socket, asio::ssl::context& tls, EnrollmentService& service,
+                           asio::thread_pool& workers, const SessionLimits& limits,
+                           std::uint32_t session_id, std::function<void()> on_finish)
+    : stream_(std::move(socket), tls),
+      watchdog_(stream_.get_executor()),
+      service_(service),
+      workers_(workers),
+      limits_(limits),
+      machine_(session_id),
+      on_finish_(std::move(on_finish)) {
+  info_.session_id = session_id;
+  info_.peer = peer_of(stream_.next_layer());
+}
+
+PhoneSession::~PhoneSession() {
+  if (on_finish_)
+    on_finish_();
+}
+
+void PhoneSession::set_deadline(std::chrono::steady_clock::duration d) {
+  // Re-arming cancels the pending wait; the watchdog wakes and waits for the new deadline.
+  watchdog_.expires_after(d);
+}
+
+void PhoneSession::close_now() {
+  error_code ignored;
+  stream_.next_layer().shutdown(Socket::shutdown_both, ignored);
+  stream_.next_layer().close(ignored);
+}
+
+void PhoneSession::close() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->close_now(); });
+}
+
+asio::awaitable<void> PhoneSession::watch(std::shared_ptr<PhoneSession> self) {
+  co_await self->watchdog();
+}
+
+asio::awaitable<void> PhoneSession::watchdog() {
+  while (!finished_) {
+    error_code ec;
+    co_await watchdog_.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (finished_)
+      co_return;
+    if (watchdog_.expiry() <= std::chrono::steady_clock::now()) {
+      timed_out_ = true;
+      close_now();
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> PhoneSession::run() {
+  auto self = shared_from_this();
+  set_deadline(limits_.handshake);
+  asio::co_spawn(stream_.get_executor(), watch(self), asio::detached);
+  try {
+    co_await serve();
+  } catch (const std::exception& e) {
+    // Our own bug: the session dies alone and says why.
+    spdlog::error("session {} {}: internal error: {}", info_.id_hex(), info_.peer, e.what());
+  }
+  finished_ = true;
+  watchdog_.cancel();
+  close_now();
+}
+
+asio::awaitable<Status> PhoneSession::write_frame(const Result<Bytes>& frame) {
+  if (!frame)
+    co_return frame.error();
+  error_code ec;
+  set_deadline(limits_.read);
+  // One write of the whole frame: one TLS record (spec §2.4).
+  co_await asio::async_write(stream_, asio::buffer(*frame),
+                             asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    if (timed_out_)
+      co_return make_error(ErrorCode::kTimeout, "write timed out");
+    co_return make_error(ErrorCode::kIo, "write failed: {}", ec.message());
+  }
+  co_return ok();
+}
+
+asio::awaitable<Result<protocol::ClientEvent>> PhoneSession::read_event(
+    std::chrono::milliseconds timeout) {
+  set_deadline(timeout);
+  Bytes frame(protocol::kHeaderSize);
+  error_code ec;
+  co_await asio::async_read(stream_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
+  if (!ec) {
+    auto header = protocol::parse_header(frame);
+    if (!header)
+      co_return header.error();
+    frame.resize(protocol::kHeaderSize + header->payload_length);
+    if (header->payload_length > 0) {
+      co_await asio::async_read(
+          stream_, asio::buffer(frame.data() + protocol::kHeaderSize, header->payload_length),
+          asio::redirect_error(use_awaitable, ec));
+    }
+  }
+  if (ec) {
+    if (timed_out_) {
+      co_return make_error(ErrorCode::kTimeout, "no message from the phone within {:.1f} s",
+                           static_cast<double>(timeout.count()) / 1000.0);
+    }
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+      co_return make_error(ErrorCode::kIo, "the phone closed the connection");
+    }
+    co_return make_error(ErrorCode::kIo, "read failed: {}", ec.message());
+  }
+  co_return machine_.receive(frame);
+}
+
+asio::awaitable<void> PhoneSession::end(std::uint8_t reason) {
+  // g++ 12 frees temporaries of a co_await expression twice: every frame is a named local first.
+  const protocol::EndSession message{reason};
+  const Result<Bytes> frame = machine_.send(message);
+  Status written = co_await write_frame(frame);
+  if (!written) {
+    spdlog::info("session {} {}: could not send END_SESSION: {}", info_.id_hex(), info_.peer,
+                 written.error().message);
+    co_return;
+  }
+  // close_notify, waiting briefly for the phone's; many clients just close.
+  set_deadline(std::chrono::seconds(2));
+  error_code ec;
+  co_await stream_.async_shutdown(asio::redirect_error(use_awaitable, ec));
+}
+
+asio::awaitable<void> PhoneSession::fail(const Error& error, EnrollmentContext* ctx,
+                                         SessionPhase phase) {
+  SessionErrorAction action = classify_session_error(error, phase);
+  const char* where = ctx == nullptr ? "" : " device ";
+  spdlog::warn("session {} {}{}{}: {}{}", info_.id_hex(), info_.peer, where,
+               ctx == nullptr ? "" : ctx->device.str(), error.message,
+               action.end_reason ? "; ending the session with reason 7" : "; closing");
+  if (ctx != nullptr) {
+    std::string detail = error.message;
+    co_await run_blocking(workers_, [&] {
+      service_.failed(info_, ctx, action.failure, detail);
+      return 0;
+    });
+  }
+  if (action.end_reason && !timed_out_)
+    co_await end(*action.end_reason);
+}
+
+asio::awaitable<void> PhoneSession::serve() {
+  error_code ec;
+  co_await stream_.async_handshake(asio::ssl::stream_base::server,
+                                   asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    spdlog::info("session {} {}: TLS handshake failed: {}", info_.id_hex(), info_.peer,
+                 timed_out_ ? std::string("timed out") : ec.message());
+    co_return;
+  }
+  const SSL* ssl = stream_.native_handle();
+  info_.tls_version = SSL_get_version(ssl);
+  if (SSL_version(ssl) < TLS1_2_VERSION) {
+    spdlog::warn("session {} {}: legacy {} with {} (legacy_tls is on)", info_.id_hex(), info_.peer,
+                 info_.tls_version, SSL_get_cipher_name(ssl));
+  }
+
+  const Result<Bytes> hello = machine_.send(protocol::AuthRequest{});
+  Status sent = co_await write_frame(hello);
+  if (!sent) {
+    co_await fail(sent.error(), nullptr, SessionPhase::kAuth);
+    co_return;
+  }
+  auto event = co_await read_event(limits_.read);
+  if (!event) {
+    co_await fail(event.error(), nullptr, SessionPhase::kAuth);
+    co_return;
+  }
+  const auto& auth = std::get<protocol::AuthResponse>(*event);
+  for (std::uint8_t tag : auth.unknown_tags) {
+    spdlog::info("session {} {}: ignored unknown element tag {} in AUTH_RESPONSE", info_.id_hex(),
+                 info_.peer, tag);
+  }
+  OpenDecision decision =
+      co_await run_blocking(workers_, [&] { return service_.open(info_, auth); });
+  switch (decision.kind) {
+    case OpenDecision::Kind::kEnd:
+      spdlog::info("session {} {} device {}: {}; END_SESSION reason {}", info_.id_hex(), info_.peer,
+                   auth.device_name, decision.log, decision.end_reason);
+      co_await end(decision.end_reason);
+      co_return;
+    case OpenDecision::Kind::kInstall:
+      co_await install(*decision.context);
+      co_return;
+    case OpenDecision::Kind::kFetch:
+      co_await fetch(*decision.context);
+      co_return;
+    case OpenDecision::Kind::kDelete:
+      co_await remove(*decision.context);
+      co_return;
+  }
+}
+
+asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
+  while (true) {
+    const KeySpec spec = ctx.current_key();
+    protocol::KeyGenerateRequest request;
+    if (spec.type == KeyType::kRsa) {
+      request.key_type = protocol::kKeyTypeRsa;
+      request.key_size = static_cast<std::uint16_t>(spec.bits);
+    } else {
+      request.key_type = protocol::kKeyTypeEc;
+      request.curve = spec.bits == 256   ? protocol::kCurveP256
+                      : spec.bits == 384 ? protocol::kCurveP384
+                                         : protocol::kCurveP521;
+    }
+    const Result<Bytes> keygen_frame = machine_.send(request);
+    Status sent = co_await write_frame(keygen_frame);
+    if (!sent) {
+      co_await fail(sent.error(), &ctx, SessionPhase::kKeygen);
+      co_return;
+    }
+    // The key-generation wait: restarted by each REQUEST_IN_PROGRESS, bounded as a whole.
+    const auto keygen_end = std::chrono::steady_clock::now() + limits_.keygen_max;
+    std::optional<protocol::KeyGenerateResponse> response;
+    while (!response) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          keygen_end - std::chrono::steady_clock::now());
+      if (left <= std::chrono::milliseconds(0)) {
+        const Error late = make_error(ErrorCode::kTimeout,
+                                      "no key within {} s, however many "
+                                      "REQUEST_IN_PROGRESS",
+                                      limits_.keygen_max.count());
+        co_await fail(late, &ctx, SessionPhase::kKeygen);
+        co_return;
+      }
+      const std::chrono::milliseconds wait =
+          std::min(std::chrono::milliseconds(limits_.keygen), left);
+      auto event = co_await read_event(wait);
+      if (!event) {
+        co_await fail(event.error(), &ctx, SessionPhase::kKeygen);
+        co_return;
+      }
+      if (auto* r = std::get_if<protocol::KeyGenerateResponse>(&*event))
+        response = std::move(*r);
+    }
+    KeyDecision decision = co_await run_blocking(
+        workers_, [&] { return service_.key_generated(info_, ctx, *response); });
+    switch (decision.kind) {
+      case KeyDecision::Kind::kAskNextKey:
+        spdlog::info("session {} {} device {}: {}", info_.id_hex(), info_.peer, ctx.device.str(),
+                     decision.log);
+        continue;
+      case KeyDecision::Kind::kEnd:
+        co_await end(decision.end_reason);
+        co_return;
+      case KeyDecision::Kind::kStore:
+        break;
+    }
+    const protocol::StoreCertificateRequest store{protocol::cert_type::kLsc,
+                                                  std::move(decision.certificate_der)};
+    const Result<Bytes> store_frame = machine_.send(store);
+    sent = co_await write_frame(store_frame);
+    if (!sent) {
+      co_await fail(sent.error(), &ctx, SessionPhase::kReply);
+      co_return;
+    }
+    auto event = co_await read_event(limits_.read);
+    if (!event) {
+      co_await fail(event.error(), &ctx, SessionPhase::kReply);
+      co_return;
+    }
+    std::uint8_t phone_reason = std::get<protocol::StoreCertificateResponse>(*event).reason;
+    std::uint8_t end_reason =
+        co_await run_blocking(workers_, [&] { return service_.stored(info_, ctx, phone_reason); });
+    co_await end(end_reason);
+    co_return;
+  }
+}
+
+asio::awaitable<void> PhoneSession::fetch(EnrollmentContext& ctx) {
+  const Result<Bytes> frame = machine_.send(protocol::FetchCertificateRequest{});
+  Status sent = co_await write_frame(frame);
+  if (!sent) {
+    co_await fail(sent.error(), &ctx, SessionPhase::kReply);
+    co_return;
+  }
+  auto event = co_await read_event(limits_.read);
+  if (!event) {
+    co_await fail(event.error(), &ctx, SessionPhase::kReply);
+    co_return;
+  }
+  const auto& response = std::get<protocol::FetchCertificateResponse>(*event);
+  std::uint8_t end_reason =
+      co_await run_blocking(workers_, [&] { return service_.fetched(info_, ctx, response); });
+  co_await end(end_reason);
+}
+
+asio::awaitable<void> PhoneSession::remove(EnrollmentContext& ctx) {
+  const Result<Bytes> frame = machine_.send(protocol::DeleteCertificateRequest{});
+  Status sent = co_await write_frame(frame);
+  if (!sent) {
+    co_await fail(sent.error(), &ctx, SessionPhase::kReply);
+    co_return;
+  }
+  auto event = co_await read_event(limits_.read);
+  if (!event) {
+    co_await fail(event.error(), &ctx, SessionPhase::kReply);
+    co_return;
+  }
+  std::uint8_t phone_reason = std::get<protocol::DeleteCertificateResponse>(*event).reason;
+  std::uint8_t end_reason =
+      co_await run_blocking(workers_, [&] { return service_.deleted(info_, ctx, phone_reason); });
+  co_await end(end_reason);
+}
+
+}  // namespace capf

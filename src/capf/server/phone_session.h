@@ -1,0 +1,76 @@
+// PhoneSession: one phone connection on port 3804, as one coroutine on its own strand. It reads and
+// writes frames, keeps every read under a deadline, and asks the EnrollmentService (on the worker
+// pool) what to do; it never touches SQL or signing itself.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <utility>  // Boost 1.74 awaitable.hpp uses std::exchange without including it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "capf/protocol/server_session.h"
+#include "capf/server/session_errors.h"
+#include "capf/service/enrollment_service.h"
+
+namespace capf {
+
+struct SessionLimits {
+  std::chrono::seconds handshake{15};
+  std::chrono::seconds read{30};
+  std::chrono::seconds keygen{300};
+  std::chrono::seconds keygen_max{1800};
+};
+
+class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
+ public:
+  using Socket = boost::asio::ip::tcp::socket;
+  using Stream = boost::asio::ssl::stream<Socket>;
+
+  // `socket` must already use the session's strand as its executor.
+  PhoneSession(Socket socket, boost::asio::ssl::context& tls, EnrollmentService& service,
+               boost::asio::thread_pool& workers, const SessionLimits& limits,
+               std::uint32_t session_id, std::function<void()> on_finish);
+  ~PhoneSession();
+
+  // Runs the whole session; never throws.
+  boost::asio::awaitable<void> run();
+  // Closes the connection from another thread (server stop); the session then ends.
+  void close();
+
+ private:
+  // The watchdog closes the connection when a deadline passes; it holds the session alive.
+  static boost::asio::awaitable<void> watch(std::shared_ptr<PhoneSession> self);
+  boost::asio::awaitable<void> watchdog();
+  boost::asio::awaitable<void> serve();
+  boost::asio::awaitable<void> install(EnrollmentContext& ctx);
+  boost::asio::awaitable<void> fetch(EnrollmentContext& ctx);
+  boost::asio::awaitable<void> remove(EnrollmentContext& ctx);
+
+  boost::asio::awaitable<Status> write_frame(const Result<Bytes>& frame);
+  boost::asio::awaitable<Result<protocol::ClientEvent>> read_event(
+      std::chrono::milliseconds timeout);
+  boost::asio::awaitable<void> end(std::uint8_t reason);
+  boost::asio::awaitable<void> fail(const Error& error, EnrollmentContext* ctx, SessionPhase phase);
+  void set_deadline(std::chrono::steady_clock::duration d);
+  void close_now();
+
+  Stream stream_;
+  boost::asio::steady_timer watchdog_;
+  EnrollmentService& service_;
+  boost::asio::thread_pool& workers_;
+  SessionLimits limits_;
+  protocol::ServerSession machine_;
+  SessionInfo info_;
+  std::function<void()> on_finish_;
+  bool timed_out_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace capf
