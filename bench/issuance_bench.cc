@@ -52,14 +52,23 @@ double proc_kib(pid_t pid, const std::string& field) {
   return 0;
 }
 
-int open_fds(pid_t pid) {
-  int n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++n;
+// User + system CPU seconds a process has used so far (/proc/<pid>/stat fields 14 and 15).
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos)
+    return 0;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14)
+      utime = std::stod(field);
+    if (i == 15)
+      stime = std::stod(field);
   }
-  return n;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 void raise_fd_limit() {
@@ -88,14 +97,13 @@ double percentile(std::vector<double> v, double p) {
   return v[idx];
 }
 
-// Private-key operations per second with a key like the CAPF key, on every core: the work the
-// server must do per install session (one TLS handshake signature, one LSC signature).
-double sign_ops_per_second(const KeySpec& spec, std::chrono::seconds duration) {
+// Private-key operations per second with a key like the CAPF key on `threads` threads: the work
+// the server must do per install session (one TLS handshake signature, one LSC signature).
+double sign_ops_per_second(const KeySpec& spec, std::chrono::seconds duration, unsigned threads) {
   auto key = pki::PrivateKey::generate(spec);
   if (!key)
     return 0;
   Bytes tbs(600, 0x5a);  // about the size of an LSC's to-be-signed part
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::atomic<long> ops{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
@@ -133,8 +141,23 @@ class ServerProcess {
         dup2(fd, 1);
       }
       std::string listen = fmt::format("127.0.0.1:{}", port);
-      execl(binary.c_str(), binary.c_str(), "serve", "--data", data.c_str(), "--listen",
-            listen.c_str(), static_cast<char*>(nullptr));
+      // OPENCAPF_BENCH_SERVER_PREFIX runs the server under a profiler, e.g. "heaptrack" or
+      // "perf record -g --": its words come before the opencapf command line.
+      std::vector<std::string> words;
+      if (const char* prefix = std::getenv("OPENCAPF_BENCH_SERVER_PREFIX")) {
+        std::istringstream in(prefix);
+        for (std::string w; in >> w;)
+          words.push_back(w);
+      }
+      for (const char* w :
+           {binary.c_str(), "serve", "--data", data.c_str(), "--listen", listen.c_str()}) {
+        words.emplace_back(w);
+      }
+      std::vector<char*> argv;
+      for (auto& w : words)
+        argv.push_back(w.data());
+      argv.push_back(nullptr);
+      execvp(argv[0], argv.data());
       _exit(127);
     }
     // Ready when it accepts a TCP connection.
@@ -291,6 +314,7 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
           },
           asio::detached);
     }
+    const double server_cpu_before = cpu_seconds(server.pid());
     auto t0 = Clock::now();
     std::vector<std::thread> threads;
     for (int t = 1; t < o.client_threads; ++t)
@@ -299,6 +323,7 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
     for (auto& t : threads)
       t.join();
     report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    report.server_cpu_seconds = cpu_seconds(server.pid()) - server_cpu_before;
   }
   report.sessions = o.sessions;
   report.succeeded = succeeded.load();
@@ -315,34 +340,50 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
   report.server_peak_rss_mib = proc_kib(server.pid(), "VmHWM") / 1024.0;
 
   // The crypto ceiling, measured now, on the same machine, with the server idle.
-  report.sign_ops_per_second = sign_ops_per_second(o.capf_key, o.ceiling_duration);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  report.sign_ops_per_second = sign_ops_per_second(o.capf_key, o.ceiling_duration, cores);
+  report.sign_ops_per_second_one_core = sign_ops_per_second(o.capf_key, o.ceiling_duration, 1);
   report.ceiling_sessions_per_second = report.sign_ops_per_second / report.sign_ops_per_session;
   report.ratio = report.ceiling_sessions_per_second > 0
                      ? report.sessions_per_second / report.ceiling_sessions_per_second
                      : 0;
+  if (report.succeeded > 0 && report.sign_ops_per_second_one_core > 0) {
+    report.server_cpu_ms_per_session = report.server_cpu_seconds * 1000.0 / report.succeeded;
+    report.signing_ms_per_session =
+        report.sign_ops_per_session * 1000.0 / report.sign_ops_per_second_one_core;
+    report.server_signing_share = report.signing_ms_per_session / report.server_cpu_ms_per_session;
+    report.server_only_sessions_per_second = cores * 1000.0 / report.server_cpu_ms_per_session;
+  }
 
   // Hold phase: phones that sit in key generation (REQUEST_IN_PROGRESS every 10 s).
   if (o.hold > 0) {
     report.server_rss_before_hold_mib = proc_kib(server.pid(), "VmRSS") / 1024.0;
-    int fds_before = open_fds(server.pid());
     asio::io_context io;
     std::vector<phone::PhoneState> states;
     states.reserve(static_cast<std::size_t>(o.hold));
     for (int i = 0; i < o.hold; ++i)
       states.push_back(phone::PhoneState::in_memory());
-    for (int i = 0; i < o.hold; ++i) {
-      phone::PhoneOptions opt = base;
-      opt.device_name = device_name(o.sessions + i);
-      opt.keygen_delay = std::chrono::minutes(10);
-      opt.timeout = std::chrono::seconds(120);
-      asio::co_spawn(io, phone::run_session(*tls, opt, states[static_cast<std::size_t>(i)]),
-                     asio::detached);
-    }
+    // Phones arrive in waves, as they do after a maintenance window opens: each wave is parked in
+    // key generation before the next connects, so the figure is the memory a parked session keeps,
+    // not the transient peak of thousands of simultaneous handshakes.
+    std::atomic<int> parked{0};
+    auto guard = asio::make_work_guard(io);
     std::thread client([&] { io.run(); });
-    // Held when the server has a connection open for each of them and its memory has settled.
     auto deadline = Clock::now() + std::chrono::minutes(5);
-    while (Clock::now() < deadline && open_fds(server.pid()) < fds_before + o.hold) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    for (int first = 0; first < o.hold && Clock::now() < deadline; first += o.hold_wave) {
+      int last_of_wave = std::min(o.hold, first + o.hold_wave);
+      for (int i = first; i < last_of_wave; ++i) {
+        phone::PhoneOptions opt = base;
+        opt.device_name = device_name(o.sessions + i);
+        opt.keygen_delay = std::chrono::minutes(10);
+        opt.timeout = std::chrono::seconds(120);
+        opt.on_generating = [&parked] { parked.fetch_add(1); };
+        asio::co_spawn(io, phone::run_session(*tls, opt, states[static_cast<std::size_t>(i)]),
+                       asio::detached);
+      }
+      while (Clock::now() < deadline && parked.load() < last_of_wave) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     }
     double last = 0;
     for (int i = 0; i < 40; ++i) {
@@ -352,7 +393,7 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
         break;
       last = now;
     }
-    report.held = std::min(o.hold, open_fds(server.pid()) - fds_before);
+    report.held = parked.load();
     report.server_rss_holding_mib = proc_kib(server.pid(), "VmRSS") / 1024.0;
     if (report.held > 0) {
       report.kib_per_held_session =
@@ -360,6 +401,7 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
           report.held;
     }
     server.kill_now();
+    guard.reset();
     io.stop();
     client.join();
   }
@@ -384,6 +426,11 @@ std::string format_report(const BenchReport& r) {
       "at {} signatures per session\n",
       r.sign_ops_per_second, r.capf_key, r.ceiling_sessions_per_second, r.sign_ops_per_session);
   s << fmt::format("ratio to ceiling:        {:.2f}\n", r.ratio);
+  s << fmt::format(
+      "server CPU per session:  {:.2f} ms, of which signing {:.2f} ms ({:.0f}%); the "
+      "server alone on {} cores would do about {:.0f} sessions/s\n",
+      r.server_cpu_ms_per_session, r.signing_ms_per_session, r.server_signing_share * 100.0,
+      std::thread::hardware_concurrency(), r.server_only_sessions_per_second);
   s << fmt::format("server peak memory:      {:.1f} MiB\n", r.server_peak_rss_mib);
   if (r.held > 0) {
     s << fmt::format(
@@ -412,6 +459,12 @@ std::string report_json(const BenchReport& r) {
                    {"sign_ops_per_session", r.sign_ops_per_session},
                    {"ceiling_sessions_per_second", r.ceiling_sessions_per_second},
                    {"ratio", r.ratio},
+                   {"sign_ops_per_second_one_core", r.sign_ops_per_second_one_core},
+                   {"server_cpu_seconds", r.server_cpu_seconds},
+                   {"server_cpu_ms_per_session", r.server_cpu_ms_per_session},
+                   {"signing_ms_per_session", r.signing_ms_per_session},
+                   {"server_signing_share", r.server_signing_share},
+                   {"server_only_sessions_per_second", r.server_only_sessions_per_second},
                    {"server_peak_rss_mib", r.server_peak_rss_mib},
                    {"held", r.held},
                    {"server_rss_before_hold_mib", r.server_rss_before_hold_mib},

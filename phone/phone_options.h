@@ -40,6 +40,9 @@ struct PhoneOptions {
   // Extra time "generating" the key; one more REQUEST_IN_PROGRESS goes out every
   // min(keygen_delay, 10 s) of it.
   std::chrono::milliseconds keygen_delay{0};
+  // Called when the phone starts generating its key (after the first REQUEST_IN_PROGRESS frames):
+  // the benchmark counts the sessions it has parked in key generation with it.
+  std::function<void()> on_generating;
   // Pre-generated keys (benchmark). nullopt or no function: generate one (blocks the thread).
   std::function<std::optional<pki::PrivateKey>(const KeySpec&)> key_source;
   // Answer STORE_CERTIFICATE_REQUEST with REASON=7.

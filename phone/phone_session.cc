@@ -195,6 +195,8 @@ asio::awaitable<bool> generate_key(Transport& transport, const PhoneOptions& opt
       co_return false;
     }
   }
+  if (options.on_generating)
+    options.on_generating();
   SteadyDuration remaining = options.keygen_delay;
   while (remaining > SteadyDuration::zero()) {
     const SteadyDuration step = std::min<SteadyDuration>(remaining, kInProgressInterval);

@@ -13,7 +13,8 @@ void add_bench_command(CLI::App& app, CommandContext& ctx) {
       "benchmark: a real server on loopback, simulated phones with pre-generated keys, and this "
       "machine's signing ceiling measured in the same run");
   struct Opts {
-    int sessions = 2000, concurrency = 64, hold = 10000, client_threads = 1, ceiling_seconds = 3;
+    int sessions = 2000, concurrency = 64, hold = 10000, hold_wave = 500, client_threads = 1,
+        ceiling_seconds = 3;
     std::string phone_key = "ec:p256", capf_key = "rsa:2048", work;
     bool json = false;
   };
@@ -23,6 +24,8 @@ void add_bench_command(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--hold", o->hold,
                   "sessions parked in key generation for the memory figure "
                   "(default 10000; 0 skips)");
+  cmd->add_option("--hold-wave", o->hold_wave,
+                  "held phones connect in waves of this many (default 500)");
   cmd->add_option("--phone-key", o->phone_key, "key the phones present (default ec:p256)");
   cmd->add_option("--capf-key", o->capf_key, "CAPF key (default rsa:2048)");
   cmd->add_option("--client-threads", o->client_threads, "threads driving the phones (default 1)");
@@ -46,6 +49,7 @@ void add_bench_command(CLI::App& app, CommandContext& ctx) {
     b.sessions = o->sessions;
     b.concurrency = o->concurrency;
     b.hold = o->hold;
+    b.hold_wave = std::max(1, o->hold_wave);
     b.client_threads = o->client_threads;
     b.ceiling_duration = std::chrono::seconds(std::max(1, o->ceiling_seconds));
     auto pk = parse_key_spec(o->phone_key);

@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -141,6 +142,9 @@ Result<std::unique_ptr<CapfServer>> CapfServer::create(const ServerOptions& opti
 
 Status CapfServer::start() {
   Impl& m = *impl_;
+  // OpenSSL writes to the phone sockets itself: a phone that hangs up must give EPIPE, not kill
+  // the process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   for (const ListenAddress& l : m.options.listen) {
     error_code ec;
     std::string host = l.host == "*" ? "0.0.0.0" : l.host;

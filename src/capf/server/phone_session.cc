@@ -6,10 +6,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "capf/server/run_blocking.h"
 
@@ -36,7 +34,7 @@ std::string peer_of(const PhoneSession::Socket& socket) {
 PhoneSession::PhoneSession(Socket socket, asio::ssl::context& tls, EnrollmentService& service,
                            asio::thread_pool& workers, const SessionLimits& limits,
                            std::uint32_t session_id, std::function<void()> on_finish)
-    : stream_(std::move(socket), tls),
+    : stream_(std::move(socket), tls.native_handle()),
       watchdog_(stream_.get_executor()),
       service_(service),
       workers_(workers),
@@ -44,7 +42,7 @@ PhoneSession::PhoneSession(Socket socket, asio::ssl::context& tls, EnrollmentSer
       machine_(session_id),
       on_finish_(std::move(on_finish)) {
   info_.session_id = session_id;
-  info_.peer = peer_of(stream_.next_layer());
+  info_.peer = peer_of(stream_.socket());
 }
 
 PhoneSession::~PhoneSession() {
@@ -58,9 +56,7 @@ void PhoneSession::set_deadline(std::chrono::steady_clock::duration d) {
 }
 
 void PhoneSession::close_now() {
-  error_code ignored;
-  stream_.next_layer().shutdown(Socket::shutdown_both, ignored);
-  stream_.next_layer().close(ignored);
+  stream_.close();
 }
 
 void PhoneSession::close() {
@@ -103,11 +99,9 @@ asio::awaitable<void> PhoneSession::run() {
 asio::awaitable<Status> PhoneSession::write_frame(const Result<Bytes>& frame) {
   if (!frame)
     co_return frame.error();
-  error_code ec;
   set_deadline(limits_.read);
   // One write of the whole frame: one TLS record (spec §2.4).
-  co_await asio::async_write(stream_, asio::buffer(*frame),
-                             asio::redirect_error(use_awaitable, ec));
+  error_code ec = co_await stream_.write_all(frame->data(), frame->size());
   if (ec) {
     if (timed_out_)
       co_return make_error(ErrorCode::kTimeout, "write timed out");
@@ -120,17 +114,15 @@ asio::awaitable<Result<protocol::ClientEvent>> PhoneSession::read_event(
     std::chrono::milliseconds timeout) {
   set_deadline(timeout);
   Bytes frame(protocol::kHeaderSize);
-  error_code ec;
-  co_await asio::async_read(stream_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
+  error_code ec = co_await stream_.read_exact(frame.data(), frame.size());
   if (!ec) {
     auto header = protocol::parse_header(frame);
     if (!header)
       co_return header.error();
     frame.resize(protocol::kHeaderSize + header->payload_length);
     if (header->payload_length > 0) {
-      co_await asio::async_read(
-          stream_, asio::buffer(frame.data() + protocol::kHeaderSize, header->payload_length),
-          asio::redirect_error(use_awaitable, ec));
+      ec =
+          co_await stream_.read_exact(frame.data() + protocol::kHeaderSize, header->payload_length);
     }
   }
   if (ec) {
@@ -138,7 +130,7 @@ asio::awaitable<Result<protocol::ClientEvent>> PhoneSession::read_event(
       co_return make_error(ErrorCode::kTimeout, "no message from the phone within {:.1f} s",
                            static_cast<double>(timeout.count()) / 1000.0);
     }
-    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    if (ec == asio::error::eof) {
       co_return make_error(ErrorCode::kIo, "the phone closed the connection");
     }
     co_return make_error(ErrorCode::kIo, "read failed: {}", ec.message());
@@ -158,8 +150,7 @@ asio::awaitable<void> PhoneSession::end(std::uint8_t reason) {
   }
   // close_notify, waiting briefly for the phone's; many clients just close.
   set_deadline(std::chrono::seconds(2));
-  error_code ec;
-  co_await stream_.async_shutdown(asio::redirect_error(use_awaitable, ec));
+  co_await stream_.shutdown();
 }
 
 asio::awaitable<void> PhoneSession::fail(const Error& error, EnrollmentContext* ctx,
@@ -181,15 +172,15 @@ asio::awaitable<void> PhoneSession::fail(const Error& error, EnrollmentContext* 
 }
 
 asio::awaitable<void> PhoneSession::serve() {
-  error_code ec;
-  co_await stream_.async_handshake(asio::ssl::stream_base::server,
-                                   asio::redirect_error(use_awaitable, ec));
+  error_code ec = co_await stream_.handshake();
   if (ec) {
     spdlog::info("session {} {}: TLS handshake failed: {}", info_.id_hex(), info_.peer,
                  timed_out_ ? std::string("timed out") : ec.message());
     co_return;
   }
   const SSL* ssl = stream_.native_handle();
+  if (ssl == nullptr)
+    co_return;
   info_.tls_version = SSL_get_version(ssl);
   if (SSL_version(ssl) < TLS1_2_VERSION) {
     spdlog::warn("session {} {}: legacy {} with {} (legacy_tls is on)", info_.id_hex(), info_.peer,

@@ -11,12 +11,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "capf/protocol/server_session.h"
 #include "capf/server/session_errors.h"
+#include "capf/server/tls_stream.h"
 #include "capf/service/enrollment_service.h"
 
 namespace capf {
@@ -31,7 +31,6 @@ struct SessionLimits {
 class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
  public:
   using Socket = boost::asio::ip::tcp::socket;
-  using Stream = boost::asio::ssl::stream<Socket>;
 
   // `socket` must already use the session's strand as its executor.
   PhoneSession(Socket socket, boost::asio::ssl::context& tls, EnrollmentService& service,
@@ -61,7 +60,7 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   void set_deadline(std::chrono::steady_clock::duration d);
   void close_now();
 
-  Stream stream_;
+  TlsStream stream_;
   boost::asio::steady_timer watchdog_;
   EnrollmentService& service_;
   boost::asio::thread_pool& workers_;

@@ -23,6 +23,10 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(
       raw, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
   // Idle sessions (phones generating keys) give their I/O buffers back.
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
+  // One CAPF session per connection and no resumption: no session cache, no TLS 1.3 tickets (each
+  // would cost a cache entry and an encryption per connection).
+  SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(raw, 0);
   if (options.legacy) {
     SSL_CTX_set_security_level(raw, 0);
     SSL_CTX_set_min_proto_version(raw, TLS1_VERSION);
