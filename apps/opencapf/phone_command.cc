@@ -229,7 +229,7 @@ int run_phone(const PhoneArgs& args) {
 void add_phone_command(CLI::App& app, CommandContext& ctx) {
   auto args = std::make_shared<PhoneArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "phone", "Simulate a Cisco IP phone: one CAPF session, or create a test MIC (--make-mic)");
+      "phone", "simulate a Cisco IP phone: one CAPF session, or create a test MIC (--make-mic)");
   cmd->add_option("name", args->name, "Device name, e.g. SEP001122334455")->required();
   cmd->add_option("--server", args->server, "CAPF server as HOST:PORT, e.g. 127.0.0.1:3804");
   cmd->add_option("--capf-cert", args->capf_cert,

@@ -13,24 +13,20 @@
 #include "capf/daemon/daemon.h"
 #include "capf/daemon/environment.h"
 #include "phone/phone_session.h"
+#include "tests/common/temp_dir.h"
 
 namespace capf::testing {
 
 class ServerFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("opencapf-it-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
+    root_ = tmp_.path();
     data_ = root_ / "data";
   }
 
   void TearDown() override {
     daemon_.reset();
     env_.reset();
-    std::filesystem::remove_all(root_);
   }
 
   // Initialises the data directory (with extra opencapf.toml text) and starts serving on
@@ -104,6 +100,7 @@ class ServerFixture : public ::testing::Test {
     return d ? *d : Device{};
   }
 
+  TempDir tmp_;
   std::filesystem::path root_;
   std::filesystem::path data_;
   std::unique_ptr<Environment> env_;

@@ -15,36 +15,6 @@
 
 namespace capf::pki::testing {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "pki-test-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp failed");
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::string TempDir::write(std::string_view name, std::string_view contents) const {
-  std::string full = file(name);
-  std::ofstream out(full, std::ios::binary | std::ios::trunc);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  return full;
-}
-
-std::string TempDir::write(std::string_view name, ByteView contents) const {
-  return write(name,
-               std::string_view(reinterpret_cast<const char*>(contents.data()), contents.size()));
-}
-
-Bytes TempDir::read(std::string_view name) const {
-  std::ifstream in(file(name), std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 CommandResult run(const std::string& command) {
   CommandResult result;
   std::string full = command + " 2>&1";

@@ -10,26 +10,11 @@
 #include "capf/common/clock.h"
 #include "capf/pki/certificate.h"
 #include "capf/pki/key.h"
+#include "tests/common/temp_dir.h"
 
 namespace capf::pki::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  // Writes a file in the directory and returns its full path.
-  std::string write(std::string_view name, std::string_view contents) const;
-  std::string write(std::string_view name, ByteView contents) const;
-  Bytes read(std::string_view name) const;
-  std::string file(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = capf::testing::TempDir;
 
 struct CommandResult {
   int exit_code = -1;

@@ -15,17 +15,14 @@
 #include "capf/service/enrollment_service.h"
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "capf/trust/trust_stores.h"
+#include "tests/common/temp_dir.h"
 
 namespace capf::testing {
 
 class ServiceFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("opencapf-service-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = tmp_.path();
     auto reg = SqliteRegistry::open((dir_ / "registry.db").string(), clock_, {false, 5000});
     ASSERT_TRUE(reg) << reg.error().message;
     registry_ = std::move(reg).value();
@@ -41,8 +38,6 @@ class ServiceFixture : public ::testing::Test {
     rebuild(policy_);
     admin_ = std::make_unique<AdminService>(*registry_, *trust_, clock_, AdminPolicy{10, false});
   }
-
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void rebuild(EnrollmentPolicy policy) {
     policy_ = policy;
@@ -112,6 +107,7 @@ class ServiceFixture : public ::testing::Test {
   }
 
   FakeClock clock_{*parse_utc("2026-11-25T12:00:00Z")};
+  TempDir tmp_;
   std::filesystem::path dir_;
   std::unique_ptr<SqliteRegistry> registry_;
   std::unique_ptr<TrustStores> trust_;

@@ -284,29 +284,10 @@ TEST_P(RegistryConformance, EveryEnumValueRoundTrips) {
 }
 
 TEST_P(RegistryConformance, EveryStatusRoundTripsAndFiltersByKind) {
-  const StatusKind kinds[] = {StatusKind::kNone, StatusKind::kPending, StatusKind::kSuccess,
-                              StatusKind::kFailed};
-  const Operation ops[] = {Operation::kNone, Operation::kInstall, Operation::kDelete,
-                           Operation::kTroubleshoot};
-  const FailureReason reasons[] = {
-      FailureReason::kNone,
-      FailureReason::kInvalidLsc,
-      FailureReason::kInvalidAuthString,
-      FailureReason::kInvalidMic,
-      FailureReason::kInvalidCredentials,
-      FailureReason::kPhoneCommunicationFailure,
-      FailureReason::kKeyGenerationFailed,
-      FailureReason::kKeyGenerationTimeout,
-      FailureReason::kRequestLate,
-      FailureReason::kRequestTimedOut,
-      FailureReason::kCaCommunicationFailure,
-      FailureReason::kCaRejectedConnection,
-      FailureReason::kNoEcSupport,
-  };
   std::vector<OperationStatus> statuses;
-  for (StatusKind k : kinds) {
-    for (Operation op : ops) {
-      for (FailureReason r : reasons) {
+  for (StatusKind k : kAllStatusKinds) {
+    for (Operation op : kAllOperations) {
+      for (FailureReason r : kAllFailureReasons) {
         statuses.push_back(OperationStatus{k, op, r});
       }
     }
@@ -325,7 +306,7 @@ TEST_P(RegistryConformance, EveryStatusRoundTripsAndFiltersByKind) {
     EXPECT_EQ(found->status, statuses[i]) << to_string(statuses[i]);
   }
   const std::size_t per_kind = statuses.size() / 4;
-  for (StatusKind k : kinds) {
+  for (StatusKind k : kAllStatusKinds) {
     DeviceFilter filter{.status_kind = k};
     ASSERT_OK_AND_ASSIGN(auto listed, registry_->list_devices(filter));
     EXPECT_EQ(listed.size(), per_kind);

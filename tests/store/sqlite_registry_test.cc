@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "capf/store/migrations.h"
+#include "tests/common/temp_dir.h"
 #include "tests/store/registry_conformance.h"
 
 namespace capf::testing {
@@ -19,26 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "opencapf-store-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using capf::testing::TempDir;
 
 class SqliteBackend final : public RegistryBackend {
  public:

@@ -10,32 +10,14 @@
 #include "capf/pki/key.h"
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
+#include "tests/common/temp_dir.h"
 
 namespace capf {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "opencapf-trust-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using capf::testing::TempDir;
 
 // Counts the reads that anchors() must avoid while nothing changes.
 class CountingRepository final : public TrustRepository {

@@ -141,23 +141,6 @@ std::string_view status_verb(Operation op) {
   return "?";
 }
 
-constexpr FailureReason kAllReasons[] = {
-    FailureReason::kNone,
-    FailureReason::kInvalidLsc,
-    FailureReason::kInvalidAuthString,
-    FailureReason::kInvalidMic,
-    FailureReason::kInvalidCredentials,
-    FailureReason::kPhoneCommunicationFailure,
-    FailureReason::kKeyGenerationFailed,
-    FailureReason::kKeyGenerationTimeout,
-    FailureReason::kRequestLate,
-    FailureReason::kRequestTimedOut,
-    FailureReason::kCaCommunicationFailure,
-    FailureReason::kCaRejectedConnection,
-    FailureReason::kNoEcSupport,
-};
-constexpr Operation kAllOps[] = {Operation::kInstall, Operation::kDelete, Operation::kTroubleshoot,
-                                 Operation::kNone};
 }  // namespace
 
 std::string to_string(const OperationStatus& status) {
@@ -184,7 +167,7 @@ std::string to_string(const KeySpec& spec) {
 }
 
 Result<Operation> parse_operation(std::string_view text) {
-  for (Operation op : kAllOps) {
+  for (Operation op : kAllOperations) {
     if (text == short_name(op) || text == to_string(op))
       return op;
   }
@@ -219,11 +202,11 @@ Result<OperationStatus> parse_status(std::string_view text) {
     return OperationStatus::none();
   if (text == "Operation Pending")
     return OperationStatus::pending();
-  for (Operation op : kAllOps) {
+  for (Operation op : kAllOperations) {
     OperationStatus s = OperationStatus::success(op);
     if (text == to_string(s))
       return s;
-    for (FailureReason r : kAllReasons) {
+    for (FailureReason r : kAllFailureReasons) {
       OperationStatus f = OperationStatus::failed(op, r);
       if (text == to_string(f))
         return f;

@@ -56,6 +56,27 @@ enum class FailureReason {
   kNoEcSupport,  // "Upgrade Failed: No Support for EC only in CAPF version 3"
 };
 
+// Every value of the enums above, for parsers, stores and tests that must cover them all.
+inline constexpr Operation kAllOperations[] = {Operation::kNone, Operation::kInstall,
+                                               Operation::kDelete, Operation::kTroubleshoot};
+inline constexpr StatusKind kAllStatusKinds[] = {StatusKind::kNone, StatusKind::kPending,
+                                                 StatusKind::kSuccess, StatusKind::kFailed};
+inline constexpr FailureReason kAllFailureReasons[] = {
+    FailureReason::kNone,
+    FailureReason::kInvalidLsc,
+    FailureReason::kInvalidAuthString,
+    FailureReason::kInvalidMic,
+    FailureReason::kInvalidCredentials,
+    FailureReason::kPhoneCommunicationFailure,
+    FailureReason::kKeyGenerationFailed,
+    FailureReason::kKeyGenerationTimeout,
+    FailureReason::kRequestLate,
+    FailureReason::kRequestTimedOut,
+    FailureReason::kCaCommunicationFailure,
+    FailureReason::kCaRejectedConnection,
+    FailureReason::kNoEcSupport,
+};
+
 // Certificate Operation Status, as CUCM shows it: "None", "Operation Pending", "Upgrade Success",
 // "Upgrade Failed: Invalid Authentication String", ...
 struct OperationStatus {

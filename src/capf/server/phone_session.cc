@@ -282,17 +282,10 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
     const protocol::StoreCertificateRequest store{protocol::cert_type::kLsc,
                                                   std::move(decision.certificate_der)};
     const Result<Bytes> store_frame = machine_.send(store);
-    sent = co_await write_frame(store_frame);
-    if (!sent) {
-      co_await fail(sent.error(), &ctx, SessionPhase::kReply);
+    std::optional<protocol::ClientEvent> reply = co_await request_reply(store_frame, ctx);
+    if (!reply)
       co_return;
-    }
-    auto event = co_await read_event(limits_.read);
-    if (!event) {
-      co_await fail(event.error(), &ctx, SessionPhase::kReply);
-      co_return;
-    }
-    std::uint8_t phone_reason = std::get<protocol::StoreCertificateResponse>(*event).reason;
+    std::uint8_t phone_reason = std::get<protocol::StoreCertificateResponse>(*reply).reason;
     std::uint8_t end_reason =
         co_await run_blocking(workers_, [&] { return service_.stored(info_, ctx, phone_reason); });
     co_await end(end_reason);
@@ -300,19 +293,27 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
   }
 }
 
-asio::awaitable<void> PhoneSession::fetch(EnrollmentContext& ctx) {
-  const Result<Bytes> frame = machine_.send(protocol::FetchCertificateRequest{});
-  Status sent = co_await write_frame(frame);
+asio::awaitable<std::optional<protocol::ClientEvent>> PhoneSession::request_reply(
+    const Result<Bytes>& request, EnrollmentContext& ctx) {
+  Status sent = co_await write_frame(request);
   if (!sent) {
     co_await fail(sent.error(), &ctx, SessionPhase::kReply);
-    co_return;
+    co_return std::nullopt;
   }
   auto event = co_await read_event(limits_.read);
   if (!event) {
     co_await fail(event.error(), &ctx, SessionPhase::kReply);
-    co_return;
+    co_return std::nullopt;
   }
-  const auto& response = std::get<protocol::FetchCertificateResponse>(*event);
+  co_return std::move(event).value();
+}
+
+asio::awaitable<void> PhoneSession::fetch(EnrollmentContext& ctx) {
+  const Result<Bytes> frame = machine_.send(protocol::FetchCertificateRequest{});
+  std::optional<protocol::ClientEvent> reply = co_await request_reply(frame, ctx);
+  if (!reply)
+    co_return;
+  const auto& response = std::get<protocol::FetchCertificateResponse>(*reply);
   std::uint8_t end_reason =
       co_await run_blocking(workers_, [&] { return service_.fetched(info_, ctx, response); });
   co_await end(end_reason);
@@ -320,17 +321,10 @@ asio::awaitable<void> PhoneSession::fetch(EnrollmentContext& ctx) {
 
 asio::awaitable<void> PhoneSession::remove(EnrollmentContext& ctx) {
   const Result<Bytes> frame = machine_.send(protocol::DeleteCertificateRequest{});
-  Status sent = co_await write_frame(frame);
-  if (!sent) {
-    co_await fail(sent.error(), &ctx, SessionPhase::kReply);
+  std::optional<protocol::ClientEvent> reply = co_await request_reply(frame, ctx);
+  if (!reply)
     co_return;
-  }
-  auto event = co_await read_event(limits_.read);
-  if (!event) {
-    co_await fail(event.error(), &ctx, SessionPhase::kReply);
-    co_return;
-  }
-  std::uint8_t phone_reason = std::get<protocol::DeleteCertificateResponse>(*event).reason;
+  std::uint8_t phone_reason = std::get<protocol::DeleteCertificateResponse>(*reply).reason;
   std::uint8_t end_reason =
       co_await run_blocking(workers_, [&] { return service_.deleted(info_, ctx, phone_reason); });
   co_await end(end_reason);

@@ -53,6 +53,9 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   boost::asio::awaitable<void> remove(EnrollmentContext& ctx);
 
   boost::asio::awaitable<Status> write_frame(const Result<Bytes>& frame);
+  // Sends a request and reads the phone's reply; on failure records it and returns nullopt.
+  boost::asio::awaitable<std::optional<protocol::ClientEvent>> request_reply(
+      const Result<Bytes>& request, EnrollmentContext& ctx);
   boost::asio::awaitable<Result<protocol::ClientEvent>> read_event(
       std::chrono::milliseconds timeout);
   boost::asio::awaitable<void> end(std::uint8_t reason);

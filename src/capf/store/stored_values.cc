@@ -1,28 +1,6 @@
 #include "capf/store/stored_values.h"
 
 namespace capf {
-namespace {
-
-constexpr StatusKind kAllKinds[] = {StatusKind::kNone, StatusKind::kPending, StatusKind::kSuccess,
-                                    StatusKind::kFailed};
-
-constexpr FailureReason kAllReasons[] = {
-    FailureReason::kNone,
-    FailureReason::kInvalidLsc,
-    FailureReason::kInvalidAuthString,
-    FailureReason::kInvalidMic,
-    FailureReason::kInvalidCredentials,
-    FailureReason::kPhoneCommunicationFailure,
-    FailureReason::kKeyGenerationFailed,
-    FailureReason::kKeyGenerationTimeout,
-    FailureReason::kRequestLate,
-    FailureReason::kRequestTimedOut,
-    FailureReason::kCaCommunicationFailure,
-    FailureReason::kCaRejectedConnection,
-    FailureReason::kNoEcSupport,
-};
-
-}  // namespace
 
 std::string_view stored_name(StatusKind kind) {
   switch (kind) {
@@ -71,7 +49,7 @@ std::string_view stored_name(FailureReason reason) {
 }
 
 Result<StatusKind> parse_stored_status_kind(std::string_view text) {
-  for (StatusKind kind : kAllKinds) {
+  for (StatusKind kind : kAllStatusKinds) {
     if (text == stored_name(kind)) {
       return kind;
     }
@@ -81,7 +59,7 @@ Result<StatusKind> parse_stored_status_kind(std::string_view text) {
 }
 
 Result<FailureReason> parse_stored_failure_reason(std::string_view text) {
-  for (FailureReason reason : kAllReasons) {
+  for (FailureReason reason : kAllFailureReasons) {
     if (text == stored_name(reason)) {
       return reason;
     }
