@@ -139,6 +139,68 @@ TEST_F(SqliteRegistryTest, RecordsTheSchemaVersionOnce) {
   EXPECT_EQ(raw.query("SELECT applied_at FROM schema_version WHERE version = 1"), "1750000000");
 }
 
+// A registry written by an opencapf that knew only schema version 1 (its migration SQL and
+// bookkeeping, run by hand) gains the request queue when a newer opencapf opens it, and keeps its
+// data.
+TEST_F(SqliteRegistryTest, AVersion1FileUpgradesInPlace) {
+  ASSERT_GE(migrations().size(), 2u);
+  ASSERT_EQ(migrations()[0].version, 1);
+  {
+    RawDb raw(db_path());
+    raw.exec(std::string(kSchemaVersionTable));
+    raw.exec("BEGIN");
+    raw.exec(render_sql(migrations()[0].sql, SqlDialect::kSqlite));
+    raw.exec(
+        "INSERT INTO schema_version (version, description, applied_at) "
+        "VALUES (1, 'devices, certificates, device events, trust stores', 1700000000)");
+    raw.exec(
+        "INSERT INTO certificates (serial_hex, device_name, issuer, subject, key_spec, "
+        "not_before, not_after, pem, state, issued_at, state_time, session_id, "
+        "revocation_reason) VALUES ('0a0b', 'SEP001122334455', 'CN=CAPF', 'CN=SEP001122334455', "
+        "'rsa:2048', 1700000000, 1800000000, 'pem', 'installed', 1700000000, 1700000000, 'ab', "
+        "'')");
+    raw.exec("COMMIT");
+    EXPECT_EQ(raw.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'certificate_requests'"),
+              "0");
+  }
+
+  ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
+  ASSERT_OK_AND_ASSIGN(int version, registry->schema_version());
+  EXPECT_EQ(version, latest_schema_version());
+  {
+    RawDb raw(db_path());
+    EXPECT_EQ(raw.query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+                        "name = 'certificate_requests'"),
+              "1");
+    EXPECT_EQ(
+        raw.query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
+                  "tbl_name = 'certificate_requests' AND name LIKE 'certificate_requests_by_%'"),
+        "4");
+    // Version 1's record is kept; version 2's is new.
+    EXPECT_EQ(raw.query("SELECT applied_at FROM schema_version WHERE version = 1"), "1700000000");
+    EXPECT_EQ(raw.query("SELECT applied_at FROM schema_version WHERE version = 2"), "1750000000");
+  }
+  ASSERT_OK_AND_ASSIGN(auto old_cert, registry->find_certificate("0a0b"));
+  ASSERT_TRUE(old_cert.has_value());
+  EXPECT_EQ(old_cert->state, CertificateState::kInstalled);
+
+  CertificateRequestRecord request;
+  request.id = "5eed";
+  request.device_name = "SEP001122334455";
+  request.mode = "offline";
+  ASSERT_TRUE(IsOk(registry->insert_request(request)));
+  ASSERT_OK_AND_ASSIGN(auto open, registry->open_request("SEP001122334455"));
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->id, "5eed");
+
+  // Opening it again applies nothing twice.
+  registry.reset();
+  ASSERT_OK_AND_ASSIGN(auto again, SqliteRegistry::open(db_path().string(), clock_));
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.query("SELECT COUNT(*) FROM schema_version"), std::to_string(migrations().size()));
+  EXPECT_EQ(raw.query("SELECT COUNT(*) FROM certificate_requests"), "1");
+}
+
 TEST_F(SqliteRegistryTest, AFileThatIsNotADatabaseGivesAClearError) {
   {
     std::ofstream out(db_path());
@@ -249,6 +311,42 @@ TEST_F(SqliteRegistryTest, TheConsoleQueriesUseIndexes) {
       {"SELECT pem FROM certificates WHERE device_name = 'SEP1' "
        "ORDER BY issued_at DESC, serial_hex DESC LIMIT 10",
        "certificates_by_device"},
+  };
+  for (const Case& c : cases) {
+    std::string plan = raw.plan(c.query);
+    EXPECT_NE(plan.find(c.index), std::string::npos) << c.query << "\n" << plan;
+    std::istringstream lines(plan);
+    for (std::string line; std::getline(lines, line);) {
+      bool full_scan = line.rfind("SCAN ", 0) == 0 && line.find(" USING ") == std::string::npos;
+      EXPECT_FALSE(full_scan) << c.query << "\n" << plan;
+    }
+  }
+}
+
+// The request queue is read by device (every phone contact), by state and mode (the CA poller),
+// by key (offline import) and oldest first (the console): none of these reads the whole table.
+TEST_F(SqliteRegistryTest, TheRequestQueriesUseIndexes) {
+  ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
+  RawDb raw(db_path());
+  const std::string requests = "SELECT id FROM certificate_requests ";
+  struct Case {
+    std::string query;
+    std::string index;  // the index the plan must name
+  };
+  const Case cases[] = {
+      {requests + "WHERE id = '0a'", "sqlite_autoindex_certificate_requests_1"},
+      {requests + "WHERE device_name = 'SEP1' AND state IN ('waiting', 'ready') "
+                  "ORDER BY created DESC, seq DESC LIMIT 1",
+       "certificate_requests_by_device"},
+      {requests + "WHERE device_name = 'SEP1' ORDER BY created, seq LIMIT 100",
+       "certificate_requests_by_device"},
+      {requests + "WHERE state = 'waiting' AND mode = 'online' ORDER BY created, seq LIMIT 100",
+       "certificate_requests_by_state"},
+      {requests + "WHERE spki_fingerprint = 'ab' ORDER BY created, seq LIMIT 100",
+       "certificate_requests_by_spki"},
+      {requests + "ORDER BY created, seq LIMIT 100", "certificate_requests_by_created"},
+      {"SELECT COUNT(*) FROM certificate_requests WHERE state = 'ready'",
+       "certificate_requests_by_state"},
   };
   for (const Case& c : cases) {
     std::string plan = raw.plan(c.query);

@@ -21,6 +21,24 @@ TEST(StoredValues, CertificateStatesRoundTrip) {
   EXPECT_NE(bad.error().message.find("issued, installed, rejected or revoked"), std::string::npos);
 }
 
+TEST(StoredValues, RequestStatesRoundTrip) {
+  for (RequestState state :
+       {RequestState::kWaiting, RequestState::kReady, RequestState::kDelivered,
+        RequestState::kFailed, RequestState::kSuperseded, RequestState::kCancelled}) {
+    auto parsed = parse_request_state(to_string(state));
+    ASSERT_TRUE(parsed) << to_string(state);
+    EXPECT_EQ(*parsed, state);
+  }
+  EXPECT_EQ(to_string(RequestState::kWaiting), "waiting");
+  EXPECT_EQ(to_string(RequestState::kCancelled), "cancelled");
+  auto bad = parse_request_state("Waiting");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("'Waiting'"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("superseded or cancelled"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(StoredValues, StatusColumnsRoundTrip) {
   for (StatusKind kind :
        {StatusKind::kNone, StatusKind::kPending, StatusKind::kSuccess, StatusKind::kFailed}) {

@@ -28,4 +28,36 @@ Result<CertificateState> parse_certificate_state(std::string_view text) {
                     text);
 }
 
+std::string_view to_string(RequestState state) {
+  switch (state) {
+    case RequestState::kWaiting:
+      return "waiting";
+    case RequestState::kReady:
+      return "ready";
+    case RequestState::kDelivered:
+      return "delivered";
+    case RequestState::kFailed:
+      return "failed";
+    case RequestState::kSuperseded:
+      return "superseded";
+    case RequestState::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+Result<RequestState> parse_request_state(std::string_view text) {
+  for (RequestState state :
+       {RequestState::kWaiting, RequestState::kReady, RequestState::kDelivered,
+        RequestState::kFailed, RequestState::kSuperseded, RequestState::kCancelled}) {
+    if (text == to_string(state)) {
+      return state;
+    }
+  }
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown request state '{}': use waiting, ready, delivered, failed, superseded "
+                    "or cancelled",
+                    text);
+}
+
 }  // namespace capf

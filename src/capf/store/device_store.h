@@ -145,11 +145,70 @@ class TrustRepository {
   virtual Result<std::int64_t> trust_generation() = 0;
 };
 
+// A phone-signed certificate request on its way through an external CA (online or offline mode).
+enum class RequestState {
+  kWaiting,     // sent to (online) or waiting for (offline) the CA
+  kReady,       // the CA's certificate is here; it goes to the phone at its next contact
+  kDelivered,   // the phone stored it
+  kFailed,      // the CA refused, or the request could not be completed
+  kSuperseded,  // a newer request for the same device replaced it
+  kCancelled,   // an administrator deleted it
+};
+std::string_view to_string(RequestState state);
+Result<RequestState> parse_request_state(std::string_view text);
+
+struct CertificateRequestRecord {
+  std::string id;  // unique, chosen by the caller (hex)
+  std::string device_name{};
+  std::string mode{};      // "online" or "offline"
+  std::string ca{};        // which CA: "adcs https://ca.example.net/certsrv", "offline", ...
+  std::string key_spec{};  // "rsa:2048", "ec:p256"
+  std::string csr_pem{};   // the phone-signed PKCS#10
+  std::string spki_fingerprint{};  // SHA-256 hex of the phone's SubjectPublicKeyInfo (import match)
+  std::string ticket{};            // the CA's request id, once it has one
+  RequestState state = RequestState::kWaiting;
+  std::string certificate_pem{};  // the issued certificate and its chain, once kReady
+  std::string certificate_serial{};
+  std::string last_error{};  // the CA's own words for the last failure
+  int attempts = 0;          // exchanges with the CA so far
+  TimePoint created{};
+  TimePoint updated{};
+  std::string session{};  // the phone session that made it
+};
+
+struct RequestFilter {
+  std::optional<std::string> device_name{};
+  std::optional<std::string> mode{};
+  std::optional<RequestState> state{};
+  std::optional<std::string> spki_fingerprint{};
+  std::size_t limit = 1000;
+};
+
+class RequestQueue {
+ public:
+  virtual ~RequestQueue() = default;
+  // Records a new request (kAlreadyExists for a known id). Every older request of the same device
+  // that is still kWaiting or kReady becomes kSuperseded in the same transaction. Sets
+  // created/updated from the registry's clock.
+  virtual Status insert_request(const CertificateRequestRecord& request) = 0;
+  // Replaces the stored request with the same id (kNotFound if none); sets updated.
+  virtual Status update_request(const CertificateRequestRecord& request) = 0;
+  virtual Result<std::optional<CertificateRequestRecord>> find_request(const std::string& id) = 0;
+  // The device's newest request that is kWaiting or kReady, if any.
+  virtual Result<std::optional<CertificateRequestRecord>> open_request(
+      const std::string& device_name) = 0;
+  // Oldest first.
+  virtual Result<std::vector<CertificateRequestRecord>> list_requests(
+      const RequestFilter& filter) = 0;
+  virtual Result<std::int64_t> count_requests(const RequestFilter& filter) = 0;
+};
+
 // The whole registry: what a store implementation provides.
 class Registry : public DeviceStore,
                  public CertificateLedger,
                  public EventLog,
-                 public TrustRepository {
+                 public TrustRepository,
+                 public RequestQueue {
  public:
   // Runs `fn` inside one transaction (used for read-modify-write of a device together with its
   // ledger and events); rolls back if fn returns an error. Registry calls that fn makes on the

@@ -90,8 +90,40 @@ CREATE TABLE registry_counters (
 INSERT INTO registry_counters (name, value) VALUES ('trust_generation', 0);
 )sql";
 
+// Version 2: the queue of phone-signed requests sent to (or waiting for) an external CA.
+// - seq orders requests that arrive in the same second (created is kept to the second); the id is
+//   the caller's and carries no order.
+// - device_name has no foreign key: like the ledger, a request outlives the device row.
+// - state and mode hold the short names of to_string(RequestState) and "online"/"offline".
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE certificate_requests (
+  seq {{id}},
+  id {{key}} NOT NULL UNIQUE,
+  device_name {{key}} NOT NULL,
+  mode TEXT NOT NULL,
+  ca TEXT NOT NULL,
+  key_spec TEXT NOT NULL,
+  csr_pem TEXT NOT NULL,
+  spki_fingerprint {{key}} NOT NULL,
+  ticket TEXT NOT NULL,
+  state TEXT NOT NULL,
+  certificate_pem TEXT NOT NULL,
+  certificate_serial TEXT NOT NULL,
+  last_error TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  created BIGINT NOT NULL,
+  updated BIGINT NOT NULL,
+  session_id TEXT NOT NULL
+);
+CREATE INDEX certificate_requests_by_device ON certificate_requests (device_name, state);
+CREATE INDEX certificate_requests_by_state ON certificate_requests (state, mode);
+CREATE INDEX certificate_requests_by_spki ON certificate_requests (spki_fingerprint);
+CREATE INDEX certificate_requests_by_created ON certificate_requests (created, seq);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "devices, certificates, device events, trust stores", kV1},
+    Migration{2, "certificate requests for external CAs", kV2},
 };
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

@@ -1,44 +1,16 @@
 #include "capf/store/sqlite/sqlite_registry.h"
 
-#include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <utility>
-#include <variant>
 
 #include <fmt/format.h>
 
 #include "capf/store/migrations.h"
+#include "capf/store/sqlite/sqlite_where.h"
 #include "capf/store/stored_values.h"
 
 namespace capf {
 namespace {
-
-std::int64_t to_sql_limit(std::size_t limit) {
-  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-  return static_cast<std::int64_t>(std::min(limit, kMax));
-}
-
-// A WHERE clause built from a filter, with its arguments in placeholder order.
-struct Where {
-  std::string sql;
-  std::vector<std::variant<std::string, std::int64_t>> args;
-
-  void add(std::string_view condition) {
-    sql += sql.empty() ? " WHERE " : " AND ";
-    sql += condition;
-  }
-  template <typename T>
-  void add(std::string_view condition, T arg) {
-    add(condition);
-    args.emplace_back(std::move(arg));
-  }
-  void bind_to(SqliteQuery& q) const {
-    for (const auto& arg : args) {
-      std::visit([&q](const auto& v) { q.bind(v); }, arg);
-    }
-  }
-};
 
 // Order matters: read_device() reads the columns by these positions.
 constexpr std::string_view kDeviceColumns =

@@ -67,6 +67,15 @@ class SqliteRegistry final : public Registry {
   Result<std::vector<TrustEntry>> list_trust(const std::string& store) override;
   Result<std::int64_t> trust_generation() override;
 
+  // RequestQueue (in sqlite_requests.cc)
+  Status insert_request(const CertificateRequestRecord& request) override;
+  Status update_request(const CertificateRequestRecord& request) override;
+  Result<std::optional<CertificateRequestRecord>> find_request(const std::string& id) override;
+  Result<std::optional<CertificateRequestRecord>> open_request(
+      const std::string& device_name) override;
+  Result<std::vector<CertificateRequestRecord>> list_requests(const RequestFilter& filter) override;
+  Result<std::int64_t> count_requests(const RequestFilter& filter) override;
+
   // Registry
   Status transact(const std::function<Status()>& fn) override;
 
