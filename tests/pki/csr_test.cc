@@ -73,6 +73,25 @@ TEST(Csr, PhoneSignedRequestVerifiesWithOpenssl) {
   }
 }
 
+TEST(Csr, RequestInfoCanCarryDnsNamesAndAChallengePassword) {
+  TempDir dir;
+  const PrivateKey& phone = testing::ec_key(1);
+  RequestInfoOptions options;
+  options.dns_names = {"sep001122334455.phones.test", "alt.phones.test"};
+  options.challenge_password = "s3cret";
+  auto info = build_request_info("CN=sep001122334455.phones.test", phone.spki_der(), options);
+  ASSERT_TRUE(info) << info.error().message;
+  auto csr = assemble_csr(*info, Hash::kSha256, *phone.sign(Hash::kSha256, *info));
+  ASSERT_TRUE(csr) << csr.error().message;
+  auto text =
+      run("openssl req -inform DER -in " + dir.write("req.der", *csr) + " -verify -noout -text");
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("Requested Extensions"));
+  EXPECT_THAT(text.output, HasSubstr("DNS:sep001122334455.phones.test, DNS:alt.phones.test"));
+  EXPECT_THAT(text.output, HasSubstr("challengePassword"));
+  EXPECT_THAT(text.output, HasSubstr("s3cret"));
+}
+
 TEST(Csr, WrongSignatureIsACryptoError) {
   const PrivateKey& phone = testing::rsa_key(1);
   auto info = build_request_info(kSubject, phone.spki_der());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -83,6 +84,7 @@ Status check_known_keys(const toml::table& root) {
       {"capf", {"cert_file", "key_file", "chain_file", "passphrase_file", "passphrase_env"}},
       {"store", {"backend", "sqlite_path", "sqlite_synchronous_full"}},
       {"log", {"format", "level"}},
+      {"issuer", {"mode", "online", "offline"}},
   };
   for (const auto& [key, node] : root) {
     auto it = std::find_if(kKnown.begin(), kKnown.end(),
@@ -107,6 +109,185 @@ Status check_known_keys(const toml::table& root) {
 }
 
 }  // namespace
+
+namespace {
+Status check_range(std::string_view key, int value, int lo, int hi) {
+  if (value < lo || value > hi) {
+    return make_error(ErrorCode::kInvalidArgument, "{} = {} is out of range: use {} to {}", key,
+                      value, lo, hi);
+  }
+  return ok();
+}
+}  // namespace
+
+namespace {
+
+constexpr std::string_view kOnlineKeys[] = {"protocol",
+                                            "url",
+                                            "ca_chain_file",
+                                            "key_types",
+                                            "username",
+                                            "password_file",
+                                            "password_env",
+                                            "auth",
+                                            "template",
+                                            "profile",
+                                            "acme_account_key_file",
+                                            "acme_email",
+                                            "acme_identifier_suffix",
+                                            "timeout_seconds",
+                                            "retries",
+                                            "retry_backoff_ms",
+                                            "deliver_wait_seconds",
+                                            "poll_seconds"};
+constexpr std::string_view kOfflineKeys[] = {"ca_chain_file", "key_types"};
+
+Status check_keys(const toml::table& t, std::string_view section,
+                  std::span<const std::string_view> known) {
+  for (const auto& [key, _] : t) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+      return make_error(ErrorCode::kInvalidArgument, "unknown setting {} in [{}] of opencapf.toml",
+                        key.str(), section);
+    }
+  }
+  return ok();
+}
+
+Status read_issuer(const toml::table& root, IssuerConfig& out) {
+  const toml::table* issuer = section_of(root, "issuer");
+  if (issuer == nullptr)
+    return ok();
+  CAPF_TRY(read_value(*issuer, "issuer", "mode", out.mode));
+  if (const toml::node* n = issuer->get("online")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "issuer.online must be a [issuer.online] section");
+    }
+    CAPF_TRY(check_keys(*t, "issuer.online", kOnlineKeys));
+    OnlineCaConfig& o = out.online;
+    constexpr std::string_view kS = "issuer.online";
+    CAPF_TRY(read_value(*t, kS, "protocol", o.protocol));
+    CAPF_TRY(read_value(*t, kS, "url", o.url));
+    CAPF_TRY(read_value(*t, kS, "ca_chain_file", o.ca_chain_file));
+    CAPF_TRY(read_value(*t, kS, "key_types", o.key_types));
+    CAPF_TRY(read_value(*t, kS, "username", o.username));
+    CAPF_TRY(read_value(*t, kS, "password_file", o.password_file));
+    CAPF_TRY(read_value(*t, kS, "password_env", o.password_env));
+    CAPF_TRY(read_value(*t, kS, "auth", o.auth));
+    CAPF_TRY(read_value(*t, kS, "template", o.template_name));
+    CAPF_TRY(read_value(*t, kS, "profile", o.profile));
+    CAPF_TRY(read_value(*t, kS, "acme_account_key_file", o.acme_account_key_file));
+    CAPF_TRY(read_value(*t, kS, "acme_email", o.acme_email));
+    CAPF_TRY(read_value(*t, kS, "acme_identifier_suffix", o.acme_identifier_suffix));
+    CAPF_TRY(read_value(*t, kS, "timeout_seconds", o.timeout_seconds));
+    CAPF_TRY(read_value(*t, kS, "retries", o.retries));
+    CAPF_TRY(read_value(*t, kS, "retry_backoff_ms", o.retry_backoff_ms));
+    CAPF_TRY(read_value(*t, kS, "deliver_wait_seconds", o.deliver_wait_seconds));
+    CAPF_TRY(read_value(*t, kS, "poll_seconds", o.poll_seconds));
+  }
+  if (const toml::node* n = issuer->get("offline")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "issuer.offline must be a [issuer.offline] section");
+    }
+    CAPF_TRY(check_keys(*t, "issuer.offline", kOfflineKeys));
+    CAPF_TRY(read_value(*t, "issuer.offline", "ca_chain_file", out.offline.ca_chain_file));
+    CAPF_TRY(read_value(*t, "issuer.offline", "key_types", out.offline.key_types));
+  }
+  return ok();
+}
+
+Status validate_key_types(std::string_view section, const std::vector<std::string>& types) {
+  for (const auto& t : types) {
+    bool ok_type = false;
+    if (t.rfind("rsa:", 0) == 0) {
+      ok_type = t == "rsa:1024" || t == "rsa:2048" || t == "rsa:3072" || t == "rsa:4096";
+    } else {
+      ok_type = t == "ec:p256" || t == "ec:p384" || t == "ec:p521";
+    }
+    if (!ok_type) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "[{}] key_types has \"{}\": use rsa:1024, rsa:2048, rsa:3072, rsa:4096, "
+                        "ec:p256, ec:p384 or ec:p521",
+                        section, t);
+    }
+  }
+  return ok();
+}
+
+Status validate_issuer(const IssuerConfig& c) {
+  if (c.mode != "capf" && c.mode != "online" && c.mode != "offline") {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[issuer] mode = \"{}\": use \"capf\", \"online\" or \"offline\"", c.mode);
+  }
+  const OnlineCaConfig& o = c.online;
+  CAPF_TRY(validate_key_types("issuer.online", o.key_types));
+  CAPF_TRY(validate_key_types("issuer.offline", c.offline.key_types));
+  CAPF_TRY(check_range("[issuer.online] timeout_seconds", o.timeout_seconds, 1, 600));
+  CAPF_TRY(check_range("[issuer.online] retries", o.retries, 0, 10));
+  CAPF_TRY(check_range("[issuer.online] retry_backoff_ms", o.retry_backoff_ms, 0, 60000));
+  CAPF_TRY(check_range("[issuer.online] deliver_wait_seconds", o.deliver_wait_seconds, 0, 600));
+  CAPF_TRY(check_range("[issuer.online] poll_seconds", o.poll_seconds, 1, 86400));
+  if (!o.password_file.empty() && !o.password_env.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[issuer.online] sets both password_file and password_env: keep one");
+  }
+  if (c.mode == "online") {
+    static constexpr std::string_view kProtocols[] = {"adcs", "scep", "acme", "cfssl"};
+    if (std::find(std::begin(kProtocols), std::end(kProtocols), o.protocol) ==
+        std::end(kProtocols)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "[issuer.online] protocol = \"{}\": use adcs, scep, acme or cfssl",
+                        o.protocol);
+    }
+    if (o.url.empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "[issuer.online] url is empty: give the CA's address, e.g. "
+                        "https://ca.example.net/certsrv");
+    }
+    if (o.ca_chain_file.empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "[issuer.online] ca_chain_file is empty: give the PEM file of the CA that "
+                        "signs LSCs, up to its root");
+    }
+    if (o.protocol == "adcs") {
+      if (o.auth != "ntlm" && o.auth != "basic") {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "[issuer.online] auth = \"{}\": use \"ntlm\" or \"basic\"", o.auth);
+      }
+      if (o.template_name.empty() || o.username.empty()) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "[issuer.online] adcs needs template and username (and password_file or "
+                          "password_env)");
+      }
+    }
+  }
+  if (c.mode == "offline" && c.offline.ca_chain_file.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[issuer.offline] ca_chain_file is empty: give the PEM file of the offline "
+                      "CA, up to its root");
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<IssuerConfig> parse_issuer_config(std::string_view toml_text) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return make_error(ErrorCode::kInvalidArgument, "opencapf.toml line {} column {}: {}",
+                      where.line, where.column, e.description());
+  }
+  IssuerConfig c;
+  CAPF_TRY(read_issuer(root, c));
+  CAPF_TRY(validate_issuer(c));
+  return c;
+}
 
 Result<Config> Config::parse(std::string_view toml_text, const std::filesystem::path& data_dir) {
   Config c;
@@ -157,6 +338,7 @@ Result<Config> Config::parse(std::string_view toml_text, const std::filesystem::
     CAPF_TRY(read_value(*s, "store", "sqlite_path", c.store.sqlite_path));
     CAPF_TRY(read_value(*s, "store", "sqlite_synchronous_full", c.store.sqlite_synchronous_full));
   }
+  CAPF_TRY(read_issuer(root, c.issuer));
   if (const auto* s = section_of(root, "log")) {
     CAPF_TRY(read_value(*s, "log", "format", c.log.format));
     CAPF_TRY(read_value(*s, "log", "level", c.log.level));
@@ -190,16 +372,6 @@ Result<Config> Config::load(const std::filesystem::path& data_dir) {
     return valid.error().with_context("environment");
   return c;
 }
-
-namespace {
-Status check_range(std::string_view key, int value, int lo, int hi) {
-  if (value < lo || value > hi) {
-    return make_error(ErrorCode::kInvalidArgument, "{} = {} is out of range: use {} to {}", key,
-                      value, lo, hi);
-  }
-  return ok();
-}
-}  // namespace
 
 Status Config::validate() const {
   if (server.listen.empty()) {
@@ -237,6 +409,7 @@ Status Config::validate() const {
     return make_error(ErrorCode::kInvalidArgument,
                       "log level \"{}\": use trace, debug, info, warn, error or off", log.level);
   }
+  CAPF_TRY(validate_issuer(issuer));
   if (!capf.passphrase_file.empty() && !capf.passphrase_env.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[capf] sets both passphrase_file and passphrase_env: keep one");
@@ -267,6 +440,157 @@ Result<std::optional<std::string>> Config::key_passphrase() const {
     return std::optional<std::string>(std::move(text));
   }
   return std::optional<std::string>();
+}
+
+Result<std::optional<std::string>> Config::online_secret() const {
+  const OnlineCaConfig& o = issuer.online;
+  if (!o.password_env.empty()) {
+    const char* v = std::getenv(o.password_env.c_str());
+    if (v == nullptr) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "[issuer.online] password_env names {} but that variable is not set: "
+                        "export it before starting opencapf",
+                        o.password_env);
+    }
+    return std::optional<std::string>(v);
+  }
+  if (!o.password_file.empty()) {
+    auto text = read_file(path_in_data(o.password_file));
+    if (!text)
+      return text.error().with_context("[issuer.online] password_file");
+    std::string value = std::move(text).value();
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))
+      value.pop_back();
+    return std::optional<std::string>(std::move(value));
+  }
+  return std::optional<std::string>();
+}
+
+namespace {
+
+std::string toml_quoted(std::string_view v) {
+  std::string out = "\"";
+  for (char ch : v) {
+    if (ch == '"' || ch == '\\')
+      out.push_back('\\');
+    out.push_back(ch);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string toml_quoted_list(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out += (i ? ", " : "") + toml_quoted(v[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+std::string issuer_config_text(const IssuerConfig& c) {
+  const OnlineCaConfig& o = c.online;
+  const OnlineCaConfig d;
+  std::string out = fmt::format("[issuer]\nmode = {}\n", toml_quoted(c.mode));
+  std::string online;
+  auto str = [&](std::string_view key, const std::string& v, const std::string& def) {
+    if (v != def)
+      online += fmt::format("{} = {}\n", key, toml_quoted(v));
+  };
+  auto num = [&](std::string_view key, int v, int def) {
+    if (v != def)
+      online += fmt::format("{} = {}\n", key, v);
+  };
+  str("protocol", o.protocol, d.protocol);
+  str("url", o.url, d.url);
+  str("ca_chain_file", o.ca_chain_file, d.ca_chain_file);
+  if (!o.key_types.empty())
+    online += fmt::format("key_types = {}\n", toml_quoted_list(o.key_types));
+  str("username", o.username, d.username);
+  str("password_file", o.password_file, d.password_file);
+  str("password_env", o.password_env, d.password_env);
+  str("auth", o.auth, d.auth);
+  str("template", o.template_name, d.template_name);
+  str("profile", o.profile, d.profile);
+  str("acme_account_key_file", o.acme_account_key_file, d.acme_account_key_file);
+  str("acme_email", o.acme_email, d.acme_email);
+  str("acme_identifier_suffix", o.acme_identifier_suffix, d.acme_identifier_suffix);
+  num("timeout_seconds", o.timeout_seconds, d.timeout_seconds);
+  num("retries", o.retries, d.retries);
+  num("retry_backoff_ms", o.retry_backoff_ms, d.retry_backoff_ms);
+  num("deliver_wait_seconds", o.deliver_wait_seconds, d.deliver_wait_seconds);
+  num("poll_seconds", o.poll_seconds, d.poll_seconds);
+  if (!online.empty())
+    out += "\n[issuer.online]\n" + online;
+  if (!c.offline.ca_chain_file.empty() || !c.offline.key_types.empty()) {
+    out += "\n[issuer.offline]\n";
+    if (!c.offline.ca_chain_file.empty()) {
+      out += fmt::format("ca_chain_file = {}\n", toml_quoted(c.offline.ca_chain_file));
+    }
+    if (!c.offline.key_types.empty()) {
+      out += fmt::format("key_types = {}\n", toml_quoted_list(c.offline.key_types));
+    }
+  }
+  return out;
+}
+
+std::string replace_issuer_sections(std::string_view toml_text, const IssuerConfig& config) {
+  // Drop every line from an [issuer...] header to the next header that is not an issuer one.
+  std::string kept;
+  bool in_issuer = false;
+  std::size_t pos = 0;
+  while (pos < toml_text.size()) {
+    std::size_t end = toml_text.find('\n', pos);
+    std::string_view line =
+        toml_text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    pos = end == std::string_view::npos ? toml_text.size() : end + 1;
+    std::string_view trimmed = line;
+    while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) {
+      trimmed.remove_prefix(1);
+    }
+    if (!trimmed.empty() && trimmed.front() == '[') {
+      in_issuer = trimmed.rfind("[issuer]", 0) == 0 || trimmed.rfind("[issuer.", 0) == 0;
+    }
+    if (!in_issuer) {
+      kept.append(line);
+      kept.push_back('\n');
+    }
+  }
+  while (kept.size() >= 2 && kept[kept.size() - 1] == '\n' && kept[kept.size() - 2] == '\n') {
+    kept.pop_back();
+  }
+  if (!kept.empty() && kept.back() != '\n')
+    kept.push_back('\n');
+  return kept + (kept.empty() ? "" : "\n") + issuer_config_text(config);
+}
+
+Status write_issuer_config(const std::filesystem::path& data_dir, const IssuerConfig& config) {
+  CAPF_TRY(validate_issuer(config));
+  const std::filesystem::path file = data_dir / "opencapf.toml";
+  std::string text;
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) {
+    CAPF_ASSIGN_OR_RETURN(text, read_file(file));
+  }
+  const std::string updated = replace_issuer_sections(text, config);
+  // The new text must still be a valid configuration before it replaces the old one.
+  auto parsed = Config::parse(updated, data_dir);
+  if (!parsed)
+    return parsed.error().with_context("the updated opencapf.toml");
+  std::filesystem::path tmp = file;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << updated;
+    out.flush();
+    if (!out)
+      return make_error(ErrorCode::kIo, "cannot write {}", tmp.string());
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, "cannot replace {}: {}", file.string(), ec.message());
+  }
+  return ok();
 }
 
 Result<HostPort> parse_host_port(std::string_view text) {
@@ -339,6 +663,9 @@ key_file = "capf-key.pem"
 chain_file = "capf-chain.pem"
 passphrase_file = ""          # file holding the key passphrase, if the key is encrypted
 passphrase_env = ""           # or the name of an environment variable holding it
+
+[issuer]
+mode = "capf"                 # capf (CAPF signs LSCs) | online | offline: see docs/ca-modes.md
 
 [store]
 backend = "sqlite"

@@ -49,6 +49,43 @@ struct CapfIdentityConfig {
   std::string passphrase_env;                 // or the name of an environment variable
 };
 
+// Where LSCs come from (DESIGN.md §4): CAPF signs them (capf), an external CA is asked at once
+// (online), or requests wait for an administrator to have them signed elsewhere (offline).
+struct OnlineCaConfig {
+  std::string protocol;                // adcs | scep | acme | cfssl
+  std::string url;                     // adcs: https://ca.example.net/certsrv; scep: .../scep;
+                                       // acme: the directory URL; cfssl: http(s)://host:8888
+  std::string ca_chain_file;           // PEM: the CA that signs LSCs, up to its root
+  std::vector<std::string> key_types;  // what the CA can issue, e.g. ["rsa:2048", "ec:p256"];
+                                       // empty: the connector's own default
+  // Credentials, referenced (a file or an environment variable), never inline.
+  std::string username;       // adcs: DOMAIN\user or user@domain
+  std::string password_file;  // adcs password, scep challenge, cfssl HMAC key (hex)
+  std::string password_env;
+  std::string auth = "ntlm";                               // adcs: ntlm | basic
+  std::string template_name;                               // adcs certificate template
+  std::string profile;                                     // cfssl signing profile
+  std::string acme_account_key_file = "acme-account.pem";  // created on first use
+  std::string acme_email;
+  std::string acme_identifier_suffix;  // acme: identifier = lower-case device name + this
+  int timeout_seconds = 20;            // each HTTP exchange
+  int retries = 2;                     // after a network error, with doubling backoff
+  int retry_backoff_ms = 500;
+  int deliver_wait_seconds = 20;  // how long a phone session waits for the CA
+  int poll_seconds = 60;          // how often requests the CA holds are asked for again
+};
+
+struct OfflineCaConfig {
+  std::string ca_chain_file;           // PEM: the CA that signs LSCs, up to its root
+  std::vector<std::string> key_types;  // empty: any RSA or EC size phones can make
+};
+
+struct IssuerConfig {
+  std::string mode = "capf";  // capf | online | offline
+  OnlineCaConfig online;
+  OfflineCaConfig offline;
+};
+
 struct StoreConfig {
   std::string backend = "sqlite";
   std::string sqlite_path = "registry.db";  // relative to the data directory
@@ -68,6 +105,7 @@ struct Config {
   AuthConfig auth;
   OperationConfig operations;
   CapfIdentityConfig capf;
+  IssuerConfig issuer;
   StoreConfig store;
   LogConfig log;
 
@@ -85,7 +123,22 @@ struct Config {
   std::filesystem::path path_in_data(const std::string& file) const;
   // The key passphrase from passphrase_file or passphrase_env; nullopt when neither is set.
   Result<std::optional<std::string>> key_passphrase() const;
+  // The online CA's secret (password, challenge or HMAC key) from its file or variable.
+  Result<std::optional<std::string>> online_secret() const;
 };
+
+// Reads only the [issuer] sections of an opencapf.toml text (the part that may change while the
+// server runs), validated.
+Result<IssuerConfig> parse_issuer_config(std::string_view toml_text);
+// The text of the [issuer] sections for `config`, for `opencapf issuer set` to write back.
+std::string issuer_config_text(const IssuerConfig& config);
+// Replaces the [issuer], [issuer.online] and [issuer.offline] sections of an opencapf.toml text,
+// keeping every other line (and its comments) as it was.
+std::string replace_issuer_sections(std::string_view toml_text, const IssuerConfig& config);
+
+// Rewrites the [issuer] sections of the opencapf.toml in `data_dir` (creating the file if it does
+// not exist), atomically; every other line stays as it was.
+Status write_issuer_config(const std::filesystem::path& data_dir, const IssuerConfig& config);
 
 // Splits "127.0.0.1:3804", "[::1]:3804", "host:3804" into host and port.
 struct HostPort {

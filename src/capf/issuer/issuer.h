@@ -23,6 +23,14 @@ struct IssueRequest {
   std::string session;           // for the issuer's own logs
 };
 
+// What the phone-signed request (spec §6.10) must say for this issuer's CA, beyond the phone's
+// key. The enrollment service builds the CertificationRequestInfo from it.
+struct RequestTemplate {
+  std::string common_name;             // default: the device name
+  std::vector<std::string> dns_names;  // subjectAltName dNSName entries to ask for (ACME)
+  std::optional<std::string> challenge_password;  // PKCS#9 challengePassword (SCEP)
+};
+
 struct Issued {
   pki::Certificate certificate;
   std::vector<pki::Certificate> chain;  // issuers above it, nearest first
@@ -40,18 +48,36 @@ class Issuer {
  public:
   virtual ~Issuer() = default;
 
+  // One line for admins and logs: "capf", "online adcs https://ca.example.net/certsrv (CiscoRA)".
+  virtual std::string describe() const { return std::string(mode()); }
+
   // "capf", "online" or "offline": the mode shown to admins and in logs.
   virtual std::string_view mode() const = 0;
   // Whether issue() needs IssueRequest::csr_der (the phone must sign a request, spec §6.10).
   virtual bool needs_signed_request() const = 0;
   // Whether this issuer can certify a key of this kind (checked before the phone makes the key).
   virtual bool supports(const KeySpec& key) const = 0;
+  // The names (and challenge) the phone-signed request must carry; only asked when
+  // needs_signed_request(). The service adds the O/OU/L/ST/C of the CAPF subject to the subject.
+  virtual RequestTemplate request_template(const std::string& device_name) const {
+    return RequestTemplate{device_name, {}, std::nullopt};
+  }
 
   // Blocks (signing, or a network call for external CAs): call from a worker thread. Errors:
   // kInvalidArgument for a request this issuer cannot take, kUnavailable when the CA cannot be
   // reached ("CA Communication Failure"), kPermissionDenied when the CA refuses ("CA Rejected
   // Connection"); the message keeps the CA's own words.
   virtual Result<IssueOutcome> issue(const IssueRequest& request) = 0;
+};
+
+// Issuers whose CA may answer later: a request "taken under submission" (AD CS), an ACME order
+// still processing, a SCEP PENDING. The enrollment service keeps the ticket and asks again.
+class DeferredIssuer {
+ public:
+  virtual ~DeferredIssuer() = default;
+  // Asks the CA about a request it holds. Issued when ready; PendingIssue while the CA still holds
+  // it; errors as Issuer::issue() (kPermissionDenied: the CA denied it). Blocks.
+  virtual Result<IssueOutcome> retrieve(const std::string& ticket) = 0;
 };
 
 }  // namespace capf

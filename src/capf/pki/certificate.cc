@@ -183,4 +183,40 @@ bool operator==(const Certificate& a, const Certificate& b) {
   return X509_cmp(a.cert_.get(), b.cert_.get()) == 0;
 }
 
+std::string pem_encode(std::string_view label, ByteView der) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  std::string name(label);
+  if (!bio ||
+      PEM_write_bio(bio.get(), name.c_str(), "", der.data(), static_cast<long>(der.size())) <= 0) {
+    return "";
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+Result<Bytes> pem_decode(std::string_view label, std::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  const std::string wanted(label);
+  while (bio) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1)
+      break;
+    bool match = wanted == name;
+    Bytes out;
+    if (match)
+      out.assign(data, data + len);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    if (match)
+      return out;
+  }
+  ERR_clear_error();
+  return make_error(ErrorCode::kMalformed, "no PEM block \"{}\" in the text", label);
+}
+
 }  // namespace capf::pki

@@ -52,6 +52,11 @@ class Certificate {
   std::shared_ptr<X509> cert_;
 };
 
+// PEM text of DER bytes under a label ("CERTIFICATE REQUEST", "CERTIFICATE").
+std::string pem_encode(std::string_view label, ByteView der);
+// The DER bytes of the first PEM block with this label; kMalformed if there is none.
+Result<Bytes> pem_decode(std::string_view label, std::string_view pem);
+
 // Parses "CN=CAPF-1a2b3c4d,O=Example,OU=Voice,L=Town,ST=State,C=NZ" (also with "/" separators as
 // in `openssl -subj`) into an X509_NAME in the order written; kInvalidArgument naming the bad part.
 // Attributes: CN, O, OU, L, ST, C, emailAddress, serialNumber, DC (names case-insensitive). Values

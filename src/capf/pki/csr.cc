@@ -76,6 +76,12 @@ void put_header(Bytes& out, bool constructed, std::size_t len, int tag) {
 }  // namespace
 
 Result<Bytes> build_request_info(std::string_view subject_dn, ByteView spki_der) {
+  return build_request_info(subject_dn, spki_der, RequestInfoOptions{});
+}
+
+Result<Bytes> build_request_info(std::string_view subject_dn, ByteView spki_der,
+                                 const RequestInfoOptions& options) {
+  const std::vector<std::string>& dns_names = options.dns_names;
   CAPF_ASSIGN_OR_RETURN(X509NamePtr name, parse_dn(subject_dn));
   CAPF_ASSIGN_OR_RETURN(PKeyPtr key, detail::parse_spki(spki_der));
   X509ReqPtr req(X509_REQ_new());
@@ -87,6 +93,40 @@ Result<Bytes> build_request_info(std::string_view subject_dn, ByteView spki_der)
     return detail::ossl_error(ErrorCode::kInternal, "cannot set the request's public key");
   }
   CAPF_TRY(detail::check_same_spki(X509_REQ_get_X509_PUBKEY(req.get()), spki_der));
+  if (!dns_names.empty()) {
+    // An extensionRequest attribute with subjectAltName dNSName entries (ACME needs them).
+    GENERAL_NAMES* names = sk_GENERAL_NAME_new_null();
+    for (const auto& dns : dns_names) {
+      GENERAL_NAME* gn = GENERAL_NAME_new();
+      ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
+      if (gn == nullptr || ia5 == nullptr ||
+          ASN1_STRING_set(ia5, dns.data(), static_cast<int>(dns.size())) != 1) {
+        GENERAL_NAME_free(gn);
+        ASN1_IA5STRING_free(ia5);
+        GENERAL_NAMES_free(names);
+        return detail::ossl_error(ErrorCode::kInternal, "cannot build the subjectAltName");
+      }
+      GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
+      sk_GENERAL_NAME_push(names, gn);
+    }
+    STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+    X509_EXTENSION* ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, names);
+    GENERAL_NAMES_free(names);
+    bool added = ext != nullptr && sk_X509_EXTENSION_push(exts, ext) > 0 &&
+                 X509_REQ_add_extensions(req.get(), exts) == 1;
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    if (!added) {
+      return detail::ossl_error(ErrorCode::kInternal, "cannot add the subjectAltName request");
+    }
+  }
+  if (options.challenge_password) {
+    const std::string& pw = *options.challenge_password;
+    if (X509_REQ_add1_attr_by_NID(req.get(), NID_pkcs9_challengePassword, MBSTRING_UTF8,
+                                  reinterpret_cast<const unsigned char*>(pw.data()),
+                                  static_cast<int>(pw.size())) != 1) {
+      return detail::ossl_error(ErrorCode::kInternal, "cannot add the challengePassword");
+    }
+  }
   int len = i2d_re_X509_REQ_tbs(req.get(), nullptr);
   if (len <= 0) {
     return detail::ossl_error(ErrorCode::kInternal, "cannot encode the request info");

@@ -1,7 +1,9 @@
 // PKCS#10 pieces for the phone-signed request of spec §6.10 and for `ca csr`.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "capf/common/bytes.h"
 #include "capf/common/result.h"
@@ -12,6 +14,13 @@ namespace capf::pki {
 
 // DER CertificationRequestInfo (version 0, subject, the given SPKI, no attributes).
 Result<Bytes> build_request_info(std::string_view subject_dn, ByteView spki_der);
+// What an external CA may need inside the request beyond subject and key.
+struct RequestInfoOptions {
+  std::vector<std::string> dns_names;             // extensionRequest: subjectAltName dNSName (ACME)
+  std::optional<std::string> challenge_password;  // PKCS#9 challengePassword (SCEP)
+};
+Result<Bytes> build_request_info(std::string_view subject_dn, ByteView spki_der,
+                                 const RequestInfoOptions& options);
 // Assembles a PKCS#10 from the request info DER, the hash the signer used and its signature
 // (RSA PKCS#1 v1.5 with DigestInfo, or DER ECDSA), and checks the signature against the SPKI inside
 // the request info. kCrypto if it does not verify. Returns the DER CSR.
