@@ -34,7 +34,7 @@ std::optional<int> curve_bits(std::uint8_t curve) {
 }  // namespace
 
 PhoneConversation::PhoneConversation(const PhoneOptions& options, PhoneState& state)
-    : options_(options), state_(state) {}
+    : options_(options), state_(state), pending_key_(state.pending_key()) {}
 
 Result<proto::Header> PhoneConversation::on_header(ByteView header) {
   CAPF_ASSIGN_OR_RETURN(auto h, proto::parse_header(header));
@@ -223,6 +223,10 @@ Result<Bytes> PhoneConversation::on_key(Result<pki::PrivateKey> key) {
   } else {
     response.public_key = key->spki_der();
     pending_key_ = std::move(key).value();
+    // Kept across sessions: an external CA may answer after this session ends.
+    if (auto saved = state_.save_pending_key(*pending_key_); !saved) {
+      note_ = "cannot keep the new key: " + saved.error().message;
+    }
   }
   return emit(proto::to_message(report_.session_id, response));
 }
@@ -272,7 +276,7 @@ Result<PhoneAction> PhoneConversation::on_store_request(const proto::Message& m)
   } else if (!cert) {
     note_ = "the certificate to store does not parse: " + cert.error().message;
   } else if (!pending_key_) {
-    note_ = "asked to store a certificate before any key was generated";
+    note_ = "asked to store a certificate, but it holds no key waiting for one";
   } else if (cert->spki_der() != pending_key_->spki_der()) {
     note_ = "the certificate to store is not for the key this phone generated";
   } else if (auto saved = state_.save_lsc(*cert, *pending_key_); !saved) {
@@ -281,6 +285,9 @@ Result<PhoneAction> PhoneConversation::on_store_request(const proto::Message& m)
     stored_ = true;
     report_.installed = *cert;
     pending_key_.reset();
+    if (auto cleared = state_.clear_pending_key(); !cleared) {
+      note_ = "cannot remove the pending key: " + cleared.error().message;
+    }
     response.reason = proto::reason::kSuccess;
   }
   return send_one(proto::to_message(report_.session_id, response));
@@ -345,6 +352,16 @@ void PhoneConversation::finish(std::uint8_t end_reason) {
     return;
   }
   if (report_.operation.empty()) {
+    if (end_reason == proto::reason::kNoAction && pending_key_) {
+      // The phone waits for the certificate of an earlier request; the server has none yet.
+      report_.operation = "install";
+      report_.exit_code = exit_code::kPending;
+      report_.summary = fmt::format(
+          "request pending: nothing for {} yet (END_SESSION 0); the phone keeps its {} key for "
+          "the certificate an external CA has still to sign",
+          device, to_string(pending_key_->spec()));
+      return;
+    }
     if (clean_end) {
       report_.operation = "none";
       report_.exit_code = exit_code::kNoOperation;
@@ -360,6 +377,16 @@ void PhoneConversation::finish(std::uint8_t end_reason) {
     return;
   }
   bool success = false;
+  if (report_.operation == "install" && !stored_ && end_reason == proto::reason::kNoAction &&
+      pending_key_) {
+    // An external CA holds the request: the phone keeps its key for a later contact.
+    report_.exit_code = exit_code::kPending;
+    report_.summary = fmt::format(
+        "request pending: the server keeps {}'s certificate request for its CA; the phone keeps "
+        "its new {} key and receives the certificate at a later contact",
+        device, to_string(pending_key_->spec()));
+    return;
+  }
   if (report_.operation == "install") {
     success = stored_ && end_reason == proto::reason::kSuccess;
     if (success) {

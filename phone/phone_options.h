@@ -63,6 +63,7 @@ inline constexpr int kSuccess = 0;        // the operation the server asked for 
 inline constexpr int kFailure = 1;        // refused, protocol error, TLS failure, timeout, ...
 inline constexpr int kNoOperation = 2;    // END_SESSION 0 (or 1) right after authentication
 inline constexpr int kUnknownDevice = 3;  // END_SESSION 9
+inline constexpr int kPending = 4;        // an external CA holds the request; come back later
 }  // namespace exit_code
 
 struct SessionReport {

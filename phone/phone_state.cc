@@ -12,6 +12,8 @@ constexpr std::string_view kMicFile = "mic.pem";
 constexpr std::string_view kMicKeyFile = "mic-key.pem";
 constexpr std::string_view kLscFile = "lsc.pem";
 constexpr std::string_view kLscKeyFile = "lsc-key.pem";
+// The key of a request an external CA has not answered yet (kept until its certificate arrives).
+constexpr std::string_view kPendingKeyFile = "pending-key.pem";
 
 // Reads one certificate + key pair; nullopt when neither file exists.
 Result<std::optional<Credential>> load_credential(const std::filesystem::path& dir,
@@ -68,6 +70,13 @@ Result<PhoneState> PhoneState::load(const std::filesystem::path& dir) {
   state.dir_ = dir;
   CAPF_ASSIGN_OR_RETURN(state.mic_, load_credential(dir, kMicFile, kMicKeyFile));
   CAPF_ASSIGN_OR_RETURN(state.lsc_, load_credential(dir, kLscFile, kLscKeyFile));
+  CAPF_ASSIGN_OR_RETURN(auto pending_pem, read_file_if_exists(dir / kPendingKeyFile));
+  if (pending_pem) {
+    auto key = pki::PrivateKey::from_pem(*pending_pem);
+    if (!key)
+      return key.error().with_context((dir / kPendingKeyFile).string());
+    state.pending_key_ = std::move(key).value();
+  }
   return state;
 }
 
@@ -94,6 +103,24 @@ Status PhoneState::save_lsc(const pki::Certificate& cert, const pki::PrivateKey&
   Credential credential{cert, key};
   CAPF_TRY(save(kLscFile, kLscKeyFile, credential));
   lsc_ = std::move(credential);
+  return ok();
+}
+
+Status PhoneState::save_pending_key(const pki::PrivateKey& key) {
+  if (!dir_.empty()) {
+    CAPF_ASSIGN_OR_RETURN(auto pem, key.to_pem());
+    CAPF_TRY(write_file_atomic(dir_ / kPendingKeyFile, pem, /*private_file=*/true));
+  }
+  pending_key_ = key;
+  return ok();
+}
+
+Status PhoneState::clear_pending_key() {
+  if (!dir_.empty()) {
+    CAPF_ASSIGN_OR_RETURN(const bool had, remove_file_if_exists(dir_ / kPendingKeyFile));
+    (void)had;
+  }
+  pending_key_.reset();
   return ok();
 }
 

@@ -2,6 +2,7 @@
 // (manufacturing certificate) and its LSC, each with its private key, in a state directory:
 //   mic.pem, mic-key.pem   the MIC (see make_mic)
 //   lsc.pem, lsc-key.pem   the LSC installed by a CAPF server
+//   pending-key.pem        the key of a request an external CA has not answered yet
 // Files are replaced atomically (temporary file + rename); key files are mode 0600.
 // Not thread-safe: one PhoneState per simulated phone. All calls block on file I/O.
 #pragma once
@@ -43,6 +44,13 @@ class PhoneState {
   // Removes the LSC; true if there was one.
   Result<bool> delete_lsc();
 
+  // The key of a certificate request an external CA has not answered yet (pending-key.pem): a
+  // phone keeps it between sessions, and stores the certificate for it when CAPF delivers one
+  // at a later contact without asking for a new key.
+  const std::optional<pki::PrivateKey>& pending_key() const { return pending_key_; }
+  Status save_pending_key(const pki::PrivateKey& key);
+  Status clear_pending_key();
+
   // Creates a MIC for `device_name` with a new key of `key_spec`, signed by the test manufacturing
   // CA in `mfg_dir` (created on first use and shared by every phone pointing at that directory; see
   // test_manufacturer.h), and stores it as this phone's MIC, replacing any previous one. Blocks on
@@ -58,6 +66,7 @@ class PhoneState {
   std::filesystem::path dir_;
   std::optional<Credential> mic_;
   std::optional<Credential> lsc_;
+  std::optional<pki::PrivateKey> pending_key_;
 };
 
 }  // namespace capf::phone

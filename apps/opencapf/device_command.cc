@@ -162,6 +162,9 @@ void add_show(CLI::App& device, CommandContext& ctx) {
     auto events = env->admin().device_history(o->name, o->history ? 200 : 10);
     if (!events)
       return fail(ctx, events.error());
+    auto requests = env->admin().device_requests(o->name);
+    if (!requests)
+      return fail(ctx, requests.error());
     if (o->json) {
       auto j = to_json(*d);
       j["certificates"] = nlohmann::json::array();
@@ -170,6 +173,9 @@ void add_show(CLI::App& device, CommandContext& ctx) {
         cj.erase("pem");
         j["certificates"].push_back(cj);
       }
+      j["requests"] = nlohmann::json::array();
+      for (const auto& r : *requests)
+        j["requests"].push_back(to_json(r));
       j["history"] = nlohmann::json::array();
       for (const auto& e : *events)
         j["history"].push_back(to_json(e));
@@ -183,6 +189,23 @@ void add_show(CLI::App& device, CommandContext& ctx) {
         std::printf("  %s  %-9s %-8s until %s\n", c.serial_hex.c_str(),
                     std::string(to_string(c.state)).c_str(), c.key_spec.c_str(),
                     format_utc(c.not_after).c_str());
+      }
+    }
+    if (!requests->empty()) {
+      // Where the newest request to an external CA stands (online or offline mode).
+      const CertificateRequestRecord& r = requests->back();
+      std::printf("\ncertificate request %s (%s mode, %s):\n", r.id.c_str(), r.mode.c_str(),
+                  r.ca.c_str());
+      std::printf("  %-14s %s\n", "state:", std::string(to_string(r.state)).c_str());
+      std::printf("  %-14s %s (%s)\n", "requested:", format_utc(r.created).c_str(),
+                  r.key_spec.c_str());
+      if (!r.ticket.empty())
+        std::printf("  %-14s %s\n", "CA request id:", r.ticket.c_str());
+      std::printf("  %-14s %d\n", "CA exchanges:", r.attempts);
+      if (!r.last_error.empty())
+        std::printf("  %-14s %s\n", "last CA error:", r.last_error.c_str());
+      if (!r.certificate_serial.empty()) {
+        std::printf("  %-14s serial %s\n", "certificate:", r.certificate_serial.c_str());
       }
     }
     if (!events->empty()) {

@@ -1,4 +1,5 @@
-// opencapf: one binary, one subcommand per task (init, serve, device, ca, trust, phone, bench).
+// opencapf: one binary, one subcommand per task (init, serve, device, ca, trust, issuer, offline,
+// phone, bench).
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   capf::cli::add_device_command(app, ctx);
   capf::cli::add_ca_command(app, ctx);
   capf::cli::add_trust_command(app, ctx);
+  capf::cli::add_issuer_command(app, ctx);
+  capf::cli::add_offline_command(app, ctx);
   capf::cli::add_phone_command(app, ctx);
   capf::cli::add_bench_command(app, ctx);
   try {

@@ -262,7 +262,8 @@ void add_phone_command(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--json", args->json, "Print the session report as JSON");
   cmd->footer(
       "Exit codes: 0 the operation succeeded (LSC installed, fetched or deleted), 1 refused or "
-      "failed, 2 the server had no operation for the device, 3 the server does not know it.\n");
+      "failed, 2 the server had no operation for the device, 3 the server does not know it, 4 the "
+      "server keeps the request for an external CA (the phone keeps its key; run again later).\n");
   cmd->callback([args, &ctx] { ctx.exit_code = run_phone(*args); });
 }
 

@@ -6,23 +6,7 @@
 set -euo pipefail
 
 OPENCAPF=${1:?usage: cli_end_to_end.sh /path/to/opencapf}
-WORK=$(mktemp -d /tmp/opencapf-e2e.XXXXXX)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; echo "--- server log ---" >&2; tail -n 40 "$WORK/server.log" >&2 || true; exit 1; }
-step() { echo "== $*"; }
-# expect_exit CODE command...: runs the command and checks its exit code.
-expect_exit() {
-  local want=$1; shift
-  set +e; "$@" >"$WORK/out.txt" 2>&1; local got=$?; set -e
-  [ "$got" -eq "$want" ] || { cat "$WORK/out.txt" >&2; fail "'$*' exited $got, expected $want"; }
-}
-contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "expected '$2' in $1"; }; }
+source "$(dirname "$0")/lib.sh"
 
 DATA=$WORK/data
 export OPENCAPF_DATA=$DATA
@@ -44,18 +28,7 @@ contains "$WORK/trust.txt" "CN=CAPF-e2e"
 contains "$WORK/trust.txt" "CN=CAPF-e2e"
 
 step "serve on an ephemeral loopback port"
-"$OPENCAPF" serve --listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's/.*serving phones on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/server.log" | head -n1)
-  [ -n "$PORT" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited"
-  sleep 0.1
-done
-[ -n "$PORT" ] || fail "the server did not report its port"
-SERVER=127.0.0.1:$PORT
-phone() { "$OPENCAPF" phone "$@" --server "$SERVER" --capf-cert "$WORK/capf.pem"; }
+start_server
 
 step "unknown device and no operation"
 expect_exit 3 phone SEP0000000000AA --state "$WORK/phone-unknown"
@@ -151,6 +124,6 @@ contains "$WORK/list.json" "$PHONE"
 step "the server stops cleanly on SIGTERM"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || fail "the server exited non-zero on SIGTERM"
-SERVER_PID=
+BACKGROUND_PIDS=()
 contains "$WORK/server.log" "stopping"
 echo "PASS"

@@ -175,11 +175,19 @@ TEST(ServerSession, SendsOnlyInTheRightState) {
 
   ASSERT_TRUE(session.receive(hex(testing::kAuthResponseHex)));
   EXPECT_FALSE(session.send(AuthRequest{}));
-  EXPECT_FALSE(session.send(StoreCertificateRequest{}));
   EXPECT_FALSE(session.send(SignCertificateRequest{}));
   ASSERT_TRUE(session.send(DeleteCertificateRequest{}));
   EXPECT_EQ(session.state(), ServerState::kWaitDelete);
   EXPECT_FALSE(session.send(FetchCertificateRequest{}));
+}
+
+TEST(ServerSession, DeliversAPendingCertificateRightAfterAuthentication) {
+  // An external CA signed the phone's earlier request: STORE comes without a new key.
+  ServerSession session = authenticated();
+  ASSERT_TRUE(session.send(StoreCertificateRequest{cert_type::kLsc, {0x30, 0x00}}));
+  EXPECT_EQ(session.state(), ServerState::kWaitStore);
+  ASSERT_TRUE(session.receive(hex(testing::kStoreCertificateResponseHex)));
+  EXPECT_TRUE(session.send(EndSession{reason::kSuccess}));
 }
 
 TEST(ServerSession, FallsBackFromEcToRsa) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "capf/issuer/issuer_holder.h"
 #include "capf/issuer/local/local_ca_issuer.h"
 #include "capf/pki/profiles.h"
 #include "capf/protocol/message.h"
@@ -41,11 +42,12 @@ class ServiceFixture : public ::testing::Test {
 
   void rebuild(EnrollmentPolicy policy) {
     policy_ = policy;
-    issuer_ = std::make_unique<LocalCaIssuer>(*identity_, clock_, 365);
+    issuers_ =
+        std::make_unique<IssuerHolder>(std::make_shared<LocalCaIssuer>(*identity_, clock_, 365));
     authenticator_ =
         std::make_unique<Authenticator>(*trust_, *registry_, *identity_, clock_, policy.auth);
-    service_ =
-        std::make_unique<EnrollmentService>(*registry_, *authenticator_, *issuer_, clock_, policy);
+    service_ = std::make_unique<EnrollmentService>(*registry_, *authenticator_, *issuers_,
+                                                   *identity_, clock_, policy);
   }
 
   Device set(DeviceChange change) {
@@ -113,7 +115,7 @@ class ServiceFixture : public ::testing::Test {
   std::unique_ptr<TrustStores> trust_;
   std::unique_ptr<IdentityHolder> identity_;
   EnrollmentPolicy policy_;
-  std::unique_ptr<LocalCaIssuer> issuer_;
+  std::unique_ptr<IssuerHolder> issuers_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<EnrollmentService> service_;
   std::unique_ptr<AdminService> admin_;

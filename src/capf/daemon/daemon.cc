@@ -1,8 +1,11 @@
 #include "capf/daemon/daemon.h"
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
-#include "capf/issuer/local/local_ca_issuer.h"
+#include <spdlog/spdlog.h>
+
 #include "capf/pki/profiles.h"
 
 namespace capf {
@@ -25,8 +28,19 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   }
   d->identity_ = std::make_unique<IdentityHolder>(
       std::make_shared<const CapfIdentity>(std::move(identity).value()));
-  d->issuer_ =
-      std::make_unique<LocalCaIssuer>(*d->identity_, env.clock(), config.lsc.validity_days);
+  d->factory_ =
+      std::make_unique<DaemonIssuerFactory>(config, env.trust(), *d->identity_, env.clock());
+  d->issuer_config_ = config.issuer;
+  auto issuer = d->factory_->build(config.issuer);
+  if (!issuer) {
+    return issuer.error().with_context(
+        fmt::format("the [issuer] configuration ({} mode)", config.issuer.mode));
+  }
+  d->issuers_ = std::make_unique<IssuerHolder>(std::move(issuer).value());
+  std::error_code ec;
+  d->config_time_ = std::filesystem::last_write_time(config.data_dir / "opencapf.toml", ec);
+  auto generation = env.registry().trust_generation();
+  d->trust_generation_ = generation ? *generation : -1;
   AuthPolicy auth_policy;
   auth_policy.max_string_attempts = config.auth.max_string_attempts;
   auth_policy.accept_expired_mic = config.auth.accept_expired_mic;
@@ -35,8 +49,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   EnrollmentPolicy policy;
   policy.auth = auth_policy;
   policy.allow_rsa_512 = config.auth.allow_rsa_512;
-  d->enrollment_ = std::make_unique<EnrollmentService>(env.registry(), *d->authenticator_,
-                                                       *d->issuer_, env.clock(), policy);
+  d->enrollment_ = std::make_unique<EnrollmentService>(
+      env.registry(), *d->authenticator_, *d->issuers_, *d->identity_, env.clock(), policy);
 
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ServerOptions& o = d->server_options_;
@@ -57,16 +71,88 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
 }
 
 Daemon::~Daemon() {
+  stop();
+}
+
+Status Daemon::start() {
+  CAPF_TRY(server_->start());
+  spdlog::info("issuer: {}", issuers_->current()->describe());
+  maintenance_ = std::thread([this] { maintenance_loop(); });
+  return ok();
+}
+
+void Daemon::stop() {
+  {
+    std::lock_guard lock(maintenance_mu_);
+    stopping_ = true;
+  }
+  maintenance_cv_.notify_all();
+  if (maintenance_.joinable())
+    maintenance_.join();
   if (server_)
     server_->stop();
 }
 
-Status Daemon::start() {
-  return server_->start();
+bool Daemon::reload_issuer() {
+  std::lock_guard reload_lock(reload_mu_);
+  const std::filesystem::path file = env_.config().data_dir / "opencapf.toml";
+  std::error_code ec;
+  auto time = std::filesystem::last_write_time(file, ec);
+  auto generation = env_.registry().trust_generation();
+  const std::int64_t trust = generation ? *generation : trust_generation_;
+  if ((ec || time == config_time_) && trust == trust_generation_)
+    return false;
+  config_time_ = ec ? config_time_ : time;
+  trust_generation_ = trust;
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto config = parse_issuer_config(text.str());
+  if (!config) {
+    spdlog::error("opencapf.toml changed but its [issuer] sections are not valid; keeping {}: {}",
+                  issuers_->current()->describe(), config.error().message);
+    return false;
+  }
+  auto issuer = factory_->build(*config);
+  if (!issuer) {
+    spdlog::error("cannot use the new [issuer] configuration; keeping {}: {}",
+                  issuers_->current()->describe(), issuer.error().message);
+    return false;
+  }
+  issuer_config_ = *config;
+  const std::string before = issuers_->current()->describe();
+  issuers_->replace(std::move(issuer).value());
+  const std::string now = issuers_->current()->describe();
+  if (now != before) {
+    spdlog::info("issuer now: {} (from the next phone session on)", now);
+  } else {
+    spdlog::debug("issuer rebuilt after a configuration or trust store change: {}", now);
+  }
+  return true;
 }
 
-void Daemon::stop() {
-  server_->stop();
+void Daemon::maintenance_loop() {
+  std::unique_lock lock(maintenance_mu_);
+  while (!stopping_) {
+    maintenance_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_)
+      break;
+    lock.unlock();
+    reload_issuer();
+    IssuerConfig config;
+    {
+      std::lock_guard reload_lock(reload_mu_);
+      config = issuer_config_;
+    }
+    if (config.mode == "online" && std::chrono::steady_clock::now() >= next_poll_) {
+      next_poll_ =
+          std::chrono::steady_clock::now() + std::chrono::seconds(config.online.poll_seconds);
+      int arrived = enrollment_->poll_pending_requests();
+      if (arrived > 0)
+        spdlog::info("{} certificate(s) arrived from the online CA", arrived);
+    }
+    lock.lock();
+  }
 }
 
 }  // namespace capf

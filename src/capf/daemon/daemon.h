@@ -2,14 +2,20 @@
 // authenticator, the enrollment service and the TLS server — and runs it.
 #pragma once
 
+#include <condition_variable>
+#include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "capf/daemon/environment.h"
+#include "capf/daemon/issuer_factory.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/issuer/issuer.h"
+#include "capf/issuer/issuer_holder.h"
 #include "capf/server/capf_server.h"
 #include "capf/service/authenticator.h"
 #include "capf/service/enrollment_service.h"
@@ -28,8 +34,17 @@ class Daemon {
   static Result<std::unique_ptr<Daemon>> create(Environment& env, const DaemonOverrides& overrides);
   ~Daemon();
 
+  // Starts serving phones, and a maintenance thread that applies a changed [issuer] configuration
+  // or trust store from the next phone session on, and asks an online CA about the requests it
+  // holds.
   Status start();
   void stop();
+  // What the issuer in use says of itself.
+  std::string issuer_description() const { return issuers_->current()->describe(); }
+  // Applies opencapf.toml's [issuer] sections and the trust stores now if they changed (the
+  // maintenance thread calls this every second; tests call it directly). True if the issuer was
+  // rebuilt.
+  bool reload_issuer();
   std::vector<std::uint16_t> ports() const { return server_->ports(); }
   const CapfIdentity& identity() const { return *identity_->current(); }
   const ServerOptions& server_options() const { return server_options_; }
@@ -40,11 +55,23 @@ class Daemon {
 
   Environment& env_;
   ServerOptions server_options_;
+  void maintenance_loop();
+
   std::unique_ptr<IdentityHolder> identity_;
-  std::unique_ptr<Issuer> issuer_;
+  std::unique_ptr<DaemonIssuerFactory> factory_;
+  std::unique_ptr<IssuerHolder> issuers_;
+  std::mutex reload_mu_;  // guards the four fields below
+  IssuerConfig issuer_config_;
+  std::filesystem::file_time_type config_time_{};
+  std::int64_t trust_generation_ = -1;
+  std::chrono::steady_clock::time_point next_poll_{};
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<EnrollmentService> enrollment_;
   std::unique_ptr<CapfServer> server_;
+  std::mutex maintenance_mu_;
+  std::condition_variable maintenance_cv_;
+  bool stopping_ = false;
+  std::thread maintenance_;
 };
 
 // Sets up spdlog from [log]: text lines or one JSON object per line, on stderr.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
@@ -45,6 +46,40 @@ Result<CapfIdentity> Environment::load_identity() const {
   if (passphrase)
     pass = *passphrase;
   return capf::load_identity(identity_paths(), pass);
+}
+
+Result<IssuerAdmin*> Environment::issuer_admin() {
+  if (!issuer_admin_) {
+    if (!identity_) {
+      CAPF_ASSIGN_OR_RETURN(CapfIdentity id, load_identity());
+      identity_ =
+          std::make_unique<IdentityHolder>(std::make_shared<const CapfIdentity>(std::move(id)));
+    }
+    issuer_factory_ = std::make_unique<DaemonIssuerFactory>(config_, *trust_, *identity_, clock_);
+    issuer_admin_ = std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *issuer_factory_);
+  }
+  return issuer_admin_.get();
+}
+
+Result<OfflineAdmin*> Environment::offline_admin() {
+  if (!offline_admin_) {
+    std::vector<pki::Certificate> chain;
+    const std::string& file = config_.issuer.offline.ca_chain_file;
+    if (!file.empty()) {
+      std::ifstream in(config_.path_in_data(file));
+      std::ostringstream text;
+      text << in.rdbuf();
+      auto certs = pki::Certificate::all_from_pem(text.str());
+      if (!certs) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "[issuer.offline] ca_chain_file {} holds no readable certificate: {}",
+                          config_.path_in_data(file).string(), certs.error().message);
+      }
+      chain = std::move(certs).value();
+    }
+    offline_admin_ = std::make_unique<OfflineAdmin>(*registry_, *trust_, clock_, std::move(chain));
+  }
+  return offline_admin_.get();
 }
 
 Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::path& data_dir) {

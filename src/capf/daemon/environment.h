@@ -9,9 +9,12 @@
 
 #include "capf/common/clock.h"
 #include "capf/config/config.h"
+#include "capf/daemon/issuer_factory.h"
 #include "capf/domain/device.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/service/admin_service.h"
+#include "capf/service/issuer_admin.h"
+#include "capf/service/offline_admin.h"
 #include "capf/store/device_store.h"
 #include "capf/trust/trust_stores.h"
 
@@ -51,6 +54,10 @@ class Environment {
   IdentityPaths identity_paths() const;
   // Loads the CAPF identity with the configured passphrase.
   Result<CapfIdentity> load_identity() const;
+  // Where LSCs come from: show and switch (`opencapf issuer`). Loads the identity on first use.
+  Result<IssuerAdmin*> issuer_admin();
+  // The offline CA procedure (`opencapf offline`); knows the configured offline chain, if any.
+  Result<OfflineAdmin*> offline_admin();
 
  private:
   Environment() = default;
@@ -59,6 +66,10 @@ class Environment {
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<TrustStores> trust_;
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<IdentityHolder> identity_;
+  std::unique_ptr<DaemonIssuerFactory> issuer_factory_;
+  std::unique_ptr<IssuerAdmin> issuer_admin_;
+  std::unique_ptr<OfflineAdmin> offline_admin_;
 };
 
 }  // namespace capf

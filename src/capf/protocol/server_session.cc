@@ -130,8 +130,11 @@ Result<Bytes> ServerSession::send(const SignCertificateRequest& m) {
 }
 
 Result<Bytes> ServerSession::send(const StoreCertificateRequest& m) {
-  CAPF_TRY(check_send(Command::kStoreCertificateRequest,
-                      reply_received_in({ServerState::kWaitKey, ServerState::kWaitSign})));
+  // Also right after authentication: a certificate an external CA signed since the phone's last
+  // contact is delivered without a new key.
+  CAPF_TRY(check_send(
+      Command::kStoreCertificateRequest,
+      reply_received_in({ServerState::kWaitAuth, ServerState::kWaitKey, ServerState::kWaitSign})));
   return emit(to_message(session_id_, m), ServerState::kWaitStore);
 }
 

@@ -220,6 +220,39 @@ asio::awaitable<void> PhoneSession::serve() {
     case OpenDecision::Kind::kDelete:
       co_await remove(*decision.context);
       co_return;
+    case OpenDecision::Kind::kDeliver:
+      spdlog::info("session {} {} device {}: {}", info_.id_hex(), info_.peer, auth.device_name,
+                   decision.log);
+      co_await store_certificate(*decision.context, decision.certificate_der);
+      co_return;
+  }
+}
+
+asio::awaitable<std::optional<protocol::ClientEvent>> PhoneSession::await_phone_work(
+    EnrollmentContext& ctx, const char* what) {
+  // The phone is generating a key or signing: restarted by each REQUEST_IN_PROGRESS, bounded as
+  // a whole.
+  const auto work_end = std::chrono::steady_clock::now() + limits_.keygen_max;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        work_end - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds(0)) {
+      const Error late =
+          make_error(ErrorCode::kTimeout, "no {} within {} s, however many REQUEST_IN_PROGRESS",
+                     what, limits_.keygen_max.count());
+      co_await fail(late, &ctx, SessionPhase::kKeygen);
+      co_return std::nullopt;
+    }
+    const std::chrono::milliseconds wait =
+        std::min(std::chrono::milliseconds(limits_.keygen), left);
+    auto event = co_await read_event(wait);
+    if (!event) {
+      co_await fail(event.error(), &ctx, SessionPhase::kKeygen);
+      co_return std::nullopt;
+    }
+    if (!std::holds_alternative<protocol::RequestInProgress>(*event)) {
+      co_return std::move(event).value();
+    }
   }
 }
 
@@ -242,55 +275,59 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
       co_await fail(sent.error(), &ctx, SessionPhase::kKeygen);
       co_return;
     }
-    // The key-generation wait: restarted by each REQUEST_IN_PROGRESS, bounded as a whole.
-    const auto keygen_end = std::chrono::steady_clock::now() + limits_.keygen_max;
-    std::optional<protocol::KeyGenerateResponse> response;
-    while (!response) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          keygen_end - std::chrono::steady_clock::now());
-      if (left <= std::chrono::milliseconds(0)) {
-        const Error late = make_error(ErrorCode::kTimeout,
-                                      "no key within {} s, however many "
-                                      "REQUEST_IN_PROGRESS",
-                                      limits_.keygen_max.count());
-        co_await fail(late, &ctx, SessionPhase::kKeygen);
-        co_return;
-      }
-      const std::chrono::milliseconds wait =
-          std::min(std::chrono::milliseconds(limits_.keygen), left);
-      auto event = co_await read_event(wait);
-      if (!event) {
-        co_await fail(event.error(), &ctx, SessionPhase::kKeygen);
-        co_return;
-      }
-      if (auto* r = std::get_if<protocol::KeyGenerateResponse>(&*event))
-        response = std::move(*r);
-    }
+    std::optional<protocol::ClientEvent> key_event = co_await await_phone_work(ctx, "key");
+    if (!key_event)
+      co_return;
+    const auto& response = std::get<protocol::KeyGenerateResponse>(*key_event);
     KeyDecision decision = co_await run_blocking(
-        workers_, [&] { return service_.key_generated(info_, ctx, *response); });
+        workers_, [&] { return service_.key_generated(info_, ctx, response); });
+    if (decision.kind == KeyDecision::Kind::kSign) {
+      // External CAs: the phone signs its certificate request with the new key (spec §6.10).
+      const protocol::SignCertificateRequest sign{decision.digest_type,
+                                                  std::move(decision.request_info_der)};
+      const Result<Bytes> sign_frame = machine_.send(sign);
+      sent = co_await write_frame(sign_frame);
+      if (!sent) {
+        co_await fail(sent.error(), &ctx, SessionPhase::kKeygen);
+        co_return;
+      }
+      std::optional<protocol::ClientEvent> sign_event =
+          co_await await_phone_work(ctx, "signed certificate request");
+      if (!sign_event)
+        co_return;
+      const auto& signed_response = std::get<protocol::SignCertificateResponse>(*sign_event);
+      decision = co_await run_blocking(
+          workers_, [&] { return service_.request_signed(info_, ctx, signed_response); });
+    }
     switch (decision.kind) {
       case KeyDecision::Kind::kAskNextKey:
         spdlog::info("session {} {} device {}: {}", info_.id_hex(), info_.peer, ctx.device.str(),
                      decision.log);
         continue;
+      case KeyDecision::Kind::kSign:  // only after a key response, handled above
       case KeyDecision::Kind::kEnd:
+        spdlog::info("session {} {} device {}: {}; END_SESSION reason {}", info_.id_hex(),
+                     info_.peer, ctx.device.str(), decision.log, decision.end_reason);
         co_await end(decision.end_reason);
         co_return;
       case KeyDecision::Kind::kStore:
         break;
     }
-    const protocol::StoreCertificateRequest store{protocol::cert_type::kLsc,
-                                                  std::move(decision.certificate_der)};
-    const Result<Bytes> store_frame = machine_.send(store);
-    std::optional<protocol::ClientEvent> reply = co_await request_reply(store_frame, ctx);
-    if (!reply)
-      co_return;
-    std::uint8_t phone_reason = std::get<protocol::StoreCertificateResponse>(*reply).reason;
-    std::uint8_t end_reason =
-        co_await run_blocking(workers_, [&] { return service_.stored(info_, ctx, phone_reason); });
-    co_await end(end_reason);
+    co_await store_certificate(ctx, decision.certificate_der);
     co_return;
   }
+}
+
+asio::awaitable<void> PhoneSession::store_certificate(EnrollmentContext& ctx, const Bytes& der) {
+  const protocol::StoreCertificateRequest store{protocol::cert_type::kLsc, der};
+  const Result<Bytes> store_frame = machine_.send(store);
+  std::optional<protocol::ClientEvent> reply = co_await request_reply(store_frame, ctx);
+  if (!reply)
+    co_return;
+  std::uint8_t phone_reason = std::get<protocol::StoreCertificateResponse>(*reply).reason;
+  std::uint8_t end_reason =
+      co_await run_blocking(workers_, [&] { return service_.stored(info_, ctx, phone_reason); });
+  co_await end(end_reason);
 }
 
 asio::awaitable<std::optional<protocol::ClientEvent>> PhoneSession::request_reply(

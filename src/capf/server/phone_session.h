@@ -49,6 +49,12 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   boost::asio::awaitable<void> watchdog();
   boost::asio::awaitable<void> serve();
   boost::asio::awaitable<void> install(EnrollmentContext& ctx);
+  // Sends STORE_CERTIFICATE_REQUEST, reads the answer, records it, ends the session.
+  boost::asio::awaitable<void> store_certificate(EnrollmentContext& ctx, const Bytes& der);
+  // Waits for the phone's answer to a key or signing request, through any REQUEST_IN_PROGRESS;
+  // on failure records it and returns nullopt.
+  boost::asio::awaitable<std::optional<protocol::ClientEvent>> await_phone_work(
+      EnrollmentContext& ctx, const char* what);
   boost::asio::awaitable<void> fetch(EnrollmentContext& ctx);
   boost::asio::awaitable<void> remove(EnrollmentContext& ctx);
 

@@ -176,7 +176,20 @@ Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
     }
 
     std::string detail = describe_change(change, result.generated_auth_string);
+    // Setting install/upgrade again starts over: a request still open at an external CA is
+    // superseded (a certificate signed for it later is imported as stale), and the phone's next
+    // contact makes a new key.
+    const bool start_over = change.operation == Operation::kInstall && !result.created;
     Status written = registry_.transact([&]() -> Status {
+      if (start_over) {
+        CAPF_ASSIGN_OR_RETURN(std::optional<CertificateRequestRecord> open,
+                              registry_.open_request(name.str()));
+        if (open) {
+          open->state = RequestState::kSuperseded;
+          open->last_error = "superseded: an administrator set the operation again";
+          CAPF_TRY(registry_.update_request(*open));
+        }
+      }
       if (result.created) {
         CAPF_ASSIGN_OR_RETURN(result.device, registry_.insert_device(d));
       } else {
@@ -238,6 +251,13 @@ Result<std::vector<IssuedCertificate>> AdminService::device_certificates(std::st
   CertificateFilter f;
   f.device_name = n.str();
   return registry_.list_certificates(f);
+}
+
+Result<std::vector<CertificateRequestRecord>> AdminService::device_requests(std::string_view name) {
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  RequestFilter f;
+  f.device_name = n.str();
+  return registry_.list_requests(f);
 }
 
 Result<int> AdminService::trust_add(std::string_view store, ByteView certificate_bytes,

@@ -57,6 +57,8 @@ class AdminService {
   Status remove_device(std::string_view name, const std::string& actor);
   Result<std::vector<DeviceEvent>> device_history(std::string_view name, std::size_t limit);
   Result<std::vector<IssuedCertificate>> device_certificates(std::string_view name);
+  // The device's certificate requests to external CAs, oldest first.
+  Result<std::vector<CertificateRequestRecord>> device_requests(std::string_view name);
 
   // Adds every certificate of a PEM bundle or one DER certificate; returns how many.
   Result<int> trust_add(std::string_view store, ByteView certificate_bytes,

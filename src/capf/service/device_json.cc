@@ -65,4 +65,19 @@ json to_json(const TrustEntry& t) {
               {"added", format_utc(t.added)}};
 }
 
+json to_json(const CertificateRequestRecord& r) {
+  return json{{"id", r.id},
+              {"device", r.device_name},
+              {"mode", r.mode},
+              {"ca", r.ca},
+              {"key", r.key_spec},
+              {"state", to_string(r.state)},
+              {"ca_request_id", r.ticket},
+              {"attempts", r.attempts},
+              {"last_error", r.last_error},
+              {"certificate_serial", r.certificate_serial},
+              {"created", format_utc(r.created)},
+              {"updated", format_utc(r.updated)}};
+}
+
 }  // namespace capf

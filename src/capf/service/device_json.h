@@ -12,5 +12,6 @@ nlohmann::json to_json(const Device& device);
 nlohmann::json to_json(const IssuedCertificate& cert);
 nlohmann::json to_json(const DeviceEvent& event);
 nlohmann::json to_json(const TrustEntry& entry);
+nlohmann::json to_json(const CertificateRequestRecord& request);  // without the PEMs
 
 }  // namespace capf

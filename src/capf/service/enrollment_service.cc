@@ -1,8 +1,11 @@
 #include "capf/service/enrollment_service.h"
 
+#include "capf/service/enrollment_internal.h"
+
 #include <spdlog/spdlog.h>
 
 #include "capf/pki/certificate.h"
+#include "capf/pki/csr.h"
 #include "capf/pki/key.h"
 
 namespace capf {
@@ -26,22 +29,6 @@ FailureReason failure_reason(SessionFailure failure) {
 }
 
 namespace {
-
-OpenDecision end_with(std::uint8_t reason, std::string log) {
-  OpenDecision d;
-  d.kind = OpenDecision::Kind::kEnd;
-  d.end_reason = reason;
-  d.log = std::move(log);
-  return d;
-}
-
-KeyDecision key_end(std::string log) {
-  KeyDecision d;
-  d.kind = KeyDecision::Kind::kEnd;
-  d.end_reason = protocol::reason::kFailure;
-  d.log = std::move(log);
-  return d;
-}
 
 std::string describe(const pki::Certificate& cert) {
   return fmt::format("subject {}; issuer {}; serial {}; valid {} to {}", cert.subject(),
@@ -109,7 +96,8 @@ void EnrollmentService::log_finished(const SessionInfo& session, const Enrollmen
               "session {} device {} operation {} auth {} issuer {} serial {} key {} duration {}ms "
               "status \"{}\"{}{}",
               session.id_hex(), ctx.device.str(), short_name(ctx.operation), ctx.auth_method,
-              issuer_.mode(), ctx.issued_serial.value_or("-"),
+              ctx.issuer ? ctx.issuer->mode() : std::string_view("-"),
+              ctx.issued_serial.value_or("-"),
               ctx.key_plan.empty() ? std::string("-") : to_string(ctx.current_key()), ms,
               to_string(status), detail.empty() ? "" : ": ", detail);
 }
@@ -117,36 +105,38 @@ void EnrollmentService::log_finished(const SessionInfo& session, const Enrollmen
 OpenDecision EnrollmentService::open(const SessionInfo& session,
                                      const protocol::AuthResponse& response) {
   if (response.version < 1 || response.version > 3) {
-    return end_with(
+    return detail::end_with(
         protocol::reason::kFailure,
         fmt::format("unsupported protocol version {} (1 to 3 are accepted)", response.version));
   }
   auto name = DeviceName::parse(response.device_name);
   if (!name) {
-    return end_with(protocol::reason::kUnknownDevice,
-                    fmt::format("unknown device: {}", name.error().message));
+    return detail::end_with(protocol::reason::kUnknownDevice,
+                            fmt::format("unknown device: {}", name.error().message));
   }
   auto found = registry_.find_device(*name);
   if (!found) {
     spdlog::error("session {} device {}: registry lookup failed: {}", session.id_hex(), name->str(),
                   found.error().message);
-    return end_with(protocol::reason::kFailure, "registry unavailable");
+    return detail::end_with(protocol::reason::kFailure, "registry unavailable");
   }
   if (!found->has_value()) {
-    return end_with(protocol::reason::kUnknownDevice,
-                    fmt::format("unknown device {}: add it with `opencapf device set {} --op "
-                                "install ...`",
-                                name->str(), name->str()));
+    return detail::end_with(
+        protocol::reason::kUnknownDevice,
+        fmt::format("unknown device {}: add it with `opencapf device set {} --op "
+                    "install ...`",
+                    name->str(), name->str()));
   }
   const Device& device = **found;
   if (device.operation == Operation::kNone) {
-    return end_with(protocol::reason::kNoAction,
-                    fmt::format("device {} has no pending operation", device.name.str()));
+    return detail::end_with(protocol::reason::kNoAction,
+                            fmt::format("device {} has no pending operation", device.name.str()));
   }
 
   EnrollmentContext ctx;
   ctx.device = device.name;
   ctx.operation = device.operation;
+  ctx.issuer = issuers_.current();
   if (device.lsc)
     ctx.previous_serial = device.lsc->serial_hex;
   const TimePoint now = clock_.now();
@@ -157,7 +147,7 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
                fmt::format("the phone came at {}, after the deadline {}: set a new deadline",
                            format_utc(now), format_utc(*device.deadline)),
                false);
-    return end_with(protocol::reason::kFailure, "operation deadline passed");
+    return detail::end_with(protocol::reason::kFailure, "operation deadline passed");
   }
 
   AuthOutcome auth = authenticator_.authenticate(device, response, session.session_id);
@@ -182,27 +172,33 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
       }
     }
     set_status(session, ctx, OperationStatus::failed(ctx.operation, auth.reason), detail, false);
-    return end_with(protocol::reason::kFailure, "authentication failed: " + auth.detail);
+    return detail::end_with(protocol::reason::kFailure, "authentication failed: " + auth.detail);
   }
 
   OpenDecision decision;
   switch (device.operation) {
     case Operation::kInstall: {
+      // A certificate an external CA signed since the last contact goes out first; a request the
+      // CA still holds is not replaced by a new key.
+      if (std::optional<OpenDecision> resumed = resume_request(session, ctx))
+        return *resumed;
+      // Keys the issuer's CA cannot certify are dropped before the phone is asked to make one.
       for (const KeySpec& spec : key_plan(device.key_order, device.rsa_bits, device.ec_bits)) {
         bool size_ok = spec.type == KeyType::kRsa
                            ? is_valid_rsa_bits(spec.bits, policy_.allow_rsa_512)
                            : is_valid_ec_bits(spec.bits);
-        if (size_ok && issuer_.supports(spec))
+        if (size_ok && ctx.issuer->supports(spec))
           ctx.key_plan.push_back(spec);
       }
       if (ctx.key_plan.empty()) {
         set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
-                   fmt::format("the {} issuer cannot issue any key of key order '{}' (rsa {} / "
-                               "ec {}): change the key order or size",
-                               issuer_.mode(), to_string(device.key_order), device.rsa_bits,
+                   fmt::format("the issuer ({}) cannot issue any key of key order '{}' (rsa {} "
+                               "/ ec {}): change the device's key order or size, or the CA's "
+                               "key_types",
+                               ctx.issuer->describe(), to_string(device.key_order), device.rsa_bits,
                                device.ec_bits),
                    false);
-        return end_with(protocol::reason::kFailure, "no key the issuer supports");
+        return detail::end_with(protocol::reason::kFailure, "no key the issuer supports");
       }
       decision.kind = OpenDecision::Kind::kInstall;
       break;
@@ -214,7 +210,7 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
       decision.kind = OpenDecision::Kind::kDelete;
       break;
     case Operation::kNone:
-      return end_with(protocol::reason::kNoAction, "no pending operation");
+      return detail::end_with(protocol::reason::kNoAction, "no pending operation");
   }
   decision.log = fmt::format("authenticated by {}", auth.method);
   decision.context = std::move(ctx);
@@ -241,7 +237,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
         OperationStatus::failed(ctx.operation, ec_only ? FailureReason::kNoEcSupport
                                                        : FailureReason::kKeyGenerationFailed),
         why, false);
-    return key_end(why);
+    return detail::key_end(why);
   }
   auto key = pki::PublicKey::from_spki_der(*response.public_key);
   if (!key) {
@@ -249,7 +245,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return key_end(why);
+    return detail::key_end(why);
   }
   if (key->spec() != asked) {
     std::string why = fmt::format("asked the phone for {}, it returned {}", to_string(asked),
@@ -257,74 +253,33 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return key_end(why);
+    return detail::key_end(why);
   }
 
-  IssueRequest request{ctx.device.str(), *response.public_key, asked, std::nullopt,
-                       session.id_hex()};
-  auto outcome = issuer_.issue(request);
-  if (!outcome) {
-    FailureReason reason = FailureReason::kNone;
-    if (outcome.error().code == ErrorCode::kUnavailable) {
-      reason = FailureReason::kCaCommunicationFailure;
-    } else if (outcome.error().code == ErrorCode::kPermissionDenied) {
-      reason = FailureReason::kCaRejectedConnection;
+  ctx.spki = *response.public_key;
+  if (ctx.issuer->needs_signed_request()) {
+    // External CAs want a PKCS#10 signed by the phone's new key (spec §6.10).
+    RequestTemplate tmpl = ctx.issuer->request_template(ctx.device.str());
+    pki::RequestInfoOptions options;
+    options.dns_names = tmpl.dns_names;
+    options.challenge_password = tmpl.challenge_password;
+    auto info = pki::build_request_info(request_subject(tmpl.common_name), ctx.spki, options);
+    if (!info) {
+      std::string why = "cannot build the certificate request: " + info.error().message;
+      set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
+                 false);
+      return detail::key_end(why);
     }
-    set_status(session, ctx, OperationStatus::failed(ctx.operation, reason),
-               "issuing failed: " + outcome.error().message, false);
-    return key_end("issuing failed: " + outcome.error().message);
-  }
-  if (const auto* pending = std::get_if<PendingIssue>(&*outcome)) {
-    // External CAs that answer later (issue 3) keep the operation pending; nothing to store now.
-    Status s = update_device(
-        ctx.device,
-        [&](Device& d) {
-          d.status = OperationStatus::pending();
-          d.status_time = clock_.now();
-          d.status_detail = "waiting for the CA: " + pending->detail;
-        },
-        session, "pending", pending->ticket);
-    if (!s)
-      spdlog::error("session {}: {}", session.id_hex(), s.error().message);
-    KeyDecision d = key_end("the CA has not answered yet");
-    d.end_reason = protocol::reason::kNoAction;
+    ctx.request_info = *info;
+    KeyDecision d;
+    d.kind = KeyDecision::Kind::kSign;
+    d.request_info_der = ctx.request_info;
+    d.digest_type = protocol::hash_id::kSha256;
+    d.log = "asking the phone to sign its certificate request";
     return d;
   }
-  const Issued& issued = std::get<Issued>(*outcome);
-  const pki::Certificate& cert = issued.certificate;
-  IssuedCertificate record;
-  record.serial_hex = cert.serial_hex();
-  record.device_name = ctx.device.str();
-  record.issuer = cert.issuer();
-  record.subject = cert.subject();
-  record.key_spec = to_string(asked);
-  record.not_before = cert.not_before();
-  record.not_after = cert.not_after();
-  record.pem = cert.pem();
-  record.state = CertificateState::kIssued;
-  record.issued_at = clock_.now();
-  record.state_time = record.issued_at;
-  record.session = session.id_hex();
-  // The ledger entry is durable before a byte of the certificate leaves CAPF.
-  Status recorded = registry_.transact([&]() -> Status {
-    CAPF_TRY(registry_.record_issued(record));
-    return registry_.append_event(
-        DeviceEvent{record.device_name, record.issued_at, session.id_hex(), "issued",
-                    fmt::format("serial {} ({}), valid until {}", record.serial_hex,
-                                record.key_spec, format_utc(record.not_after))});
-  });
-  if (!recorded) {
-    std::string why = "cannot record the issued certificate: " + recorded.error().message;
-    set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
-               false);
-    return key_end(why);
-  }
-  ctx.issued_serial = record.serial_hex;
-  KeyDecision d;
-  d.kind = KeyDecision::Kind::kStore;
-  d.certificate_der = cert.der();
-  d.log = fmt::format("issued serial {}", record.serial_hex);
-  return d;
+  IssueRequest request{ctx.device.str(), ctx.spki, asked, std::nullopt, session.id_hex()};
+  return issue(session, ctx, request);
 }
 
 std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentContext& ctx,
@@ -333,6 +288,21 @@ std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentCon
   const std::string serial = ctx.issued_serial.value_or("");
   if (reason != protocol::reason::kSuccess) {
     std::string why = fmt::format("the phone did not store the certificate (reason {})", reason);
+    if (ctx.request_id) {
+      // A certificate signed since an earlier session: the phone no longer holds that key. The
+      // request is over; the next contact makes a new key and a new request.
+      why +=
+          "; it may no longer hold the key of its earlier request, so its next contact starts "
+          "a new one";
+      auto request = registry_.find_request(*ctx.request_id);
+      if (request && *request) {
+        (*request)->state = RequestState::kFailed;
+        (*request)->last_error = why;
+        Status u = registry_.update_request(**request);
+        if (!u)
+          spdlog::error("session {}: {}", session.id_hex(), u.error().message);
+      }
+    }
     Status s = registry_.set_certificate_state(serial, CertificateState::kRejected, now, why);
     if (!s)
       spdlog::error("session {}: {}", session.id_hex(), s.error().message);
@@ -343,6 +313,14 @@ std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentCon
   auto entry = registry_.find_certificate(serial);
   Status s = registry_.transact([&]() -> Status {
     CAPF_TRY(registry_.set_certificate_state(serial, CertificateState::kInstalled, now, ""));
+    if (ctx.request_id) {
+      CAPF_ASSIGN_OR_RETURN(std::optional<CertificateRequestRecord> request,
+                            registry_.find_request(*ctx.request_id));
+      if (request) {
+        request->state = RequestState::kDelivered;
+        CAPF_TRY(registry_.update_request(*request));
+      }
+    }
     if (ctx.previous_serial && *ctx.previous_serial != serial) {
       auto prev = registry_.find_certificate(*ctx.previous_serial);
       if (prev && prev->has_value() && (*prev)->state != CertificateState::kRevoked) {
@@ -455,7 +433,8 @@ void EnrollmentService::failed(const SessionInfo& session, const EnrollmentConte
                                SessionFailure failure, const std::string& detail) {
   if (ctx == nullptr)
     return;
-  if (ctx->issued_serial) {
+  if (ctx->issued_serial && !ctx->request_id) {
+    // (A certificate from a request stays ready: the phone gets it again at its next contact.)
     Status s = registry_.set_certificate_state(
         *ctx->issued_serial, CertificateState::kRejected, clock_.now(),
         "the session ended before the phone confirmed: " + detail);

@@ -16,6 +16,8 @@
 #include "capf/domain/device.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/issuer/issuer.h"
+#include "capf/issuer/issuer_holder.h"
+#include "capf/pki/certificate.h"
 #include "capf/protocol/message.h"
 #include "capf/service/authenticator.h"
 #include "capf/store/device_store.h"
@@ -38,30 +40,39 @@ struct EnrollmentPolicy {
 struct EnrollmentContext {
   DeviceName device;
   Operation operation = Operation::kNone;
-  std::vector<KeySpec> key_plan;  // install: keys to ask for, in order
-  std::size_t key_index = 0;      // the one asked for last
+  std::shared_ptr<Issuer> issuer;  // the issuer when the session started, kept to its end
+  std::vector<KeySpec> key_plan;   // install: keys to ask for, in order
+  std::size_t key_index = 0;       // the one asked for last
   std::string auth_method;
+  Bytes spki;          // the phone's new public key
+  Bytes request_info;  // the CertificationRequestInfo the phone was asked to sign (§6.10)
+  std::optional<std::string> request_id;       // the certificate request record (external CAs)
   std::optional<std::string> issued_serial;    // set once an LSC was issued and recorded
   std::optional<std::string> previous_serial;  // the LSC the device held before
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   KeySpec current_key() const { return key_plan.at(key_index); }
 };
 
-// After AUTH_RESPONSE: end the session, or run the device's operation.
+// After AUTH_RESPONSE: end the session, run the device's operation, or deliver a certificate an
+// external CA signed since the phone's last contact (the phone still holds that key).
 struct OpenDecision {
-  enum class Kind { kEnd, kInstall, kFetch, kDelete };
+  enum class Kind { kEnd, kInstall, kFetch, kDelete, kDeliver };
   Kind kind = Kind::kEnd;
   std::uint8_t end_reason = protocol::reason::kFailure;  // for kEnd
   std::optional<EnrollmentContext> context;              // for the others
+  Bytes certificate_der;                                 // for kDeliver
   std::string log;                                       // why, for the session's log line
 };
 
-// After KEY_GENERATE_RESPONSE: ask for the next key of the plan, deliver a certificate, or end.
+// After KEY_GENERATE_RESPONSE (or SIGN_CERTIFICATE_RESPONSE): ask for the next key of the plan,
+// have the phone sign a request (external CAs, spec §6.10), deliver a certificate, or end.
 struct KeyDecision {
-  enum class Kind { kAskNextKey, kStore, kEnd };
+  enum class Kind { kAskNextKey, kSign, kStore, kEnd };
   Kind kind = Kind::kEnd;
-  Bytes certificate_der;                                 // kStore
-  std::uint8_t end_reason = protocol::reason::kFailure;  // kEnd
+  Bytes request_info_der;                                 // kSign
+  std::uint8_t digest_type = protocol::hash_id::kSha256;  // kSign
+  Bytes certificate_der;                                  // kStore
+  std::uint8_t end_reason = protocol::reason::kFailure;   // kEnd
   std::string log;
 };
 
@@ -76,11 +87,12 @@ enum class SessionFailure {
 
 class EnrollmentService {
  public:
-  EnrollmentService(Registry& registry, Authenticator& authenticator, Issuer& issuer,
-                    const Clock& clock, EnrollmentPolicy policy)
+  EnrollmentService(Registry& registry, Authenticator& authenticator, const IssuerHolder& issuers,
+                    const IdentityHolder& identity, const Clock& clock, EnrollmentPolicy policy)
       : registry_(registry),
         authenticator_(authenticator),
-        issuer_(issuer),
+        issuers_(issuers),
+        identity_(identity),
         clock_(clock),
         policy_(policy) {}
 
@@ -89,10 +101,20 @@ class EnrollmentService {
   OpenDecision open(const SessionInfo& session, const protocol::AuthResponse& response);
 
   // Install: checks the returned key against what was asked; a refused key moves to the next key
-  // of the plan (EC preferred, RSA backup); otherwise issues, records the certificate in the
-  // ledger, and returns it to be stored.
+  // of the plan (EC preferred, RSA backup). CAPF mode issues, records the certificate in the
+  // ledger, and returns it to be stored; external modes first ask the phone to sign a request.
   KeyDecision key_generated(const SessionInfo& session, EnrollmentContext& ctx,
                             const protocol::KeyGenerateResponse& response);
+  // External modes: the phone's signature over the request info. Assembles and verifies the
+  // PKCS#10, records the request, and passes it to the CA: an answer within the session is stored
+  // at once; an offline or pending request ends the session with reason 0 (the phone keeps its
+  // key and receives the certificate at a later contact).
+  KeyDecision request_signed(const SessionInfo& session, EnrollmentContext& ctx,
+                             const protocol::SignCertificateResponse& response);
+
+  // Asks the online CA again about every request it holds (the daemon calls this periodically);
+  // certificates that arrived become ready for the phones' next contact. Returns how many did.
+  int poll_pending_requests();
 
   // The phone's answer to STORE_CERTIFICATE_REQUEST; returns the END_SESSION reason (1 or 7).
   std::uint8_t stored(const SessionInfo& session, EnrollmentContext& ctx, std::uint8_t reason);
@@ -117,9 +139,27 @@ class EnrollmentService {
   void log_finished(const SessionInfo& session, const EnrollmentContext& ctx,
                     const OperationStatus& status, const std::string& detail);
 
+  // Passes a request to the session's issuer and acts on the outcome (store now, wait, or fail).
+  KeyDecision issue(const SessionInfo& session, EnrollmentContext& ctx,
+                    const IssueRequest& request);
+  // Records a certificate the CA issued: ledger (and the request, if any, becomes ready).
+  Status record_issued(const std::string& session, const std::string& device,
+                       const pki::Certificate& cert, const std::string& key_spec,
+                       const std::optional<std::string>& request_id,
+                       const std::vector<pki::Certificate>& chain);
+  // Asks the CA about a waiting request: retrieve() with its ticket, or the recorded request sent
+  // again when the CA never took it (it was unreachable). Counts the attempt.
+  Result<IssueOutcome> ask_ca(Issuer& issuer, CertificateRequestRecord& request);
+  // A kReady or kWaiting request found at the phone's contact; nullopt: go on with a new key.
+  std::optional<OpenDecision> resume_request(const SessionInfo& session, EnrollmentContext& ctx);
+  // The subject the phone-signed request carries: CN from the issuer's template, then the
+  // O/OU/L/ST/C of the CAPF certificate's subject.
+  std::string request_subject(const std::string& common_name) const;
+
   Registry& registry_;
   Authenticator& authenticator_;
-  Issuer& issuer_;
+  const IssuerHolder& issuers_;
+  const IdentityHolder& identity_;
   const Clock& clock_;
   EnrollmentPolicy policy_;
 };

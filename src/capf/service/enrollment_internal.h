@@ -1,0 +1,43 @@
+// Helpers shared by the two files that implement EnrollmentService (the phone flows, and the
+// external-CA request flow). Not part of the service's interface.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "capf/service/enrollment_service.h"
+
+namespace capf::detail {
+
+inline OpenDecision end_with(std::uint8_t reason, std::string log) {
+  OpenDecision d;
+  d.kind = OpenDecision::Kind::kEnd;
+  d.end_reason = reason;
+  d.log = std::move(log);
+  return d;
+}
+
+inline KeyDecision key_end(std::string log, std::uint8_t reason = protocol::reason::kFailure) {
+  KeyDecision d;
+  d.kind = KeyDecision::Kind::kEnd;
+  d.end_reason = reason;
+  d.log = std::move(log);
+  return d;
+}
+
+// CUCM's status for an issuer error: CA Communication Failure, CA Rejected Connection, or a plain
+// "Upgrade Failed" for our own problems.
+inline FailureReason ca_failure_reason(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kUntrusted:
+    case ErrorCode::kTimeout:
+      return FailureReason::kCaCommunicationFailure;
+    case ErrorCode::kPermissionDenied:
+      return FailureReason::kCaRejectedConnection;
+    default:
+      return FailureReason::kNone;
+  }
+}
+
+}  // namespace capf::detail

@@ -1,0 +1,325 @@
+#include "capf/service/offline_admin.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "capf/pki/key.h"
+#include "capf/pki/verify.h"
+#include "capf/service/tar_archive.h"
+
+namespace capf {
+
+namespace {
+
+RequestFilter offline_waiting() {
+  RequestFilter f;
+  f.mode = "offline";
+  f.state = RequestState::kWaiting;
+  f.limit = 1000000;
+  return f;
+}
+
+bool has_suffix(const std::string& name, std::string_view suffix) {
+  if (name.size() < suffix.size())
+    return false;
+  return std::equal(suffix.rbegin(), suffix.rend(), name.rbegin(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
+  });
+}
+
+bool is_archive(const std::string& name) {
+  return has_suffix(name, ".tgz") || has_suffix(name, ".tar.gz") || has_suffix(name, ".tar");
+}
+
+struct Input {
+  std::string source;
+  std::string data;
+};
+
+// Every certificate file named by the paths (folders: their files; archives: their members).
+Status collect(const std::filesystem::path& path, std::vector<Input>& out, ImportReport& report) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+      if (e.is_regular_file())
+        files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files)
+      CAPF_TRY(collect(f, out, report));
+    return ok();
+  }
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    report.lines.push_back({path.string(), "", "no such file or folder", false});
+    ++report.errors;
+    return ok();
+  }
+  if (is_archive(path.string())) {
+    auto entries = read_archive(path);
+    if (!entries) {
+      report.lines.push_back({path.string(), "", entries.error().message, false});
+      ++report.errors;
+      return ok();
+    }
+    for (auto& e : *entries)
+      out.push_back({path.string() + ":" + e.name, std::move(e.data)});
+    return ok();
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  out.push_back({path.string(), s.str()});
+  return ok();
+}
+
+std::string spki_fingerprint(const pki::Certificate& c) {
+  return to_hex(pki::digest(pki::Hash::kSha256, c.spki_der()));
+}
+
+}  // namespace
+
+Result<std::vector<CertificateRequestRecord>> OfflineAdmin::list(bool stale) {
+  if (!stale)
+    return registry_.list_requests(offline_waiting());
+  RequestFilter f;
+  f.state = RequestState::kSuperseded;
+  f.limit = 1000000;
+  CAPF_ASSIGN_OR_RETURN(auto superseded, registry_.list_requests(f));
+  std::vector<CertificateRequestRecord> out;
+  for (auto& r : superseded) {
+    if (!r.certificate_pem.empty())
+      out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::int64_t> OfflineAdmin::count() {
+  return registry_.count_requests(offline_waiting());
+}
+
+Result<ExportReport> OfflineAdmin::export_requests(const std::filesystem::path& dir) {
+  CAPF_ASSIGN_OR_RETURN(auto requests, registry_.list_requests(offline_waiting()));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return make_error(ErrorCode::kIo, "cannot create {}: {}", dir.string(), ec.message());
+  ExportReport report;
+  report.dir = dir;
+  report.archive = dir / "capf-requests.tgz";
+  std::vector<ArchiveEntry> entries;
+  std::string manifest = "request_id,device,key,created,spki_sha256,file\n";
+  for (const auto& r : requests) {
+    // One file per device: insert_request supersedes older ones, so a device has one waiting.
+    const std::string file = r.device_name + ".csr";
+    std::ofstream out(dir / file, std::ios::trunc);
+    out << r.csr_pem;
+    if (!out)
+      return make_error(ErrorCode::kIo, "cannot write {}", (dir / file).string());
+    entries.push_back({file, r.csr_pem});
+    manifest += fmt::format("{},{},{},{},{},{}\n", r.id, r.device_name, r.key_spec,
+                            format_utc(r.created), r.spki_fingerprint, file);
+  }
+  {
+    std::ofstream out(dir / "manifest.csv", std::ios::trunc);
+    out << manifest;
+    if (!out)
+      return make_error(ErrorCode::kIo, "cannot write {}", (dir / "manifest.csv").string());
+  }
+  entries.push_back({"manifest.csv", manifest});
+  CAPF_TRY(write_tgz(report.archive, entries));
+  report.requests = std::move(requests);
+  return report;
+}
+
+Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::path>& paths,
+                                          bool partial) {
+  ImportReport report;
+  std::vector<Input> inputs;
+  for (const auto& p : paths)
+    CAPF_TRY(collect(p, inputs, report));
+
+  // Parse everything; CA certificates in the input join the chain used for the check.
+  struct Candidate {
+    std::string source;
+    pki::Certificate cert;
+  };
+  std::vector<Candidate> leaves;
+  std::vector<pki::Certificate> intermediates = ca_chain_;
+  for (const Input& in : inputs) {
+    std::vector<pki::Certificate> certs;
+    if (in.data.find("-----BEGIN") != std::string::npos) {
+      auto all = pki::Certificate::all_from_pem(in.data);
+      if (all)
+        certs = std::move(all).value();
+    } else if (auto one = pki::Certificate::from_der(as_bytes(in.data)); one) {
+      certs.push_back(std::move(one).value());
+    }
+    if (certs.empty()) {
+      if (has_suffix(in.source, "manifest.csv"))
+        continue;  // an exported manifest came along
+      report.lines.push_back({in.source, "", "not a PEM or DER certificate", false});
+      ++report.errors;
+      continue;
+    }
+    for (auto& c : certs) {
+      if (c.is_ca()) {
+        intermediates.push_back(c);
+      } else {
+        leaves.push_back({in.source, std::move(c)});
+      }
+    }
+  }
+  CAPF_ASSIGN_OR_RETURN(auto anchors, trust_.anchors(kCapfTrust));
+
+  struct Match {
+    CertificateRequestRecord request;
+    pki::Certificate cert;
+    std::size_t line;
+    bool stale;
+  };
+  std::vector<Match> matches;
+  const TimePoint now = clock_.now();
+  for (const Candidate& leaf : leaves) {
+    RequestFilter f;
+    f.spki_fingerprint = spki_fingerprint(leaf.cert);
+    CAPF_ASSIGN_OR_RETURN(auto found, registry_.list_requests(f));
+    ImportLine line{leaf.source, "", "", false};
+    // The newest request with this key decides.
+    const CertificateRequestRecord* request = found.empty() ? nullptr : &found.back();
+    pki::VerifyOptions options;
+    options.at = now;
+    auto chained = pki::verify_chain(leaf.cert, anchors, intermediates, options);
+    if (request == nullptr) {
+      line.outcome = fmt::format(
+          "no request has the key of {} (serial {}): it was not requested "
+          "through this CAPF",
+          leaf.cert.subject(), leaf.cert.serial_hex());
+    } else if (!chained) {
+      line.device = request->device_name;
+      line.outcome = fmt::format(
+          "{} does not chain to capf-trust: {} (add the offline CA's root with `opencapf trust "
+          "add capf-trust ROOT.pem`)",
+          leaf.cert.subject(), chained.error().message);
+    } else if (request->state == RequestState::kReady ||
+               request->state == RequestState::kDelivered) {
+      line.device = request->device_name;
+      line.ok = true;
+      line.outcome =
+          fmt::format("already imported for {} (request {})", request->device_name, request->id);
+      report.lines.push_back(line);
+      continue;
+    } else if (request->state == RequestState::kWaiting ||
+               request->state == RequestState::kSuperseded) {
+      line.device = request->device_name;
+      line.ok = true;
+      bool stale = request->state == RequestState::kSuperseded;
+      line.outcome = stale ? fmt::format(
+                                 "stale: signed for request {} of {}, which a newer "
+                                 "request replaced; it will not be delivered",
+                                 request->id, request->device_name)
+                           : fmt::format(
+                                 "imported for {} (request {}, serial {}); the phone "
+                                 "receives it at its next contact",
+                                 request->device_name, request->id, leaf.cert.serial_hex());
+      matches.push_back({*request, leaf.cert, report.lines.size(), stale});
+    } else {
+      line.device = request->device_name;
+      line.outcome = fmt::format("request {} of {} is {}: not imported", request->id,
+                                 request->device_name, to_string(request->state));
+    }
+    if (!line.ok)
+      ++report.errors;
+    report.lines.push_back(line);
+  }
+  if (report.errors > 0 && !partial) {
+    for (auto& m : matches) {
+      report.lines[m.line].ok = false;
+      report.lines[m.line].outcome +=
+          " — not applied: other files have errors (fix them, or "
+          "import with --partial)";
+    }
+    return report;
+  }
+  // All of it in one transaction: nothing is imported half.
+  Status applied = registry_.transact([&]() -> Status {
+    for (const Match& m : matches) {
+      CertificateRequestRecord r = m.request;
+      std::string pem = m.cert.pem();
+      for (const auto& c : ca_chain_)
+        pem += c.pem();
+      r.certificate_pem = pem;
+      r.certificate_serial = m.cert.serial_hex();
+      if (m.stale) {
+        CAPF_TRY(registry_.update_request(r));
+        continue;
+      }
+      r.state = RequestState::kReady;
+      CAPF_TRY(registry_.update_request(r));
+      IssuedCertificate record;
+      record.serial_hex = m.cert.serial_hex();
+      record.device_name = r.device_name;
+      record.issuer = m.cert.issuer();
+      record.subject = m.cert.subject();
+      record.key_spec = r.key_spec;
+      record.not_before = m.cert.not_before();
+      record.not_after = m.cert.not_after();
+      record.pem = m.cert.pem();
+      record.state = CertificateState::kIssued;
+      record.issued_at = clock_.now();
+      record.state_time = record.issued_at;
+      record.session = "import";
+      Status recorded = registry_.record_issued(record);
+      if (!recorded && recorded.error().code != ErrorCode::kAlreadyExists)
+        return recorded;
+      CAPF_TRY(registry_.append_event(
+          DeviceEvent{r.device_name, record.issued_at, "", "imported",
+                      fmt::format("offline CA certificate serial {} for request {}",
+                                  record.serial_hex, r.id)}));
+    }
+    return ok();
+  });
+  if (!applied)
+    return applied.error().with_context("importing");
+  report.applied = true;
+  for (const Match& m : matches)
+    (m.stale ? report.stale : report.imported) += 1;
+  return report;
+}
+
+Result<int> OfflineAdmin::remove(const std::optional<std::string>& id,
+                                 const std::optional<std::string>& device, bool all) {
+  if (!id && !device && !all) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "say which requests to delete: a request id, --device NAME, or --all");
+  }
+  RequestFilter f = offline_waiting();
+  if (device)
+    f.device_name = *device;
+  CAPF_ASSIGN_OR_RETURN(auto waiting, registry_.list_requests(f));
+  int removed = 0;
+  Status s = registry_.transact([&]() -> Status {
+    for (auto& r : waiting) {
+      if (id && r.id != *id)
+        continue;
+      r.state = RequestState::kCancelled;
+      r.last_error = "deleted by an administrator";
+      CAPF_TRY(registry_.update_request(r));
+      ++removed;
+    }
+    return ok();
+  });
+  if (!s)
+    return s.error();
+  if (removed == 0 && id) {
+    return make_error(ErrorCode::kNotFound,
+                      "no waiting offline request {}: see `opencapf offline list`", *id);
+  }
+  return removed;
+}
+
+}  // namespace capf

@@ -1,0 +1,72 @@
+// OfflineAdmin: CUCM's Offline CA procedure (`utils capf csr dump` / `utils capf cert import`),
+// for administrators: list and export the phone-signed requests that wait for the offline CA,
+// import what it signed, delete requests. Blocks on the registry and files; thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capf/common/clock.h"
+#include "capf/pki/certificate.h"
+#include "capf/store/device_store.h"
+#include "capf/trust/trust_stores.h"
+
+namespace capf {
+
+struct ExportReport {
+  std::filesystem::path dir;
+  std::filesystem::path archive;  // dir/capf-requests.tgz: the same files in one archive
+  std::vector<CertificateRequestRecord> requests;
+};
+
+struct ImportLine {
+  std::string source;   // the file, or "archive.tgz:member.der"
+  std::string device;   // the device it belongs to, when known
+  std::string outcome;  // what happened, in words
+  bool ok = false;
+};
+
+struct ImportReport {
+  std::vector<ImportLine> lines;
+  int imported = 0;  // certificates now ready for their phone
+  int stale = 0;     // signed for a request a newer one superseded (see `offline list --stale`)
+  int errors = 0;
+  bool applied = false;  // false: nothing was imported because of errors
+};
+
+class OfflineAdmin {
+ public:
+  // `ca_chain`: the offline CA's chain from [issuer.offline] (intermediates for the check); may be
+  // empty when another mode is configured.
+  OfflineAdmin(Registry& registry, TrustStores& trust, const Clock& clock,
+               std::vector<pki::Certificate> ca_chain)
+      : registry_(registry), trust_(trust), clock_(clock), ca_chain_(std::move(ca_chain)) {}
+
+  // Requests waiting for the offline CA, oldest first; with `stale`, instead the superseded ones
+  // the CA nevertheless signed (their certificates will never be delivered).
+  Result<std::vector<CertificateRequestRecord>> list(bool stale);
+  Result<std::int64_t> count();
+  // Writes DIR/<device>.csr (PEM) for every waiting request, DIR/manifest.csv, and
+  // DIR/capf-requests.tgz holding the same files.
+  Result<ExportReport> export_requests(const std::filesystem::path& dir);
+  // Takes PEM or DER certificate files, folders of them, and .tgz archives (CUCM's .tgz of .der
+  // files). Each certificate is matched to its request by public key and checked: it must chain
+  // to capf-trust (the offline CA's root, with the configured chain and any CA certificates in
+  // the input as intermediates) and be valid now. Nothing is imported unless every certificate
+  // passes (`partial` imports the ones that do). Imported certificates are recorded in the ledger
+  // and go to their phones at the next contact.
+  Result<ImportReport> import(const std::vector<std::filesystem::path>& paths, bool partial);
+  // Cancels waiting requests: one by id, all of a device, or all; returns how many.
+  Result<int> remove(const std::optional<std::string>& id, const std::optional<std::string>& device,
+                     bool all);
+
+ private:
+  Registry& registry_;
+  TrustStores& trust_;
+  const Clock& clock_;
+  std::vector<pki::Certificate> ca_chain_;
+};
+
+}  // namespace capf

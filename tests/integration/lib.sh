@@ -1,0 +1,66 @@
+# Shared by the end-to-end scripts: a work directory cleaned up at exit, background processes
+# stopped at exit, assertions that print the server log when they fail, and starting
+# `opencapf serve` on an ephemeral loopback port. Source it after setting OPENCAPF.
+set -euo pipefail
+
+WORK=$(mktemp -d /tmp/opencapf-e2e.XXXXXX)
+BACKGROUND_PIDS=()
+SERVER_PID=
+cleanup() {
+  for pid in "${BACKGROUND_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${BACKGROUND_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; echo "--- server log ---" >&2; tail -n 40 "$WORK/server.log" >&2 || true; exit 1; }
+step() { echo "== $*"; }
+# expect_exit CODE command...: runs the command (output in $WORK/out.txt) and checks its exit code.
+expect_exit() {
+  local want=$1; shift
+  set +e; "$@" >"$WORK/out.txt" 2>&1; local got=$?; set -e
+  [ "$got" -eq "$want" ] || { cat "$WORK/out.txt" >&2; fail "'$*' exited $got, expected $want"; }
+}
+contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "expected '$2' in $1"; }; }
+# background LOG command...: starts a process that is stopped at exit.
+background() {
+  local log=$1; shift
+  "$@" >"$log" 2>&1 &
+  BACKGROUND_PIDS+=($!)
+}
+# free_port: a TCP port on 127.0.0.1 that was free a moment ago.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# wait_port PORT: waits (10 s at most) until 127.0.0.1:PORT accepts connections.
+wait_port() {
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  fail "nothing listens on 127.0.0.1:$1"
+}
+# start_server: `opencapf serve` for $OPENCAPF_DATA on an ephemeral port; sets SERVER and
+# SERVER_PID, and defines `phone` (the simulated phone against it, trusting $WORK/capf.pem).
+start_server() {
+  "$OPENCAPF" serve --listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  BACKGROUND_PIDS+=("$SERVER_PID")
+  local port=
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*serving phones on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/server.log" | head -n1)
+    [ -n "$port" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited"
+    sleep 0.1
+  done
+  [ -n "$port" ] || fail "the server did not report its port"
+  SERVER=127.0.0.1:$port
+  "$OPENCAPF" ca export >"$WORK/capf.pem"
+}
+phone() { "$OPENCAPF" phone "$@" --server "$SERVER" --capf-cert "$WORK/capf.pem"; }
+# wait_log TEXT: waits (10 s at most) until the server log contains TEXT.
+wait_log() {
+  for _ in $(seq 1 100); do
+    grep -qF -- "$1" "$WORK/server.log" && return 0
+    sleep 0.1
+  done
+  fail "the server log never said '$1'"
+}
