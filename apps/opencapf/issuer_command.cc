@@ -72,7 +72,7 @@ void add_issuer_command(CLI::App& app, CommandContext& ctx) {
     std::string data, mode, protocol, url, ca_chain, username, password_file, password_env, auth,
         template_name, profile, acme_email, acme_suffix;
     std::vector<std::string> key_types;
-    std::optional<int> timeout, retries, deliver_wait, poll;
+    std::optional<int> timeout, retries, poll;
   };
   auto o = std::make_shared<Opts>();
   add_data_option(*set, o->data);
@@ -95,8 +95,6 @@ void add_issuer_command(CLI::App& app, CommandContext& ctx) {
                   "acme: identifier = lower-case device name + this, e.g. .phones.example.net");
   set->add_option("--timeout", o->timeout, "seconds per exchange with the CA (default 20)");
   set->add_option("--retries", o->retries, "retries after a network error (default 2)");
-  set->add_option("--deliver-wait", o->deliver_wait,
-                  "seconds a phone session waits for the CA (default 20)");
   set->add_option("--poll", o->poll, "seconds between asking the CA about held requests");
   set->callback([o, &ctx] {
     auto env = open_environment(ctx, o->data);
@@ -143,8 +141,6 @@ void add_issuer_command(CLI::App& app, CommandContext& ctx) {
       online.timeout_seconds = *o->timeout;
     if (o->retries)
       online.retries = *o->retries;
-    if (o->deliver_wait)
-      online.deliver_wait_seconds = *o->deliver_wait;
     if (o->poll)
       online.poll_seconds = *o->poll;
     auto admin = env->issuer_admin();

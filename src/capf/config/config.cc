@@ -138,7 +138,6 @@ constexpr std::string_view kOnlineKeys[] = {"protocol",
                                             "timeout_seconds",
                                             "retries",
                                             "retry_backoff_ms",
-                                            "deliver_wait_seconds",
                                             "poll_seconds"};
 constexpr std::string_view kOfflineKeys[] = {"ca_chain_file", "key_types"};
 
@@ -183,7 +182,6 @@ Status read_issuer(const toml::table& root, IssuerConfig& out) {
     CAPF_TRY(read_value(*t, kS, "timeout_seconds", o.timeout_seconds));
     CAPF_TRY(read_value(*t, kS, "retries", o.retries));
     CAPF_TRY(read_value(*t, kS, "retry_backoff_ms", o.retry_backoff_ms));
-    CAPF_TRY(read_value(*t, kS, "deliver_wait_seconds", o.deliver_wait_seconds));
     CAPF_TRY(read_value(*t, kS, "poll_seconds", o.poll_seconds));
   }
   if (const toml::node* n = issuer->get("offline")) {
@@ -228,7 +226,6 @@ Status validate_issuer(const IssuerConfig& c) {
   CAPF_TRY(check_range("[issuer.online] timeout_seconds", o.timeout_seconds, 1, 600));
   CAPF_TRY(check_range("[issuer.online] retries", o.retries, 0, 10));
   CAPF_TRY(check_range("[issuer.online] retry_backoff_ms", o.retry_backoff_ms, 0, 60000));
-  CAPF_TRY(check_range("[issuer.online] deliver_wait_seconds", o.deliver_wait_seconds, 0, 600));
   CAPF_TRY(check_range("[issuer.online] poll_seconds", o.poll_seconds, 1, 86400));
   if (!o.password_file.empty() && !o.password_env.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -518,7 +515,6 @@ std::string issuer_config_text(const IssuerConfig& c) {
   num("timeout_seconds", o.timeout_seconds, d.timeout_seconds);
   num("retries", o.retries, d.retries);
   num("retry_backoff_ms", o.retry_backoff_ms, d.retry_backoff_ms);
-  num("deliver_wait_seconds", o.deliver_wait_seconds, d.deliver_wait_seconds);
   num("poll_seconds", o.poll_seconds, d.poll_seconds);
   if (!online.empty())
     out += "\n[issuer.online]\n" + online;

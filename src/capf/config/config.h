@@ -71,8 +71,7 @@ struct OnlineCaConfig {
   int timeout_seconds = 20;            // each HTTP exchange
   int retries = 2;                     // after a network error, with doubling backoff
   int retry_backoff_ms = 500;
-  int deliver_wait_seconds = 20;  // how long a phone session waits for the CA
-  int poll_seconds = 60;          // how often requests the CA holds are asked for again
+  int poll_seconds = 60;  // how often requests the CA holds are asked for again
 };
 
 struct OfflineCaConfig {
