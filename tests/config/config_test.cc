@@ -77,3 +77,59 @@ TEST(Config, PassphraseFromEnvironment) {
 
 }  // namespace
 }  // namespace capf
+
+namespace capf {
+namespace {
+
+TEST(IssuerConfig, OnlineNeedsProtocolUrlAndChain) {
+  auto c = parse_issuer_config("[issuer]\nmode = \"online\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("use adcs, scep, acme or cfssl"), std::string::npos);
+  c = parse_issuer_config(
+      "[issuer]\nmode = \"online\"\n[issuer.online]\nprotocol = \"cfssl\"\nurl = \"http://x\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("ca_chain_file is empty"), std::string::npos);
+  c = parse_issuer_config(
+      "[issuer]\nmode = \"online\"\n[issuer.online]\nprotocol = \"adcs\"\nurl = \"https://x\"\n"
+      "ca_chain_file = \"c.pem\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("template and username"), std::string::npos);
+  c = parse_issuer_config("[issuer]\nmode = \"sideways\"\n");
+  ASSERT_FALSE(c);
+  c = parse_issuer_config("[issuer.online]\nkey_types = [\"dsa:1024\"]\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("dsa:1024"), std::string::npos);
+  c = parse_issuer_config("[issuer.online]\npasword_file = \"x\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("unknown setting pasword_file"), std::string::npos);
+}
+
+TEST(IssuerConfig, RewritingKeepsEveryOtherLine) {
+  const std::string original =
+      "# my notes\n[server]\nlisten = [\"0.0.0.0:3804\"]  # all\n\n[issuer]\nmode = \"capf\"\n\n"
+      "[issuer.online]\nurl = \"old\"\n\n[log]\nlevel = \"debug\"\n";
+  IssuerConfig c;
+  c.mode = "online";
+  c.online.protocol = "cfssl";
+  c.online.url = "http://127.0.0.1:8888";
+  c.online.ca_chain_file = "ca.pem";
+  c.online.key_types = {"rsa:2048", "ec:p256"};
+  c.online.password_env = "CFSSL_KEY";
+  std::string updated = replace_issuer_sections(original, c);
+  EXPECT_NE(updated.find("# my notes"), std::string::npos);
+  EXPECT_NE(updated.find("listen = [\"0.0.0.0:3804\"]  # all"), std::string::npos);
+  EXPECT_NE(updated.find("[log]\nlevel = \"debug\""), std::string::npos);
+  EXPECT_EQ(updated.find("url = \"old\""), std::string::npos);
+  auto parsed = Config::parse(updated, "/d");
+  ASSERT_TRUE(parsed) << parsed.error().message << "\n" << updated;
+  EXPECT_EQ(parsed->issuer.mode, "online");
+  EXPECT_EQ(parsed->issuer.online.url, "http://127.0.0.1:8888");
+  EXPECT_EQ(parsed->issuer.online.key_types, (std::vector<std::string>{"rsa:2048", "ec:p256"}));
+  EXPECT_EQ(parsed->server.listen, std::vector<std::string>{"0.0.0.0:3804"});
+  EXPECT_EQ(parsed->log.level, "debug");
+  // Rewriting again changes nothing.
+  EXPECT_EQ(replace_issuer_sections(updated, c), updated);
+}
+
+}  // namespace
+}  // namespace capf
