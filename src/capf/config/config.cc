@@ -419,48 +419,45 @@ std::filesystem::path Config::path_in_data(const std::string& file) const {
   return p.is_absolute() ? p : data_dir / p;
 }
 
-Result<std::optional<std::string>> Config::key_passphrase() const {
-  if (!capf.passphrase_env.empty()) {
-    const char* v = std::getenv(capf.passphrase_env.c_str());
-    if (v == nullptr) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "[capf] passphrase_env names {} but that variable is not set: export it "
-                        "before starting opencapf",
-                        capf.passphrase_env);
-    }
-    return std::optional<std::string>(v);
-  }
-  if (!capf.passphrase_file.empty()) {
-    CAPF_ASSIGN_OR_RETURN(std::string text, read_file(path_in_data(capf.passphrase_file)));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-      text.pop_back();
-    return std::optional<std::string>(std::move(text));
-  }
-  return std::optional<std::string>();
-}
+namespace {
 
-Result<std::optional<std::string>> Config::online_secret() const {
-  const OnlineCaConfig& o = issuer.online;
-  if (!o.password_env.empty()) {
-    const char* v = std::getenv(o.password_env.c_str());
+// A secret referenced by an environment variable or a file (trailing newlines dropped); nullopt
+// when neither is set. `section` names the settings in errors.
+Result<std::optional<std::string>> read_secret(const Config& config, std::string_view section,
+                                               std::string_view env_key, const std::string& env,
+                                               std::string_view file_key, const std::string& file) {
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
     if (v == nullptr) {
       return make_error(ErrorCode::kInvalidArgument,
-                        "[issuer.online] password_env names {} but that variable is not set: "
-                        "export it before starting opencapf",
-                        o.password_env);
+                        "[{}] {} names {} but that variable is not set: export it before "
+                        "starting opencapf",
+                        section, env_key, env);
     }
     return std::optional<std::string>(v);
   }
-  if (!o.password_file.empty()) {
-    auto text = read_file(path_in_data(o.password_file));
+  if (!file.empty()) {
+    auto text = read_file(config.path_in_data(file));
     if (!text)
-      return text.error().with_context("[issuer.online] password_file");
+      return text.error().with_context(fmt::format("[{}] {}", section, file_key));
     std::string value = std::move(text).value();
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))
       value.pop_back();
     return std::optional<std::string>(std::move(value));
   }
   return std::optional<std::string>();
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> Config::key_passphrase() const {
+  return read_secret(*this, "capf", "passphrase_env", capf.passphrase_env, "passphrase_file",
+                     capf.passphrase_file);
+}
+
+Result<std::optional<std::string>> Config::online_secret() const {
+  return read_secret(*this, "issuer.online", "password_env", issuer.online.password_env,
+                     "password_file", issuer.online.password_file);
 }
 
 namespace {
