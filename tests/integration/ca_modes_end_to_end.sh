@@ -68,8 +68,10 @@ expect_exit 4 phone SEP0000000000A1 --state "$WORK/p1"   # still waiting: no new
 [ "$("$OPENCAPF" offline count)" = "1" ] || fail "offline count is not 1"
 "$OPENCAPF" offline export "$WORK/export" >/dev/null
 [ -f "$WORK/export/SEP0000000000A1.csr" ] || fail "no exported request"
-tar tzf "$WORK/export/capf-requests.tgz" | grep -q SEP0000000000A1.csr || fail "the .tgz lacks the request"
-openssl req -in "$WORK/export/SEP0000000000A1.csr" -verify -noout 2>&1 | grep -q "verify OK" ||
+tar tzf "$WORK/export/capf-requests.tgz" >"$WORK/pipe.txt"
+grep -q SEP0000000000A1.csr "$WORK/pipe.txt" || fail "the .tgz lacks the request"
+openssl req -in "$WORK/export/SEP0000000000A1.csr" -verify -noout >"$WORK/pipe.txt" 2>&1 || true
+grep -q "verify OK" "$WORK/pipe.txt" ||
   fail "the exported request is not a valid phone-signed PKCS#10"
 mkdir -p "$WORK/signed"
 sign_csr "$WORK/export/SEP0000000000A1.csr" "$WORK/signed/SEP0000000000A1.der"
@@ -132,7 +134,8 @@ switch --mode online --protocol cfssl --url "http://127.0.0.1:$CFSSL_PORT" --pro
 "$OPENCAPF" device set SEP0000000000B1 --op install --auth null --key-order ec --ec-bits 384 >/dev/null
 expect_exit 0 phone SEP0000000000B1 --state "$WORK/b1"
 verify_lsc "$WORK/b1" "$CA/cfssl/ca.pem"
-openssl x509 -in "$WORK/b1/lsc.pem" -noout -text | grep -q "secp384r1" || fail "the CFSSL LSC is not EC P-384"
+openssl x509 -in "$WORK/b1/lsc.pem" -noout -text >"$WORK/pipe.txt"
+grep -q "secp384r1" "$WORK/pipe.txt" || fail "the CFSSL LSC is not EC P-384"
 
 step "online CA down: CA Communication Failure, the request is kept"
 kill "$CFSSL_PID"; wait "$CFSSL_PID" 2>/dev/null || true
@@ -179,7 +182,8 @@ switch --mode online --protocol acme --url "https://localhost:$ACME_PORT/dir" \
 "$OPENCAPF" device set SEP0000000000C1 --op install --auth null --key-order ec >/dev/null
 expect_exit 0 phone SEP0000000000C1 --state "$WORK/c1"
 verify_lsc "$WORK/c1" "$PEBBLE_ROOT" "$CA/pebble/chain.pem"
-openssl x509 -in "$WORK/c1/lsc.pem" -noout -text | grep -q "DNS:sep0000000000c1.phones.test" ||
+openssl x509 -in "$WORK/c1/lsc.pem" -noout -text >"$WORK/pipe.txt"
+grep -q "DNS:sep0000000000c1.phones.test" "$WORK/pipe.txt" ||
   fail "the ACME LSC does not carry the identifier"
 
 step "online CA, SCEP (micromdm): RSA; EC refused before the phone makes a key"

@@ -66,7 +66,8 @@ step "renew by existing LSC (RSA this time)"
 expect_exit 0 phone $PHONE --state "$WORK/phone"
 SERIAL2=$(openssl x509 -in "$LSC" -noout -serial | cut -d= -f2)
 [ "$SERIAL1" != "$SERIAL2" ] || fail "the renewed LSC has the old serial"
-openssl x509 -in "$LSC" -noout -text | grep -q "Public-Key: (2048 bit)" || fail "the renewed LSC is not RSA-2048"
+openssl x509 -in "$LSC" -noout -text >"$WORK/pipe.txt"
+grep -q "Public-Key: (2048 bit)" "$WORK/pipe.txt" || fail "the renewed LSC is not RSA-2048"
 "$OPENCAPF" device show $PHONE --json >"$WORK/show.json"
 contains "$WORK/show.json" "\"state\": \"revoked\""
 

@@ -1,6 +1,8 @@
 # Shared by the end-to-end scripts: a work directory cleaned up at exit, background processes
 # stopped at exit, assertions that print the server log when they fail, and starting
 # `opencapf serve` on an ephemeral loopback port. Source it after setting OPENCAPF.
+# With pipefail on, never pipe into `grep -q` or `head`: they exit at the first match, the writer
+# dies of SIGPIPE and the pipeline fails at random. Write to a file and check the file.
 set -euo pipefail
 
 WORK=$(mktemp -d /tmp/opencapf-e2e.XXXXXX)
@@ -46,7 +48,8 @@ start_server() {
   BACKGROUND_PIDS+=("$SERVER_PID")
   local port=
   for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*serving phones on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/server.log" | head -n1)
+    port=$(sed -n '/serving phones on 127\.0\.0\.1:/{s/.*serving phones on 127\.0\.0\.1:\([0-9]*\).*/\1/p;q;}' \
+      "$WORK/server.log")
     [ -n "$port" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited"
     sleep 0.1
