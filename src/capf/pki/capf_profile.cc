@@ -182,4 +182,33 @@ std::vector<std::string> capf_profile_problems(const Certificate& cert) {
   return problems;
 }
 
+std::vector<std::string> capf_profile_warnings(const Certificate& cert) {
+  std::vector<std::string> warnings;
+  const X509* x = cert.get();
+  detail::Asn1BitStringPtr usage(
+      static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(x, NID_key_usage, nullptr, nullptr)));
+  if (usage && ASN1_BIT_STRING_get_bit(usage.get(), detail::kCrlSign) != 1) {
+    warnings.push_back(
+        "keyUsage lacks cRLSign, so `opencapf crl` cannot sign a CRL with this certificate: "
+        "reissue with keyUsage=critical,digitalSignature,keyCertSign,cRLSign");
+  }
+  detail::EkuPtr eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(x, NID_ext_key_usage, nullptr, nullptr)));
+  if (eku) {
+    bool client = false;
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+      int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), i));
+      client = client || nid == NID_client_auth || nid == NID_anyExtendedKeyUsage;
+    }
+    if (!client) {
+      warnings.push_back(
+          "extendedKeyUsage lacks clientAuth, so OpenSSL-based call control may refuse the LSCs "
+          "it signs as TLS client certificates: reissue with "
+          "extendedKeyUsage=serverAuth,clientAuth,ipsecEndSystem or without extendedKeyUsage");
+    }
+  }
+  ERR_clear_error();
+  return warnings;
+}
+
 }  // namespace capf::pki

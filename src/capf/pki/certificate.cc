@@ -9,25 +9,9 @@
 
 namespace capf::pki {
 
+using detail::looks_like_pem;
 using detail::ossl_error;
-
-namespace {
-
-TimePoint time_point(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
-    ERR_clear_error();
-    return TimePoint{};
-  }
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-bool looks_like_pem(ByteView bytes) {
-  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  return text.find("-----BEGIN") != std::string_view::npos;
-}
-
-}  // namespace
+using detail::time_point;
 
 Result<Certificate> Certificate::from_der(ByteView der) {
   bool trailing = false;

@@ -208,4 +208,46 @@ Result<Bytes> csr_public_key(ByteView csr) {
   return spki;
 }
 
+Result<Bytes> make_capf_csr(const PrivateKey& key, std::string_view subject_dn) {
+  CAPF_ASSIGN_OR_RETURN(X509NamePtr name, parse_dn(subject_dn));
+  X509ReqPtr req(X509_REQ_new());
+  if (!req || X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
+      X509_REQ_set_subject_name(req.get(), name.get()) != 1 ||
+      X509_REQ_set_pubkey(req.get(), key.get()) != 1) {
+    return detail::ossl_error(ErrorCode::kInternal, "cannot build the CAPF request");
+  }
+  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, nullptr, nullptr, req.get(), nullptr, 0);
+  const std::pair<int, const char*> wanted[] = {
+      {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+      {NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign"},
+      // As the self-signed CAPF certificate: clientAuth and ipsecEndSystem too, because OpenSSL
+      // applies an issuer's EKU to the LSCs below it (see make_capf_certificate).
+      {NID_ext_key_usage, "serverAuth,clientAuth,ipsecEndSystem"},
+  };
+  bool built = exts != nullptr;
+  for (const auto& [nid, value] : wanted) {
+    X509_EXTENSION* ext = built ? X509V3_EXT_conf_nid(nullptr, &ctx, nid, value) : nullptr;
+    built = ext != nullptr && sk_X509_EXTENSION_push(exts, ext) > 0;
+    if (!built)
+      X509_EXTENSION_free(ext);
+  }
+  built = built && X509_REQ_add_extensions(req.get(), exts) == 1;
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  if (!built)
+    return detail::ossl_error(ErrorCode::kInternal, "cannot add the CA extensions");
+  if (X509_REQ_sign(req.get(), key.get(), EVP_sha256()) <= 0) {
+    return detail::ossl_error(ErrorCode::kCrypto, "the CAPF key cannot sign its request");
+  }
+  int len = i2d_X509_REQ(req.get(), nullptr);
+  if (len <= 0)
+    return detail::ossl_error(ErrorCode::kInternal, "cannot encode the CAPF request");
+  Bytes out(static_cast<std::size_t>(len));
+  unsigned char* p = out.data();
+  i2d_X509_REQ(req.get(), &p);
+  return out;
+}
+
 }  // namespace capf::pki

@@ -25,6 +25,12 @@ Result<Bytes> build_request_info(std::string_view subject_dn, ByteView spki_der,
 // (RSA PKCS#1 v1.5 with DigestInfo, or DER ECDSA), and checks the signature against the SPKI inside
 // the request info. kCrypto if it does not verify. Returns the DER CSR.
 Result<Bytes> assemble_csr(ByteView request_info_der, Hash hash, ByteView signature);
+// The CAPF certificate's own request for an external CA (`opencapf ca csr`): signed by `key`
+// (SHA-256), asking for basicConstraints critical CA:TRUE,pathlen:0, keyUsage critical
+// digitalSignature,keyCertSign,cRLSign, extendedKeyUsage serverAuth,clientAuth,ipsecEndSystem (the
+// self-signed CAPF certificate's profile). Returns DER.
+Result<Bytes> make_capf_csr(const PrivateKey& key, std::string_view subject_dn);
+
 // Parses a DER or PEM CSR, checks its self-signature; returns its SPKI DER.
 Result<Bytes> csr_public_key(ByteView csr);
 

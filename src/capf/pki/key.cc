@@ -48,16 +48,25 @@ Bytes spki_of(const EVP_PKEY* key) {
   return detail::to_der(key, i2d_PUBKEY);
 }
 
+// Whether the private half can be read out of `key`, as from a software key. A key whose private
+// half stays in a token cannot: the libp11 engine's RSA keys refuse the parameter and its EC keys
+// report a zero scalar.
+bool private_half_readable(EVP_PKEY* key) {
+  const char* param = EVP_PKEY_is_a(key, "RSA") ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
+  BIGNUM* value = nullptr;
+  bool readable =
+      EVP_PKEY_get_bn_param(key, param, &value) == 1 && value != nullptr && !BN_is_zero(value);
+  BN_clear_free(value);
+  ERR_clear_error();
+  return readable;
+}
+
 // Whether `key` holds (or can use) a private half. Keys whose private half stays in a token (an
 // HSM through an engine or provider) do not export it, so those are asked for a signature.
 bool has_private_half(EVP_PKEY* key) {
-  const char* param = EVP_PKEY_is_a(key, "RSA") ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
-  BIGNUM* value = nullptr;
-  if (EVP_PKEY_get_bn_param(key, param, &value) == 1 && value != nullptr) {
-    BN_clear_free(value);
+  if (private_half_readable(key)) {
     return true;
   }
-  ERR_clear_error();
   MdCtxPtr ctx(EVP_MD_CTX_new());
   static constexpr unsigned char kProbe[] = "opencapf private key probe";
   std::size_t len = 0;
@@ -279,6 +288,10 @@ Result<std::string> PrivateKey::to_pem(std::optional<std::string_view> passphras
   if (passphrase && (passphrase->empty() || passphrase->size() > INT_MAX)) {
     return make_error(ErrorCode::kInvalidArgument,
                       "the passphrase for the private key must not be empty");
+  }
+  if (!private_half_readable(key_.get())) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the key lives in a PKCS#11 token and cannot be written to a file");
   }
   BioPtr bio(BIO_new(BIO_s_mem()));
   const EVP_CIPHER* cipher = passphrase ? EVP_aes_256_cbc() : nullptr;

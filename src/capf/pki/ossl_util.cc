@@ -1,6 +1,7 @@
 #include "capf/pki/ossl_util.h"
 
 #include <climits>
+#include <ctime>
 
 #include <openssl/bio.h>
 
@@ -8,6 +9,20 @@ namespace capf::pki::detail {
 
 Error ossl_error(ErrorCode code, std::string_view what) {
   return Error{code, fmt::format("{}: {}", what, openssl_errors())};
+}
+
+TimePoint time_point(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
+    ERR_clear_error();
+    return TimePoint{};
+  }
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+bool looks_like_pem(ByteView bytes) {
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return text.find("-----BEGIN") != std::string_view::npos;
 }
 
 const EVP_MD* evp_md(Hash hash) {

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "capf/common/bytes.h"
+#include "capf/common/clock.h"
 #include "capf/common/result.h"
 #include "capf/pki/key.h"
 #include "capf/pki/openssl_ptr.h"
@@ -77,6 +78,11 @@ std::string_view hash_name(Hash hash);  // "sha1", "sha256", "sha512"
 // A name on one line in its own (DER) order, e.g. "CN=CAPF-1a2b3c4d, O=Example, C=NZ" (see
 // Certificate::subject()).
 std::string name_one_line(const X509_NAME* name);
+
+// An ASN1_TIME as a time point; the epoch for null or an unreadable time.
+TimePoint time_point(const ASN1_TIME* t);
+// Whether the bytes hold a PEM block ("-----BEGIN") rather than DER.
+bool looks_like_pem(ByteView bytes);
 
 // A BIO reading the given bytes without copying them.
 BioPtr memory_bio(ByteView bytes);

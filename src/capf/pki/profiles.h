@@ -30,6 +30,10 @@ Result<Certificate> make_capf_certificate(const PrivateKey& key,
 // "basicConstraints has no pathlen:0: reissue with basicConstraints=critical,CA:TRUE,pathlen:0".
 // Empty when the certificate is a valid CAPF certificate.
 std::vector<std::string> capf_profile_problems(const Certificate& cert);
+// What a valid CAPF certificate still lacks for everything opencapf does with it (phones accept
+// it): keyUsage cRLSign (for `opencapf crl`) and, when extendedKeyUsage is present, clientAuth
+// (OpenSSL applies an issuer's EKU to the LSCs below it). One sentence each, with the fix.
+std::vector<std::string> capf_profile_warnings(const Certificate& cert);
 
 // The LSC profile: subject CN = device name, then the O/OU/L/ST/C attributes of the issuer's
 // subject in its order and encodings; issuer = the issuer certificate's *subject*; the given
