@@ -427,3 +427,19 @@ TEST_P(RegistryConformance, TransactRollbackCoversRequests) {
 
 }  // namespace
 }  // namespace capf::testing
+
+namespace capf::testing {
+
+TEST_P(RegistryConformance, CrlNumbersOnlyGrowAcrossConnections) {
+  auto first = registry_->next_crl_number();
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(*first, 1);
+  EXPECT_EQ(*registry_->next_crl_number(), 2);
+  // Another process (a second connection) continues the sequence.
+  std::unique_ptr<Registry> other = open_another();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(*other->next_crl_number(), 3);
+  EXPECT_EQ(*registry_->next_crl_number(), 4);
+}
+
+}  // namespace capf::testing

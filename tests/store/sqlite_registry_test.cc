@@ -277,7 +277,9 @@ TEST_F(SqliteRegistryTest, TheSchemaIsPortableSql) {
     }
     std::string pg = render_sql(m.sql, SqlDialect::kPostgres);
     EXPECT_EQ(pg.find("{{"), std::string::npos);
-    EXPECT_NE(pg.find("COLLATE \"C\""), std::string::npos);
+    if (std::string_view(m.sql).find("{{key}}") != std::string_view::npos) {
+      EXPECT_NE(pg.find("COLLATE \"C\""), std::string::npos);  // keys compare byte by byte
+    }
   }
   for (std::size_t i = 0; i < migrations().size(); ++i) {
     EXPECT_EQ(migrations()[i].version, static_cast<int>(i) + 1);

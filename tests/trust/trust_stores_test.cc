@@ -32,6 +32,7 @@ class CountingRepository final : public TrustRepository {
     return inner_.list_trust(store);
   }
   Result<std::int64_t> trust_generation() override { return inner_.trust_generation(); }
+  Result<std::int64_t> next_crl_number() override { return inner_.next_crl_number(); }
 
   std::atomic<int> lists{0};
 

@@ -143,6 +143,8 @@ class TrustRepository {
   virtual Result<std::vector<TrustEntry>> list_trust(const std::string& store) = 0;
   // Grows on every add/remove in any store: callers cache parsed stores against it.
   virtual Result<std::int64_t> trust_generation() = 0;
+  // The next CRL number: 1, 2, 3, ... never the same twice, durable on return.
+  virtual Result<std::int64_t> next_crl_number() = 0;
 };
 
 // A phone-signed certificate request on its way through an external CA (online or offline mode).

@@ -121,9 +121,15 @@ CREATE INDEX certificate_requests_by_spki ON certificate_requests (spki_fingerpr
 CREATE INDEX certificate_requests_by_created ON certificate_requests (created, seq);
 )sql";
 
+// Version 3: the CRL number, which must only grow across restarts and nodes (RFC 5280 §5.2.3).
+constexpr std::string_view kV3 = R"sql(
+INSERT INTO registry_counters (name, value) VALUES ('crl_number', 0);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "devices, certificates, device events, trust stores", kV1},
     Migration{2, "certificate requests for external CAs", kV2},
+    Migration{3, "the CRL number", kV3},
 };
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

@@ -678,4 +678,28 @@ Result<std::int64_t> SqliteRegistry::trust_generation() {
   return q.integer(0);
 }
 
+Result<std::int64_t> SqliteRegistry::next_crl_number() {
+  std::int64_t number = 0;
+  CAPF_TRY(transact([&]() -> Status {
+    CAPF_ASSIGN_OR_RETURN(
+        sqlite3_stmt * bump,
+        connection_->prepare(
+            "UPDATE registry_counters SET value = value + 1 WHERE name = 'crl_number'"));
+    SqliteQuery b(*connection_, bump);
+    CAPF_TRY(b.run("bumping the CRL number"));
+    CAPF_ASSIGN_OR_RETURN(
+        sqlite3_stmt * read,
+        connection_->prepare("SELECT value FROM registry_counters WHERE name = 'crl_number'"));
+    SqliteQuery q(*connection_, read);
+    CAPF_ASSIGN_OR_RETURN(bool row, q.step("reading the CRL number"));
+    if (!row) {
+      return make_error(ErrorCode::kDatabase,
+                        "the registry has no crl_number counter: restore it from a backup");
+    }
+    number = q.integer(0);
+    return ok();
+  }));
+  return number;
+}
+
 }  // namespace capf

@@ -66,6 +66,7 @@ class SqliteRegistry final : public Registry {
   Status remove_trust(const std::string& store, const std::string& fingerprint) override;
   Result<std::vector<TrustEntry>> list_trust(const std::string& store) override;
   Result<std::int64_t> trust_generation() override;
+  Result<std::int64_t> next_crl_number() override;
 
   // RequestQueue (in sqlite_requests.cc)
   Status insert_request(const CertificateRequestRecord& request) override;
