@@ -79,6 +79,8 @@ Status check_known_keys(const toml::table& root) {
       {"server", {"listen", "max_sessions", "io_threads", "worker_threads", "legacy_tls"}},
       {"timeouts", {"handshake_seconds", "read_seconds", "keygen_seconds", "keygen_max_seconds"}},
       {"lsc", {"validity_days"}},
+      {"crl", {"next_update_days"}},
+      {"renewal", {"renew_before_days", "check_minutes"}},
       {"auth", {"max_string_attempts", "accept_expired_mic", "allow_rsa_512"}},
       {"operations", {"default_deadline_days"}},
       {"capf", {"cert_file", "key_file", "chain_file", "passphrase_file", "passphrase_env"}},
@@ -314,6 +316,13 @@ Result<Config> Config::parse(std::string_view toml_text, const std::filesystem::
   if (const auto* s = section_of(root, "lsc")) {
     CAPF_TRY(read_value(*s, "lsc", "validity_days", c.lsc.validity_days));
   }
+  if (const auto* s = section_of(root, "crl")) {
+    CAPF_TRY(read_value(*s, "crl", "next_update_days", c.crl.next_update_days));
+  }
+  if (const auto* s = section_of(root, "renewal")) {
+    CAPF_TRY(read_value(*s, "renewal", "renew_before_days", c.renewal.renew_before_days));
+    CAPF_TRY(read_value(*s, "renewal", "check_minutes", c.renewal.check_minutes));
+  }
   if (const auto* s = section_of(root, "auth")) {
     CAPF_TRY(read_value(*s, "auth", "max_string_attempts", c.auth.max_string_attempts));
     CAPF_TRY(read_value(*s, "auth", "accept_expired_mic", c.auth.accept_expired_mic));
@@ -391,6 +400,9 @@ Status Config::validate() const {
                        timeouts.keygen_seconds, 86400));
   CAPF_TRY(check_range("[lsc] validity_days", lsc.validity_days, 1, 3650));
   CAPF_TRY(check_range("[auth] max_string_attempts", auth.max_string_attempts, 1, 100));
+  CAPF_TRY(check_range("[crl] next_update_days", crl.next_update_days, 1, 365));
+  CAPF_TRY(check_range("[renewal] renew_before_days", renewal.renew_before_days, 0, 3650));
+  CAPF_TRY(check_range("[renewal] check_minutes", renewal.check_minutes, 1, 10080));
   CAPF_TRY(
       check_range("[operations] default_deadline_days", operations.default_deadline_days, 0, 3650));
   if (store.backend != "sqlite") {
@@ -641,6 +653,13 @@ keygen_max_seconds = 1800     # the whole key-generation wait
 
 [lsc]
 validity_days = 365
+
+[crl]
+next_update_days = 7          # nextUpdate of the CRL `opencapf crl` writes
+
+[renewal]
+renew_before_days = 0         # > 0: LSCs expiring within this many days are renewed automatically
+check_minutes = 60            # (by existing LSC, at the phone's next contact)
 
 [auth]
 max_string_attempts = 3       # wrong authentication strings before the operation locks

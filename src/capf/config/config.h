@@ -31,6 +31,17 @@ struct LscConfig {
   int validity_days = 365;  // 1..3650
 };
 
+struct CrlConfig {
+  int next_update_days = 7;  // how far ahead a CRL's nextUpdate lies (1..365)
+};
+
+struct RenewalConfig {
+  // LSCs that expire within this many days are scheduled for install/upgrade, authenticated by
+  // the existing LSC, so phones renew at their next contact (CUCM has no such thing). 0 = off.
+  int renew_before_days = 0;
+  int check_minutes = 60;  // how often the server looks for them
+};
+
 struct AuthConfig {
   int max_string_attempts = 3;     // wrong authentication strings before the operation locks
   bool accept_expired_mic = true;  // many 79xx MICs have expired; LSCs are always time-checked
@@ -101,6 +112,8 @@ struct Config {
   ServerConfig server;
   TimeoutConfig timeouts;
   LscConfig lsc;
+  CrlConfig crl;
+  RenewalConfig renewal;
   AuthConfig auth;
   OperationConfig operations;
   CapfIdentityConfig capf;

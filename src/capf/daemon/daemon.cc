@@ -26,6 +26,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
                       "handshake:{}",
                       identity->certificate.subject(), text);
   }
+  {
+    std::error_code time_ec;
+    d->identity_time_ = std::filesystem::last_write_time(env.identity_paths().cert, time_ec);
+  }
   d->identity_ = std::make_unique<IdentityHolder>(
       std::make_shared<const CapfIdentity>(std::move(identity).value()));
   d->factory_ =
@@ -131,6 +135,39 @@ bool Daemon::reload_issuer() {
   return true;
 }
 
+bool Daemon::reload_identity() {
+  std::lock_guard reload_lock(reload_mu_);
+  std::error_code ec;
+  auto time = std::filesystem::last_write_time(env_.identity_paths().cert, ec);
+  if (ec || time == identity_time_)
+    return false;
+  identity_time_ = time;
+  auto identity = env_.load_identity();
+  if (!identity) {
+    spdlog::error("the CAPF certificate files changed but cannot be loaded; keeping {}: {}",
+                  identity_->current()->certificate.subject(), identity.error().message);
+    return false;
+  }
+  auto problems = pki::capf_profile_problems(identity->certificate);
+  if (!problems.empty()) {
+    spdlog::error("the new CAPF certificate {} is not a valid CAPF CA; keeping {}: {}",
+                  identity->certificate.subject(), identity_->current()->certificate.subject(),
+                  problems.front());
+    return false;
+  }
+  Status tls = server_->replace_identity(*identity);
+  if (!tls) {
+    spdlog::error("TLS refuses the new CAPF identity; keeping the current one: {}",
+                  tls.error().message);
+    return false;
+  }
+  identity_->replace(std::make_shared<const CapfIdentity>(std::move(identity).value()));
+  spdlog::info("CAPF identity now: {} (SHA-256 {}), for new sessions and new LSCs",
+               identity_->current()->certificate.subject(),
+               identity_->current()->certificate.fingerprint_sha256());
+  return true;
+}
+
 void Daemon::maintenance_loop() {
   std::unique_lock lock(maintenance_mu_);
   while (!stopping_) {
@@ -138,6 +175,7 @@ void Daemon::maintenance_loop() {
     if (stopping_)
       break;
     lock.unlock();
+    reload_identity();
     reload_issuer();
     IssuerConfig config;
     {
@@ -150,6 +188,18 @@ void Daemon::maintenance_loop() {
       int arrived = enrollment_->poll_pending_requests();
       if (arrived > 0)
         spdlog::info("{} certificate(s) arrived from the online CA", arrived);
+    }
+    const RenewalConfig& renewal = env_.config().renewal;
+    if (renewal.renew_before_days > 0 && std::chrono::steady_clock::now() >= next_renewal_) {
+      next_renewal_ =
+          std::chrono::steady_clock::now() + std::chrono::minutes(renewal.check_minutes);
+      auto scheduled = env_.certificate_admin().schedule_renewals(renewal.renew_before_days);
+      if (!scheduled) {
+        spdlog::error("renewal: {}", scheduled.error().message);
+      } else if (!scheduled->empty()) {
+        spdlog::info("renewal: {} device(s) scheduled to renew their LSC by existing LSC",
+                     scheduled->size());
+      }
     }
     lock.lock();
   }

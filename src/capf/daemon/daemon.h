@@ -45,6 +45,10 @@ class Daemon {
   // maintenance thread calls this every second; tests call it directly). True if the issuer was
   // rebuilt.
   bool reload_issuer();
+  // Uses the CAPF certificate files if they changed (`opencapf ca regenerate|import`) and the
+  // new identity is a valid CAPF CA; otherwise keeps the current one and logs why. True if it
+  // switched. Called by the maintenance thread every second.
+  bool reload_identity();
   std::vector<std::uint16_t> ports() const { return server_->ports(); }
   const CapfIdentity& identity() const { return *identity_->current(); }
   const ServerOptions& server_options() const { return server_options_; }
@@ -63,8 +67,10 @@ class Daemon {
   std::mutex reload_mu_;  // guards the four fields below
   IssuerConfig issuer_config_;
   std::filesystem::file_time_type config_time_{};
+  std::filesystem::file_time_type identity_time_{};
   std::int64_t trust_generation_ = -1;
   std::chrono::steady_clock::time_point next_poll_{};
+  std::chrono::steady_clock::time_point next_renewal_{};
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<EnrollmentService> enrollment_;
   std::unique_ptr<CapfServer> server_;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "capf/pki/key_source.h"
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
 
@@ -21,11 +22,6 @@ std::string random_hex8() {
   return fmt::format("{:08x}", v);
 }
 
-IdentityPaths paths_for(const Config& c) {
-  return IdentityPaths{c.path_in_data(c.capf.cert_file), c.path_in_data(c.capf.key_file),
-                       c.path_in_data(c.capf.chain_file)};
-}
-
 }  // namespace
 
 bool Environment::is_initialised(const std::filesystem::path& data_dir) {
@@ -33,11 +29,11 @@ bool Environment::is_initialised(const std::filesystem::path& data_dir) {
   if (!config)
     return false;
   std::error_code ec;
-  return std::filesystem::exists(paths_for(*config).cert, ec);
+  return std::filesystem::exists(identity_paths_of(*config).cert, ec);
 }
 
 IdentityPaths Environment::identity_paths() const {
-  return paths_for(config_);
+  return identity_paths_of(config_);
 }
 
 Result<CapfIdentity> Environment::load_identity() const {
@@ -59,6 +55,18 @@ Result<IssuerAdmin*> Environment::issuer_admin() {
     issuer_admin_ = std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *issuer_factory_);
   }
   return issuer_admin_.get();
+}
+
+CertificateAdmin& Environment::certificate_admin() {
+  if (!certificate_admin_)
+    certificate_admin_ = std::make_unique<CertificateAdmin>(*registry_, clock_);
+  return *certificate_admin_;
+}
+
+IdentityAdmin& Environment::identity_admin() {
+  if (!identity_admin_)
+    identity_admin_ = std::make_unique<IdentityAdmin>(config_, *trust_, clock_);
+  return *identity_admin_;
 }
 
 Result<OfflineAdmin*> Environment::offline_admin() {
@@ -115,44 +123,114 @@ Result<InitReport> Environment::init(const std::filesystem::path& data_dir,
   }
   ::chmod(data_dir.c_str(), 0700);
   std::filesystem::path config_file = data_dir / "opencapf.toml";
-  if (!std::filesystem::exists(config_file, ec)) {
+  if (!options.passphrase_file.empty() && !options.passphrase_env.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "give --passphrase-file or --passphrase-env, not both");
+  }
+  if (options.key_uri.empty()) {
+    CAPF_TRY(check_capf_key_choice(options.key, options.days));
+  } else {
+    CAPF_TRY(check_capf_key_choice(std::nullopt, options.days));
+  }
+  const bool config_existed = std::filesystem::exists(config_file, ec);
+  if (config_existed && (!options.passphrase_file.empty() || !options.passphrase_env.empty())) {
+    // The passphrase is referenced from the configuration: an existing one decides, and a flag it
+    // does not carry would be silently ignored (leaving the key unencrypted).
+    CAPF_ASSIGN_OR_RETURN(Config existing, Config::load(data_dir));
+    const bool same_file = options.passphrase_file.empty() ||
+                           existing.capf.passphrase_file ==
+                               std::filesystem::absolute(options.passphrase_file, ec).string() ||
+                           existing.capf.passphrase_file == options.passphrase_file;
+    const bool same_env =
+        options.passphrase_env.empty() || existing.capf.passphrase_env == options.passphrase_env;
+    if (!same_file || !same_env) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{} already exists and does not name that passphrase: set [capf] "
+                        "passphrase_file or passphrase_env in it (or remove the file) and run "
+                        "init again; nothing changed",
+                        config_file.string());
+    }
+  }
+  // A configuration written here is removed again if init fails, so running it again starts over.
+  struct RemoveOnFailure {
+    std::filesystem::path file;
+    bool armed = false;
+    ~RemoveOnFailure() {
+      std::error_code ignored;
+      if (armed)
+        std::filesystem::remove(file, ignored);
+    }
+  } written_config{config_file};
+  if (!config_existed) {
+    std::string text = Config::default_file_text();
+    auto set = [&text](const std::string& key, const std::string& value) {
+      const std::string from = key + " = \"\"";
+      auto pos = text.find(from);
+      if (pos != std::string::npos)
+        text.replace(pos, from.size(), key + " = \"" + value + "\"");
+    };
+    if (!options.passphrase_file.empty()) {
+      set("passphrase_file", std::filesystem::absolute(options.passphrase_file, ec).string());
+    }
+    if (!options.passphrase_env.empty())
+      set("passphrase_env", options.passphrase_env);
+    if (!options.key_uri.empty()) {
+      if (options.key_uri.find_first_of("\"\\\n") != std::string::npos) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "the PKCS#11 URI holds a quote, backslash or line break: percent-encode "
+                          "them (RFC 7512)");
+      }
+      const std::string from = "key_file = \"capf-key.pem\"";
+      auto pos = text.find(from);
+      if (pos != std::string::npos)
+        text.replace(pos, from.size(), "key_file = \"" + options.key_uri + "\"");
+    }
     std::ofstream out(config_file);
-    out << Config::default_file_text();
+    written_config.armed = true;
+    out << text;
     if (!out)
       return make_error(ErrorCode::kIo, "cannot write {}", config_file.string());
   }
   CAPF_ASSIGN_OR_RETURN(Config config, Config::load(data_dir));
-  IdentityPaths paths = paths_for(config);
+  IdentityPaths paths = identity_paths_of(config);
   if (std::filesystem::exists(paths.cert, ec)) {
     return make_error(ErrorCode::kAlreadyExists,
                       "{} already holds a CAPF identity ({}): nothing changed", data_dir.string(),
                       paths.cert.string());
   }
-  if (options.key.type == KeyType::kRsa && options.key.bits != 2048 && options.key.bits != 3072 &&
-      options.key.bits != 4096) {
+  if (!options.key_uri.empty() && paths.key_uri.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "CAPF key rsa:{} is not allowed: use rsa:2048, rsa:3072, rsa:4096, ec:p256 "
-                      "or ec:p384",
-                      options.key.bits);
-  }
-  if (options.key.type == KeyType::kEc && options.key.bits != 256 && options.key.bits != 384) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "CAPF key ec:p{} is not allowed: use ec:p256 or ec:p384 (or an RSA size)",
-                      options.key.bits);
-  }
-  if (options.days < 1 || options.days > 20 * 365) {
-    return make_error(ErrorCode::kInvalidArgument, "--days {} is out of range: use 1 to 7300",
-                      options.days);
+                      "{} already names the key file {}: remove [capf] key_file from it, or init "
+                      "another data directory, to use the PKCS#11 key",
+                      config_file.string(), config.capf.key_file);
   }
   std::string subject = options.subject.empty() ? "CN=CAPF-" + random_hex8() : options.subject;
-  CAPF_ASSIGN_OR_RETURN(pki::PrivateKey key, pki::PrivateKey::generate(options.key));
-  SystemClock clock;
-  CAPF_ASSIGN_OR_RETURN(pki::Certificate cert,
-                        pki::make_capf_certificate(key, {subject, options.days}, clock));
   CAPF_ASSIGN_OR_RETURN(std::optional<std::string> passphrase, config.key_passphrase());
   std::optional<std::string_view> pass;
   if (passphrase)
     pass = *passphrase;
+  Result<pki::PrivateKey> made = make_error(ErrorCode::kInternal, "no key");
+  if (paths.key_uri.empty()) {
+    made = pki::PrivateKey::generate(options.key);
+  } else {
+    made = pki::load_pkcs11_key(paths.key_uri, pass);  // the token keeps it; nothing is written
+    if (!made)
+      return made.error().with_context("the CAPF key in the PKCS#11 token");
+    KeySpec spec = made->spec();
+    bool allowed = spec.type == KeyType::kRsa ? spec.bits >= 2048 && spec.bits <= 4096
+                                              : spec.bits == 256 || spec.bits == 384;
+    if (!allowed) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the token key is {}: a CAPF key is RSA 2048 to 4096 or EC P-256/P-384",
+                        to_string(spec));
+    }
+  }
+  if (!made)
+    return made.error();
+  pki::PrivateKey key = std::move(made).value();
+  SystemClock clock;
+  CAPF_ASSIGN_OR_RETURN(pki::Certificate cert,
+                        pki::make_capf_certificate(key, {subject, options.days}, clock));
 
   // The registry first, then the trust stores, then the identity files: a crash in between leaves
   // a directory without an identity, which `init` can simply be run on again.
@@ -169,6 +247,7 @@ Result<InitReport> Environment::init(const std::filesystem::path& data_dir,
       return added.error();
   }
   CAPF_TRY(write_identity(paths, CapfIdentity{cert, key, {}}, pass));
+  written_config.armed = false;
   return InitReport{data_dir, cert.subject(), cert.fingerprint_sha256(),
                     format_utc(cert.not_after())};
 }

@@ -13,6 +13,8 @@
 #include "capf/domain/device.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/service/admin_service.h"
+#include "capf/service/certificate_admin.h"
+#include "capf/service/identity_admin.h"
 #include "capf/service/issuer_admin.h"
 #include "capf/service/offline_admin.h"
 #include "capf/store/device_store.h"
@@ -24,6 +26,14 @@ struct InitOptions {
   KeySpec key{KeyType::kRsa, 2048};
   std::string subject;  // empty: CN=CAPF-<8 hex>
   int days = 5 * 365;
+  // Encrypt the CAPF key with the passphrase in this file, or this environment variable
+  // (recorded in opencapf.toml as [capf] passphrase_file / passphrase_env). Never on the command
+  // line.
+  std::string passphrase_file;
+  std::string passphrase_env;
+  // A pkcs11: URI: the CAPF key is this key in a PKCS#11 token (its PIN from passphrase_file or
+  // passphrase_env), recorded as [capf] key_file; `key` is then unused.
+  std::string key_uri;
 };
 
 struct InitReport {
@@ -58,6 +68,10 @@ class Environment {
   Result<IssuerAdmin*> issuer_admin();
   // The offline CA procedure (`opencapf offline`); knows the configured offline chain, if any.
   Result<OfflineAdmin*> offline_admin();
+  // The CAPF identity as a CA (`opencapf ca csr|import|regenerate|list|retire`).
+  IdentityAdmin& identity_admin();
+  // The issuance ledger, revocation, the CRL, renewal (`opencapf cert|crl`).
+  CertificateAdmin& certificate_admin();
 
  private:
   Environment() = default;
@@ -70,6 +84,8 @@ class Environment {
   std::unique_ptr<DaemonIssuerFactory> issuer_factory_;
   std::unique_ptr<IssuerAdmin> issuer_admin_;
   std::unique_ptr<OfflineAdmin> offline_admin_;
+  std::unique_ptr<IdentityAdmin> identity_admin_;
+  std::unique_ptr<CertificateAdmin> certificate_admin_;
 };
 
 }  // namespace capf

@@ -23,15 +23,20 @@ struct CapfIdentity {
 
 struct IdentityPaths {
   std::filesystem::path cert;
-  std::filesystem::path key;
+  std::filesystem::path key;    // unused when key_uri is set
   std::filesystem::path chain;  // may not exist
+  // A pkcs11: URI (RFC 7512) when the key lives in a PKCS#11 token: it is used there, through the
+  // libp11 engine, for the TLS handshake and for signing, and never written to a file.
+  std::string key_uri;
 };
 
-// Reads the identity from its files and checks that the key matches the certificate. Does not
-// check the CA profile (callers decide whether a bad profile refuses a start).
+// Reads the identity from its files (the key from the token when key_uri is set; `passphrase` is
+// then the token PIN) and checks that the key matches the certificate. Does not check the CA
+// profile (callers decide whether a bad profile refuses a start).
 Result<CapfIdentity> load_identity(const IdentityPaths& paths,
                                    std::optional<std::string_view> passphrase);
-// Writes the identity atomically (temporary file + rename); the key file is created 0600.
+// Writes the identity atomically (temporary file + rename); the key file is created 0600 (and not
+// written at all for a key in a token).
 Status write_identity(const IdentityPaths& paths, const CapfIdentity& identity,
                       std::optional<std::string_view> passphrase);
 

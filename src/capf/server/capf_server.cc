@@ -53,7 +53,8 @@ struct CapfServer::Impl {
   ServerOptions options;
   EnrollmentService& service;
   const IdentityHolder& identity;
-  std::shared_ptr<asio::ssl::context> tls;
+  std::mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls;  // replaced whole; sessions keep the one they began with
   asio::io_context io;
   asio::thread_pool workers;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -106,7 +107,13 @@ struct CapfServer::Impl {
       std::int64_t prev_peak = peak.load(std::memory_order_relaxed);
       while (now_active > prev_peak && !peak.compare_exchange_weak(prev_peak, now_active)) {
       }
-      auto session = std::make_shared<PhoneSession>(std::move(socket), *tls, service, workers,
+      std::shared_ptr<asio::ssl::context> context;
+      {
+        std::lock_guard lock(tls_mu);
+        context = tls;
+      }
+      // (SSL_new takes its own reference on the SSL_CTX: the session outlives a replacement.)
+      auto session = std::make_shared<PhoneSession>(std::move(socket), *context, service, workers,
                                                     options.limits, new_session_id(), nullptr);
       PhoneSession* raw = session.get();
       {
@@ -189,6 +196,14 @@ Status CapfServer::start() {
       m.io.run();
     });
   }
+  return ok();
+}
+
+Status CapfServer::replace_identity(const CapfIdentity& identity) {
+  CAPF_ASSIGN_OR_RETURN(auto context,
+                        make_server_tls_context(identity, TlsOptions{impl_->options.legacy_tls}));
+  std::lock_guard lock(impl_->tls_mu);
+  impl_->tls = std::move(context);
   return ok();
 }
 

@@ -46,6 +46,9 @@ class CapfServer {
   // Binds every listen address and starts the threads; returns once phones can connect.
   // kIo naming the address if a bind fails.
   Status start();
+  // Serves new connections with this identity (a regenerated or imported CAPF certificate);
+  // sessions already running keep theirs. kInvalidArgument if TLS refuses it.
+  Status replace_identity(const CapfIdentity& identity);
   // Stops accepting, closes open sessions, joins the threads. Idempotent.
   void stop();
   // Blocks until stop() (from a signal handler thread or another thread) has finished.
