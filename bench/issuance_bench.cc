@@ -229,8 +229,11 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
     toml << "[server]\nmax_sessions = " << (o.hold + o.concurrency + 1000) << "\n"
          << "[log]\nlevel = \"warn\"\n";
   }
-  auto init =
-      Environment::init(data, InitOptions{o.capf_key, "CN=CAPF-bench,O=opencapf bench", 365});
+  InitOptions init_options;
+  init_options.key = o.capf_key;
+  init_options.subject = "CN=CAPF-bench,O=opencapf bench";
+  init_options.days = 365;
+  auto init = Environment::init(data, init_options);
   if (!init)
     return init.error();
   std::optional<pki::Certificate> capf;

@@ -18,6 +18,8 @@ void add_ca_command(CLI::App& app, CommandContext& ctx);
 void add_trust_command(CLI::App& app, CommandContext& ctx);
 void add_issuer_command(CLI::App& app, CommandContext& ctx);
 void add_offline_command(CLI::App& app, CommandContext& ctx);
+void add_cert_command(CLI::App& app, CommandContext& ctx);
+void add_crl_command(CLI::App& app, CommandContext& ctx);
 void add_phone_command(CLI::App& app, CommandContext& ctx);
 void add_bench_command(CLI::App& app, CommandContext& ctx);
 

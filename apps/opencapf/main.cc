@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   capf::cli::add_trust_command(app, ctx);
   capf::cli::add_issuer_command(app, ctx);
   capf::cli::add_offline_command(app, ctx);
+  capf::cli::add_cert_command(app, ctx);
+  capf::cli::add_crl_command(app, ctx);
   capf::cli::add_phone_command(app, ctx);
   capf::cli::add_bench_command(app, ctx);
   try {

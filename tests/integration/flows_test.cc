@@ -386,7 +386,7 @@ TEST_F(Transport, ListensOnIpv6) {
 }
 
 TEST_F(Transport, EcCapfIdentitySignsLscsWithEcdsa) {
-  start("", {"127.0.0.1:0"}, {{KeyType::kEc, 384}, "CN=CAPF-ec,O=opencapf test", 400});
+  start("", {"127.0.0.1:0"}, init_options({KeyType::kEc, 384}, "CN=CAPF-ec,O=opencapf test"));
   set(install(kPhone));
   auto r = run_phone(kPhone);
   ASSERT_EQ(r.exit_code, 0) << last_transcript_;

@@ -29,11 +29,21 @@ class ServerFixture : public ::testing::Test {
     env_.reset();
   }
 
+  // What `start` initialises the data directory with, unless told otherwise.
+  static InitOptions init_options(
+      KeySpec key = {KeyType::kRsa, 2048},
+      std::string subject = "CN=CAPF-it,O=opencapf test,OU=Voice,C=NZ") {
+    InitOptions o;
+    o.key = key;
+    o.subject = std::move(subject);
+    o.days = 400;
+    return o;
+  }
+
   // Initialises the data directory (with extra opencapf.toml text) and starts serving on
   // 127.0.0.1:0 (or `listen`).
   void start(const std::string& extra_toml = "", std::vector<std::string> listen = {"127.0.0.1:0"},
-             InitOptions init = {
-                 {KeyType::kRsa, 2048}, "CN=CAPF-it,O=opencapf test,OU=Voice,C=NZ", 400}) {
+             InitOptions init = init_options()) {
     std::filesystem::create_directories(data_);
     {
       std::ofstream toml(data_ / "opencapf.toml");
