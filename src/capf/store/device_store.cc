@@ -60,4 +60,26 @@ Result<RequestState> parse_request_state(std::string_view text) {
                     text);
 }
 
+std::string_view to_string(AdminRole role) {
+  switch (role) {
+    case AdminRole::kViewer:
+      return "viewer";
+    case AdminRole::kOperator:
+      return "operator";
+    case AdminRole::kAdmin:
+      return "admin";
+  }
+  return "?";
+}
+
+Result<AdminRole> parse_admin_role(std::string_view text) {
+  for (AdminRole role : {AdminRole::kViewer, AdminRole::kOperator, AdminRole::kAdmin}) {
+    if (text == to_string(role)) {
+      return role;
+    }
+  }
+  return make_error(ErrorCode::kInvalidArgument, "unknown role '{}': use viewer, operator or admin",
+                    text);
+}
+
 }  // namespace capf

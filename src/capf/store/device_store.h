@@ -205,12 +205,77 @@ class RequestQueue {
   virtual Result<std::int64_t> count_requests(const RequestFilter& filter) = 0;
 };
 
+// Who may do what through the admin API: viewer reads, operator also changes devices and schedules
+// operations, admin does everything (tokens, trust stores, the CAPF identity).
+enum class AdminRole { kViewer, kOperator, kAdmin };
+std::string_view to_string(AdminRole role);
+// "viewer", "operator" or "admin"; kInvalidArgument naming the three otherwise.
+Result<AdminRole> parse_admin_role(std::string_view text);
+
+// An API token as stored: never the secret itself, only its SHA-256.
+struct AdminToken {
+  std::int64_t id = 0;  // assigned by the registry
+  std::string name{};
+  AdminRole role = AdminRole::kViewer;
+  std::string hash_hex{};  // SHA-256 of the secret, 64 lower-case hex digits
+  TimePoint created{};
+  std::optional<TimePoint> last_used{};
+  std::optional<TimePoint> revoked{};  // when it was revoked; a revoked token authorises nothing
+};
+
+class AdminTokens {
+ public:
+  virtual ~AdminTokens() = default;
+  // Records a new token; returns it with its id and `created` (from the registry's clock).
+  // kInvalidArgument unless hash_hex has 64 hex digits and name is not empty; kAlreadyExists
+  // for a hash already stored.
+  virtual Result<AdminToken> insert_token(const AdminToken& token) = 0;
+  // nullopt for an unknown id (revoked tokens are returned, with `revoked` set).
+  virtual Result<std::optional<AdminToken>> find_token(std::int64_t id) = 0;
+  // Every token, revoked ones included, ordered by id.
+  virtual Result<std::vector<AdminToken>> list_tokens() = 0;
+  // Sets `revoked` to now; kNotFound for an unknown id; revoking twice keeps the first time.
+  virtual Status revoke_token(std::int64_t id) = 0;
+  // Sets last_used; kNotFound for an unknown id.
+  virtual Status touch_token(std::int64_t id, TimePoint when) = 0;
+};
+
+// One administrative change: who did what to which object, and the object before and after.
+struct AuditEntry {
+  std::int64_t id = 0;   // assigned by the registry; grows with every entry
+  TimePoint time{};      // set from the registry's clock
+  std::string actor{};   // "cli:alice", "token:3:ops-team"
+  std::string action{};  // "device.set", "device.remove", "token.create", "trust.add", ...
+  std::string target{};  // the device name, token id, trust store, ...
+  std::string before{};  // JSON text of the object before the change; "" when it did not exist
+  std::string after{};   // JSON text after the change; "" when it is gone
+};
+
+struct AuditFilter {
+  std::optional<std::string> target{};
+  std::optional<std::string> actor{};
+  std::int64_t before_id = 0;  // keyset pagination: entries with a smaller id (0: from the newest)
+  std::size_t limit = 100;
+};
+
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
+  // Appends an entry (id and time are the registry's); returns its id. Inside transact(), it is
+  // written or rolled back with the change it records.
+  virtual Result<std::int64_t> append_audit(const AuditEntry& entry) = 0;
+  // Newest first (by id), at most filter.limit.
+  virtual Result<std::vector<AuditEntry>> list_audit(const AuditFilter& filter) = 0;
+};
+
 // The whole registry: what a store implementation provides.
 class Registry : public DeviceStore,
                  public CertificateLedger,
                  public EventLog,
                  public TrustRepository,
-                 public RequestQueue {
+                 public RequestQueue,
+                 public AdminTokens,
+                 public AuditLog {
  public:
   // Runs `fn` inside one transaction (used for read-modify-write of a device together with its
   // ledger and events); rolls back if fn returns an error. Registry calls that fn makes on the

@@ -126,10 +126,39 @@ constexpr std::string_view kV3 = R"sql(
 INSERT INTO registry_counters (name, value) VALUES ('crl_number', 0);
 )sql";
 
+// Version 4: the admin API's tokens and the audit log.
+// - admin_tokens keeps only the SHA-256 of each secret; `revoked` is the revocation time (NULL
+//   while the token is valid). A token is looked up by id, then its hash is compared.
+// - audit_log.id orders entries (several share a second); before/after are JSON text, '' when the
+//   object did not exist before or is gone after.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE admin_tokens (
+  id {{id}},
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  token_hash {{key}} NOT NULL UNIQUE,
+  created BIGINT NOT NULL,
+  last_used BIGINT,
+  revoked BIGINT
+);
+
+CREATE TABLE audit_log (
+  id {{id}},
+  event_time BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target {{key}} NOT NULL,
+  before_json TEXT NOT NULL,
+  after_json TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_target ON audit_log (target, id);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "devices, certificates, device events, trust stores", kV1},
     Migration{2, "certificate requests for external CAs", kV2},
     Migration{3, "the CRL number", kV3},
+    Migration{4, "admin API tokens and the audit log", kV4},
 };
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

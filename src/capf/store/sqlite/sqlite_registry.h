@@ -77,6 +77,15 @@ class SqliteRegistry final : public Registry {
   Result<std::vector<CertificateRequestRecord>> list_requests(const RequestFilter& filter) override;
   Result<std::int64_t> count_requests(const RequestFilter& filter) override;
 
+  // AdminTokens and AuditLog (in sqlite_admin.cc)
+  Result<AdminToken> insert_token(const AdminToken& token) override;
+  Result<std::optional<AdminToken>> find_token(std::int64_t id) override;
+  Result<std::vector<AdminToken>> list_tokens() override;
+  Status revoke_token(std::int64_t id) override;
+  Status touch_token(std::int64_t id, TimePoint when) override;
+  Result<std::int64_t> append_audit(const AuditEntry& entry) override;
+  Result<std::vector<AuditEntry>> list_audit(const AuditFilter& filter) override;
+
   // Registry
   Status transact(const std::function<Status()>& fn) override;
 

@@ -1,0 +1,236 @@
+// SqliteRegistry's AdminTokens and AuditLog: the admin_tokens and audit_log tables (schema
+// version 4).
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "capf/store/sqlite/sqlite_registry.h"
+#include "capf/store/sqlite/sqlite_where.h"
+
+namespace capf {
+namespace {
+
+// Order matters: read_token() reads the columns by these positions.
+constexpr std::string_view kTokenColumns =
+    "id, name, role, token_hash, created, last_used, revoked";
+
+Result<AdminToken> read_token(const SqliteQuery& q) {
+  AdminToken t;
+  t.id = q.integer(0);
+  t.name = q.text(1);
+  auto role = parse_admin_role(q.text(2));
+  if (!role) {
+    return make_error(ErrorCode::kDatabase, "admin token {} has a bad role column: {}", t.id,
+                      role.error().message);
+  }
+  t.role = *role;
+  t.hash_hex = q.text(3);
+  t.created = q.time(4);
+  if (!q.is_null(5)) {
+    t.last_used = q.time(5);
+  }
+  if (!q.is_null(6)) {
+    t.revoked = q.time(6);
+  }
+  return t;
+}
+
+constexpr std::string_view kAuditColumns =
+    "id, event_time, actor, action, target, before_json, after_json";
+
+AuditEntry read_audit(const SqliteQuery& q) {
+  AuditEntry e;
+  e.id = q.integer(0);
+  e.time = q.time(1);
+  e.actor = q.text(2);
+  e.action = q.text(3);
+  e.target = q.text(4);
+  e.before = q.text(5);
+  e.after = q.text(6);
+  return e;
+}
+
+bool is_sha256_hex(const std::string& text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+Result<AdminToken> SqliteRegistry::insert_token(const AdminToken& token) {
+  if (!is_sha256_hex(token.hash_hex)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "a token hash must be 64 lower-case hex digits (a SHA-256), got {} "
+                      "characters: hash the secret before storing it",
+                      token.hash_hex.size());
+  }
+  if (token.name.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "a token needs a name: give it one");
+  }
+  AdminToken stored = token;
+  stored.created = clock_.now();
+  stored.last_used.reset();
+  stored.revoked.reset();
+  const std::string doing = fmt::format("recording admin token '{}'", token.name);
+  CAPF_TRY(write(doing, [&]() -> Status {
+    CAPF_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        connection_->prepare("INSERT INTO admin_tokens (name, role, token_hash, created, "
+                             "last_used, revoked) VALUES (?, ?, ?, ?, NULL, NULL) RETURNING id"));
+    SqliteQuery q(*connection_, stmt);
+    q.bind(stored.name).bind(to_string(stored.role)).bind(stored.hash_hex).bind(stored.created);
+    auto row = q.step(doing);
+    if (!row) {
+      if (q.violated_constraint()) {
+        return make_error(ErrorCode::kAlreadyExists,
+                          "a token with this hash is already stored: generate a new secret");
+      }
+      return row.error();
+    }
+    if (!*row) {
+      return make_error(ErrorCode::kDatabase, "{}: the insert returned no id", doing);
+    }
+    stored.id = q.integer(0);
+    return ok();
+  }));
+  return stored;
+}
+
+Result<std::optional<AdminToken>> SqliteRegistry::find_token(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  CAPF_ASSIGN_OR_RETURN(
+      sqlite3_stmt * stmt,
+      connection_->prepare(fmt::format("SELECT {} FROM admin_tokens WHERE id = ?", kTokenColumns)));
+  SqliteQuery q(*connection_, stmt);
+  q.bind(id);
+  CAPF_ASSIGN_OR_RETURN(bool row, q.step(fmt::format("reading admin token {}", id)));
+  if (!row) {
+    return std::optional<AdminToken>();
+  }
+  CAPF_ASSIGN_OR_RETURN(AdminToken t, read_token(q));
+  return std::optional<AdminToken>(std::move(t));
+}
+
+Result<std::vector<AdminToken>> SqliteRegistry::list_tokens() {
+  std::lock_guard lock(mu_);
+  CAPF_ASSIGN_OR_RETURN(
+      sqlite3_stmt * stmt,
+      connection_->prepare(fmt::format("SELECT {} FROM admin_tokens ORDER BY id", kTokenColumns)));
+  SqliteQuery q(*connection_, stmt);
+  std::vector<AdminToken> out;
+  while (true) {
+    CAPF_ASSIGN_OR_RETURN(bool row, q.step("listing admin tokens"));
+    if (!row) {
+      break;
+    }
+    CAPF_ASSIGN_OR_RETURN(AdminToken t, read_token(q));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status SqliteRegistry::revoke_token(std::int64_t id) {
+  const std::string doing = fmt::format("revoking admin token {}", id);
+  return write(doing, [&]() -> Status {
+    {
+      CAPF_ASSIGN_OR_RETURN(
+          sqlite3_stmt * stmt,
+          connection_->prepare("UPDATE admin_tokens SET revoked = ? WHERE id = ? AND revoked IS "
+                               "NULL"));
+      SqliteQuery q(*connection_, stmt);
+      CAPF_TRY(q.bind(clock_.now()).bind(id).run(doing));
+      if (connection_->changes() > 0) {
+        return ok();
+      }
+    }
+    CAPF_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
+                          connection_->prepare("SELECT id FROM admin_tokens WHERE id = ?"));
+    SqliteQuery q(*connection_, stmt);
+    q.bind(id);
+    CAPF_ASSIGN_OR_RETURN(bool row, q.step(doing));
+    if (!row) {
+      return make_error(ErrorCode::kNotFound,
+                        "no admin token {}: list them with `opencapf admin token list`", id);
+    }
+    return ok();
+  });
+}
+
+Status SqliteRegistry::touch_token(std::int64_t id, TimePoint when) {
+  const std::string doing = fmt::format("noting the use of admin token {}", id);
+  return write(doing, [&]() -> Status {
+    CAPF_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        connection_->prepare("UPDATE admin_tokens SET last_used = ? WHERE id = ?"));
+    SqliteQuery q(*connection_, stmt);
+    CAPF_TRY(q.bind(when).bind(id).run(doing));
+    if (connection_->changes() == 0) {
+      return make_error(ErrorCode::kNotFound,
+                        "no admin token {}: list them with `opencapf admin token list`", id);
+    }
+    return ok();
+  });
+}
+
+Result<std::int64_t> SqliteRegistry::append_audit(const AuditEntry& entry) {
+  const std::string doing =
+      fmt::format("recording {} of {} in the audit log", entry.action, entry.target);
+  std::int64_t id = 0;
+  CAPF_TRY(write(doing, [&]() -> Status {
+    CAPF_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        connection_->prepare("INSERT INTO audit_log (event_time, actor, action, target, "
+                             "before_json, after_json) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"));
+    SqliteQuery q(*connection_, stmt);
+    q.bind(clock_.now())
+        .bind(entry.actor)
+        .bind(entry.action)
+        .bind(entry.target)
+        .bind(entry.before)
+        .bind(entry.after);
+    CAPF_ASSIGN_OR_RETURN(bool row, q.step(doing));
+    if (!row) {
+      return make_error(ErrorCode::kDatabase, "{}: the insert returned no id", doing);
+    }
+    id = q.integer(0);
+    return ok();
+  }));
+  return id;
+}
+
+Result<std::vector<AuditEntry>> SqliteRegistry::list_audit(const AuditFilter& filter) {
+  std::lock_guard lock(mu_);
+  Where where;
+  if (filter.target) {
+    where.add("target = ?", *filter.target);
+  }
+  if (filter.actor) {
+    where.add("actor = ?", *filter.actor);
+  }
+  if (filter.before_id > 0) {
+    where.add("id < ?", filter.before_id);
+  }
+  CAPF_ASSIGN_OR_RETURN(
+      sqlite3_stmt * stmt,
+      connection_->prepare(fmt::format("SELECT {} FROM audit_log{} ORDER BY id DESC LIMIT ?",
+                                       kAuditColumns, where.sql)));
+  SqliteQuery q(*connection_, stmt);
+  where.bind_to(q);
+  q.bind(to_sql_limit(filter.limit));
+  std::vector<AuditEntry> out;
+  while (true) {
+    CAPF_ASSIGN_OR_RETURN(bool row, q.step("listing the audit log"));
+    if (!row) {
+      break;
+    }
+    out.push_back(read_audit(q));
+  }
+  return out;
+}
+
+}  // namespace capf
