@@ -3,10 +3,12 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
 #include "capf/pki/certificate.h"
+#include "capf/service/device_json.h"
 
 namespace capf {
 
@@ -80,9 +82,7 @@ Status AdminService::audit(const std::string& device, const std::string& actor,
       DeviceEvent{device, clock_.now(), "", "admin", fmt::format("{}: {}", actor, detail)});
 }
 
-Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
-                                                    const std::string& actor) {
-  CAPF_ASSIGN_OR_RETURN(DeviceName name, parse_name(change.name));
+Status AdminService::validate_change(const DeviceChange& change) {
   if (change.auth_string && change.generate_auth_string) {
     return make_error(ErrorCode::kInvalidArgument,
                       "give either --auth-string or --generate-auth-string, not both");
@@ -100,102 +100,121 @@ Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
                       "EC key size {} is not supported: use 256, 384 or 521", *change.ec_bits);
   }
 
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    DeviceChangeResult result;
-    CAPF_ASSIGN_OR_RETURN(std::optional<Device> existing, registry_.find_device(name));
-    const TimePoint now = clock_.now();
-    Device d;
-    if (existing) {
-      d = *existing;
-    } else {
-      d.name = name;
-    }
-    result.created = !existing;
-    if (result.created) {
+  return ok();
+}
+
+Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
+                                                      const DeviceChange& change,
+                                                      const std::string& actor) {
+  DeviceChangeResult result;
+  CAPF_ASSIGN_OR_RETURN(std::optional<Device> existing, registry_.find_device(name));
+  const TimePoint now = clock_.now();
+  Device d;
+  if (existing) {
+    d = *existing;
+  } else {
+    d.name = name;
+  }
+  result.created = !existing;
+  if (result.created) {
+    d.status = OperationStatus::none();
+    d.status_time = now;
+  }
+  bool operation_touched = change.operation || change.auth_mode || change.auth_string ||
+                           change.generate_auth_string || change.deadline || change.key_order ||
+                           change.rsa_bits || change.ec_bits;
+  if (change.operation)
+    d.operation = *change.operation;
+  if (change.auth_mode)
+    d.auth_mode = *change.auth_mode;
+  if (change.auth_string)
+    d.auth_string = *change.auth_string;
+  if (change.generate_auth_string) {
+    result.generated_auth_string = generate_auth_string();
+    d.auth_string = result.generated_auth_string;
+  }
+  if (change.key_order)
+    d.key_order = *change.key_order;
+  if (change.rsa_bits)
+    d.rsa_bits = *change.rsa_bits;
+  if (change.ec_bits)
+    d.ec_bits = *change.ec_bits;
+  if (change.description)
+    d.description = *change.description;
+  if (change.deadline) {
+    d.deadline = *change.deadline;
+  } else if (change.operation && *change.operation != Operation::kNone &&
+             (!existing || existing->operation != *change.operation || !d.deadline ||
+              *d.deadline < now) &&
+             policy_.default_deadline_days > 0) {
+    d.deadline = now + std::chrono::hours(24) * policy_.default_deadline_days;
+  }
+
+  if (d.operation != Operation::kNone && d.auth_mode == AuthMode::kAuthString &&
+      (!d.auth_string || d.auth_string->empty())) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{} authenticates by authentication string but has none: add "
+                      "--auth-string DIGITS or --generate-auth-string",
+                      name.str());
+  }
+  if (d.operation == Operation::kInstall && d.key_order != KeyOrder::kRsaOnly &&
+      name.str().rfind("CSF", 0) == 0 && d.key_order == KeyOrder::kEcOnly) {
+    result.warnings.push_back(
+        "Jabber clients do not support EC Only: use --key-order rsa or ec-rsa");
+  }
+  if (d.deadline && *d.deadline < now && d.operation != Operation::kNone) {
+    result.warnings.push_back(
+        fmt::format("the deadline {} is already past: the phone's next contact will fail as late",
+                    format_utc(*d.deadline)));
+  }
+  if (operation_touched) {
+    d.auth_failures = 0;
+    if (d.operation != Operation::kNone) {
+      d.status = OperationStatus::pending();
+      d.status_time = now;
+      d.status_detail.clear();
+    } else if (d.status.kind == StatusKind::kPending) {
       d.status = OperationStatus::none();
       d.status_time = now;
+      d.status_detail.clear();
     }
-    bool operation_touched = change.operation || change.auth_mode || change.auth_string ||
-                             change.generate_auth_string || change.deadline || change.key_order ||
-                             change.rsa_bits || change.ec_bits;
-    if (change.operation)
-      d.operation = *change.operation;
-    if (change.auth_mode)
-      d.auth_mode = *change.auth_mode;
-    if (change.auth_string)
-      d.auth_string = *change.auth_string;
-    if (change.generate_auth_string) {
-      result.generated_auth_string = generate_auth_string();
-      d.auth_string = result.generated_auth_string;
-    }
-    if (change.key_order)
-      d.key_order = *change.key_order;
-    if (change.rsa_bits)
-      d.rsa_bits = *change.rsa_bits;
-    if (change.ec_bits)
-      d.ec_bits = *change.ec_bits;
-    if (change.description)
-      d.description = *change.description;
-    if (change.deadline) {
-      d.deadline = *change.deadline;
-    } else if (change.operation && *change.operation != Operation::kNone &&
-               (!existing || existing->operation != *change.operation || !d.deadline ||
-                *d.deadline < now) &&
-               policy_.default_deadline_days > 0) {
-      d.deadline = now + std::chrono::hours(24) * policy_.default_deadline_days;
-    }
+  }
 
-    if (d.operation != Operation::kNone && d.auth_mode == AuthMode::kAuthString &&
-        (!d.auth_string || d.auth_string->empty())) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "{} authenticates by authentication string but has none: add "
-                        "--auth-string DIGITS or --generate-auth-string",
-                        name.str());
+  std::string detail = describe_change(change, result.generated_auth_string);
+  // Setting install/upgrade again starts over: a request still open at an external CA is
+  // superseded (a certificate signed for it later is imported as stale), and the phone's next
+  // contact makes a new key.
+  const bool start_over = change.operation == Operation::kInstall && !result.created;
+  if (start_over) {
+    CAPF_ASSIGN_OR_RETURN(std::optional<CertificateRequestRecord> open,
+                          registry_.open_request(name.str()));
+    if (open) {
+      open->state = RequestState::kSuperseded;
+      open->last_error = "superseded: an administrator set the operation again";
+      CAPF_TRY(registry_.update_request(*open));
     }
-    if (d.operation == Operation::kInstall && d.key_order != KeyOrder::kRsaOnly &&
-        name.str().rfind("CSF", 0) == 0 && d.key_order == KeyOrder::kEcOnly) {
-      result.warnings.push_back(
-          "Jabber clients do not support EC Only: use --key-order rsa or ec-rsa");
-    }
-    if (d.deadline && *d.deadline < now && d.operation != Operation::kNone) {
-      result.warnings.push_back(
-          fmt::format("the deadline {} is already past: the phone's next contact will fail as late",
-                      format_utc(*d.deadline)));
-    }
-    if (operation_touched) {
-      d.auth_failures = 0;
-      if (d.operation != Operation::kNone) {
-        d.status = OperationStatus::pending();
-        d.status_time = now;
-        d.status_detail.clear();
-      } else if (d.status.kind == StatusKind::kPending) {
-        d.status = OperationStatus::none();
-        d.status_time = now;
-        d.status_detail.clear();
-      }
-    }
+  }
+  if (result.created) {
+    CAPF_ASSIGN_OR_RETURN(result.device, registry_.insert_device(d));
+  } else {
+    CAPF_ASSIGN_OR_RETURN(result.device, registry_.update_device(d));
+  }
+  CAPF_TRY(audit(name.str(), actor, (result.created ? "created; " : "") + detail));
+  CAPF_TRY(record_change("device.set", name.str(), actor,
+                         existing ? to_json(*existing).dump() : std::string(),
+                         to_json(result.device).dump()));
+  return result;
+}
 
-    std::string detail = describe_change(change, result.generated_auth_string);
-    // Setting install/upgrade again starts over: a request still open at an external CA is
-    // superseded (a certificate signed for it later is imported as stale), and the phone's next
-    // contact makes a new key.
-    const bool start_over = change.operation == Operation::kInstall && !result.created;
+Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
+                                                    const std::string& actor) {
+  CAPF_ASSIGN_OR_RETURN(DeviceName name, parse_name(change.name));
+  CAPF_TRY(validate_change(change));
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    DeviceChangeResult result;
     Status written = registry_.transact([&]() -> Status {
-      if (start_over) {
-        CAPF_ASSIGN_OR_RETURN(std::optional<CertificateRequestRecord> open,
-                              registry_.open_request(name.str()));
-        if (open) {
-          open->state = RequestState::kSuperseded;
-          open->last_error = "superseded: an administrator set the operation again";
-          CAPF_TRY(registry_.update_request(*open));
-        }
-      }
-      if (result.created) {
-        CAPF_ASSIGN_OR_RETURN(result.device, registry_.insert_device(d));
-      } else {
-        CAPF_ASSIGN_OR_RETURN(result.device, registry_.update_device(d));
-      }
-      return audit(name.str(), actor, (result.created ? "created; " : "") + detail);
+      CAPF_ASSIGN_OR_RETURN(result, apply_change(name, change, actor));
+      return ok();
     });
     if (written)
       return result;
@@ -206,6 +225,66 @@ Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
   }
   return make_error(ErrorCode::kConflict, "{} kept changing while it was being set: try again",
                     name.str());
+}
+
+Result<std::vector<DeviceChangeResult>> AdminService::set_devices(
+    const std::vector<std::string>& names, const DeviceChange& change, const std::string& actor) {
+  if (names.empty() || names.size() > kMaxBulkDevices) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "a bulk change takes 1 to {} device names (got {}): split the list",
+                      kMaxBulkDevices, names.size());
+  }
+  std::vector<DeviceName> parsed;
+  parsed.reserve(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto name = parse_name(names[i]);
+    if (!name) {
+      return name.error().with_context(fmt::format("device {} ('{}')", i + 1, names[i]));
+    }
+    for (const DeviceName& seen : parsed) {
+      if (seen.str() == name->str()) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "device {} ('{}') is listed twice: give each device once", i + 1,
+                          names[i]);
+      }
+    }
+    parsed.push_back(*name);
+  }
+  CAPF_TRY(validate_change(change));
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::vector<DeviceChangeResult> results;
+    Status written = registry_.transact([&]() -> Status {
+      for (const DeviceName& name : parsed) {
+        auto one = apply_change(name, change, actor);
+        if (!one) {
+          return one.error().with_context(name.str());
+        }
+        results.push_back(std::move(one).value());
+      }
+      return ok();
+    });
+    if (written)
+      return results;
+    if (written.error().code != ErrorCode::kConflict &&
+        written.error().code != ErrorCode::kAlreadyExists) {
+      return written.error();
+    }
+  }
+  return make_error(ErrorCode::kConflict,
+                    "the devices kept changing while the bulk change ran: try again");
+}
+
+Status AdminService::record_change(const std::string& action, const std::string& target,
+                                   const std::string& actor, std::string before,
+                                   std::string after) {
+  AuditEntry entry;
+  entry.actor = actor;
+  entry.action = action;
+  entry.target = target;
+  entry.before = std::move(before);
+  entry.after = std::move(after);
+  CAPF_TRY(registry_.append_audit(entry));
+  return ok();
 }
 
 Result<Device> AdminService::get_device(std::string_view name) {
@@ -229,6 +308,7 @@ Result<std::int64_t> AdminService::count_devices(const DeviceFilter& filter) {
 Status AdminService::remove_device(std::string_view name, const std::string& actor) {
   CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
   return registry_.transact([&]() -> Status {
+    CAPF_ASSIGN_OR_RETURN(std::optional<Device> before, registry_.find_device(n));
     Status removed = registry_.remove_device(n);
     if (!removed) {
       if (removed.error().code == ErrorCode::kNotFound) {
@@ -236,7 +316,9 @@ Status AdminService::remove_device(std::string_view name, const std::string& act
       }
       return removed;
     }
-    return audit(n.str(), actor, "removed");
+    CAPF_TRY(audit(n.str(), actor, "removed"));
+    return record_change("device.remove", n.str(), actor,
+                         before ? to_json(*before).dump() : std::string(), std::string());
   });
 }
 
@@ -277,15 +359,35 @@ Result<int> AdminService::trust_add(std::string_view store, ByteView certificate
     CAPF_TRY(trust_.add(canonical, *cert, label));
     added = 1;
   }
-  (void)actor;  // trust changes join the audit log with the API (issue 5)
+  CAPF_TRY(record_change(
+      "trust.add", canonical, actor, std::string(),
+      nlohmann::json{{"store", canonical}, {"label", label}, {"added", added}}.dump()));
   return added;
 }
 
 Status AdminService::trust_remove(std::string_view store, std::string_view fingerprint,
                                   const std::string& actor) {
   CAPF_ASSIGN_OR_RETURN(std::string canonical, canonical_store_name(store));
-  (void)actor;
-  return trust_.remove(canonical, std::string(fingerprint));
+  // The entry as it was, for the audit log: the one whose fingerprint starts with the given
+  // prefix (the store itself decides whether the prefix is unique).
+  std::string before;
+  if (auto entries = trust_.list(canonical)) {
+    std::string prefix;
+    for (char c : fingerprint) {
+      if (c != ':')
+        prefix.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    for (const TrustEntry& e : *entries) {
+      if (!prefix.empty() && e.fingerprint.rfind(prefix, 0) == 0) {
+        nlohmann::json j = to_json(e);
+        j.erase("pem");
+        before = j.dump();
+        break;
+      }
+    }
+  }
+  CAPF_TRY(trust_.remove(canonical, std::string(fingerprint)));
+  return record_change("trust.remove", canonical, actor, before, std::string());
 }
 
 Result<std::vector<TrustEntry>> AdminService::trust_list(std::string_view store) {

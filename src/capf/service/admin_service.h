@@ -1,6 +1,7 @@
 // AdminService: everything an administrator can do, written once for every surface (the CLI today,
 // the REST API and console later). Methods block on the registry; they are thread-safe. Every
-// change is recorded as a device event naming the actor.
+// change is recorded as a device event naming the actor, and in the audit log with the object
+// before and after.
 #pragma once
 
 #include <optional>
@@ -51,6 +52,14 @@ class AdminService {
   // an operation, its authentication or its deadline makes it Operation Pending again and unlocks
   // it (resets the wrong-string count); an operation without a deadline gets the default one.
   Result<DeviceChangeResult> set_device(const DeviceChange& change, const std::string& actor);
+  // Applies one change (its `name` is ignored) to every named device, all or nothing: every name
+  // and the change are checked first, then all devices are written in one transaction; the first
+  // device that cannot take the change fails the whole call, with its name in the message. Each
+  // device gets its own generated authentication string when asked for. At most kMaxBulkDevices.
+  Result<std::vector<DeviceChangeResult>> set_devices(const std::vector<std::string>& names,
+                                                      const DeviceChange& change,
+                                                      const std::string& actor);
+  static constexpr std::size_t kMaxBulkDevices = 1000;
   Result<Device> get_device(std::string_view name);
   Result<std::vector<Device>> list_devices(const DeviceFilter& filter);
   Result<std::int64_t> count_devices(const DeviceFilter& filter);
@@ -73,6 +82,13 @@ class AdminService {
  private:
   Result<DeviceName> parse_name(std::string_view name);
   Status audit(const std::string& device, const std::string& actor, const std::string& detail);
+  // Appends to the audit log (before/after: JSON text, "" when absent).
+  Status record_change(const std::string& action, const std::string& target,
+                       const std::string& actor, std::string before, std::string after);
+  Status validate_change(const DeviceChange& change);
+  // Reads, changes and writes one device; call inside registry_.transact().
+  Result<DeviceChangeResult> apply_change(const DeviceName& name, const DeviceChange& change,
+                                          const std::string& actor);
 
   Registry& registry_;
   TrustStores& trust_;
