@@ -1,5 +1,5 @@
 // opencapf: one binary, one subcommand per task (init, serve, device, ca, trust, issuer, offline,
-// phone, bench).
+// phone, bench, admin, audit).
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   capf::cli::add_crl_command(app, ctx);
   capf::cli::add_phone_command(app, ctx);
   capf::cli::add_bench_command(app, ctx);
+  capf::cli::add_admin_command(app, ctx);
+  capf::cli::add_audit_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

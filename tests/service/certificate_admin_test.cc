@@ -52,6 +52,18 @@ TEST_F(CertificateAdminTest, RevokeMarksTheLedgerAndTheDeviceHistory) {
   ASSERT_TRUE(history && !history->empty());
   EXPECT_NE(history->front().detail.find("cli:alice"), std::string::npos);
   EXPECT_NE(history->front().detail.find(lsc.serial_hex()), std::string::npos);
+  AuditFilter f;
+  f.target = lsc.serial_hex();
+  auto audit = registry_->list_audit(f);
+  ASSERT_TRUE(audit);
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ(audit->front().action, "certificate.revoke");
+  EXPECT_EQ(audit->front().actor, "cli:alice");
+  EXPECT_NE(audit->front().before.find("\"state\":\"installed\""), std::string::npos)
+      << audit->front().before;
+  EXPECT_NE(audit->front().after.find("\"state\":\"revoked\""), std::string::npos)
+      << audit->front().after;
+  EXPECT_EQ(audit->front().after.find("BEGIN CERTIFICATE"), std::string::npos);
 }
 
 TEST_F(CertificateAdminTest, RevokeAcceptsTheSerialAsOpensslPrintsIt) {

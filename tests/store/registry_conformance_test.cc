@@ -426,6 +426,8 @@ TEST_P(RegistryConformance, FilterLscPresenceAndExpiry) {
   EXPECT_EQ(listed(registry, {.lsc_expires_before = from_unix(kT0 + 10 * kDay)}),
             (Names{"CSFbob"}));
   EXPECT_EQ(listed(registry, {.lsc_expires_before = from_unix(kT0)}), Names{});
+  EXPECT_EQ(listed(registry, {.without_lsc_only = true}),
+            (Names{"CSFalice", "SEP000000000003", "TABCAROL"}));
 }
 
 TEST_P(RegistryConformance, FilterCombined) {

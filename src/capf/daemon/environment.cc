@@ -63,6 +63,10 @@ CertificateAdmin& Environment::certificate_admin() {
   return *certificate_admin_;
 }
 
+AccessService& Environment::access() {
+  return *access_;
+}
+
 IdentityAdmin& Environment::identity_admin() {
   if (!identity_admin_)
     identity_admin_ = std::make_unique<IdentityAdmin>(config_, *trust_, clock_);
@@ -111,6 +115,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
   policy.default_deadline_days = env->config_.operations.default_deadline_days;
   policy.allow_rsa_512 = env->config_.auth.allow_rsa_512;
   env->admin_ = std::make_unique<AdminService>(*env->registry_, *env->trust_, env->clock_, policy);
+  env->access_ = std::make_unique<AccessService>(*env->registry_, env->clock_);
   return env;
 }
 

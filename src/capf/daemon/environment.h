@@ -12,6 +12,7 @@
 #include "capf/daemon/issuer_factory.h"
 #include "capf/domain/device.h"
 #include "capf/issuer/capf_identity.h"
+#include "capf/service/access_service.h"
 #include "capf/service/admin_service.h"
 #include "capf/service/certificate_admin.h"
 #include "capf/service/identity_admin.h"
@@ -72,6 +73,8 @@ class Environment {
   IdentityAdmin& identity_admin();
   // The issuance ledger, revocation, the CRL, renewal (`opencapf cert|crl`).
   CertificateAdmin& certificate_admin();
+  // Admin API tokens and the audit log (`opencapf admin token`, `opencapf audit`, the API).
+  AccessService& access();
 
  private:
   Environment() = default;
@@ -86,6 +89,7 @@ class Environment {
   std::unique_ptr<OfflineAdmin> offline_admin_;
   std::unique_ptr<IdentityAdmin> identity_admin_;
   std::unique_ptr<CertificateAdmin> certificate_admin_;
+  std::unique_ptr<AccessService> access_;
 };
 
 }  // namespace capf

@@ -4,6 +4,7 @@
 
 #include "capf/pki/crl.h"
 #include "capf/pki/verify.h"
+#include "capf/service/device_json.h"
 
 namespace capf {
 
@@ -55,9 +56,25 @@ Result<IssuedCertificate> CertificateAdmin::revoke(std::string_view serial_hex,
   CAPF_TRY(registry_.transact([&]() -> Status {
     CAPF_TRY(
         registry_.set_certificate_state(cert.serial_hex, CertificateState::kRevoked, now, name));
-    return registry_.append_event(
+    CAPF_TRY(registry_.append_event(
         DeviceEvent{cert.device_name, now, "", "admin",
-                    fmt::format("{}: revoked serial {} ({})", actor, cert.serial_hex, name)});
+                    fmt::format("{}: revoked serial {} ({})", actor, cert.serial_hex, name)}));
+    IssuedCertificate after = cert;
+    after.state = CertificateState::kRevoked;
+    after.state_time = now;
+    after.revocation_reason = name;
+    nlohmann::json before_json = to_json(cert);
+    nlohmann::json after_json = to_json(after);
+    before_json.erase("pem");
+    after_json.erase("pem");
+    AuditEntry entry;
+    entry.actor = actor;
+    entry.action = "certificate.revoke";
+    entry.target = cert.serial_hex;
+    entry.before = before_json.dump();
+    entry.after = after_json.dump();
+    CAPF_TRY(registry_.append_audit(entry));
+    return ok();
   }));
   return show(cert.serial_hex);
 }

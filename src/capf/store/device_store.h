@@ -25,6 +25,7 @@ struct DeviceFilter {
   std::optional<AuthMode> auth_mode{};
   std::optional<TimePoint> lsc_expires_before{};  // devices with an LSC whose not_after is earlier
   bool with_lsc_only = false;
+  bool without_lsc_only = false;  // devices with no LSC known
   std::size_t limit = 1000;
   std::string after_name{};  // keyset pagination: names strictly greater than this
 };

@@ -124,6 +124,9 @@ Where device_where(const DeviceFilter& f) {
   if (f.with_lsc_only) {
     w.add("lsc_serial IS NOT NULL");
   }
+  if (f.without_lsc_only) {
+    w.add("lsc_serial IS NULL");
+  }
   return w;
 }
 
