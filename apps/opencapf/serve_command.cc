@@ -17,6 +17,7 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
     std::string data;
     std::vector<std::string> listen;
     std::optional<int> max_sessions;
+    std::optional<std::string> admin;
   };
   auto opts = std::make_shared<Opts>();
   add_data_option(*cmd, opts->data);
@@ -24,6 +25,9 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
                   "HOST:PORT to listen on, repeatable (default from opencapf.toml, "
                   "127.0.0.1:3804); [::]:3804 for IPv6");
   cmd->add_option("--max-sessions", opts->max_sessions, "concurrent session cap");
+  cmd->add_option("--admin", opts->admin,
+                  "HOST:PORT of the admin REST API over HTTPS (default from [admin] listen in "
+                  "opencapf.toml; off when empty); port 0 picks a free port");
   cmd->callback([opts, &ctx] {
     if (!Environment::is_initialised(opts->data)) {
       auto report = Environment::init(opts->data, InitOptions{});
@@ -42,7 +46,7 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
       files.rlim_cur = files.rlim_max;
       setrlimit(RLIMIT_NOFILE, &files);
     }
-    DaemonOverrides overrides{opts->listen, opts->max_sessions};
+    DaemonOverrides overrides{opts->listen, opts->max_sessions, opts->admin};
     auto daemon = Daemon::create(*env, overrides);
     if (!daemon)
       return fail(ctx, daemon.error());

@@ -48,6 +48,32 @@ TEST(Config, ErrorsNameTheSettingAndTheRange) {
   ASSERT_FALSE(c);
 }
 
+TEST(Config, AdminApiSettings) {
+  auto off = Config::parse(Config::default_file_text(), "/d");
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_TRUE(off->admin.listen.empty());
+  EXPECT_EQ(off->admin.max_body_kib, 1024);
+  EXPECT_EQ(off->admin.auth_failures_per_minute, 10);
+  auto on = Config::parse(
+      "[admin]\nlisten = \"127.0.0.1:8443\"\ncert_file = \"a.pem\"\nkey_file = \"k.pem\"\n"
+      "max_connections = 8\nrequest_timeout_seconds = 5\n",
+      "/d");
+  ASSERT_TRUE(on) << on.error().message;
+  EXPECT_EQ(on->admin.listen, "127.0.0.1:8443");
+  EXPECT_EQ(on->admin.cert_file, "a.pem");
+  EXPECT_EQ(on->admin.max_connections, 8);
+  EXPECT_EQ(on->admin.request_timeout_seconds, 5);
+  auto half = Config::parse("[admin]\ncert_file = \"a.pem\"\n", "/d");
+  ASSERT_FALSE(half);
+  EXPECT_NE(half.error().message.find("set both cert_file and key_file"), std::string::npos);
+  auto bad = Config::parse("[admin]\nlisten = \"nowhere\"\n", "/d");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("[admin] listen"), std::string::npos);
+  auto unknown = Config::parse("[admin]\nport = 8443\n", "/d");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("unknown setting port in [admin]"), std::string::npos);
+}
+
 TEST(Config, HostPort) {
   auto hp = parse_host_port("[::1]:3804");
   ASSERT_TRUE(hp);

@@ -60,7 +60,8 @@ class ServerFixture : public ::testing::Test {
     auto env = Environment::open(data_);
     ASSERT_TRUE(env) << env.error().message;
     env_ = std::move(env).value();
-    auto daemon = Daemon::create(*env_, DaemonOverrides{std::move(listen), std::nullopt});
+    auto daemon =
+        Daemon::create(*env_, DaemonOverrides{std::move(listen), std::nullopt, admin_listen_});
     ASSERT_TRUE(daemon) << daemon.error().message;
     daemon_ = std::move(daemon).value();
     ASSERT_TRUE(daemon_->start());
@@ -116,6 +117,7 @@ class ServerFixture : public ::testing::Test {
   std::unique_ptr<Environment> env_;
   std::unique_ptr<Daemon> daemon_;
   std::uint16_t port_ = 0;
+  std::optional<std::string> admin_listen_;  // --admin (the REST API), when a test sets it
   std::map<std::string, std::unique_ptr<phone::PhoneState>> states_;
   std::string last_transcript_;
 };

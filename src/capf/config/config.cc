@@ -86,6 +86,9 @@ Status check_known_keys(const toml::table& root) {
       {"capf", {"cert_file", "key_file", "chain_file", "passphrase_file", "passphrase_env"}},
       {"store", {"backend", "sqlite_path", "sqlite_synchronous_full"}},
       {"log", {"format", "level"}},
+      {"admin",
+       {"listen", "cert_file", "key_file", "max_connections", "request_timeout_seconds",
+        "max_body_kib", "auth_failures_per_minute"}},
       {"issuer", {"mode", "online", "offline"}},
   };
   for (const auto& [key, node] : root) {
@@ -345,6 +348,15 @@ Result<Config> Config::parse(std::string_view toml_text, const std::filesystem::
     CAPF_TRY(read_value(*s, "store", "sqlite_synchronous_full", c.store.sqlite_synchronous_full));
   }
   CAPF_TRY(read_issuer(root, c.issuer));
+  if (const auto* s = section_of(root, "admin")) {
+    CAPF_TRY(read_value(*s, "admin", "listen", c.admin.listen));
+    CAPF_TRY(read_value(*s, "admin", "cert_file", c.admin.cert_file));
+    CAPF_TRY(read_value(*s, "admin", "key_file", c.admin.key_file));
+    CAPF_TRY(read_value(*s, "admin", "max_connections", c.admin.max_connections));
+    CAPF_TRY(read_value(*s, "admin", "request_timeout_seconds", c.admin.request_timeout_seconds));
+    CAPF_TRY(read_value(*s, "admin", "max_body_kib", c.admin.max_body_kib));
+    CAPF_TRY(read_value(*s, "admin", "auth_failures_per_minute", c.admin.auth_failures_per_minute));
+  }
   if (const auto* s = section_of(root, "log")) {
     CAPF_TRY(read_value(*s, "log", "format", c.log.format));
     CAPF_TRY(read_value(*s, "log", "level", c.log.level));
@@ -391,6 +403,23 @@ Status Config::validate() const {
       return hp.error().with_context("[server] listen");
   }
   CAPF_TRY(check_range("[server] max_sessions", server.max_sessions, 1, 1000000));
+  if (!admin.listen.empty()) {
+    auto hp = parse_host_port(admin.listen);
+    if (!hp)
+      return hp.error().with_context("[admin] listen");
+  }
+  if (admin.cert_file.empty() != admin.key_file.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[admin] has {} but no {}: set both cert_file and key_file, or neither to "
+                      "use the CAPF certificate",
+                      admin.cert_file.empty() ? "key_file" : "cert_file",
+                      admin.cert_file.empty() ? "cert_file" : "key_file");
+  }
+  CAPF_TRY(check_range("[admin] max_connections", admin.max_connections, 1, 100000));
+  CAPF_TRY(check_range("[admin] request_timeout_seconds", admin.request_timeout_seconds, 1, 3600));
+  CAPF_TRY(check_range("[admin] max_body_kib", admin.max_body_kib, 1, 65536));
+  CAPF_TRY(
+      check_range("[admin] auth_failures_per_minute", admin.auth_failures_per_minute, 1, 100000));
   CAPF_TRY(check_range("[server] io_threads", server.io_threads, 0, 256));
   CAPF_TRY(check_range("[server] worker_threads", server.worker_threads, 0, 256));
   CAPF_TRY(check_range("[timeouts] handshake_seconds", timeouts.handshake_seconds, 1, 600));
@@ -683,6 +712,15 @@ mode = "capf"                 # capf (CAPF signs LSCs) | online | offline: see d
 backend = "sqlite"
 sqlite_path = "registry.db"
 sqlite_synchronous_full = true
+
+[admin]
+listen = ""                   # HOST:PORT of the admin REST API (docs/api.md), e.g. "127.0.0.1:8443"
+cert_file = ""                # its certificate and key (PEM); empty: the CAPF certificate
+key_file = ""
+max_connections = 256
+request_timeout_seconds = 30  # to read one request
+max_body_kib = 1024           # larger request bodies are refused (413)
+auth_failures_per_minute = 10 # per client address; then 429 until the minute is over
 
 [log]
 format = "text"               # text | json (one JSON object per line)

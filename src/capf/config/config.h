@@ -102,6 +102,17 @@ struct StoreConfig {
   bool sqlite_synchronous_full = true;
 };
 
+// The admin REST API (docs/api.md): its own HTTPS listener, off unless `listen` is set.
+struct AdminConfig {
+  std::string listen;         // HOST:PORT, e.g. "127.0.0.1:8443"; "" = no admin API
+  std::string cert_file;      // the listener's certificate (PEM, with its chain); "" = the CAPF one
+  std::string key_file;       // its key (PEM, unencrypted); set both or neither
+  int max_connections = 256;  // concurrent connections; more are closed at once
+  int request_timeout_seconds = 30;   // to read one request (headers and body)
+  int max_body_kib = 1024;            // larger request bodies get 413
+  int auth_failures_per_minute = 10;  // per client address; then 429 until the minute is over
+};
+
 struct LogConfig {
   std::string format = "text";  // text | json
   std::string level = "info";   // trace | debug | info | warn | error
@@ -119,6 +130,7 @@ struct Config {
   CapfIdentityConfig capf;
   IssuerConfig issuer;
   StoreConfig store;
+  AdminConfig admin;
   LogConfig log;
 
   // Reads DATA_DIR/opencapf.toml if it exists (defaults otherwise), then the environment

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "capf/api/admin_api.h"
+#include "capf/api/admin_tls.h"
 #include "capf/pki/profiles.h"
 
 namespace capf {
@@ -71,7 +73,96 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   o.limits.keygen = std::chrono::seconds(config.timeouts.keygen_seconds);
   o.limits.keygen_max = std::chrono::seconds(config.timeouts.keygen_max_seconds);
   CAPF_ASSIGN_OR_RETURN(d->server_, CapfServer::create(o, *d->enrollment_, *d->identity_));
+  CAPF_TRY(d->build_admin_api(overrides));
   return d;
+}
+
+namespace {
+
+Result<std::string> read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(ErrorCode::kInvalidArgument, "cannot read {}: check the path", path.string());
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
+  const Config& config = env_.config();
+  admin_listen_ = overrides.admin_listen.value_or(config.admin.listen);
+  if (admin_listen_.empty()) {
+    return ok();
+  }
+  CAPF_ASSIGN_OR_RETURN(HostPort hp, parse_host_port(admin_listen_));
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (config.admin.cert_file.empty()) {
+    admin_uses_capf_identity_ = true;
+    const CapfIdentity& identity = *identity_->current();
+    CAPF_ASSIGN_OR_RETURN(
+        tls, api::make_admin_tls_context(identity.certificate, identity.chain, identity.key));
+  } else {
+    const auto cert_path = config.path_in_data(config.admin.cert_file);
+    CAPF_ASSIGN_OR_RETURN(std::string cert_text, read_text(cert_path));
+    CAPF_ASSIGN_OR_RETURN(std::string key_text,
+                          read_text(config.path_in_data(config.admin.key_file)));
+    auto certs = pki::Certificate::all_from_pem(cert_text);
+    if (!certs)
+      return certs.error().with_context(fmt::format("[admin] cert_file {}", cert_path.string()));
+    auto key = pki::PrivateKey::from_pem(key_text);
+    if (!key)
+      return key.error().with_context("[admin] key_file");
+    std::vector<pki::Certificate> chain(certs->begin() + 1, certs->end());
+    CAPF_ASSIGN_OR_RETURN(tls, api::make_admin_tls_context(certs->front(), chain, *key));
+  }
+  // Made here, before any thread runs: Environment builds these on first use.
+  CertificateAdmin& certificates = env_.certificate_admin();
+  IdentityAdmin& identity_admin = env_.identity_admin();
+  api_limiter_ = std::make_unique<api::AuthFailureLimiter>(env_.clock(),
+                                                           config.admin.auth_failures_per_minute);
+  api_crl_ = std::make_unique<api::CrlCache>(certificates, *identity_, env_.clock(),
+                                             config.crl.next_update_days);
+  api_services_ = std::make_unique<api::ApiServices>(
+      api::ApiServices{env_.admin(), env_.access(), certificates, identity_admin, *api_crl_,
+                       env_.clock(), [this] { return server_metrics(); }});
+  api_router_ = std::make_unique<api::Router>(env_.access(), *api_limiter_);
+  api::add_all_routes(*api_router_, *api_services_);
+  api::AdminServerOptions options;
+  options.host = hp.host;
+  options.port = hp.port;
+  options.max_connections = config.admin.max_connections;
+  options.request_timeout = std::chrono::seconds(config.admin.request_timeout_seconds);
+  options.max_body_bytes = static_cast<std::size_t>(config.admin.max_body_kib) * 1024;
+  CAPF_ASSIGN_OR_RETURN(admin_server_,
+                        api::AdminServer::create(options, std::move(tls), *api_router_));
+  return ok();
+}
+
+std::optional<std::uint16_t> Daemon::admin_port() const {
+  if (!admin_server_)
+    return std::nullopt;
+  return admin_server_->port();
+}
+
+std::string Daemon::server_metrics() const {
+  ServerCounters c = server_->counters();
+  return fmt::format(
+      "# HELP opencapf_phone_connections_total Connections accepted on the CAPF port.\n"
+      "# TYPE opencapf_phone_connections_total counter\n"
+      "opencapf_phone_connections_total {}\n"
+      "# HELP opencapf_phone_connections_refused_total Connections closed over the session cap.\n"
+      "# TYPE opencapf_phone_connections_refused_total counter\n"
+      "opencapf_phone_connections_refused_total {}\n"
+      "# HELP opencapf_phone_sessions_active Phone sessions running now.\n"
+      "# TYPE opencapf_phone_sessions_active gauge\n"
+      "opencapf_phone_sessions_active {}\n"
+      "# HELP opencapf_phone_sessions_peak Most phone sessions at once since the start.\n"
+      "# TYPE opencapf_phone_sessions_peak gauge\n"
+      "opencapf_phone_sessions_peak {}\n",
+      c.accepted, c.refused_over_cap, c.active, c.peak_active);
 }
 
 Daemon::~Daemon() {
@@ -80,12 +171,22 @@ Daemon::~Daemon() {
 
 Status Daemon::start() {
   CAPF_TRY(server_->start());
+  if (admin_server_) {
+    Status admin = admin_server_->start();
+    if (!admin) {
+      server_->stop();
+      return admin;
+    }
+    spdlog::info("admin API on https://{} (port {})", admin_listen_, admin_server_->port());
+  }
   spdlog::info("issuer: {}", issuers_->current()->describe());
   maintenance_ = std::thread([this] { maintenance_loop(); });
   return ok();
 }
 
 void Daemon::stop() {
+  if (admin_server_)
+    admin_server_->stop();
   {
     std::lock_guard lock(maintenance_mu_);
     stopping_ = true;
@@ -160,6 +261,16 @@ bool Daemon::reload_identity() {
     spdlog::error("TLS refuses the new CAPF identity; keeping the current one: {}",
                   tls.error().message);
     return false;
+  }
+  if (admin_server_ && admin_uses_capf_identity_) {
+    auto admin_tls =
+        api::make_admin_tls_context(identity->certificate, identity->chain, identity->key);
+    if (admin_tls) {
+      admin_server_->replace_tls(std::move(admin_tls).value());
+    } else {
+      spdlog::error("the admin API keeps the previous CAPF certificate: {}",
+                    admin_tls.error().message);
+    }
   }
   identity_->replace(std::make_shared<const CapfIdentity>(std::move(identity).value()));
   spdlog::info("CAPF identity now: {} (SHA-256 {}), for new sessions and new LSCs",

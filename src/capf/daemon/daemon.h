@@ -11,6 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include "capf/api/admin_api.h"
+#include "capf/api/admin_server.h"
+#include "capf/api/auth_limiter.h"
+#include "capf/api/crl_cache.h"
+#include "capf/api/router.h"
 #include "capf/daemon/environment.h"
 #include "capf/daemon/issuer_factory.h"
 #include "capf/issuer/capf_identity.h"
@@ -25,6 +30,7 @@ namespace capf {
 struct DaemonOverrides {
   std::vector<std::string> listen;  // replaces [server] listen when not empty
   std::optional<int> max_sessions;
+  std::optional<std::string> admin_listen{};  // replaces [admin] listen ("" turns the API off)
 };
 
 class Daemon {
@@ -50,6 +56,10 @@ class Daemon {
   // switched. Called by the maintenance thread every second.
   bool reload_identity();
   std::vector<std::uint16_t> ports() const { return server_->ports(); }
+  // The admin API's bound port; nullopt when the API is off.
+  std::optional<std::uint16_t> admin_port() const;
+  // The admin API's listen address as configured ("" when off).
+  const std::string& admin_listen() const { return admin_listen_; }
   const CapfIdentity& identity() const { return *identity_->current(); }
   const ServerOptions& server_options() const { return server_options_; }
   ServerCounters counters() const { return server_->counters(); }
@@ -78,6 +88,18 @@ class Daemon {
   std::condition_variable maintenance_cv_;
   bool stopping_ = false;
   std::thread maintenance_;
+
+  // The admin API (when [admin] listen or --admin is set). The server is declared last so that it
+  // is destroyed first.
+  Status build_admin_api(const DaemonOverrides& overrides);
+  std::string server_metrics() const;
+  std::string admin_listen_;
+  bool admin_uses_capf_identity_ = false;
+  std::unique_ptr<api::AuthFailureLimiter> api_limiter_;
+  std::unique_ptr<api::CrlCache> api_crl_;
+  std::unique_ptr<api::ApiServices> api_services_;
+  std::unique_ptr<api::Router> api_router_;
+  std::unique_ptr<api::AdminServer> admin_server_;
 };
 
 // Sets up spdlog from [log]: text lines or one JSON object per line, on stderr.

@@ -1,0 +1,39 @@
+// The admin API's routes over the services (docs/api.md lists them with their roles). Each
+// add_*_routes() registers one group on a Router; the handlers block on the registry.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "capf/api/crl_cache.h"
+#include "capf/api/router.h"
+#include "capf/common/clock.h"
+#include "capf/issuer/capf_identity.h"
+#include "capf/service/access_service.h"
+#include "capf/service/admin_service.h"
+#include "capf/service/certificate_admin.h"
+#include "capf/service/identity_admin.h"
+
+namespace capf::api {
+
+// The services the routes use; all borrowed, and all must outlive the server.
+struct ApiServices {
+  AdminService& admin;
+  AccessService& access;
+  CertificateAdmin& certificates;
+  IdentityAdmin& identity;
+  CrlCache& crl;
+  const Clock& clock;
+  // Extra Prometheus text appended to /metrics (the phone server's counters); may be empty.
+  std::function<std::string()> server_metrics;
+};
+
+void add_device_routes(Router& router, ApiServices& services);
+void add_ledger_routes(Router& router, ApiServices& services);  // certificates, CRL, CA, trust
+void add_access_routes(Router& router, ApiServices& services);  // tokens, audit
+void add_metrics_route(Router& router, ApiServices& services);
+
+// Every route above.
+void add_all_routes(Router& router, ApiServices& services);
+
+}  // namespace capf::api

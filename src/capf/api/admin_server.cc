@@ -1,0 +1,347 @@
+#include "capf/api/admin_server.h"
+
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <type_traits>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "capf/api/problem.h"
+
+namespace capf::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+constexpr auto kShutdownDeadline = std::chrono::seconds(5);
+
+// Runs `fn` on the worker pool and resumes the calling coroutine on its own executor with the
+// result: the I/O thread never waits for the registry.
+template <typename Fn>
+asio::awaitable<std::invoke_result_t<Fn&>> on_workers(asio::thread_pool& pool, Fn fn) {
+  using R = std::invoke_result_t<Fn&>;
+  auto home = co_await asio::this_coro::executor;
+  auto initiation = [&pool, home](auto handler, Fn work) {
+    asio::post(pool, [handler = std::move(handler), work = std::move(work), home]() mutable {
+      R result = work();
+      asio::post(home, [handler = std::move(handler), result = std::move(result)]() mutable {
+        std::move(handler)(std::move(result));
+      });
+    });
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+      initiation, asio::use_awaitable, std::move(fn));
+}
+
+// Splits the request target into the decoded path and query; nullopt for a bad %-escape.
+std::optional<ApiRequest> parse_target(std::string_view target) {
+  ApiRequest out;
+  std::string_view path = target;
+  std::string_view query;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  auto decoded = url_decode(path, false);
+  if (!decoded) {
+    return std::nullopt;
+  }
+  out.path = std::move(*decoded);
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) {
+      continue;
+    }
+    std::size_t eq = pair.find('=');
+    auto key = url_decode(pair.substr(0, eq), true);
+    auto value = url_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!key || !value) {
+      return std::nullopt;
+    }
+    out.query[*key] = *value;
+  }
+  return out;
+}
+
+http::response<http::string_body> to_http(const ApiResponse& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "opencapf");
+  if (!r.content_type.empty()) {
+    res.set(http::field::content_type, r.content_type);
+  }
+  bool cache_set = false;
+  for (const auto& [name, value] : r.headers) {
+    res.set(name, value);
+    cache_set = cache_set || beast::iequals(name, "Cache-Control");
+  }
+  if (!cache_set) {
+    res.set(http::field::cache_control, "no-store");
+  }
+  res.body() = r.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+struct AdminServer::Impl {
+  AdminServerOptions options;
+  Router& router;
+  std::mutex tls_mu;
+  std::shared_ptr<ssl::context> tls;
+
+  std::atomic<int> active{0};
+  // Open connections' streams, for stop(); touched only on the I/O thread.
+  std::set<beast::tcp_stream*> connections;
+  std::mutex state_mu;
+  bool running = false;
+  bool stopped = false;
+
+  // Destroyed before the members above: coroutine frames still held by the io_context unregister
+  // their connection when they are destroyed.
+  asio::thread_pool workers;
+  asio::io_context io{1};
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::thread io_thread;
+
+  Impl(const AdminServerOptions& o, std::shared_ptr<ssl::context> t, Router& r)
+      : options(o),
+        router(r),
+        tls(std::move(t)),
+        workers(static_cast<std::size_t>(std::max(1, o.worker_threads))) {}
+
+  asio::awaitable<void> accept_loop() {
+    while (acceptor->is_open()) {
+      error_code ec;
+      tcp::socket socket(io);
+      co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor->is_open())
+          co_return;
+        spdlog::warn("admin api: accept failed: {}", ec.message());
+        asio::steady_timer pause(io, std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      if (active.load() >= options.max_connections) {
+        socket.close(ec);
+        continue;
+      }
+      std::shared_ptr<ssl::context> context;
+      {
+        std::lock_guard lock(tls_mu);
+        context = tls;
+      }
+      active.fetch_add(1);
+      asio::co_spawn(io, serve(std::move(socket), std::move(context)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<ssl::context> context) {
+    error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    const std::string client = ec ? std::string("unknown") : peer.address().to_string();
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *context);
+    beast::tcp_stream* tracked = &stream.next_layer();
+    connections.insert(tracked);
+    struct Untrack {
+      Impl& impl;
+      beast::tcp_stream* stream;
+      ~Untrack() {
+        impl.connections.erase(stream);
+        impl.active.fetch_sub(1);
+      }
+    } untrack{*this, tracked};
+
+    stream.next_layer().expires_after(options.request_timeout);
+    co_await stream.async_handshake(ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      co_return;
+    }
+    beast::flat_buffer buffer;
+    while (true) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(kMaxHeaderBytes);
+      parser.body_limit(options.max_body_bytes);
+      stream.next_layer().expires_after(options.request_timeout);
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+      ApiResponse response;
+      bool keep_alive = false;
+      unsigned version = 11;
+      if (ec == http::error::body_limit) {
+        response = problem(413, fmt::format("the request body is over {} bytes: send less",
+                                            options.max_body_bytes));
+      } else if (ec == http::error::header_limit) {
+        response = problem(400, "the request headers are too large");
+      } else if (ec) {
+        break;  // the client went away, timed out, or sent something that is not HTTP
+      } else {
+        const auto& req = parser.get();
+        version = req.version();
+        keep_alive = req.keep_alive();
+        const auto target = req.target();
+        auto parsed = parse_target(std::string_view(target.data(), target.size()));
+        if (!parsed) {
+          response = problem(400, "the request target has a bad %-escape: encode it again");
+        } else {
+          ApiRequest api = std::move(*parsed);
+          api.method = std::string(req.method_string());
+          api.authorization = std::string(req[http::field::authorization]);
+          api.content_type = std::string(req[http::field::content_type]);
+          api.body = req.body();
+          api.client = client;
+          // The request stays in this frame while a worker reads it, and the lambda holds only
+          // pointers: g++ 12 destroys temporaries of a co_await expression twice (a lambda that
+          // owned the request freed it twice; see docs/development.md).
+          Router* r = &router;
+          const ApiRequest* request = &api;
+          response = co_await on_workers(workers, [r, request] { return r->handle(*request); });
+        }
+      }
+      auto res = to_http(response, version, keep_alive);
+      stream.next_layer().expires_after(options.request_timeout);
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !keep_alive) {
+        break;
+      }
+    }
+    if (!ec) {
+      stream.next_layer().expires_after(kShutdownDeadline);
+      co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+};
+
+AdminServer::AdminServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AdminServer::~AdminServer() {
+  stop();
+}
+
+Result<std::unique_ptr<AdminServer>> AdminServer::create(const AdminServerOptions& options,
+                                                         std::shared_ptr<ssl::context> tls,
+                                                         Router& router) {
+  if (!tls) {
+    return make_error(ErrorCode::kInvalidArgument, "the admin API needs a TLS context");
+  }
+  return std::unique_ptr<AdminServer>(
+      new AdminServer(std::make_unique<Impl>(options, std::move(tls), router)));
+}
+
+Status AdminServer::start() {
+  Impl& m = *impl_;
+  std::signal(SIGPIPE, SIG_IGN);
+  error_code ec;
+  const std::string host = m.options.host == "*" ? "0.0.0.0" : m.options.host;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    tcp::resolver resolver(m.io);
+    auto results = resolver.resolve(host, std::to_string(m.options.port), ec);
+    if (ec || results.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "cannot resolve admin listen host '{}': {}",
+                        m.options.host, ec ? ec.message() : "no address");
+    }
+    address = results.begin()->endpoint().address();
+  }
+  tcp::endpoint endpoint(address, m.options.port);
+  auto acceptor = std::make_unique<tcp::acceptor>(m.io);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec)
+    acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec)
+    acceptor->bind(endpoint, ec);
+  if (!ec)
+    acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, "cannot listen for the admin API on {}:{}: {}",
+                      m.options.host, m.options.port, ec.message());
+  }
+  m.acceptor = std::move(acceptor);
+  asio::co_spawn(m.io, m.accept_loop(), asio::detached);
+  {
+    std::lock_guard lock(m.state_mu);
+    m.running = true;
+  }
+  m.io_thread = std::thread([&m] {
+    auto guard = asio::make_work_guard(m.io);
+    m.io.run();
+  });
+  return ok();
+}
+
+void AdminServer::replace_tls(std::shared_ptr<ssl::context> tls) {
+  std::lock_guard lock(impl_->tls_mu);
+  impl_->tls = std::move(tls);
+}
+
+void AdminServer::stop() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lock(m.state_mu);
+    if (!m.running || m.stopped)
+      return;
+    m.stopped = true;
+  }
+  asio::post(m.io, [&m] {
+    error_code ec;
+    m.acceptor->close(ec);
+    for (beast::tcp_stream* s : m.connections) {
+      s->socket().shutdown(tcp::socket::shutdown_both, ec);
+      s->cancel();
+    }
+  });
+  // Connections end at their next step; a request in the registry finishes first.
+  for (int i = 0; i < 300 && m.active.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  m.workers.join();
+  m.io.stop();
+  if (m.io_thread.joinable()) {
+    m.io_thread.join();
+  }
+  std::lock_guard lock(m.state_mu);
+  m.running = false;
+}
+
+std::uint16_t AdminServer::port() const {
+  if (!impl_->acceptor) {
+    return 0;
+  }
+  error_code ec;
+  return impl_->acceptor->local_endpoint(ec).port();
+}
+
+int AdminServer::active_connections() const {
+  return impl_->active.load();
+}
+
+}  // namespace capf::api

@@ -1,0 +1,92 @@
+#include "capf/api/problem.h"
+
+namespace capf::api {
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+ApiResponse problem(int status, std::string_view detail, const nlohmann::json& extra) {
+  nlohmann::json body = {{"type", "about:blank"},
+                         {"title", reason_phrase(status)},
+                         {"status", status},
+                         {"detail", detail}};
+  for (const auto& [key, value] : extra.items()) {
+    body[key] = value;
+  }
+  ApiResponse r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  r.body = body.dump();
+  return r;
+}
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kMalformed:
+    case ErrorCode::kUntrusted:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kTimeout:
+      return 503;
+    case ErrorCode::kProtocol:
+    case ErrorCode::kCrypto:
+    case ErrorCode::kIo:
+    case ErrorCode::kDatabase:
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+ApiResponse problem(const Error& error) {
+  return problem(http_status(error.code), error.message);
+}
+
+ApiResponse json_response(const nlohmann::json& body, int status) {
+  ApiResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+}  // namespace capf::api

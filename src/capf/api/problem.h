@@ -1,0 +1,29 @@
+// Problem objects (RFC 9457, application/problem+json): every error of the admin API is one, with a
+// detail that says what to change.
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "capf/api/api_types.h"
+#include "capf/common/result.h"
+
+namespace capf::api {
+
+// {"type": "about:blank", "title": <reason phrase>, "status": status, "detail": detail}, plus
+// any `extra` members (e.g. "field").
+ApiResponse problem(int status, std::string_view detail,
+                    const nlohmann::json& extra = nlohmann::json::object());
+// The HTTP status for an error of the services: kInvalidArgument, kMalformed and kUntrusted
+// 400, kNotFound 404,
+// kAlreadyExists and kConflict 409, kPermissionDenied 403, kUnavailable and kTimeout 503, the
+// rest 500.
+int http_status(ErrorCode code);
+// A problem for a service error (500s keep their message: it names what failed, never a secret).
+ApiResponse problem(const Error& error);
+// 200 with a JSON body.
+ApiResponse json_response(const nlohmann::json& body, int status = 200);
+std::string_view reason_phrase(int status);
+
+}  // namespace capf::api

@@ -1,0 +1,131 @@
+#include "capf/api/router.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "capf/api/problem.h"
+#include "capf/store/sqlite/sqlite_registry.h"
+#include "tests/common/temp_dir.h"
+
+namespace capf::api {
+namespace {
+
+using nlohmann::json;
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto registry = SqliteRegistry::open((tmp_.path() / "registry.db").string(), clock_,
+                                         SqliteOptions{false, 5000});
+    ASSERT_TRUE(registry) << registry.error().message;
+    registry_ = std::move(registry).value();
+    access_ = std::make_unique<AccessService>(*registry_, clock_);
+    limiter_ = std::make_unique<AuthFailureLimiter>(clock_, 3);
+    router_ = std::make_unique<Router>(*access_, *limiter_);
+    router_->add("GET", "/api/v1/things/{id}", Permission::kRead, [](const RouteRequest& r) {
+      return json_response(json{{"id", r.params.at("id")}, {"actor", r.actor()}});
+    });
+    router_->add("PUT", "/api/v1/things/{id}", Permission::kOperate,
+                 [](const RouteRequest&) { return json_response(json::object()); });
+    router_->add("GET", "/public", std::nullopt, [](const RouteRequest& r) {
+      return json_response(json{{"actor", r.actor()}});
+    });
+    router_->add("GET", "/boom", std::nullopt,
+                 [](const RouteRequest&) -> ApiResponse { throw std::runtime_error("boom"); });
+  }
+
+  std::string token(AdminRole role) {
+    auto created = access_->create_token("t", role, "test");
+    EXPECT_TRUE(created);
+    return created ? created->secret : std::string();
+  }
+
+  ApiResponse call(std::string method, std::string path, std::string bearer = "",
+                   std::string client = "10.0.0.1") {
+    ApiRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    if (!bearer.empty())
+      r.authorization = "Bearer " + bearer;
+    r.client = std::move(client);
+    return router_->handle(r);
+  }
+
+  testing::TempDir tmp_;
+  FakeClock clock_{from_unix(1'750'000'000)};
+  std::unique_ptr<SqliteRegistry> registry_;
+  std::unique_ptr<AccessService> access_;
+  std::unique_ptr<AuthFailureLimiter> limiter_;
+  std::unique_ptr<Router> router_;
+};
+
+TEST_F(RouterTest, MatchesPathParametersAndPassesTheCaller) {
+  std::string viewer = token(AdminRole::kViewer);
+  ApiResponse r = call("GET", "/api/v1/things/SEP001122334455", viewer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["id"], "SEP001122334455");
+  EXPECT_EQ(j["actor"].get<std::string>().rfind("token:", 0), 0u);
+  EXPECT_EQ(json::parse(call("GET", "/public").body)["actor"], "anonymous");
+}
+
+TEST_F(RouterTest, UnknownPathsAre404AndWrongMethods405) {
+  ApiResponse missing = call("GET", "/api/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.content_type, "application/problem+json");
+  ApiResponse wrong = call("DELETE", "/api/v1/things/1");
+  EXPECT_EQ(wrong.status, 405);
+  ASSERT_EQ(wrong.headers.size(), 1u);
+  EXPECT_EQ(wrong.headers[0].first, "Allow");
+  EXPECT_EQ(wrong.headers[0].second, "GET, PUT");
+}
+
+TEST_F(RouterTest, TokensAndRolesAreChecked) {
+  EXPECT_EQ(call("GET", "/api/v1/things/1").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/things/1", "nonsense").status, 401);
+  std::string viewer = token(AdminRole::kViewer);
+  ApiResponse denied = call("PUT", "/api/v1/things/1", viewer);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(json::parse(denied.body)["detail"].get<std::string>().find("operator or admin"),
+            std::string::npos);
+  EXPECT_EQ(call("PUT", "/api/v1/things/1", token(AdminRole::kOperator)).status, 200);
+}
+
+TEST_F(RouterTest, BadTokensFromOneAddressAreRefusedWith429) {
+  std::string good = token(AdminRole::kAdmin);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(call("GET", "/api/v1/things/1", "bad").status, 401);
+  }
+  ApiResponse limited = call("GET", "/api/v1/things/1", good);
+  EXPECT_EQ(limited.status, 429);
+  ASSERT_FALSE(limited.headers.empty());
+  EXPECT_EQ(limited.headers[0].first, "Retry-After");
+  EXPECT_EQ(limited.headers[0].second, "60");
+  EXPECT_EQ(call("GET", "/api/v1/things/1", good, "10.0.0.2").status, 200);
+  EXPECT_EQ(call("GET", "/public").status, 200);
+  clock_.advance(std::chrono::seconds(60));
+  EXPECT_EQ(call("GET", "/api/v1/things/1", good).status, 200);
+}
+
+TEST_F(RouterTest, AHandlerExceptionIsA500ProblemAndResponsesAreCounted) {
+  ApiResponse r = call("GET", "/boom");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(json::parse(r.body)["status"], 500);
+  call("GET", "/nothing");
+  auto counts = router_->responses_by_status();
+  EXPECT_EQ(counts[500], 1u);
+  EXPECT_EQ(counts[404], 1u);
+}
+
+TEST(UrlDecode, DecodesEscapesAndRefusesBadOnes) {
+  EXPECT_EQ(url_decode("a%20b+c", true), "a b c");
+  EXPECT_EQ(url_decode("a%20b+c", false), "a b+c");
+  EXPECT_EQ(url_decode("%2f%2F", false), "//");
+  EXPECT_FALSE(url_decode("%2", false).has_value());
+  EXPECT_FALSE(url_decode("%zz", false).has_value());
+  EXPECT_EQ(split_path("/api//v1/x/"), (std::vector<std::string>{"api", "v1", "x"}));
+}
+
+}  // namespace
+}  // namespace capf::api

@@ -1,0 +1,390 @@
+// The admin REST API over real HTTPS against the real daemon: tokens and roles, validation,
+// pagination, bulk changes, the audit log, the CRL, the failed-authentication limit, metrics, and
+// a phone's install seen through the API. The client verifies the server against the CAPF
+// certificate.
+#include <set>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "capf/issuer/online/http_client.h"
+#include "capf/pki/certificate.h"
+#include "capf/pki/crl.h"
+#include "capf/pki/profiles.h"
+#include "tests/integration/server_fixture.h"
+
+namespace capf::testing {
+namespace {
+
+using nlohmann::json;
+
+class ApiTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerFixture::SetUp();
+    admin_listen_ = "127.0.0.1:0";
+    ASSERT_NO_FATAL_FAILURE(start());
+    ASSERT_TRUE(daemon_->admin_port().has_value());
+    api_port_ = *daemon_->admin_port();
+    ASSERT_NE(api_port_, 0);
+    HttpClientOptions o;
+    o.trust = {daemon_->identity().certificate};
+    o.verify_host = false;  // the CAPF certificate names the CAPF, not 127.0.0.1
+    o.retries = 0;
+    o.timeout = std::chrono::seconds(20);
+    auto client = HttpClient::create(o);
+    ASSERT_TRUE(client) << client.error().message;
+    client_ = std::move(client).value();
+    admin_token_ = token(AdminRole::kAdmin);
+  }
+
+  std::string token(AdminRole role, const std::string& name = "test") {
+    auto created = env_->access().create_token(name, role, "test");
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? created->secret : std::string();
+  }
+
+  HttpResponse call(const std::string& method, const std::string& path,
+                    const std::string& bearer = "", const std::string& body = "",
+                    const std::string& content_type = "application/json") {
+    HttpRequest r;
+    r.method = method;
+    r.url = "https://127.0.0.1:" + std::to_string(api_port_) + path;
+    if (!bearer.empty())
+      r.headers.emplace_back("Authorization", "Bearer " + bearer);
+    if (!body.empty())
+      r.headers.emplace_back("Content-Type", content_type);
+    r.body = body;
+    auto response = client_->send(r);
+    EXPECT_TRUE(response) << method << " " << path << ": " << response.error().message;
+    return response ? *response : HttpResponse{};
+  }
+
+  static json body_of(const HttpResponse& r) {
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.body;
+    return j;
+  }
+
+  std::uint16_t api_port_ = 0;
+  std::unique_ptr<HttpClient> client_;
+  std::string admin_token_;
+};
+
+TEST_F(ApiTest, EveryCallButTheCrlNeedsAValidToken) {
+  auto none = call("GET", "/api/v1/devices");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.header("content-type"), "application/problem+json");
+  EXPECT_NE(none.header("www-authenticate").find("Bearer"), std::string::npos);
+  json p = body_of(none);
+  EXPECT_EQ(p["status"], 401);
+  EXPECT_EQ(p["title"], "Unauthorized");
+  EXPECT_NE(p["detail"].get<std::string>().find("Authorization: Bearer"), std::string::npos);
+
+  std::string forged = admin_token_;
+  forged.back() = forged.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(call("GET", "/api/v1/devices", forged).status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/devices", "not-a-token").status, 401);
+  EXPECT_EQ(call("GET", "/metrics").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/devices", admin_token_).status, 200);
+
+  // A revoked token stops working at once.
+  std::string viewer = token(AdminRole::kViewer);
+  EXPECT_EQ(call("GET", "/api/v1/devices", viewer).status, 200);
+  auto tokens = body_of(call("GET", "/api/v1/tokens", admin_token_));
+  std::int64_t viewer_id = tokens["items"].back()["id"];
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(viewer_id), admin_token_).status,
+            204);
+  EXPECT_EQ(call("GET", "/api/v1/devices", viewer).status, 401);
+}
+
+TEST_F(ApiTest, RolesLimitWhatATokenMayDo) {
+  std::string viewer = token(AdminRole::kViewer);
+  std::string oper = token(AdminRole::kOperator);
+  const std::string change = R"({"operation": "install", "auth_mode": "null"})";
+
+  auto denied = call("PUT", "/api/v1/devices/SEP001122334455", viewer, change);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(body_of(denied)["detail"].get<std::string>().find("viewer"), std::string::npos);
+  EXPECT_FALSE(env_->admin().get_device("SEP001122334455"));
+
+  auto scheduled = call("PUT", "/api/v1/devices/SEP001122334455", oper, change);
+  ASSERT_EQ(scheduled.status, 201) << scheduled.body;
+  EXPECT_EQ(body_of(scheduled)["status"], "Operation Pending");
+  EXPECT_EQ(device("SEP001122334455").operation, Operation::kInstall);
+
+  EXPECT_EQ(call("GET", "/api/v1/devices/SEP001122334455", viewer).status, 200);
+  EXPECT_EQ(call("POST", "/api/v1/tokens", oper, R"({"role": "admin"})").status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/tokens", oper).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/trust/capf-trust", oper, "x", "application/x-pem-file").status,
+            403);
+
+  auto created =
+      call("POST", "/api/v1/tokens", admin_token_, R"({"role": "operator", "name": "nightly"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  json t = body_of(created);
+  EXPECT_EQ(t["role"], "operator");
+  EXPECT_EQ(t["name"], "nightly");
+  const std::string secret = t["token"];
+  EXPECT_EQ(call("GET", "/api/v1/devices", secret).status, 200);
+  // The list never shows a secret or its hash.
+  auto listed = call("GET", "/api/v1/tokens", admin_token_);
+  EXPECT_EQ(listed.body.find(secret.substr(secret.rfind('_') + 1)), std::string::npos);
+  EXPECT_EQ(listed.body.find("hash"), std::string::npos);
+}
+
+TEST_F(ApiTest, ValidationErrorsNameTheField) {
+  auto bad_type =
+      call("PUT", "/api/v1/devices/SEP001122334455", admin_token_, R"({"rsa_bits": "big"})");
+  EXPECT_EQ(bad_type.status, 400);
+  EXPECT_EQ(bad_type.header("content-type"), "application/problem+json");
+  json p = body_of(bad_type);
+  EXPECT_EQ(p["field"], "rsa_bits");
+  EXPECT_NE(p["detail"].get<std::string>().find("rsa_bits"), std::string::npos);
+
+  auto bad_value =
+      call("PUT", "/api/v1/devices/SEP001122334455", admin_token_, R"({"operation": "bogus"})");
+  EXPECT_EQ(bad_value.status, 400);
+  EXPECT_EQ(body_of(bad_value)["field"], "operation");
+
+  auto unknown =
+      call("PUT", "/api/v1/devices/SEP001122334455", admin_token_, R"({"colour": "red"})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(body_of(unknown)["field"], "colour");
+
+  auto bad_size =
+      call("PUT", "/api/v1/devices/SEP001122334455", admin_token_, R"({"rsa_bits": 1000})");
+  EXPECT_EQ(bad_size.status, 400);
+  EXPECT_NE(body_of(bad_size)["detail"].get<std::string>().find("1024, 2048, 3072 or 4096"),
+            std::string::npos);
+
+  EXPECT_EQ(call("PUT", "/api/v1/devices/SEP12", admin_token_, "{}").status, 400);
+  EXPECT_EQ(call("PUT", "/api/v1/devices/SEP001122334455", admin_token_, "{not json").status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/devices?status=sideways", admin_token_).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/devices?limit=0", admin_token_).status, 400);
+  EXPECT_FALSE(env_->admin().get_device("SEP001122334455"));
+
+  EXPECT_EQ(call("GET", "/api/v1/devices/SEP0011223344AA", admin_token_).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/nothing", admin_token_).status, 404);
+  auto wrong_method = call("PATCH", "/api/v1/devices/SEP001122334455", admin_token_, "{}");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_NE(wrong_method.header("allow").find("PUT"), std::string::npos);
+}
+
+TEST_F(ApiTest, PagesCoverEveryDeviceExactlyOnce) {
+  std::set<std::string> expected;
+  for (int i = 0; i < 25; ++i) {
+    std::string name = fmt::format("SEP0000000001{:02X}", i);
+    DeviceChange c;
+    c.name = name;
+    set(c);
+    expected.insert(name);
+  }
+  DeviceChange other;
+  other.name = "CSFJSMITH";
+  set(other);
+
+  std::set<std::string> seen;
+  std::string after;
+  int pages = 0;
+  while (true) {
+    std::string path = "/api/v1/devices?name=SEP&limit=10";
+    if (!after.empty())
+      path += "&after=" + after;
+    auto r = call("GET", path, admin_token_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json page = body_of(r);
+    EXPECT_EQ(page["total"], 25);
+    ++pages;
+    for (const auto& item : page["items"]) {
+      EXPECT_TRUE(seen.insert(item["name"].get<std::string>()).second) << item["name"];
+    }
+    if (page["next"].is_null())
+      break;
+    EXPECT_EQ(page["items"].size(), 10u);
+    after = page["next"];
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, expected);
+
+  auto by_operation = body_of(call("GET", "/api/v1/devices?operation=install", admin_token_));
+  EXPECT_EQ(by_operation["total"], 0);
+  auto without_lsc = body_of(call("GET", "/api/v1/devices?lsc=without&limit=1000", admin_token_));
+  EXPECT_EQ(without_lsc["total"], 26);
+}
+
+TEST_F(ApiTest, ABulkChangeAppliesToAllOrNone) {
+  for (const char* name : {"SEP0000000000A1", "SEP0000000000A2"}) {
+    DeviceChange c;
+    c.name = name;
+    set(c);
+  }
+  auto bad = call("POST", "/api/v1/devices/bulk", admin_token_,
+                  R"({"names": ["SEP0000000000A1", "SEP0000000000A2", "SEP-NOT-A-NAME"],
+                      "change": {"operation": "install", "auth_mode": "null"}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(body_of(bad)["detail"].get<std::string>().find("SEP-NOT-A-NAME"), std::string::npos);
+  EXPECT_EQ(device("SEP0000000000A1").operation, Operation::kNone);
+  EXPECT_EQ(device("SEP0000000000A2").operation, Operation::kNone);
+
+  auto good = call("POST", "/api/v1/devices/bulk", admin_token_,
+                   R"({"names": ["SEP0000000000A1", "SEP0000000000A2", "SEP0000000000A3"],
+                       "change": {"operation": "install", "auth_mode": "string",
+                                  "generate_auth_string": true}})");
+  ASSERT_EQ(good.status, 200) << good.body;
+  json result = body_of(good);
+  EXPECT_EQ(result["changed"], 3);
+  ASSERT_EQ(result["devices"].size(), 3u);
+  std::set<std::string> strings;
+  for (const auto& d : result["devices"]) {
+    EXPECT_EQ(d["status"], "Operation Pending");
+    strings.insert(d["generated_auth_string"].get<std::string>());
+  }
+  EXPECT_EQ(strings.size(), 3u);  // each device its own string
+  EXPECT_TRUE(result["devices"][2]["created"].get<bool>());
+  // Shown once: a later read does not include it.
+  auto later = call("GET", "/api/v1/devices/SEP0000000000A1", admin_token_);
+  EXPECT_EQ(later.body.find(*strings.begin()), std::string::npos);
+  EXPECT_EQ(body_of(later)["auth_string_set"], true);
+}
+
+TEST_F(ApiTest, ChangesAreAuditedWithBeforeAndAfter) {
+  std::string oper = token(AdminRole::kOperator, "ops");
+  ASSERT_EQ(
+      call("PUT", "/api/v1/devices/SEP001122334455", oper, R"({"description": "lobby"})").status,
+      201);
+  ASSERT_EQ(call("PUT", "/api/v1/devices/SEP001122334455", oper,
+                 R"({"operation": "install", "auth_mode": "string", "auth_string": "482915"})")
+                .status,
+            200);
+  ASSERT_EQ(call("DELETE", "/api/v1/devices/SEP001122334455", oper).status, 204);
+
+  auto r = call("GET", "/api/v1/audit?target=SEP001122334455", oper);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("482915"), std::string::npos);  // never the authentication string
+  json items = body_of(r)["items"];
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0]["action"], "device.remove");
+  EXPECT_EQ(items[0]["before"]["operation"], "install");
+  EXPECT_TRUE(items[0]["after"].is_null());
+  EXPECT_EQ(items[1]["action"], "device.set");
+  EXPECT_EQ(items[1]["before"]["operation"], "none");
+  EXPECT_EQ(items[1]["after"]["operation"], "install");
+  EXPECT_EQ(items[1]["after"]["auth_string_set"], true);
+  EXPECT_TRUE(items[2]["before"].is_null());
+  EXPECT_EQ(items[2]["after"]["description"], "lobby");
+  for (const auto& e : items) {
+    EXPECT_NE(e["actor"].get<std::string>().find(":ops"), std::string::npos) << e["actor"];
+  }
+}
+
+TEST_F(ApiTest, TheCrlIsPublicVerifiesAndIsCached) {
+  auto first = call("GET", "/api/v1/crl");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.header("content-type"), "application/pkix-crl");
+  const auto& capf = daemon_->identity().certificate;
+  EXPECT_TRUE(pki::verify_crl(as_bytes(first.body), capf));
+  auto info = pki::parse_crl(as_bytes(first.body));
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_TRUE(info->entries.empty());
+
+  auto second = call("GET", "/api/v1/crl?format=pem");
+  ASSERT_EQ(second.status, 200);
+  EXPECT_NE(second.body.find("-----BEGIN X509 CRL-----"), std::string::npos);
+  auto again = pki::parse_crl(as_bytes(second.body));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->crl_number, info->crl_number);  // nothing changed: the same CRL
+
+  auto crl_file = root_ / "api.crl";
+  auto capf_file = root_ / "capf.pem";
+  std::ofstream(crl_file, std::ios::binary) << first.body;
+  std::ofstream(capf_file) << capf.pem();
+  auto [code, out] = shell("openssl crl -inform DER -in " + crl_file.string() + " -CAfile " +
+                           capf_file.string() + " -noout -verify");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("verify OK"), std::string::npos) << out;
+}
+
+TEST_F(ApiTest, RepeatedBadTokensAreRefusedFor429) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(call("GET", "/api/v1/devices", "ocapf_1_" + std::string(64, 'f')).status, 401);
+  }
+  auto limited = call("GET", "/api/v1/devices", "ocapf_1_" + std::string(64, 'f'));
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.header("retry-after").empty());
+  EXPECT_EQ(body_of(limited)["status"], 429);
+  // While blocked, even a good token from the same address waits; the CRL stays public.
+  EXPECT_EQ(call("GET", "/api/v1/devices", admin_token_).status, 429);
+  EXPECT_EQ(call("GET", "/api/v1/crl").status, 200);
+}
+
+TEST_F(ApiTest, APhoneInstallShowsAsUpgradeSuccess) {
+  std::string oper = token(AdminRole::kOperator);
+  ASSERT_EQ(call("PUT", "/api/v1/devices/SEP00AABBCCDDEE", oper,
+                 R"({"operation": "install", "auth_mode": "null"})")
+                .status,
+            201);
+  auto r = run_phone("SEP00AABBCCDDEE");
+  ASSERT_EQ(r.exit_code, 0) << last_transcript_;
+  ASSERT_TRUE(r.installed);
+
+  json d = body_of(call("GET", "/api/v1/devices/SEP00AABBCCDDEE", oper));
+  EXPECT_EQ(d["status"], "Upgrade Success");
+  ASSERT_FALSE(d["lsc"].is_null());
+  EXPECT_EQ(d["lsc"]["serial"], r.installed->serial_hex());
+  ASSERT_EQ(d["certificates"].size(), 1u);
+
+  auto with = body_of(call("GET", "/api/v1/devices?lsc=with", oper));
+  EXPECT_EQ(with["total"], 1);
+  auto cert = call("GET", "/api/v1/certificates/" + r.installed->serial_hex(), oper);
+  ASSERT_EQ(cert.status, 200) << cert.body;
+  EXPECT_EQ(body_of(cert)["device"], "SEP00AABBCCDDEE");
+  auto certs = body_of(call("GET", "/api/v1/certificates?device=SEP00AABBCCDDEE", oper));
+  EXPECT_EQ(certs["items"].size(), 1u);
+
+  auto metrics = call("GET", "/metrics", token(AdminRole::kViewer));
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("opencapf_devices{status=\"success\"} 1"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("opencapf_phone_connections_total 1"), std::string::npos)
+      << metrics.body;
+}
+
+TEST_F(ApiTest, TheCaAndTrustStoresAreReadableAndAdminsChangeThem) {
+  std::string viewer = token(AdminRole::kViewer);
+  auto ca = body_of(call("GET", "/api/v1/ca", viewer));
+  ASSERT_EQ(ca["items"].size(), 1u);
+  EXPECT_TRUE(ca["items"][0]["current"].get<bool>());
+  EXPECT_EQ(ca["items"][0]["fingerprint"], daemon_->identity().certificate.fingerprint_sha256());
+
+  auto key = pki::PrivateKey::generate({KeyType::kEc, 256});
+  ASSERT_TRUE(key);
+  FakeClock clock(from_unix(1'750'000'000));
+  auto root = pki::make_capf_certificate(*key, {"CN=Extra Root,O=Example,C=NZ", 365}, clock);
+  ASSERT_TRUE(root) << root.error().message;
+  auto added = call("POST", "/api/v1/trust/capf-trust?label=extra", admin_token_, root->pem(),
+                    "application/x-pem-file");
+  ASSERT_EQ(added.status, 201) << added.body;
+  auto listed = body_of(call("GET", "/api/v1/trust/capf-trust", viewer));
+  EXPECT_EQ(listed["items"].size(), 2u);
+  auto removed =
+      call("DELETE", "/api/v1/trust/capf-trust/" + root->fingerprint_sha256(), admin_token_);
+  EXPECT_EQ(removed.status, 204) << removed.body;
+  EXPECT_EQ(body_of(call("GET", "/api/v1/trust/capf-trust", viewer))["items"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/trust/nowhere", viewer).status, 400);
+  auto audit = body_of(call("GET", "/api/v1/audit?target=capf-trust", viewer));
+  ASSERT_EQ(audit["items"].size(), 2u);
+  EXPECT_EQ(audit["items"][0]["action"], "trust.remove");
+  EXPECT_EQ(audit["items"][0]["before"]["fingerprint"], root->fingerprint_sha256());
+}
+
+TEST_F(ApiTest, ABodyOverTheLimitIs413) {
+  auto r = call("PUT", "/api/v1/devices/SEP001122334455", admin_token_,
+                std::string(2 * 1024 * 1024, ' '));
+  EXPECT_EQ(r.status, 413);
+}
+
+}  // namespace
+}  // namespace capf::testing
