@@ -82,33 +82,35 @@ Status AdminService::audit(const std::string& device, const std::string& actor,
       DeviceEvent{device, clock_.now(), "", "admin", fmt::format("{}: {}", actor, detail)});
 }
 
-Status AdminService::validate_change(const DeviceChange& change) {
+std::variant<DeviceChangeResult, DeviceChangeProblem> AdminService::plan_change(
+    const DeviceChange& change, const DeviceName& name, const std::optional<Device>& existing,
+    TimePoint now) const {
   if (change.auth_string && change.generate_auth_string) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "give either --auth-string or --generate-auth-string, not both");
+    return DeviceChangeProblem{
+        "generate_auth_string",
+        make_error(ErrorCode::kInvalidArgument,
+                   "give either --auth-string or --generate-auth-string, not both")};
   }
-  if (change.auth_string)
-    CAPF_TRY(validate_auth_string(*change.auth_string));
+  if (change.auth_string) {
+    if (Status s = validate_auth_string(*change.auth_string); !s)
+      return DeviceChangeProblem{"auth_string", s.error()};
+  }
   if (change.rsa_bits && !is_valid_rsa_bits(*change.rsa_bits, policy_.allow_rsa_512)) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "RSA key size {} is not supported: use 1024, 2048, 3072 or 4096{}",
-                      *change.rsa_bits,
-                      policy_.allow_rsa_512 ? " (or 512)" : " (512 needs allow_rsa_512 = true)");
+    return DeviceChangeProblem{
+        "rsa_bits",
+        make_error(ErrorCode::kInvalidArgument,
+                   "RSA key size {} is not supported: use 1024, 2048, 3072 or 4096{}",
+                   *change.rsa_bits,
+                   policy_.allow_rsa_512 ? " (or 512)" : " (512 needs allow_rsa_512 = true)")};
   }
   if (change.ec_bits && !is_valid_ec_bits(*change.ec_bits)) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "EC key size {} is not supported: use 256, 384 or 521", *change.ec_bits);
+    return DeviceChangeProblem{
+        "ec_bits",
+        make_error(ErrorCode::kInvalidArgument,
+                   "EC key size {} is not supported: use 256, 384 or 521", *change.ec_bits)};
   }
 
-  return ok();
-}
-
-Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
-                                                      const DeviceChange& change,
-                                                      const std::string& actor) {
   DeviceChangeResult result;
-  CAPF_ASSIGN_OR_RETURN(std::optional<Device> existing, registry_.find_device(name));
-  const TimePoint now = clock_.now();
   Device d;
   if (existing) {
     d = *existing;
@@ -152,10 +154,11 @@ Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
 
   if (d.operation != Operation::kNone && d.auth_mode == AuthMode::kAuthString &&
       (!d.auth_string || d.auth_string->empty())) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "{} authenticates by authentication string but has none: add "
-                      "--auth-string DIGITS or --generate-auth-string",
-                      name.str());
+    return DeviceChangeProblem{
+        "auth_string", make_error(ErrorCode::kInvalidArgument,
+                                  "{} authenticates by authentication string but has none: add "
+                                  "--auth-string DIGITS or --generate-auth-string",
+                                  name.str())};
   }
   if (d.operation == Operation::kInstall && d.key_order != KeyOrder::kRsaOnly &&
       name.str().rfind("CSF", 0) == 0 && d.key_order == KeyOrder::kEcOnly) {
@@ -179,6 +182,29 @@ Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
       d.status_detail.clear();
     }
   }
+  result.device = std::move(d);
+  return result;
+}
+
+Result<std::optional<DeviceChangeProblem>> AdminService::check_device(const DeviceChange& change) {
+  auto name = parse_name(change.name);
+  if (!name)
+    return std::optional<DeviceChangeProblem>(DeviceChangeProblem{"name", name.error()});
+  CAPF_ASSIGN_OR_RETURN(std::optional<Device> existing, registry_.find_device(*name));
+  auto planned = plan_change(change, *name, existing, clock_.now());
+  if (auto* problem = std::get_if<DeviceChangeProblem>(&planned))
+    return std::optional<DeviceChangeProblem>(std::move(*problem));
+  return std::optional<DeviceChangeProblem>();
+}
+
+Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
+                                                      const DeviceChange& change,
+                                                      const std::string& actor) {
+  CAPF_ASSIGN_OR_RETURN(std::optional<Device> existing, registry_.find_device(name));
+  auto planned = plan_change(change, name, existing, clock_.now());
+  if (auto* problem = std::get_if<DeviceChangeProblem>(&planned))
+    return problem->error;
+  DeviceChangeResult result = std::move(std::get<DeviceChangeResult>(planned));
 
   std::string detail = describe_change(change, result.generated_auth_string);
   // Setting install/upgrade again starts over: a request still open at an external CA is
@@ -195,9 +221,9 @@ Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
     }
   }
   if (result.created) {
-    CAPF_ASSIGN_OR_RETURN(result.device, registry_.insert_device(d));
+    CAPF_ASSIGN_OR_RETURN(result.device, registry_.insert_device(result.device));
   } else {
-    CAPF_ASSIGN_OR_RETURN(result.device, registry_.update_device(d));
+    CAPF_ASSIGN_OR_RETURN(result.device, registry_.update_device(result.device));
   }
   CAPF_TRY(audit(name.str(), actor, (result.created ? "created; " : "") + detail));
   CAPF_TRY(record_change("device.set", name.str(), actor,
@@ -209,7 +235,6 @@ Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
 Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
                                                     const std::string& actor) {
   CAPF_ASSIGN_OR_RETURN(DeviceName name, parse_name(change.name));
-  CAPF_TRY(validate_change(change));
   for (int attempt = 0; attempt < 5; ++attempt) {
     DeviceChangeResult result;
     Status written = registry_.transact([&]() -> Status {
@@ -250,7 +275,6 @@ Result<std::vector<DeviceChangeResult>> AdminService::set_devices(
     }
     parsed.push_back(*name);
   }
-  CAPF_TRY(validate_change(change));
   for (int attempt = 0; attempt < 5; ++attempt) {
     std::vector<DeviceChangeResult> results;
     Status written = registry_.transact([&]() -> Status {

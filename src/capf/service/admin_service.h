@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "capf/common/clock.h"
@@ -24,16 +25,16 @@ struct AdminPolicy {
 // A change to one device; unset fields keep their value (a new device starts from the defaults:
 // no operation, null string, RSA only 2048, EC 256).
 struct DeviceChange {
-  std::string name;
-  std::optional<Operation> operation;
-  std::optional<AuthMode> auth_mode;
-  std::optional<std::string> auth_string;
+  std::string name{};
+  std::optional<Operation> operation{};
+  std::optional<AuthMode> auth_mode{};
+  std::optional<std::string> auth_string{};
   bool generate_auth_string = false;
-  std::optional<KeyOrder> key_order;
-  std::optional<int> rsa_bits;
-  std::optional<int> ec_bits;
-  std::optional<std::optional<TimePoint>> deadline;  // set, or clear with nullopt inside
-  std::optional<std::string> description;
+  std::optional<KeyOrder> key_order{};
+  std::optional<int> rsa_bits{};
+  std::optional<int> ec_bits{};
+  std::optional<std::optional<TimePoint>> deadline{};  // set, or clear with nullopt inside
+  std::optional<std::string> description{};
 };
 
 struct DeviceChangeResult {
@@ -41,6 +42,13 @@ struct DeviceChangeResult {
   bool created = false;
   std::optional<std::string> generated_auth_string;  // shown once
   std::vector<std::string> warnings;                 // e.g. a deadline already in the past
+};
+
+// Why set_device would refuse a change, and the DeviceChange field it is about: "name",
+// "auth_string", "generate_auth_string", "rsa_bits" or "ec_bits" (bulk surfaces name the column).
+struct DeviceChangeProblem {
+  std::string field;
+  Error error;
 };
 
 class AdminService {
@@ -60,6 +68,9 @@ class AdminService {
                                                       const DeviceChange& change,
                                                       const std::string& actor);
   static constexpr std::size_t kMaxBulkDevices = 1000;
+  // Checks `change` exactly as set_device would, against the device as stored now, and writes
+  // nothing: nullopt when set_device would accept it. Errors only when the registry cannot be read.
+  Result<std::optional<DeviceChangeProblem>> check_device(const DeviceChange& change);
   Result<Device> get_device(std::string_view name);
   Result<std::vector<Device>> list_devices(const DeviceFilter& filter);
   Result<std::int64_t> count_devices(const DeviceFilter& filter);
@@ -81,11 +92,15 @@ class AdminService {
 
  private:
   Result<DeviceName> parse_name(std::string_view name);
+  // The device set_device would store for `change` over `existing` (result.device; not yet
+  // written), or the problem that refuses the change. The one place the rules live.
+  std::variant<DeviceChangeResult, DeviceChangeProblem> plan_change(
+      const DeviceChange& change, const DeviceName& name, const std::optional<Device>& existing,
+      TimePoint now) const;
   Status audit(const std::string& device, const std::string& actor, const std::string& detail);
   // Appends to the audit log (before/after: JSON text, "" when absent).
   Status record_change(const std::string& action, const std::string& target,
                        const std::string& actor, std::string before, std::string after);
-  Status validate_change(const DeviceChange& change);
   // Reads, changes and writes one device; call inside registry_.transact().
   Result<DeviceChangeResult> apply_change(const DeviceName& name, const DeviceChange& change,
                                           const std::string& actor);

@@ -80,4 +80,20 @@ json to_json(const CertificateRequestRecord& r) {
               {"updated", format_utc(r.updated)}};
 }
 
+json to_json(const DeviceImportReport& r) {
+  json lines = json::array();
+  for (const auto& l : r.lines) {
+    json j{{"line", l.line},
+           {"device", l.device},
+           {"outcome", to_string(l.outcome)},
+           {"errors", l.errors},
+           {"warnings", l.warnings}};
+    if (l.generated_auth_string)
+      j["generated_auth_string"] = *l.generated_auth_string;
+    lines.push_back(std::move(j));
+  }
+  return json{{"applied", r.applied},     {"created", r.created}, {"updated", r.updated},
+              {"unchanged", r.unchanged}, {"errors", r.errors},   {"lines", std::move(lines)}};
+}
+
 }  // namespace capf

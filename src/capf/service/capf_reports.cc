@@ -1,0 +1,92 @@
+#include "capf/service/capf_reports.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace capf {
+
+namespace {
+
+Result<std::string> to_text(const std::function<Status(const CsvSink&)>& report) {
+  std::string out;
+  CAPF_TRY(report([&out](std::string_view chunk) -> Status {
+    out += chunk;
+    return ok();
+  }));
+  return out;
+}
+
+}  // namespace
+
+Status CapfReports::capf_report(const CsvSink& sink, std::size_t page_size) {
+  CAPF_TRY(sink(csv_line({"device", "operation", "auth_mode", "status", "status_time", "lsc_serial",
+                          "lsc_issuer", "lsc_expiry"})));
+  DeviceFilter filter;
+  filter.limit = std::max<std::size_t>(page_size, 1);
+  for (;;) {
+    CAPF_ASSIGN_OR_RETURN(std::vector<Device> page, registry_.list_devices(filter));
+    std::string chunk;
+    for (const Device& d : page) {
+      chunk += csv_line({d.name.str(), std::string(short_name(d.operation)),
+                         std::string(short_name(d.auth_mode)), to_string(d.status),
+                         format_utc(d.status_time), d.lsc ? d.lsc->serial_hex : "",
+                         d.lsc ? d.lsc->issuer : "", d.lsc ? format_utc(d.lsc->not_after) : ""});
+    }
+    if (!chunk.empty())
+      CAPF_TRY(sink(chunk));
+    if (page.size() < filter.limit)
+      return ok();
+    filter.after_name = page.back().name.str();
+  }
+}
+
+Result<std::string> CapfReports::capf_report_text() {
+  return to_text([this](const CsvSink& sink) { return capf_report(sink); });
+}
+
+Status CapfReports::expiring_report(int days, const CsvSink& sink, std::size_t page_size) {
+  if (days < 0 || days > 36500) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "days {} is out of range: use a number of days from 0 to 36500", days);
+  }
+  const TimePoint now = clock_.now();
+  DeviceFilter filter;
+  filter.with_lsc_only = true;
+  filter.lsc_expires_before = now + std::chrono::hours(24) * days;
+  filter.limit = std::max<std::size_t>(page_size, 1);
+  std::vector<Device> expiring;
+  for (;;) {
+    CAPF_ASSIGN_OR_RETURN(std::vector<Device> page, registry_.list_devices(filter));
+    const bool last = page.size() < filter.limit;
+    if (!page.empty())
+      filter.after_name = page.back().name.str();
+    std::move(page.begin(), page.end(), std::back_inserter(expiring));
+    if (last)
+      break;
+  }
+  std::sort(expiring.begin(), expiring.end(), [](const Device& a, const Device& b) {
+    if (a.lsc->not_after != b.lsc->not_after)
+      return a.lsc->not_after < b.lsc->not_after;
+    return a.name.str() < b.name.str();
+  });
+  std::string out = csv_line(
+      {"device", "lsc_serial", "lsc_issuer", "lsc_expiry", "days_left", "operation", "status"});
+  for (const Device& d : expiring) {
+    // Whole days left, rounded towards minus infinity (an LSC expiring in 3 hours has 0 days).
+    const auto left = std::chrono::floor<std::chrono::days>(d.lsc->not_after - now).count();
+    out +=
+        csv_line({d.name.str(), d.lsc->serial_hex, d.lsc->issuer, format_utc(d.lsc->not_after),
+                  std::to_string(left), std::string(short_name(d.operation)), to_string(d.status)});
+    if (out.size() > 64 * 1024) {
+      CAPF_TRY(sink(out));
+      out.clear();
+    }
+  }
+  return out.empty() ? ok() : sink(out);
+}
+
+Result<std::string> CapfReports::expiring_report_text(int days) {
+  return to_text([this, days](const CsvSink& sink) { return expiring_report(days, sink); });
+}
+
+}  // namespace capf
