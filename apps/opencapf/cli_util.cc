@@ -54,4 +54,41 @@ Result<std::string> read_file_bytes(const std::string& path) {
   return s.str();
 }
 
+Status write_output(const std::string& path,
+                    const std::function<Status(const OutputSink&)>& produce) {
+  if (path.empty() || path == "-") {
+    CAPF_TRY(produce([](std::string_view chunk) -> Status {
+      if (std::fwrite(chunk.data(), 1, chunk.size(), stdout) != chunk.size())
+        return make_error(ErrorCode::kIo, "cannot write to standard output");
+      return ok();
+    }));
+    if (std::fflush(stdout) != 0)
+      return make_error(ErrorCode::kIo, "cannot write to standard output");
+    return ok();
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      return make_error(ErrorCode::kIo, "cannot write {}: check the directory exists", tmp);
+    Status written = produce([&out, &tmp](std::string_view chunk) -> Status {
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      if (!out)
+        return make_error(ErrorCode::kIo, "cannot write {}: is the disk full?", tmp);
+      return ok();
+    });
+    out.close();
+    if (!written || !out) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      return written ? make_error(ErrorCode::kIo, "cannot write {}", tmp) : written;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec)
+    return make_error(ErrorCode::kIo, "cannot write {}: {}", path, ec.message());
+  return ok();
+}
+
 }  // namespace capf::cli

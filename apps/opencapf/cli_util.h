@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -30,5 +32,11 @@ std::unique_ptr<Environment> open_environment(CommandContext& ctx, const std::st
 std::string cli_actor();
 
 Result<std::string> read_file_bytes(const std::string& path);
+
+// Hands `produce` a sink that writes to standard output ("" or "-") or to `path` (through a
+// temporary file renamed into place, so a failed write leaves no half file). kIo on a write error.
+using OutputSink = std::function<Status(std::string_view)>;
+Status write_output(const std::string& path,
+                    const std::function<Status(const OutputSink&)>& produce);
 
 }  // namespace capf::cli

@@ -21,6 +21,7 @@ void add_offline_command(CLI::App& app, CommandContext& ctx);
 void add_cert_command(CLI::App& app, CommandContext& ctx);
 void add_crl_command(CLI::App& app, CommandContext& ctx);
 void add_phone_command(CLI::App& app, CommandContext& ctx);
+void add_report_command(CLI::App& app, CommandContext& ctx);
 void add_bench_command(CLI::App& app, CommandContext& ctx);
 void add_admin_command(CLI::App& app, CommandContext& ctx);
 void add_audit_command(CLI::App& app, CommandContext& ctx);

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "apps/opencapf/cli_util.h"
+#include "capf/service/device_csv.h"
 #include "capf/service/device_json.h"
 
 namespace capf::cli {
@@ -335,6 +336,98 @@ void add_rm(CLI::App& device, CommandContext& ctx) {
   });
 }
 
+void add_import(CLI::App& device, CommandContext& ctx) {
+  auto* cmd = device.add_subcommand(
+      "import", "create or change devices from a CSV file (see docs/bulk-and-reports.md)");
+  struct Opts {
+    std::string data, file;
+    bool valid_only = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  add_data_option(*cmd, o->data);
+  cmd->add_option("FILE", o->file, "CSV file, - for standard input")->required();
+  cmd->add_flag("--valid-only", o->valid_only,
+                "import the valid lines even when others have errors (default: all or nothing)");
+  cmd->add_flag("--json", o->json, "print the report as JSON");
+  cmd->callback([o, &ctx] {
+    Result<std::string> text = std::string();
+    if (o->file == "-") {
+      std::string in;
+      char buf[65536];
+      std::size_t n = 0;
+      while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0)
+        in.append(buf, n);
+      text = std::move(in);
+    } else {
+      text = read_file_bytes(o->file);
+    }
+    if (!text)
+      return fail(ctx, text.error());
+    auto env = open_environment(ctx, o->data);
+    if (!env)
+      return;
+    DeviceCsv csv(env->registry(), env->admin());
+    DeviceImportOptions options;
+    options.valid_only = o->valid_only;
+    options.actor = cli_actor() + " (import)";
+    auto report = csv.import_csv(*text, options);
+    if (!report) {
+      // The file itself is wrong (not CSV, an unknown column): nothing was imported.
+      std::fprintf(stderr, "opencapf: %s: %s\nopencapf: nothing imported\n", o->file.c_str(),
+                   report.error().message.c_str());
+      ctx.exit_code = 1;
+      return;
+    }
+    ctx.exit_code = report->errors > 0 ? 1 : 0;
+    if (o->json) {
+      std::printf("%s\n", to_json(*report).dump(2).c_str());
+      return;
+    }
+    for (const auto& line : report->lines) {
+      for (const auto& e : line.errors)
+        std::fprintf(stderr, "%s: %s\n", o->file.c_str(), e.c_str());
+      for (const auto& w : line.warnings)
+        std::fprintf(stderr, "opencapf: warning: line %zu: %s\n", line.line, w.c_str());
+    }
+    if (!report->applied) {
+      std::printf(
+          "nothing imported: %zu line(s) with errors; fix them, or import the valid "
+          "lines only with --valid-only\n",
+          report->errors);
+      return;
+    }
+    for (const auto& line : report->lines) {
+      if (line.generated_auth_string) {
+        std::printf("%s: authentication string %s (shown once; give it to the phone's user)\n",
+                    line.device.c_str(), line.generated_auth_string->c_str());
+      }
+    }
+    std::printf("imported: %zu created, %zu updated, %zu unchanged, %zu line(s) with errors\n",
+                report->created, report->updated, report->unchanged, report->errors);
+  });
+}
+
+void add_export(CLI::App& device, CommandContext& ctx) {
+  auto* cmd = device.add_subcommand(
+      "export", "write every device as CSV (authentication strings are never written)");
+  struct Opts {
+    std::string data, file = "-";
+  };
+  auto o = std::make_shared<Opts>();
+  add_data_option(*cmd, o->data);
+  cmd->add_option("FILE", o->file, "file to write, - for standard output (the default)");
+  cmd->callback([o, &ctx] {
+    auto env = open_environment(ctx, o->data);
+    if (!env)
+      return;
+    DeviceCsv csv(env->registry(), env->admin());
+    Status written =
+        write_output(o->file, [&](const OutputSink& sink) { return csv.export_csv(sink); });
+    if (!written)
+      return fail(ctx, written.error());
+  });
+}
+
 }  // namespace
 
 void add_device_command(CLI::App& app, CommandContext& ctx) {
@@ -344,6 +437,8 @@ void add_device_command(CLI::App& app, CommandContext& ctx) {
   add_show(*device, ctx);
   add_list(*device, ctx);
   add_rm(*device, ctx);
+  add_import(*device, ctx);
+  add_export(*device, ctx);
 }
 
 }  // namespace capf::cli

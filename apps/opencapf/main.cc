@@ -1,5 +1,5 @@
 // opencapf: one binary, one subcommand per task (init, serve, device, ca, trust, issuer, offline,
-// phone, bench, admin, audit).
+// phone, report, bench, admin, audit).
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   capf::cli::add_cert_command(app, ctx);
   capf::cli::add_crl_command(app, ctx);
   capf::cli::add_phone_command(app, ctx);
+  capf::cli::add_report_command(app, ctx);
   capf::cli::add_bench_command(app, ctx);
   capf::cli::add_admin_command(app, ctx);
   capf::cli::add_audit_command(app, ctx);
