@@ -306,6 +306,9 @@ TEST_F(SqliteRegistryTest, TheConsoleQueriesUseIndexes) {
       {devices + "auth_mode = 'null' ORDER BY name LIMIT 100", "devices_by_auth_mode"},
       {devices + "lsc_not_after < 1750000000 ORDER BY name LIMIT 100", "INDEX"},
       {"SELECT COUNT(*) FROM devices WHERE lsc_not_after < 1750000000", "devices_by_lsc_expiry"},
+      // The expiring-LSC count reads the index alone (migration 5).
+      {"SELECT COUNT(*) FROM devices WHERE lsc_not_after < 1750000000 AND lsc_serial IS NOT NULL",
+       "COVERING INDEX devices_by_lsc_expiry_serial"},
       {"SELECT COUNT(*) FROM devices WHERE status_kind = 'failed'", "devices_by_status"},
       {"SELECT detail FROM device_events WHERE device_name = 'SEP1' "
        "ORDER BY event_time DESC, id DESC LIMIT 10",

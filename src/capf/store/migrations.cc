@@ -154,11 +154,21 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_target ON audit_log (target, id);
 )sql";
 
+// Version 5: counting the LSCs that expire before a date (the console's "expiring in 30 days",
+// the expiring-LSC report) reads this index alone instead of looking up every matching row
+// (12-38 ms -> 0.3 ms on 100,000 devices, bench/console_query_bench). It replaces the index on
+// lsc_not_after alone, which is its prefix.
+constexpr std::string_view kV5 = R"sql(
+DROP INDEX devices_by_lsc_expiry;
+CREATE INDEX devices_by_lsc_expiry_serial ON devices (lsc_not_after, lsc_serial);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "devices, certificates, device events, trust stores", kV1},
     Migration{2, "certificate requests for external CAs", kV2},
     Migration{3, "the CRL number", kV3},
     Migration{4, "admin API tokens and the audit log", kV4},
+    Migration{5, "a covering index for expiring LSCs", kV5},
 };
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {
