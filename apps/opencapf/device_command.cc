@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <cstdio>
 
 #include "apps/opencapf/cli_util.h"
@@ -355,10 +356,19 @@ void add_import(CLI::App& device, CommandContext& ctx) {
       std::string in;
       char buf[65536];
       std::size_t n = 0;
-      while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0)
+      // Stop once past the bound: the parser then names it.
+      while (in.size() <= CsvLimits{}.max_bytes && (n = std::fread(buf, 1, sizeof buf, stdin)) > 0)
         in.append(buf, n);
       text = std::move(in);
     } else {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(o->file, ec);
+      if (!ec && size > CsvLimits{}.max_bytes) {
+        std::fprintf(stderr, "opencapf: %s is %ju bytes, more than %zu: split it\n",
+                     o->file.c_str(), static_cast<std::uintmax_t>(size), CsvLimits{}.max_bytes);
+        ctx.exit_code = 1;
+        return;
+      }
       text = read_file_bytes(o->file);
     }
     if (!text)

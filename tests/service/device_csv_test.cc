@@ -79,6 +79,11 @@ TEST(Csv, RefusesStrayQuotesAndOversizedFields) {
   ASSERT_FALSE(record);
   EXPECT_NE(record.error().message.find("line 2: a record is longer"), std::string::npos);
   limits = {};
+  limits.max_bytes = 5;
+  auto big = parse_csv("a,b,c\n", limits);
+  ASSERT_FALSE(big);
+  EXPECT_NE(big.error().message.find("the file is 6 bytes, more than 5"), std::string::npos);
+  limits = {};
   limits.max_records = 2;
   EXPECT_FALSE(parse_csv("a\nb\nc\n", limits));
   EXPECT_TRUE(parse_csv("a\nb\n", limits));

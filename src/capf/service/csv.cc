@@ -11,6 +11,11 @@ Error csv_error(std::size_t line, std::string_view what) {
 }  // namespace
 
 Result<std::vector<CsvRecord>> parse_csv(std::string_view text, const CsvLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the file is {} bytes, more than {}: split it into smaller files",
+                      text.size(), limits.max_bytes);
+  }
   if (text.substr(0, 3) == "\xEF\xBB\xBF")
     text.remove_prefix(3);
   std::vector<CsvRecord> records;

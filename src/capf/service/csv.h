@@ -12,6 +12,7 @@
 namespace capf {
 
 struct CsvLimits {
+  std::size_t max_bytes = 256 * 1024 * 1024;  // the whole text
   std::size_t max_field_bytes = 4096;
   std::size_t max_record_bytes = 64 * 1024;
   std::size_t max_records = 1'000'000;
@@ -25,7 +26,8 @@ struct CsvRecord {
 
 // Every record of `text`, the header included. Empty lines are skipped. kInvalidArgument naming
 // the line for: a quote that is never closed, text after a closing quote, a bare quote inside an
-// unquoted field, a field or record past its bound, more than max_records records.
+// unquoted field, a field or record past its bound, more than max_records records; and a text
+// longer than max_bytes.
 Result<std::vector<CsvRecord>> parse_csv(std::string_view text, const CsvLimits& limits = {});
 
 // `field` as one CSV cell: quoted (with quotes doubled) when it holds a comma, a quote, CR or LF,

@@ -32,6 +32,7 @@ std::string_view to_string(ImportOutcome outcome);
 struct DeviceImportLine {
   std::size_t line = 0;  // where the record starts in the file (the header is line 1)
   std::string device;    // as written in the file
+  // When the report is not applied, what the line would have done.
   ImportOutcome outcome = ImportOutcome::kError;
   // "line N: <column>: <what is wrong and what to type>", one per problem (kError only).
   std::vector<std::string> errors;
