@@ -194,7 +194,8 @@ TEST_F(DeviceCsvTest, ReportsEveryKindOfErrorByLineAndColumnAndChangesNothing) {
   for (const char* expected : {
            "line 3: operation: unknown operation 'upgrade-now': use install",
            "line 4: auth_mode: unknown authentication mode 'pin': use string, null, lsc or mic",
-           "line 5: auth_string: authentication string must be 4 to 10 digits",
+           "line 5: auth_string: authentication string must be 4 to 10 digits (got 4 characters, "
+           "not all digits): use e.g. auth_string 482915 or generate_auth_string true",
            "line 6: generate_auth_string: 'maybe' is not true or false",
            "line 7: key_order: unknown key order 'rsa-only': use rsa, ec or ec-rsa",
            "line 8: rsa_bits: RSA key size 1000 is not supported: use 1024, 2048, 3072 or 4096",
@@ -203,8 +204,9 @@ TEST_F(DeviceCsvTest, ReportsEveryKindOfErrorByLineAndColumnAndChangesNothing) {
            "line 11: deadline: '31/12/2026' is not a UTC time: use e.g. 2026-12-31T18:00:00Z",
            "line 12: device_name: ",
            "line 13: auth_string: SEP00000000000B authenticates by authentication string but has "
-           "none",
-           "line 14: generate_auth_string: give either",
+           "none: add auth_string (4 to 10 digits) or generate_auth_string true",
+           "line 14: generate_auth_string: give either auth_string or generate_auth_string true, "
+           "not both",
            "line 15: device_name: SEP000000000001 is already on line 2",
            "line 16: 3 cell(s) but the header has 10 column(s)",
            "line 17: device_name: is empty",
@@ -213,6 +215,7 @@ TEST_F(DeviceCsvTest, ReportsEveryKindOfErrorByLineAndColumnAndChangesNothing) {
                                                         << errors;
   }
   EXPECT_NE(errors.find("line 12: device_name: "), std::string::npos);
+  EXPECT_EQ(errors.find("--"), std::string::npos) << "CLI flags in CSV errors:\n" << errors;
   EXPECT_EQ(r.lines[0].outcome, ImportOutcome::kCreated);  // would be created
   EXPECT_EQ(r.lines[15].outcome, ImportOutcome::kError);
   EXPECT_EQ(r.lines[16].outcome, ImportOutcome::kUpdated);

@@ -184,6 +184,23 @@ bool changes_anything(const DeviceChange& c) {
          c.rsa_bits || c.ec_bits || c.deadline || c.description;
 }
 
+// AdminService words its remedies for the CLI (--auth-string ...): say them in column names.
+std::string in_csv_words(std::string message) {
+  static const std::pair<std::string_view, std::string_view> kWords[] = {
+      {"--auth-string DIGITS", "auth_string (4 to 10 digits)"},
+      {"--generate-auth-string", "generate_auth_string true"},
+      {"--auth-string", "auth_string"},
+      {"--key-order", "key_order"},
+  };
+  for (const auto& [flag, column] : kWords) {
+    for (auto at = message.find(flag); at != std::string::npos;
+         at = message.find(flag, at + column.size())) {
+      message.replace(at, flag.size(), column);
+    }
+  }
+  return message;
+}
+
 std::string column_of(const std::string& field) {
   return field == "name" ? std::string(kName) : field;
 }
@@ -287,7 +304,7 @@ Result<DeviceImportReport> DeviceCsv::import_csv(std::string_view text,
                               admin_.check_device(p.change));
         if (problem) {
           out.errors.push_back(
-              line_error(p.line, column_of(problem->field), problem->error.message));
+              line_error(p.line, column_of(problem->field), in_csv_words(problem->error.message)));
         }
       }
       if (!out.errors.empty()) {
@@ -316,7 +333,8 @@ Result<DeviceImportReport> DeviceCsv::import_csv(std::string_view text,
       out.outcome = r->created ? ImportOutcome::kCreated : ImportOutcome::kUpdated;
       ++(r->created ? report.created : report.updated);
       out.generated_auth_string = r->generated_auth_string;
-      out.warnings = r->warnings;
+      for (const std::string& w : r->warnings)
+        out.warnings.push_back(in_csv_words(w));
     }
     report.applied = true;
     return ok();
