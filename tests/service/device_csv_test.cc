@@ -302,6 +302,99 @@ TEST_F(DeviceCsvTest, ImportsAThousandLinesInOneGo) {
   }
 }
 
+// A registry that refuses to record one device's history, as a full disk or a lost database
+// connection would in the middle of an import. Everything else goes to the real registry.
+class RegistryFailingOn final : public Registry {
+ public:
+  RegistryFailingOn(Registry& real, std::string device) : real_(real), device_(std::move(device)) {}
+
+  Status append_event(const DeviceEvent& event) override {
+    if (event.device_name == device_)
+      return make_error(ErrorCode::kDatabase, "disk I/O error");
+    return real_.append_event(event);
+  }
+
+  Result<std::optional<Device>> find_device(const DeviceName& name) override {
+    return real_.find_device(name);
+  }
+  Result<Device> insert_device(const Device& d) override { return real_.insert_device(d); }
+  Result<Device> update_device(const Device& d) override { return real_.update_device(d); }
+  Status remove_device(const DeviceName& name) override { return real_.remove_device(name); }
+  Result<std::vector<Device>> list_devices(const DeviceFilter& f) override {
+    return real_.list_devices(f);
+  }
+  Result<std::int64_t> count_devices(const DeviceFilter& f) override {
+    return real_.count_devices(f);
+  }
+  Status record_issued(const IssuedCertificate& c) override { return real_.record_issued(c); }
+  Status set_certificate_state(const std::string& serial, CertificateState state, TimePoint when,
+                               const std::string& reason) override {
+    return real_.set_certificate_state(serial, state, when, reason);
+  }
+  Result<std::optional<IssuedCertificate>> find_certificate(const std::string& serial) override {
+    return real_.find_certificate(serial);
+  }
+  Result<std::vector<IssuedCertificate>> list_certificates(const CertificateFilter& f) override {
+    return real_.list_certificates(f);
+  }
+  Result<std::vector<DeviceEvent>> device_events(const std::string& name,
+                                                 std::size_t limit) override {
+    return real_.device_events(name, limit);
+  }
+  Status add_trust(const TrustEntry& e) override { return real_.add_trust(e); }
+  Status remove_trust(const std::string& store, const std::string& fp) override {
+    return real_.remove_trust(store, fp);
+  }
+  Result<std::vector<TrustEntry>> list_trust(const std::string& store) override {
+    return real_.list_trust(store);
+  }
+  Result<std::int64_t> trust_generation() override { return real_.trust_generation(); }
+  Result<std::int64_t> next_crl_number() override { return real_.next_crl_number(); }
+  Status insert_request(const CertificateRequestRecord& r) override {
+    return real_.insert_request(r);
+  }
+  Status update_request(const CertificateRequestRecord& r) override {
+    return real_.update_request(r);
+  }
+  Result<std::optional<CertificateRequestRecord>> find_request(const std::string& id) override {
+    return real_.find_request(id);
+  }
+  Result<std::optional<CertificateRequestRecord>> open_request(const std::string& name) override {
+    return real_.open_request(name);
+  }
+  Result<std::vector<CertificateRequestRecord>> list_requests(const RequestFilter& f) override {
+    return real_.list_requests(f);
+  }
+  Result<std::int64_t> count_requests(const RequestFilter& f) override {
+    return real_.count_requests(f);
+  }
+  Status transact(const std::function<Status()>& fn) override { return real_.transact(fn); }
+
+ private:
+  Registry& real_;
+  std::string device_;
+};
+
+TEST_F(DeviceCsvTest, AFailureWhileApplyingImportsNothingHalf) {
+  set({.name = "SEP000000000001", .description = "before"});
+  RegistryFailingOn failing(*registry_, "SEP0000000001F4");  // device 500, on line 501
+  AdminService admin(failing, *trust_, clock_, AdminPolicy{10, false});
+  DeviceCsv csv(failing, admin);
+  std::string text = "device_name,operation,description\n";
+  for (int i = 1; i <= 1000; ++i)
+    text += fmt::format("SEP{:012X},install,after\n", i);
+  auto r = csv.import_csv(text, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kDatabase);
+  EXPECT_NE(r.error().message.find("line 501: disk I/O error"), std::string::npos)
+      << r.error().message;
+  // Lines 2 to 500 (498 new devices and a change to an existing one) were rolled back with it.
+  EXPECT_EQ(device_count(), 1);
+  Device kept = get("SEP000000000001");
+  EXPECT_EQ(kept.description, "before");
+  EXPECT_EQ(kept.operation, Operation::kNone);
+}
+
 TEST_F(DeviceCsvTest, ExportNeverWritesAuthStringsAndPagesThroughEveryDevice) {
   set({.name = "SEP00000000000B",
        .operation = Operation::kInstall,
