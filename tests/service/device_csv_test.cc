@@ -368,6 +368,19 @@ class RegistryFailingOn final : public Registry {
   Result<std::int64_t> count_requests(const RequestFilter& f) override {
     return real_.count_requests(f);
   }
+  Result<AdminToken> insert_token(const AdminToken& t) override { return real_.insert_token(t); }
+  Result<std::optional<AdminToken>> find_token(std::int64_t id) override {
+    return real_.find_token(id);
+  }
+  Result<std::vector<AdminToken>> list_tokens() override { return real_.list_tokens(); }
+  Status revoke_token(std::int64_t id) override { return real_.revoke_token(id); }
+  Status touch_token(std::int64_t id, TimePoint when) override {
+    return real_.touch_token(id, when);
+  }
+  Result<std::int64_t> append_audit(const AuditEntry& e) override { return real_.append_audit(e); }
+  Result<std::vector<AuditEntry>> list_audit(const AuditFilter& f) override {
+    return real_.list_audit(f);
+  }
   Status transact(const std::function<Status()>& fn) override { return real_.transact(fn); }
 
  private:
