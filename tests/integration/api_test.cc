@@ -344,12 +344,39 @@ TEST_F(ApiTest, APhoneInstallShowsAsUpgradeSuccess) {
   auto certs = body_of(call("GET", "/api/v1/certificates?device=SEP00AABBCCDDEE", oper));
   EXPECT_EQ(certs["items"].size(), 1u);
 
+  // Revocation is the admin's; the next CRL lists the certificate.
+  const std::string revoke = "/api/v1/certificates/" + r.installed->serial_hex() + "/revoke";
+  const std::string why = R"({"reason": "keyCompromise"})";
+  auto crl_before = pki::parse_crl(as_bytes(call("GET", "/api/v1/crl").body));
+  ASSERT_TRUE(crl_before) << crl_before.error().message;
+  EXPECT_TRUE(crl_before->entries.empty());
+  EXPECT_EQ(call("POST", revoke, oper, why).status, 403);
+  EXPECT_EQ(call("POST", revoke, admin_token_, R"({"reason": "whim"})").status, 400);
+  auto revoked = call("POST", revoke, admin_token_, why);
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_EQ(body_of(revoked)["state"], "revoked");
+  auto crl_after = pki::parse_crl(as_bytes(call("GET", "/api/v1/crl").body));
+  ASSERT_TRUE(crl_after) << crl_after.error().message;
+  ASSERT_EQ(crl_after->entries.size(), 1u);
+  EXPECT_EQ(crl_after->entries[0].serial_hex, r.installed->serial_hex());
+  EXPECT_GT(crl_after->crl_number, crl_before->crl_number);
+  auto audit = body_of(call("GET", "/api/v1/audit?target=" + r.installed->serial_hex(), oper));
+  ASSERT_EQ(audit["items"].size(), 1u);
+  EXPECT_EQ(audit["items"][0]["action"], "certificate.revoke");
+
   auto metrics = call("GET", "/metrics", token(AdminRole::kViewer));
   ASSERT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("opencapf_devices{status=\"success\"} 1"), std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("opencapf_phone_connections_total 1"), std::string::npos)
       << metrics.body;
+  EXPECT_NE(
+      metrics.body.find("opencapf_sessions_total{operation=\"install\",result=\"success\"} 1"),
+      std::string::npos);
+  EXPECT_NE(metrics.body.find("opencapf_issuer_calls_total{mode=\"capf\",result=\"ok\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("opencapf_issuer_call_seconds_count{mode=\"capf\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(ApiTest, TheCaAndTrustStoresAreReadableAndAdminsChangeThem) {

@@ -72,6 +72,30 @@ ApiResponse get_certificate(ApiServices& s, const RouteRequest& req) {
   return json_response(to_json(*cert));
 }
 
+// {"reason": "keyCompromise"} (RFC 5280 names; default unspecified).
+ApiResponse revoke_certificate(ApiServices& s, const RouteRequest& req) {
+  std::string reason = "unspecified";
+  if (!req.http.body.empty()) {
+    json body = json::parse(req.http.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return problem(400, "the body must be a JSON object: {\"reason\": \"keyCompromise\"}");
+    }
+    for (const auto& [key, value] : body.items()) {
+      if (key != "reason")
+        return field_problem(key, "unknown field: use reason");
+      if (!value.is_string())
+        return field_problem(key, "must be a string such as keyCompromise or superseded");
+      reason = value.get<std::string>();
+    }
+  }
+  auto revoked = s.certificates.revoke(req.params.at("serial"), reason, req.actor());
+  if (!revoked)
+    return problem(revoked.error());
+  json j = to_json(*revoked);
+  j.erase("pem");
+  return json_response(j);
+}
+
 ApiResponse get_crl(ApiServices& s, const RouteRequest& req) {
   auto format = req.http.query.find("format");
   const bool pem = format != req.http.query.end() && format->second == "pem";
@@ -156,6 +180,8 @@ void add_ledger_routes(Router& router, ApiServices& s) {
              [&s](const RouteRequest& r) { return list_certificates(s, r); });
   router.add("GET", "/api/v1/certificates/{serial}", Permission::kRead,
              [&s](const RouteRequest& r) { return get_certificate(s, r); });
+  router.add("POST", "/api/v1/certificates/{serial}/revoke", Permission::kAdminister,
+             [&s](const RouteRequest& r) { return revoke_certificate(s, r); });
   router.add("GET", "/api/v1/crl", std::nullopt,
              [&s](const RouteRequest& r) { return get_crl(s, r); });
   router.add("GET", "/api/v1/ca", Permission::kRead,

@@ -150,19 +150,21 @@ std::optional<std::uint16_t> Daemon::admin_port() const {
 std::string Daemon::server_metrics() const {
   ServerCounters c = server_->counters();
   return fmt::format(
-      "# HELP opencapf_phone_connections_total Connections accepted on the CAPF port.\n"
-      "# TYPE opencapf_phone_connections_total counter\n"
-      "opencapf_phone_connections_total {}\n"
-      "# HELP opencapf_phone_connections_refused_total Connections closed over the session cap.\n"
-      "# TYPE opencapf_phone_connections_refused_total counter\n"
-      "opencapf_phone_connections_refused_total {}\n"
-      "# HELP opencapf_phone_sessions_active Phone sessions running now.\n"
-      "# TYPE opencapf_phone_sessions_active gauge\n"
-      "opencapf_phone_sessions_active {}\n"
-      "# HELP opencapf_phone_sessions_peak Most phone sessions at once since the start.\n"
-      "# TYPE opencapf_phone_sessions_peak gauge\n"
-      "opencapf_phone_sessions_peak {}\n",
-      c.accepted, c.refused_over_cap, c.active, c.peak_active);
+             "# HELP opencapf_phone_connections_total Connections accepted on the CAPF port.\n"
+             "# TYPE opencapf_phone_connections_total counter\n"
+             "opencapf_phone_connections_total {}\n"
+             "# HELP opencapf_phone_connections_refused_total Connections closed over the session "
+             "cap.\n"
+             "# TYPE opencapf_phone_connections_refused_total counter\n"
+             "opencapf_phone_connections_refused_total {}\n"
+             "# HELP opencapf_phone_sessions_active Phone sessions running now.\n"
+             "# TYPE opencapf_phone_sessions_active gauge\n"
+             "opencapf_phone_sessions_active {}\n"
+             "# HELP opencapf_phone_sessions_peak Most phone sessions at once since the start.\n"
+             "# TYPE opencapf_phone_sessions_peak gauge\n"
+             "opencapf_phone_sessions_peak {}\n",
+             c.accepted, c.refused_over_cap, c.active, c.peak_active) +
+         enrollment_->metrics().prometheus_text();
 }
 
 Daemon::~Daemon() {

@@ -107,7 +107,10 @@ Status EnrollmentService::record_issued(const std::string& session, const std::s
 
 KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentContext& ctx,
                                      const IssueRequest& request) {
+  const auto asked = std::chrono::steady_clock::now();
   auto outcome = ctx.issuer->issue(request);
+  metrics_.record_issuer_call(ctx.issuer->mode(), outcome.has_value(),
+                              std::chrono::steady_clock::now() - asked);
   if (!outcome) {
     const Error& e = outcome.error();
     if (ctx.request_id) {

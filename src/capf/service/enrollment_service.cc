@@ -88,6 +88,7 @@ void EnrollmentService::set_status(const SessionInfo& session, const EnrollmentC
 
 void EnrollmentService::log_finished(const SessionInfo& session, const EnrollmentContext& ctx,
                                      const OperationStatus& status, const std::string& detail) {
+  metrics_.record_session(ctx.operation, status);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   ctx.started)
                 .count();

@@ -20,6 +20,7 @@
 #include "capf/pki/certificate.h"
 #include "capf/protocol/message.h"
 #include "capf/service/authenticator.h"
+#include "capf/service/session_metrics.h"
 #include "capf/store/device_store.h"
 
 namespace capf {
@@ -129,6 +130,9 @@ class EnrollmentService {
   void failed(const SessionInfo& session, const EnrollmentContext* ctx, SessionFailure failure,
               const std::string& detail);
 
+  // Finished sessions and issuer calls so far (for /metrics).
+  const SessionMetrics& metrics() const { return metrics_; }
+
  private:
   // Applies `change` to the stored device (compare-and-set, retried) together with an event.
   Status update_device(const DeviceName& name, const std::function<void(Device&)>& change,
@@ -162,6 +166,7 @@ class EnrollmentService {
   const IdentityHolder& identity_;
   const Clock& clock_;
   EnrollmentPolicy policy_;
+  SessionMetrics metrics_;
 };
 
 // The Operation Pending failure reason for a session failure in a given operation.
