@@ -250,6 +250,34 @@ TEST_F(ApiTest, ABulkChangeAppliesToAllOrNone) {
   EXPECT_EQ(body_of(later)["auth_string_set"], true);
 }
 
+TEST_F(ApiTest, ANewAuthenticationStringIsShownOnceAndWorks) {
+  std::string oper = token(AdminRole::kOperator);
+  ASSERT_EQ(
+      call("PUT", "/api/v1/devices/SEP001122334455", oper, R"({"operation": "install"})").status,
+      201);
+  auto made = call("POST", "/api/v1/devices/SEP001122334455/auth-string", oper);
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string secret = body_of(made)["auth_string"];
+  EXPECT_EQ(secret.size(), 8u);
+  EXPECT_EQ(device("SEP001122334455").auth_mode, AuthMode::kAuthString);
+  auto shown = call("GET", "/api/v1/devices/SEP001122334455", oper);
+  EXPECT_EQ(shown.body.find(secret), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/v1/audit", oper).body.find(secret), std::string::npos);
+  EXPECT_EQ(
+      call("POST", "/api/v1/devices/SEP001122334455/auth-string", token(AdminRole::kViewer)).status,
+      403);
+
+  phone::PhoneOptions wrong = phone_options("SEP001122334455");
+  wrong.auth_string = "00000000" == secret ? "11111111" : "00000000";
+  EXPECT_NE(run_phone(wrong).exit_code, 0);
+  phone::PhoneOptions right = phone_options("SEP001122334455");
+  right.auth_string = secret;
+  auto r = run_phone(right);
+  EXPECT_EQ(r.exit_code, 0) << last_transcript_;
+  EXPECT_EQ(body_of(call("GET", "/api/v1/devices/SEP001122334455", oper))["status"],
+            "Upgrade Success");
+}
+
 TEST_F(ApiTest, ChangesAreAuditedWithBeforeAndAfter) {
   std::string oper = token(AdminRole::kOperator, "ops");
   ASSERT_EQ(

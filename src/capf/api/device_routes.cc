@@ -271,6 +271,26 @@ ApiResponse put_device(ApiServices& s, const RouteRequest& req) {
   return json_response(change_result_json(*result), result->created ? 201 : 200);
 }
 
+// A new random authentication string for the device (which then authenticates by string),
+// returned once; like `device set --auth string --generate-auth-string`.
+ApiResponse new_auth_string(ApiServices& s, const RouteRequest& req) {
+  if (!req.http.body.empty() && req.http.body != "{}") {
+    return problem(400, "this call takes no body: POST it empty");
+  }
+  DeviceChange c;
+  c.name = req.params.at("name");
+  c.auth_mode = AuthMode::kAuthString;
+  c.generate_auth_string = true;
+  auto result = s.admin.set_device(c, req.actor());
+  if (!result)
+    return problem(result.error());
+  return json_response(json{{"name", result->device.name.str()},
+                            {"auth_string", result->generated_auth_string.value_or("")},
+                            {"status", to_string(result->device.status)},
+                            {"created", result->created}},
+                       result->created ? 201 : 200);
+}
+
 ApiResponse delete_device(ApiServices& s, const RouteRequest& req) {
   Status removed = s.admin.remove_device(req.params.at("name"), req.actor());
   if (!removed)
@@ -324,6 +344,8 @@ void add_device_routes(Router& router, ApiServices& s) {
              [&s](const RouteRequest& r) { return get_device(s, r); });
   router.add("PUT", "/api/v1/devices/{name}", Permission::kOperate,
              [&s](const RouteRequest& r) { return put_device(s, r); });
+  router.add("POST", "/api/v1/devices/{name}/auth-string", Permission::kOperate,
+             [&s](const RouteRequest& r) { return new_auth_string(s, r); });
   router.add("DELETE", "/api/v1/devices/{name}", Permission::kOperate,
              [&s](const RouteRequest& r) { return delete_device(s, r); });
 }
