@@ -13,7 +13,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev scep pebble golang-cfssl iproute2 util-linux curl
   # the PKCS#11 key source and its tests (SoftHSM2 token, libp11 engine, pkcs11-tool)
   softhsm2 opensc libengine-pkcs11-openssl libp11-dev
+  # the web console's browser test: Debian's Chromium driven by playwright-core from npm
+  chromium chromium-driver nodejs
 )
+# Debian's npm conflicts with a nodejs that bundles its own (NodeSource's): ask for it only if
+# there is no npm at all.
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,13 +29,19 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The console test's npm packages, exactly as locked in tests/console/package-lock.json.
+console_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/console"
+if [ ! -d "$console_dir/node_modules/playwright-core" ]; then
+  echo "install-deps: npm ci in tests/console"
+  (cd "$console_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
 echo "install-deps: done"

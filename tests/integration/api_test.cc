@@ -435,6 +435,102 @@ TEST_F(ApiTest, TheCaAndTrustStoresAreReadableAndAdminsChangeThem) {
   EXPECT_EQ(audit["items"][0]["before"]["fingerprint"], root->fingerprint_sha256());
 }
 
+TEST_F(ApiTest, TheConsoleIsServedWithoutATokenUnderAStrictContentSecurityPolicy) {
+  auto index = call("GET", "/");
+  ASSERT_EQ(index.status, 200) << index.body;
+  EXPECT_EQ(index.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(index.body.find("<title>opencapf console</title>"), std::string::npos);
+  EXPECT_NE(index.body.find("src=\"/console/app.js\""), std::string::npos);
+  EXPECT_EQ(index.header("content-security-policy").rfind("default-src 'self';", 0), 0u)
+      << index.header("content-security-policy");
+  EXPECT_EQ(index.header("cache-control"), "no-cache");
+  EXPECT_EQ(index.header("x-content-type-options"), "nosniff");
+
+  for (const char* file : {"app.js", "api.js", "ui.js", "devices.js", "pages.js", "app.css"}) {
+    auto asset = call("GET", fmt::format("/console/{}", file));
+    ASSERT_EQ(asset.status, 200) << file;
+    EXPECT_NE(asset.header("content-security-policy"), "") << file;
+    EXPECT_GT(asset.body.size(), 500u) << file;
+    // Works offline: nothing is fetched from anywhere but opencapf itself.
+    EXPECT_EQ(asset.body.find("http://"), std::string::npos) << file;
+    EXPECT_EQ(asset.body.find("https://"), std::string::npos) << file;
+    // Data goes into the page as text only.
+    EXPECT_EQ(asset.body.find("innerHTML"), std::string::npos) << file;
+  }
+  EXPECT_EQ(call("GET", "/console/app.js").header("content-type"),
+            "text/javascript; charset=utf-8");
+  EXPECT_EQ(call("GET", "/console/app.css").header("content-type"), "text/css; charset=utf-8");
+
+  auto missing = call("GET", "/console/nothing.js");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("content-type"), "application/problem+json");
+  EXPECT_NE(body_of(missing)["detail"].get<std::string>().find("nothing.js"), std::string::npos);
+  EXPECT_EQ(call("POST", "/", "", "x").status, 405);
+}
+
+TEST_F(ApiTest, CsvImportExportAndReportsGoThroughTheApi) {
+  const std::string viewer = token(AdminRole::kViewer);
+  const std::string operator_token = token(AdminRole::kOperator);
+  const std::string csv =
+      "device_name,operation,auth_mode,generate_auth_string,key_order\n"
+      "SEP0000000000C1,install,string,true,ec\n"
+      "SEP0000000000C2,install,null,,rsa\n";
+  EXPECT_EQ(call("POST", "/api/v1/devices/import", viewer, csv, "text/csv").status, 403);
+  auto imported = call("POST", "/api/v1/devices/import", operator_token, csv, "text/csv");
+  ASSERT_EQ(imported.status, 200) << imported.body;
+  auto report = body_of(imported);
+  EXPECT_TRUE(report["applied"].get<bool>());
+  EXPECT_EQ(report["created"], 2);
+  ASSERT_EQ(report["lines"].size(), 2u);
+  EXPECT_EQ(report["lines"][0]["generated_auth_string"].get<std::string>().size(), 8u);
+  EXPECT_EQ(body_of(call("GET", "/api/v1/devices/SEP0000000000C2", viewer))["status"],
+            "Operation Pending");
+
+  // A bad line imports nothing and is named by line; valid_only imports the rest.
+  const std::string bad =
+      "device_name,operation\n"
+      "SEP0000000000C3,install\n"
+      "SEP0000000000C4,reinstall\n";
+  auto refused = call("POST", "/api/v1/devices/import", operator_token, bad, "text/csv");
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  auto problem = body_of(refused);
+  EXPECT_NE(problem["detail"].get<std::string>().find("valid_only=true"), std::string::npos);
+  ASSERT_EQ(problem["report"]["lines"].size(), 2u);
+  ASSERT_EQ(problem["report"]["lines"][1]["errors"].size(), 1u);
+  EXPECT_EQ(problem["report"]["lines"][1]["errors"][0].get<std::string>().rfind("line 3: ", 0), 0u)
+      << problem.dump();
+  EXPECT_EQ(call("GET", "/api/v1/devices/SEP0000000000C3", viewer).status, 404);
+  auto partial =
+      call("POST", "/api/v1/devices/import?valid_only=true", operator_token, bad, "text/csv");
+  ASSERT_EQ(partial.status, 200) << partial.body;
+  EXPECT_EQ(body_of(partial)["created"], 1);
+  EXPECT_EQ(body_of(partial)["errors"], 1);
+  EXPECT_EQ(
+      call("POST", "/api/v1/devices/import?valid_only=yes", operator_token, bad, "text/csv").status,
+      400);
+  EXPECT_EQ(call("POST", "/api/v1/devices/import", operator_token, "", "text/csv").status, 400);
+
+  auto exported = call("GET", "/api/v1/devices/export", viewer);
+  ASSERT_EQ(exported.status, 200);
+  EXPECT_EQ(exported.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(exported.body.rfind("device_name,operation,auth_mode,auth_string_set,", 0), 0u)
+      << exported.body;
+  EXPECT_NE(exported.body.find("SEP0000000000C1,install,string,true,ec,"), std::string::npos);
+  EXPECT_EQ(exported.body.find(report["lines"][0]["generated_auth_string"].get<std::string>()),
+            std::string::npos);
+
+  auto capf = call("GET", "/api/v1/reports/capf", viewer);
+  ASSERT_EQ(capf.status, 200);
+  EXPECT_EQ(capf.body.rfind("device,operation,auth_mode,status,", 0), 0u) << capf.body;
+  EXPECT_NE(capf.body.find("SEP0000000000C3,install,"), std::string::npos);
+  auto expiring = call("GET", "/api/v1/reports/expiring?days=30", viewer);
+  ASSERT_EQ(expiring.status, 200);
+  EXPECT_EQ(expiring.body.rfind("device,lsc_serial,", 0), 0u) << expiring.body;
+  EXPECT_EQ(call("GET", "/api/v1/reports/expiring?days=soon", viewer).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/reports/expiring?days=-1", viewer).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/reports/capf").status, 401);
+}
+
 TEST_F(ApiTest, ABodyOverTheLimitIs413) {
   auto r = call("PUT", "/api/v1/devices/SEP001122334455", admin_token_,
                 std::string(2 * 1024 * 1024, ' '));

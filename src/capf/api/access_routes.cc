@@ -155,10 +155,12 @@ void add_metrics_route(Router& router, ApiServices& s) {
 }
 
 void add_all_routes(Router& router, ApiServices& s) {
+  add_bulk_routes(router, s);  // before /api/v1/devices/{name}: the first matching route wins
   add_device_routes(router, s);
   add_ledger_routes(router, s);
   add_access_routes(router, s);
   add_metrics_route(router, s);
+  add_console_routes(router);
 }
 
 }  // namespace capf::api

@@ -13,6 +13,7 @@
 #include "capf/service/admin_service.h"
 #include "capf/service/certificate_admin.h"
 #include "capf/service/identity_admin.h"
+#include "capf/store/device_store.h"
 
 namespace capf::api {
 
@@ -24,6 +25,7 @@ struct ApiServices {
   IdentityAdmin& identity;
   CrlCache& crl;
   const Clock& clock;
+  Registry& registry;  // for CSV import/export and the reports
   // Extra Prometheus text appended to /metrics (the phone server's counters); may be empty.
   std::function<std::string()> server_metrics;
 };
@@ -32,6 +34,10 @@ void add_device_routes(Router& router, ApiServices& services);
 void add_ledger_routes(Router& router, ApiServices& services);  // certificates, CRL, CA, trust
 void add_access_routes(Router& router, ApiServices& services);  // tokens, audit
 void add_metrics_route(Router& router, ApiServices& services);
+// CSV import and export of devices, and the CAPF and expiring-LSC reports.
+void add_bulk_routes(Router& router, ApiServices& services);
+// The web console's static files (public): GET / and GET /console/{file}.
+void add_console_routes(Router& router);
 
 // Every route above.
 void add_all_routes(Router& router, ApiServices& services);

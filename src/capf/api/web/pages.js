@@ -1,0 +1,174 @@
+// The device page, the CAPF identity and trust stores, and the reports.
+import { call, download, get, saveText } from './api.js';
+import { changeForm, generatedStrings } from './devices.js';
+import { errorBox, field, h, okBox, parseCsv, section, show, statusBadge, statusKind, table, time } from './ui.js';
+
+function facts(pairs) {
+  return h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+export async function devicePage(view, name) {
+  const path = `/api/v1/devices/${encodeURIComponent(name)}`;
+  const d = await get(path);
+  const result = h('div', { id: 'device-result' });
+  const form = changeForm('Schedule', async (change, button) => {
+    button.disabled = true;
+    try {
+      const r = await call('PUT', path, { body: change });
+      show(result, okBox(`${r.name}: ${r.status}`, r.warnings.length ? h('p', {}, r.warnings.join('; ')) : null),
+        generatedStrings([r]));
+    } catch (e) {
+      show(result, errorBox(e));
+    }
+    button.disabled = false;
+  });
+  show(view,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/devices' }, '← Devices')),
+    h('div', { class: 'title-row' }, h('h1', {}, d.name), statusBadge(d.status)),
+    h('div', { class: 'grid' },
+      section('Certificate operation', facts([
+        ['Status', h('span', {}, statusBadge(d.status), d.status_detail ? ` ${d.status_detail}` : '')],
+        ['Status time', time(d.status_time)],
+        ['Operation', d.operation],
+        ['Authentication', d.auth_mode + (d.auth_string_set ? ' (string set)' : '')],
+        ['Failed attempts', d.auth_failures],
+        ['Key order', `${d.key_order} (RSA ${d.rsa_bits}, EC P-${d.ec_bits})`],
+        ['Completes by', time(d.deadline) || 'no deadline'],
+        ['Description', d.description || '—'],
+        ['LSC', d.lsc ? `serial ${d.lsc.serial}, expires ${time(d.lsc.not_after)}` : 'none known'],
+        ['Created', time(d.created)],
+        ['Updated', time(d.updated)],
+      ])),
+      section('Schedule an operation', form, result)),
+    section('Certificates', table([
+      { title: 'Serial', class: 'mono', cell: (c) => c.serial },
+      { title: 'State', cell: (c) => h('span', { class: `badge ${c.state === 'revoked' || c.state === 'rejected' ? 'failed' : 'success'}` }, c.state) },
+      { title: 'Key', cell: (c) => c.key },
+      { title: 'Issued', cell: (c) => time(c.issued_at) },
+      { title: 'Valid until', cell: (c) => time(c.not_after) },
+      { title: 'Issuer', cell: (c) => c.issuer },
+    ], d.certificates, { empty: 'CAPF has issued no certificate to this device.' })),
+    section('History (last 20)', table([
+      { title: 'Time', cell: (e) => time(e.time) },
+      { title: 'Event', cell: (e) => e.kind },
+      { title: 'Detail', cell: (e) => h('span', { class: `text-${statusKind(e.detail)}` }, e.detail) },
+      { title: 'Session', class: 'mono', cell: (e) => e.session },
+    ], d.history, { empty: 'No history yet.' })));
+}
+
+function identityCard(c) {
+  return h('div', { class: `identity${c.current ? ' current' : ''}` },
+    h('h3', {}, c.subject, ' ', h('span', { class: `badge ${c.expired ? 'failed' : c.current ? 'success' : 'none'}` },
+      c.expired ? 'expired' : c.current ? 'current' : 'previous, still trusted')),
+    facts([
+      ['Issuer', c.issuer],
+      ['Serial', h('span', { class: 'mono' }, c.serial)],
+      ['SHA-256', h('span', { class: 'mono wrap' }, c.fingerprint)],
+      ['Valid', `${time(c.not_before)} to ${time(c.not_after)}`],
+    ]),
+    c.problems.length ? errorBox(new Error('This certificate does not fit the CAPF profile'), c.problems) : null,
+    h('button', { type: 'button', onclick: () => saveText(c.pem, 'capf.pem', 'application/x-pem-file') }, 'Download PEM'));
+}
+
+async function trustStore(store, title, hint) {
+  const area = h('div', { id: `trust-${store}` });
+  const message = h('div', { class: 'trust-message' });
+  async function render() {
+    const list = await get(`/api/v1/trust/${store}`);
+    show(area, table([
+      { title: 'Subject', cell: (t) => t.subject },
+      { title: 'Issuer', cell: (t) => t.issuer },
+      { title: 'Valid until', cell: (t) => time(t.not_after) },
+      { title: 'Label', cell: (t) => t.label },
+      { title: 'SHA-256', class: 'mono', cell: (t) => h('span', { title: t.fingerprint }, `${t.fingerprint.slice(0, 16)}…`) },
+      { title: '', cell: (t) => h('button', { type: 'button', class: 'danger small', onclick: async () => {
+        if (!confirm(`Remove ${t.subject} from ${store}?`)) return;
+        try {
+          await call('DELETE', `/api/v1/trust/${store}/${t.fingerprint}`);
+          show(message, okBox(`Removed ${t.subject}`));
+        } catch (e) {
+          show(message, errorBox(e));
+        }
+        await render();
+      } }, 'Remove') },
+    ], list.items, { empty: 'This store is empty.' }));
+  }
+  const file = h('input', { type: 'file', name: 'certificate', accept: '.pem,.crt,.cer,.der' });
+  const label = h('input', { name: 'label', placeholder: 'e.g. Cisco Manufacturing CA' });
+  const form = h('form', { class: 'inline upload', dataset: { store } },
+    field('Certificate file (PEM or DER)', file), field('Label', label),
+    h('button', { type: 'submit' }, 'Upload'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!file.files[0]) {
+      show(message, errorBox(new Error('Choose a certificate file first.')));
+      return;
+    }
+    try {
+      const body = await file.files[0].arrayBuffer();
+      // Without a label the file's name labels it (and names it in a refusal).
+      const q = `?label=${encodeURIComponent(label.value || file.files[0].name)}`;
+      const r = await call('POST', `/api/v1/trust/${store}${q}`, { body, contentType: 'application/x-pem-file' });
+      show(message, okBox(`Added ${r.added} certificate${r.added === 1 ? '' : 's'} to ${store}`));
+      form.reset();
+    } catch (e) {
+      show(message, errorBox(e));
+    }
+    await render();
+  });
+  await render();
+  return section(title, h('p', { class: 'hint' }, hint), area, form, message);
+}
+
+export async function caPage(view) {
+  const ca = await get('/api/v1/ca');
+  show(view,
+    h('h1', {}, 'CAPF identity and trust stores'),
+    section('CAPF certificate', ca.items.map(identityCard)),
+    await trustStore('capf-trust', 'CAPF-trust',
+      'Roots that verify phones\' MICs and LSCs, the external CA root, and the online CA\'s HTTPS certificate.'),
+    await trustStore('callmanager-trust', 'CallManager-trust',
+      'What the call-control side must trust: the CAPF certificate and an external LSC CA root.'));
+}
+
+export async function reportsPage(view) {
+  const message = h('div', { id: 'report-message' });
+  const preview = h('div', { id: 'report-preview' });
+  const days = h('input', { type: 'number', name: 'days', min: 0, max: 36500, value: '30' });
+  const wrap = (fn) => async () => {
+    try {
+      show(message);
+      await fn();
+    } catch (e) {
+      show(message, errorBox(e));
+    }
+  };
+  async function showReport(path, title) {
+    const text = await get(path, { as: 'text' });
+    const rows = parseCsv(text);
+    const [header, ...body] = rows;
+    show(preview, h('h3', {}, `${title} (${body.length} row${body.length === 1 ? '' : 's'})`),
+      table(header.map((name, i) => ({ title: name, cell: (r) => (name === 'status' ? statusBadge(r[i]) : r[i] || '') })),
+        body.slice(0, 100), { empty: 'The report is empty.' }));
+  }
+  show(view,
+    h('h1', {}, 'Reports'),
+    h('div', { class: 'grid' },
+      section('CAPF report',
+        h('p', { class: 'hint' }, 'Every device with its operation, status and LSC (CUCM\'s "CAPF Report in File").'),
+        h('div', { class: 'buttons' },
+          h('button', { type: 'button', id: 'report-capf', onclick: wrap(() => showReport('/api/v1/reports/capf', 'CAPF report')) }, 'Show'),
+          h('button', { type: 'button', onclick: wrap(() => download('/api/v1/reports/capf', 'capf-report.csv')) }, 'Download CSV'))),
+      section('Expiring LSCs',
+        h('p', { class: 'hint' }, 'Devices whose LSC expires within the given number of days, soonest first.'),
+        field('Days', days),
+        h('div', { class: 'buttons' },
+          h('button', { type: 'button', onclick: wrap(() => showReport(`/api/v1/reports/expiring?days=${encodeURIComponent(days.value)}`, `LSCs expiring within ${days.value} days`)) }, 'Show'),
+          h('button', { type: 'button', onclick: wrap(() => download(`/api/v1/reports/expiring?days=${encodeURIComponent(days.value)}`, `expiring-${days.value}-days.csv`)) }, 'Download CSV'))),
+      section('Devices and revocations',
+        h('p', { class: 'hint' }, 'The device registry as CSV (re-importable; authentication strings are never exported), and the CRL.'),
+        h('div', { class: 'buttons' },
+          h('button', { type: 'button', onclick: wrap(() => download('/api/v1/devices/export', 'devices.csv')) }, 'Export devices (CSV)'),
+          h('a', { class: 'button', href: '/api/v1/crl?format=pem', download: 'capf.crl.pem' }, 'Download the CRL')))),
+    message, h('section', { class: 'card' }, preview));
+}
