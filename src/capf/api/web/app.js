@@ -113,14 +113,15 @@ async function dashboardPage(view) {
           { title: 'Issued', cell: (c) => time(c.issued_at) },
           { title: 'Key', cell: (c) => c.key },
           { title: 'State', cell: (c) => c.state },
-          { title: 'Session', cell: (c) => c.session },
-        ], certificates.items, { empty: 'No certificate has been issued yet.' })),
+          { title: 'Session', class: 'mono', cell: (c) => c.session },
+        ], certificates.items, { empty: 'No certificate has been issued yet.' }))),
+    h('div', { class: 'spaced' },
       section('Recent changes',
         table([
           { title: 'Time', cell: (e) => time(e.time) },
           { title: 'Who', cell: (e) => e.actor },
           { title: 'Action', cell: (e) => e.action },
-          { title: 'Target', cell: (e) => e.target },
+          { title: 'Target', class: 'wrap-cell', cell: (e) => e.target },
         ], audit.items, { empty: 'Nothing has been changed yet.' }))));
 }
 

@@ -182,7 +182,7 @@ export async function devicesPage(view, params) {
           { title: 'Device', cell: (d) => d.name },
           { title: 'Operation', cell: (d) => d.operation },
           { title: 'Status', cell: (d) => statusBadge(d.status) },
-          { title: 'Warnings', cell: (d) => d.warnings.join('; ') },
+          { title: 'Warnings', class: 'wrap-cell', cell: (d) => d.warnings.join('; ') },
         ], changed)) : null,
       generatedStrings(changed));
     await load(current);

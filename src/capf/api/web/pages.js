@@ -46,12 +46,12 @@ export async function devicePage(view, name) {
       { title: 'Key', cell: (c) => c.key },
       { title: 'Issued', cell: (c) => time(c.issued_at) },
       { title: 'Valid until', cell: (c) => time(c.not_after) },
-      { title: 'Issuer', cell: (c) => c.issuer },
+      { title: 'Issuer', class: 'wrap-cell', cell: (c) => c.issuer },
     ], d.certificates, { empty: 'CAPF has issued no certificate to this device.' })),
     section('History (last 20)', table([
       { title: 'Time', cell: (e) => time(e.time) },
       { title: 'Event', cell: (e) => e.kind },
-      { title: 'Detail', cell: (e) => h('span', { class: `text-${statusKind(e.detail)}` }, e.detail) },
+      { title: 'Detail', class: 'wrap-cell', cell: (e) => h('span', { class: e.kind === 'status' ? `text-${statusKind(e.detail)}` : '' }, e.detail) },
       { title: 'Session', class: 'mono', cell: (e) => e.session },
     ], d.history, { empty: 'No history yet.' })));
 }
@@ -76,8 +76,8 @@ async function trustStore(store, title, hint) {
   async function render() {
     const list = await get(`/api/v1/trust/${store}`);
     show(area, table([
-      { title: 'Subject', cell: (t) => t.subject },
-      { title: 'Issuer', cell: (t) => t.issuer },
+      { title: 'Subject', class: 'wrap-cell', cell: (t) => t.subject },
+      { title: 'Issuer', class: 'wrap-cell', cell: (t) => t.issuer },
       { title: 'Valid until', cell: (t) => time(t.not_after) },
       { title: 'Label', cell: (t) => t.label },
       { title: 'SHA-256', class: 'mono', cell: (t) => h('span', { title: t.fingerprint }, `${t.fingerprint.slice(0, 16)}…`) },
@@ -148,7 +148,7 @@ export async function reportsPage(view) {
     const rows = parseCsv(text);
     const [header, ...body] = rows;
     show(preview, h('h3', {}, `${title} (${body.length} row${body.length === 1 ? '' : 's'})`),
-      table(header.map((name, i) => ({ title: name, cell: (r) => (name === 'status' ? statusBadge(r[i]) : r[i] || '') })),
+      table(header.map((name, i) => ({ title: name, class: /issuer|detail/.test(name) ? 'wrap-cell' : undefined, cell: (r) => (name === 'status' ? statusBadge(r[i]) : r[i] || '') })),
         body.slice(0, 100), { empty: 'The report is empty.' }));
   }
   show(view,

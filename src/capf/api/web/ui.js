@@ -43,11 +43,12 @@ export function statusBadge(status) {
   return h('span', { class: `badge ${statusKind(status)}`, title: status || 'None' }, status || 'None');
 }
 
-// "2026-12-04T14:02:11Z" → "2026-12-04 14:02 UTC"; empty for none.
+// "2026-12-04T14:02:11Z" → "2026-12-04 14:02" (the console shows every time in UTC, as the top
+// bar says); empty for none.
 export function time(iso) {
   if (!iso) return '';
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
-  return m ? `${m[1]} ${m[2]} UTC` : iso;
+  return m ? `${m[1]} ${m[2]}` : iso;
 }
 
 export function daysUntil(iso) {
