@@ -185,6 +185,13 @@ try {
   await waitText('section .alert.ok', 'Removed');
   await page.locator('#trust-capf-trust tr').filter({ hasText: 'Console test root' }).waitFor({ state: 'detached' });
 
+  step('the offline CA section lists no waiting request and refuses junk in words');
+  await waitText('#offline-requests', 'No request waits for the offline CA.');
+  await page.locator('#offline-import input[type=file]').setInputFiles(NOT_A_CERT);
+  await page.locator('#offline-import').getByRole('button', { name: 'Import' }).click();
+  await waitText('#offline-message .alert.error', 'not-a-cert.pem');
+  console.log(`   refused: ${(await page.locator('#offline-message').textContent()).trim()}`);
+
   step('the reports page shows the CAPF report and downloads it');
   await page.locator('#nav').getByRole('link', { name: 'Reports' }).click();
   await page.getByRole('heading', { name: 'Reports' }).waitFor();

@@ -13,6 +13,7 @@
 #include "capf/service/admin_service.h"
 #include "capf/service/certificate_admin.h"
 #include "capf/service/identity_admin.h"
+#include "capf/service/offline_admin.h"
 #include "capf/store/device_store.h"
 
 namespace capf::api {
@@ -28,6 +29,9 @@ struct ApiServices {
   Registry& registry;  // for CSV import/export and the reports
   // Extra Prometheus text appended to /metrics (the phone server's counters); may be empty.
   std::function<std::string()> server_metrics;
+  // The Offline CA procedure; null (with the reason in offline_error) when it cannot be set up.
+  OfflineAdmin* offline = nullptr;
+  std::string offline_error;
 };
 
 void add_device_routes(Router& router, ApiServices& services);
@@ -36,6 +40,8 @@ void add_access_routes(Router& router, ApiServices& services);  // tokens, audit
 void add_metrics_route(Router& router, ApiServices& services);
 // CSV import and export of devices, and the CAPF and expiring-LSC reports.
 void add_bulk_routes(Router& router, ApiServices& services);
+// The Offline CA procedure: waiting requests, their export as .tgz, import of signed certificates.
+void add_offline_routes(Router& router, ApiServices& services);
 // The web console's static files (public): GET / and GET /console/{file}.
 void add_console_routes(Router& router);
 

@@ -35,7 +35,7 @@ export class ApiError extends Error {
 }
 
 // Calls the API. `body`: an object (sent as JSON), or a string/ArrayBuffer with `contentType`.
-// `as`: 'json' (default) or 'text'. A 401 logs out (the token is bad, revoked or missing) unless
+// `as`: 'json' (default), 'text' or 'blob'. A 401 logs out (the token is bad, revoked or missing) unless
 // `keepSession` is set (the login page checks a token that way).
 export async function call(method, path, { body, contentType, as = 'json', keepSession = false } = {}) {
   const headers = { Accept: as === 'json' ? 'application/json' : 'text/csv, */*' };
@@ -69,6 +69,7 @@ export async function call(method, path, { body, contentType, as = 'json', keepS
     throw error;
   }
   if (response.status === 204) return null;
+  if (as === 'blob') return response.blob();
   return as === 'text' ? response.text() : response.json();
 }
 
@@ -90,8 +91,17 @@ export async function download(path, filename) {
   saveText(text, filename, 'text/csv');
 }
 
+// Downloads a binary answer (e.g. a .tgz) the same way.
+export async function downloadBlob(path, filename) {
+  saveBlob(await get(path, { as: 'blob' }), filename);
+}
+
 export function saveText(text, filename, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  saveBlob(new Blob([text], { type }), filename);
+}
+
+function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;

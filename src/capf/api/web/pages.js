@@ -1,5 +1,5 @@
 // The device page, the CAPF identity and trust stores, and the reports.
-import { call, download, get, saveText } from './api.js';
+import { ApiError, call, download, downloadBlob, get, saveText } from './api.js';
 import { changeForm, generatedStrings } from './devices.js';
 import { errorBox, field, h, okBox, parseCsv, section, show, statusBadge, statusKind, table, time } from './ui.js';
 
@@ -120,6 +120,68 @@ async function trustStore(store, title, hint) {
   return section(title, h('p', { class: 'hint' }, hint), area, form, message);
 }
 
+// The Offline CA procedure: the requests that wait, their export, and the import of what the
+// offline CA signed.
+async function offlineRequests() {
+  const area = h('div', { id: 'offline-requests' });
+  const message = h('div', { id: 'offline-message' });
+  async function render() {
+    try {
+      const list = await get('/api/v1/offline/requests');
+      show(area, table([
+        { title: 'Device', cell: (r) => h('a', { href: `#/devices/${encodeURIComponent(r.device)}` }, r.device) },
+        { title: 'Key', cell: (r) => r.key },
+        { title: 'Waiting since', cell: (r) => time(r.created) },
+        { title: 'State', cell: (r) => h('span', { class: 'badge pending' }, r.state) },
+        { title: 'Request', class: 'mono', cell: (r) => r.id },
+      ], list.items, { empty: 'No request waits for the offline CA.' }));
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status === 401) throw e;
+      show(area, errorBox(e));
+    }
+  }
+  const file = h('input', { type: 'file', name: 'signed', accept: '.der,.pem,.crt,.cer,.tgz,.gz' });
+  const partial = h('input', { type: 'checkbox', name: 'partial' });
+  const form = h('form', { class: 'inline upload', id: 'offline-import' },
+    field('Signed certificates (PEM, DER or .tgz)', file),
+    h('label', { class: 'check' }, partial, ' import the valid ones only'),
+    h('button', { type: 'submit' }, 'Import'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const chosen = file.files[0];
+    if (!chosen) {
+      show(message, errorBox(new Error('Choose the file the offline CA returned first.')));
+      return;
+    }
+    const q = `?filename=${encodeURIComponent(chosen.name)}${partial.checked ? '&partial=true' : ''}`;
+    try {
+      const r = await call('POST', `/api/v1/offline/import${q}`,
+        { body: await chosen.arrayBuffer(), contentType: 'application/octet-stream' });
+      show(message, okBox(`${r.imported} certificate${r.imported === 1 ? '' : 's'} imported; each goes to its phone at the next contact`,
+        h('ul', {}, r.lines.map((l) => h('li', {}, `${l.source}: ${l.outcome}`)))));
+      form.reset();
+    } catch (e) {
+      const report = e.problem && e.problem.report;
+      show(message, errorBox(e, report ? report.lines.filter((l) => !l.ok).map((l) => `${l.source}: ${l.outcome}`) : []));
+    }
+    await render();
+  });
+  await render();
+  return section('Offline CA requests',
+    h('p', { class: 'hint' }, 'In Offline CA mode each phone signs its request and waits: download the requests for ',
+      'the offline CA, then import what it signed (CUCM\'s "CSR dump" and "certificate import").'),
+    area,
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', onclick: async () => {
+        try {
+          await downloadBlob('/api/v1/offline/export', 'capf-requests.tgz');
+        } catch (e) {
+          show(message, errorBox(e));
+        }
+      } }, 'Download the requests (.tgz)')),
+    form, message);
+}
+
 export async function caPage(view) {
   const ca = await get('/api/v1/ca');
   show(view,
@@ -128,7 +190,8 @@ export async function caPage(view) {
     await trustStore('capf-trust', 'CAPF-trust',
       'Roots that verify phones\' MICs and LSCs, the external CA root, and the online CA\'s HTTPS certificate.'),
     await trustStore('callmanager-trust', 'CallManager-trust',
-      'What the call-control side must trust: the CAPF certificate and an external LSC CA root.'));
+      'What the call-control side must trust: the CAPF certificate and an external LSC CA root.'),
+    await offlineRequests());
 }
 
 export async function reportsPage(view) {

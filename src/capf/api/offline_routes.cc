@@ -1,0 +1,156 @@
+// The Offline CA procedure over the API (CUCM's `utils capf csr dump` / `cert import`):
+// GET /api/v1/offline/requests, GET /api/v1/offline/export (the requests as one .tgz) and
+// POST /api/v1/offline/import (a certificate file or .tgz the offline CA signed). The files
+// OfflineAdmin reads and writes live in a private temporary folder for the length of one call.
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "capf/api/admin_api.h"
+#include "capf/api/problem.h"
+#include "capf/service/device_json.h"
+
+namespace capf::api {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A folder only this process can read, removed with everything in it when the scope ends.
+class ScratchDir {
+ public:
+  static Result<ScratchDir> create() {
+    std::string pattern = (fs::temp_directory_path() / "opencapf-offline-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return make_error(ErrorCode::kIo, "cannot make a temporary folder under {}",
+                        fs::temp_directory_path().string());
+    }
+    return ScratchDir(pattern);
+  }
+  ScratchDir(ScratchDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  ScratchDir& operator=(ScratchDir&&) = delete;
+  ScratchDir(const ScratchDir&) = delete;
+  ~ScratchDir() {
+    if (!path_.empty()) {
+      std::error_code ec;
+      fs::remove_all(path_, ec);
+    }
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  explicit ScratchDir(fs::path p) : path_(std::move(p)) {}
+  fs::path path_;
+};
+
+ApiResponse unavailable(const ApiServices& s) {
+  return problem(503, fmt::format("the offline CA procedure is unavailable: {}",
+                                  s.offline_error.empty() ? "not configured" : s.offline_error));
+}
+
+ApiResponse list_requests(ApiServices& s, const RouteRequest& req) {
+  if (!s.offline)
+    return unavailable(s);
+  auto stale = req.http.query.find("stale");
+  const bool want_stale = stale != req.http.query.end() && stale->second == "true";
+  auto requests = s.offline->list(want_stale);
+  if (!requests)
+    return problem(requests.error());
+  json items = json::array();
+  for (const auto& r : *requests)
+    items.push_back(to_json(r));
+  return json_response(json{{"items", items}});
+}
+
+ApiResponse export_requests(ApiServices& s, const RouteRequest&) {
+  if (!s.offline)
+    return unavailable(s);
+  auto scratch = ScratchDir::create();
+  if (!scratch)
+    return problem(scratch.error());
+  auto report = s.offline->export_requests(scratch->path() / "requests");
+  if (!report)
+    return problem(report.error());
+  std::ifstream in(report->archive, std::ios::binary);
+  std::string archive((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof())
+    return problem(500, "cannot read the exported archive: see the server log");
+  ApiResponse r;
+  r.content_type = "application/gzip";
+  r.body = std::move(archive);
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"capf-requests.tgz\"");
+  r.headers.emplace_back("X-Request-Count", std::to_string(report->requests.size()));
+  return r;
+}
+
+// The name the upload is stored under: its extension tells OfflineAdmin how to read it.
+std::string upload_name(const ApiRequest& http) {
+  auto it = http.query.find("filename");
+  std::string name = it == http.query.end() ? "" : fs::path(it->second).filename().string();
+  if (name.empty() || name == "." || name == "..")
+    name = http.body.starts_with("\x1f\x8b") ? "upload.tgz" : "upload.pem";
+  return name;
+}
+
+ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
+  if (!s.offline)
+    return unavailable(s);
+  if (req.http.body.empty()) {
+    return problem(400,
+                   "the body is empty: send what the offline CA signed (PEM or DER certificates, "
+                   "or a .tgz of them)");
+  }
+  auto partial = req.http.query.find("partial");
+  const bool want_partial = partial != req.http.query.end() && partial->second == "true";
+  auto scratch = ScratchDir::create();
+  if (!scratch)
+    return problem(scratch.error());
+  const fs::path file = scratch->path() / upload_name(req.http);
+  {
+    std::ofstream out(file, std::ios::binary);
+    out.write(req.http.body.data(), static_cast<std::streamsize>(req.http.body.size()));
+    if (!out)
+      return problem(500, "cannot store the upload in a temporary folder: see the server log");
+  }
+  auto report = s.offline->import({file}, want_partial);
+  if (!report)
+    return problem(report.error());
+  json lines = json::array();
+  for (const auto& l : report->lines) {
+    lines.push_back(json{{"source", fs::path(l.source).filename().string()},
+                         {"device", l.device},
+                         {"ok", l.ok},
+                         {"outcome", l.outcome}});
+  }
+  json body{{"applied", report->applied},
+            {"imported", report->imported},
+            {"stale", report->stale},
+            {"errors", report->errors},
+            {"lines", lines}};
+  if (!report->applied && report->errors > 0) {
+    return problem(400,
+                   fmt::format("{} certificate{} could not be imported and nothing was: see "
+                               "report.lines, or send ?partial=true to import the others",
+                               report->errors, report->errors == 1 ? "" : "s"),
+                   json{{"report", body}});
+  }
+  return json_response(body);
+}
+
+}  // namespace
+
+void add_offline_routes(Router& router, ApiServices& s) {
+  router.add("GET", "/api/v1/offline/requests", Permission::kRead,
+             [&s](const RouteRequest& r) { return list_requests(s, r); });
+  router.add("GET", "/api/v1/offline/export", Permission::kRead,
+             [&s](const RouteRequest& r) { return export_requests(s, r); });
+  router.add("POST", "/api/v1/offline/import", Permission::kOperate,
+             [&s](const RouteRequest& r) { return import_certificates(s, r); });
+}
+
+}  // namespace capf::api
