@@ -23,19 +23,7 @@ step "init and serve with the admin listener on ephemeral ports"
 "$OPENCAPF" init --subject "CN=CAPF-console,O=opencapf e2e,C=NZ" --days 400 >/dev/null
 "$OPENCAPF" ca export >"$WORK/capf.pem"
 "$OPENCAPF" admin token create --role admin --name console >"$WORK/token.txt" 2>/dev/null
-"$OPENCAPF" serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-BACKGROUND_PIDS+=("$SERVER_PID")
-PHONE_PORT=
-API_PORT=
-for _ in $(seq 1 100); do
-  PHONE_PORT=$(sed -n '/serving phones on 127\.0\.0\.1:/{s/.*serving phones on 127\.0\.0\.1:\([0-9]*\).*/\1/p;q;}' "$WORK/server.log")
-  API_PORT=$(sed -n '/admin API on /{s/.*(port \([0-9]*\)).*/\1/p;q;}' "$WORK/server.log")
-  [ -n "$PHONE_PORT" ] && [ -n "$API_PORT" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited"
-  sleep 0.1
-done
-[ -n "$PHONE_PORT" ] && [ -n "$API_PORT" ] || fail "the server did not report its ports"
+start_server --admin
 
 step "the files the browser uploads"
 DEVICES="SEP00000000C0A1 SEP00000000C0A2 SEP00000000C0A3"
@@ -55,7 +43,7 @@ rm -f "$ARTIFACTS"/*.png
 CONSOLE_URL="https://127.0.0.1:$API_PORT/" CONSOLE_TOKEN=$(cat "$WORK/token.txt") \
   CONSOLE_CSV="$WORK/devices.csv" CONSOLE_DEVICES="$DEVICES" CONSOLE_ROOT_PEM="$WORK/root.pem" \
   CONSOLE_NOT_A_CERT="$WORK/not-a-cert.pem" CONSOLE_ARTIFACTS="$ARTIFACTS" \
-  OPENCAPF="$OPENCAPF" PHONE_SERVER="127.0.0.1:$PHONE_PORT" CAPF_PEM="$WORK/capf.pem" WORK="$WORK" \
+  OPENCAPF="$OPENCAPF" PHONE_SERVER="$SERVER" CAPF_PEM="$WORK/capf.pem" WORK="$WORK" \
   CHROMIUM="$CHROMIUM" timeout 150 node "$HERE/console.spec.mjs" ||
   fail "the browser test failed (screenshots so far in $ARTIFACTS)"
 

@@ -38,18 +38,7 @@ if grep -qF -- "${VIEWER##*_}" "$WORK/tokens.txt" "$DATA/registry.db"; then
 fi
 
 step "serve with --admin on an ephemeral port"
-"$OPENCAPF" serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-BACKGROUND_PIDS+=("$SERVER_PID")
-API_PORT=
-for _ in $(seq 1 100); do
-  API_PORT=$(sed -n '/admin API on /{s/.*(port \([0-9]*\)).*/\1/p;q;}' "$WORK/server.log")
-  [ -n "$API_PORT" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited"
-  sleep 0.1
-done
-[ -n "$API_PORT" ] || fail "the server did not report the admin port"
-API=https://127.0.0.1:$API_PORT
+start_server --admin
 # api METHOD PATH TOKEN [BODY]: the HTTP status in $WORK/status, the body in $WORK/body.
 api() {
   local args=(-sS --cacert "$DATA/admin-cert.pem" -X "$1" -o "$WORK/body" -w '%{http_code}')

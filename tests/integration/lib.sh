@@ -40,22 +40,30 @@ wait_port() {
   done
   fail "nothing listens on 127.0.0.1:$1"
 }
-# start_server: `opencapf serve` for $OPENCAPF_DATA on an ephemeral port; sets SERVER and
-# SERVER_PID, and defines `phone` (the simulated phone against it, trusting $WORK/capf.pem).
+# start_server [--admin]: `opencapf serve` for $OPENCAPF_DATA on an ephemeral port (with --admin,
+# the admin API too); sets SERVER and SERVER_PID (and API_PORT, API), and defines `phone` (the
+# simulated phone against it, trusting $WORK/capf.pem). Waits 30 s at most: a server built with
+# sanitizers on a loaded machine starts slowly.
 start_server() {
-  "$OPENCAPF" serve --listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
+  local args=(serve --listen 127.0.0.1:0)
+  [ "${1:-}" = "--admin" ] && args+=(--admin 127.0.0.1:0)
+  "$OPENCAPF" "${args[@]}" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   BACKGROUND_PIDS+=("$SERVER_PID")
   local port=
-  for _ in $(seq 1 100); do
+  API_PORT=
+  for _ in $(seq 1 300); do
     port=$(sed -n '/serving phones on 127\.0\.0\.1:/{s/.*serving phones on 127\.0\.0\.1:\([0-9]*\).*/\1/p;q;}' \
       "$WORK/server.log")
-    [ -n "$port" ] && break
+    API_PORT=$(sed -n '/admin API on /{s/.*(port \([0-9]*\)).*/\1/p;q;}' "$WORK/server.log")
+    [ -n "$port" ] && { [ "${1:-}" != "--admin" ] || [ -n "$API_PORT" ]; } && break
     kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited"
     sleep 0.1
   done
   [ -n "$port" ] || fail "the server did not report its port"
+  [ "${1:-}" != "--admin" ] || [ -n "$API_PORT" ] || fail "the server did not report the admin port"
   SERVER=127.0.0.1:$port
+  API=https://127.0.0.1:$API_PORT
   "$OPENCAPF" ca export >"$WORK/capf.pem"
 }
 phone() { "$OPENCAPF" phone "$@" --server "$SERVER" --capf-cert "$WORK/capf.pem"; }

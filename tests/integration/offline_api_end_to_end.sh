@@ -27,22 +27,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CA/root.key" -out "$CA/root.
 "$OPENCAPF" device set SEP0000000000D1 --op install --auth null >/dev/null
 
 step "serve with the admin listener"
-"$OPENCAPF" serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-BACKGROUND_PIDS+=("$SERVER_PID")
-PHONE_PORT=
-API_PORT=
-for _ in $(seq 1 100); do
-  PHONE_PORT=$(sed -n '/serving phones on 127\.0\.0\.1:/{s/.*serving phones on 127\.0\.0\.1:\([0-9]*\).*/\1/p;q;}' "$WORK/server.log")
-  API_PORT=$(sed -n '/admin API on /{s/.*(port \([0-9]*\)).*/\1/p;q;}' "$WORK/server.log")
-  [ -n "$PHONE_PORT" ] && [ -n "$API_PORT" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited"
-  sleep 0.1
-done
-[ -n "$PHONE_PORT" ] && [ -n "$API_PORT" ] || fail "the server did not report its ports"
-SERVER=127.0.0.1:$PHONE_PORT
-"$OPENCAPF" ca export >"$WORK/capf.pem"
-API=https://127.0.0.1:$API_PORT
+start_server --admin
 # api METHOD PATH TOKEN [curl args...]: the status in $WORK/status, the body in $WORK/body.
 api() {
   local method=$1 path=$2 token=$3
