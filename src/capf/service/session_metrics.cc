@@ -2,28 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "capf/store/stored_values.h"
+
 namespace capf {
-namespace {
-
-std::string_view result_name(StatusKind kind) {
-  switch (kind) {
-    case StatusKind::kNone:
-      return "none";
-    case StatusKind::kPending:
-      return "pending";
-    case StatusKind::kSuccess:
-      return "success";
-    case StatusKind::kFailed:
-      return "failed";
-  }
-  return "?";
-}
-
-}  // namespace
 
 void SessionMetrics::record_session(Operation operation, const OperationStatus& status) {
   std::lock_guard lock(mu_);
-  ++sessions_[{std::string(short_name(operation)), std::string(result_name(status.kind))}];
+  ++sessions_[{std::string(short_name(operation)), std::string(stored_name(status.kind))}];
 }
 
 void SessionMetrics::record_issuer_call(std::string_view mode, bool ok,
