@@ -119,7 +119,7 @@ void add_ca_command(CLI::App& app, CommandContext& ctx) {
     std::optional<std::string_view> chain_view;
     if (chain)
       chain_view = *chain;
-    auto imported = env->identity_admin().import(*cert, chain_view);
+    auto imported = env->identity_admin().import(*cert, chain_view, cli_actor());
     if (!imported)
       return fail(ctx, imported.error());
     std::printf(
@@ -158,7 +158,7 @@ void add_ca_command(CLI::App& app, CommandContext& ctx) {
     }
     options.subject = ro->subject;
     options.days = ro->days;
-    auto cert = env->identity_admin().regenerate(options);
+    auto cert = env->identity_admin().regenerate(options, cli_actor());
     if (!cert)
       return fail(ctx, cert.error());
     std::printf(
@@ -221,7 +221,7 @@ void add_ca_command(CLI::App& app, CommandContext& ctx) {
     auto env = open_environment(ctx, rto->data);
     if (!env)
       return;
-    Status s = env->identity_admin().retire(rto->fingerprint);
+    Status s = env->identity_admin().retire(rto->fingerprint, cli_actor());
     if (!s)
       return fail(ctx, s.error());
     std::printf("retired %s\n", rto->fingerprint.c_str());

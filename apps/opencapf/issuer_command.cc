@@ -146,7 +146,7 @@ void add_issuer_command(CLI::App& app, CommandContext& ctx) {
     auto admin = env->issuer_admin();
     if (!admin)
       return fail(ctx, admin.error());
-    auto status = (*admin)->set(c);
+    auto status = (*admin)->set(c, cli_actor());
     if (!status)
       return fail(ctx, status.error());
     std::printf("issuer set; the running server uses it from the next phone session\n");

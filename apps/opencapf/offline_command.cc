@@ -123,7 +123,7 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
     if (!admin)
       return fail(ctx, admin.error());
     std::vector<std::filesystem::path> paths(io->paths.begin(), io->paths.end());
-    auto report = (*admin)->import(paths, io->partial);
+    auto report = (*admin)->import(paths, io->partial, cli_actor());
     if (!report)
       return fail(ctx, report.error());
     if (io->json) {
@@ -171,7 +171,7 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
         return fail(ctx, name.error());
       device = name->str();
     }
-    auto n = (*admin)->remove(id, device, dopt->all);
+    auto n = (*admin)->remove(id, device, dopt->all, cli_actor());
     if (!n)
       return fail(ctx, n.error());
     std::printf("%d request(s) deleted\n", *n);

@@ -142,6 +142,12 @@ for store in capf-trust callmanager-trust; do
 done
 "$OPENCAPF" ca list >"$WORK/list.txt"
 grep -qF "previous  ${FIRST_FP:0:16}" "$WORK/list.txt" && fail "ca list still shows the retired identity"
+# Every change to the identity is in the audit log (the refused imports are not).
+"$OPENCAPF" audit --target capf >"$WORK/audit.txt"
+contains "$WORK/audit.txt" "ca.import"
+contains "$WORK/audit.txt" "ca.regenerate"
+contains "$WORK/audit.txt" "ca.retire"
+[ "$(grep -c 'ca.import' "$WORK/audit.txt")" = 2 ] || { cat "$WORK/audit.txt" >&2; fail "expected two ca.import entries"; }
 
 step "revoke an LSC: authentication fails as Invalid LSC, the CRL lists it, OpenSSL agrees"
 "$OPENCAPF" device set SEP0000000000D3 --op install --auth null >/dev/null

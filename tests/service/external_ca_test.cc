@@ -318,18 +318,26 @@ TEST_F(OfflineCa, ExportSignImportDeliver) {
   pki::Certificate signed_cert = sign_exported(exported->requests[0].csr_pem);
   tmp_.write("signed.der", signed_cert.der());
   // Without the offline root in capf-trust the import refuses and changes nothing.
-  auto refused = offline_->import({tmp_.path() / "signed.der"}, false);
+  auto refused = offline_->import({tmp_.path() / "signed.der"}, false, "cli:offline-admin");
   ASSERT_TRUE(refused);
   EXPECT_FALSE(refused->applied);
   EXPECT_EQ(refused->errors, 1);
   EXPECT_NE(refused->lines[0].outcome.find("does not chain to capf-trust"), std::string::npos);
   EXPECT_EQ(requests()[0].state, RequestState::kWaiting);
+  AuditFilter by_importer;
+  by_importer.actor = "cli:offline-admin";
+  EXPECT_TRUE(registry_->list_audit(by_importer)->empty());
   ASSERT_TRUE(trust_->add(kCapfTrust, *ca_, "offline root"));
-  auto imported = offline_->import({tmp_.path() / "signed.der"}, false);
+  auto imported = offline_->import({tmp_.path() / "signed.der"}, false, "cli:offline-admin");
   ASSERT_TRUE(imported);
   EXPECT_TRUE(imported->applied);
   EXPECT_EQ(imported->imported, 1);
   EXPECT_EQ(requests()[0].state, RequestState::kReady);
+  auto audit = registry_->list_audit(by_importer);
+  ASSERT_TRUE(audit && audit->size() == 1U);
+  EXPECT_EQ((*audit)[0].action, "offline.import");
+  EXPECT_EQ((*audit)[0].target, kPhone);
+  EXPECT_NE((*audit)[0].after.find(signed_cert.serial_hex()), std::string::npos);
   // The ledger has it before the phone does.
   auto ledger = registry_->find_certificate(signed_cert.serial_hex());
   ASSERT_TRUE(ledger && *ledger);
@@ -351,13 +359,14 @@ TEST_F(OfflineCa, NothingIsImportedHalf) {
   pki::Certificate good = sign_exported(requests()[0].csr_pem);
   tmp_.write("good.pem", good.pem());
   tmp_.write("junk.pem", "not a certificate");
-  auto report = offline_->import({tmp_.path() / "good.pem", tmp_.path() / "junk.pem"}, false);
+  auto report =
+      offline_->import({tmp_.path() / "good.pem", tmp_.path() / "junk.pem"}, false, "cli:test");
   ASSERT_TRUE(report);
   EXPECT_FALSE(report->applied);
   EXPECT_EQ(report->imported, 0);
   EXPECT_EQ(requests()[0].state, RequestState::kWaiting);
   // --partial takes the good one.
-  report = offline_->import({tmp_.path() / "good.pem", tmp_.path() / "junk.pem"}, true);
+  report = offline_->import({tmp_.path() / "good.pem", tmp_.path() / "junk.pem"}, true, "cli:test");
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->applied);
   EXPECT_EQ(report->imported, 1);
@@ -386,7 +395,7 @@ TEST_F(OfflineCa, WaitingRequestBlocksNewKeysUntilTheAdminStartsOver) {
   // The offline CA signs the old request anyway: imported as stale, never delivered, listed.
   pki::Certificate late = sign_exported(first_csr);
   tmp_.write("late.pem", late.pem());
-  auto report = offline_->import({tmp_.path() / "late.pem"}, false);
+  auto report = offline_->import({tmp_.path() / "late.pem"}, false, "cli:test");
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->applied);
   EXPECT_EQ(report->stale, 1);
@@ -404,7 +413,7 @@ TEST_F(OfflineCa, ImportRejectsCertificatesNobodyAskedFor) {
   auto cert = *pki::issue_lsc({kPhone, stranger.spki_der(), pki::random_serial(), 30}, *ca_,
                               *ca_key_, clock_);
   tmp_.write("stranger.pem", cert.pem());
-  auto report = offline_->import({tmp_.path() / "stranger.pem"}, false);
+  auto report = offline_->import({tmp_.path() / "stranger.pem"}, false, "cli:test");
   ASSERT_TRUE(report);
   EXPECT_EQ(report->errors, 1);
   EXPECT_NE(report->lines[0].outcome.find("no request has the key"), std::string::npos);

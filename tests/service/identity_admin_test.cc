@@ -64,7 +64,7 @@ class IdentityAdminTest : public ::testing::Test {
     ASSERT_TRUE(write_identity(identity_paths_of(config_), CapfIdentity{*cert, *key, {}}, {}));
     for (const char* store : {kCapfTrust, kCallManagerTrust})
       ASSERT_TRUE(trust_->add(store, *cert, std::string(kCurrentIdentityLabel)));
-    admin_ = std::make_unique<IdentityAdmin>(config_, *trust_, clock_);
+    admin_ = std::make_unique<IdentityAdmin>(config_, *trust_, *registry_, clock_);
     // The corporate root.
     root_key_ = dir_ / "root.key";
     root_ = dir_ / "root.pem";
@@ -152,7 +152,7 @@ TEST_F(IdentityAdminTest, CsrAsksForTheCapfCaProfileWithTheCurrentSubjectAndKey)
 TEST_F(IdentityAdminTest, WebServerTemplateIsRefusedNamingEachExtensionAndNothingChanges) {
   const std::string before = snapshot();
   const std::string signed_pem = corporate_sign(csr(), kWebServerExtensions);
-  auto r = admin_->import(signed_pem, read(root_));
+  auto r = admin_->import(signed_pem, read(root_), "cli:test");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
   EXPECT_THAT(r.error().message, HasSubstr("nothing changed"));
@@ -170,26 +170,26 @@ TEST_F(IdentityAdminTest, ForeignKeyUnchainedAndNonCertificatesAreRefusedAndNoth
   ASSERT_TRUE(other_csr);
   auto foreign = admin_->import(
       corporate_sign(pki::pem_encode("CERTIFICATE REQUEST", *other_csr), kCapfExtensions),
-      read(root_));
+      read(root_), "cli:test");
   ASSERT_FALSE(foreign);
   EXPECT_THAT(foreign.error().message, HasSubstr("another key"));
   EXPECT_THAT(foreign.error().message, HasSubstr("opencapf ca csr"));
   // Right key and profile, but the root is neither given nor trusted.
   const std::string good = corporate_sign(csr(), kCapfExtensions);
-  auto unchained = admin_->import(good, std::nullopt);
+  auto unchained = admin_->import(good, std::nullopt, "cli:test");
   ASSERT_FALSE(unchained);
   EXPECT_THAT(unchained.error().message, HasSubstr("does not chain"));
   EXPECT_THAT(unchained.error().message, HasSubstr("--chain"));
   // Not certificates at all.
-  auto junk = admin_->import("hello, I am not a certificate\n", std::nullopt);
+  auto junk = admin_->import("hello, I am not a certificate\n", std::nullopt, "cli:test");
   ASSERT_FALSE(junk);
   EXPECT_EQ(junk.error().message,
             "the file to import is not a certificate: give a PEM or DER X.509 certificate");
   auto bad_pem = admin_->import("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-                                std::nullopt);
+                                std::nullopt, "cli:test");
   ASSERT_FALSE(bad_pem);
   EXPECT_THAT(bad_pem.error().message, HasSubstr("not a certificate"));
-  auto bad_chain = admin_->import(good, std::string_view("junk"));
+  auto bad_chain = admin_->import(good, std::string_view("junk"), "cli:test");
   ASSERT_FALSE(bad_chain);
   EXPECT_THAT(bad_chain.error().message, HasSubstr("the --chain file is not a certificate"));
   EXPECT_EQ(snapshot(), before);
@@ -198,7 +198,7 @@ TEST_F(IdentityAdminTest, ForeignKeyUnchainedAndNonCertificatesAreRefusedAndNoth
 TEST_F(IdentityAdminTest, ImportInstallsTheSignedCertificateAndKeepsThePreviousTrusted) {
   const std::string key_before = read(dir_ / "capf-key.pem");
   const std::string good = corporate_sign(csr(), kCapfExtensions);
-  auto r = admin_->import(good, read(root_));
+  auto r = admin_->import(good, read(root_), "cli:test");
   ASSERT_TRUE(r) << r.error().message;
   auto root = pki::Certificate::from_pem(read(root_));
   ASSERT_TRUE(root);
@@ -229,14 +229,14 @@ TEST_F(IdentityAdminTest, ImportInstallsTheSignedCertificateAndKeepsThePreviousT
   ASSERT_TRUE(all);
   EXPECT_EQ(*all, r->pem() + root->pem() + original_->pem());
   // The chain in the file to import works as well as --chain, once the root is trusted.
-  EXPECT_TRUE(admin_->import(good + root->pem(), std::nullopt));
+  EXPECT_TRUE(admin_->import(good + root->pem(), std::nullopt, "cli:test"));
 }
 
 TEST_F(IdentityAdminTest, RegenerateMakesANewKeyAndKeepsThePreviousUntilRetired) {
   const std::string key_before = read(dir_ / "capf-key.pem");
   RegenerateOptions options;
   options.key = KeySpec{KeyType::kEc, 256};
-  auto r = admin_->regenerate(options);
+  auto r = admin_->regenerate(options, "cli:test");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->subject(), original_->subject());
   EXPECT_NE(read(dir_ / "capf-key.pem"), key_before);
@@ -251,11 +251,11 @@ TEST_F(IdentityAdminTest, RegenerateMakesANewKeyAndKeepsThePreviousUntilRetired)
   }
 
   // The current one cannot be retired; a prefix too short or unknown is refused.
-  auto current = admin_->retire(r->fingerprint_sha256());
+  auto current = admin_->retire(r->fingerprint_sha256(), "cli:test");
   ASSERT_FALSE(current);
   EXPECT_THAT(current.error().message, HasSubstr("is the current CAPF certificate"));
-  EXPECT_FALSE(admin_->retire(original_->fingerprint_sha256().substr(0, 6)));
-  EXPECT_FALSE(admin_->retire("00000000000000"));
+  EXPECT_FALSE(admin_->retire(original_->fingerprint_sha256().substr(0, 6), "cli:test"));
+  EXPECT_FALSE(admin_->retire("00000000000000", "cli:test"));
   EXPECT_EQ(admin_->list()->size(), 2U);
 
   // As openssl prints it: upper case with colons.
@@ -266,10 +266,24 @@ TEST_F(IdentityAdminTest, RegenerateMakesANewKeyAndKeepsThePreviousUntilRetired)
     for (char c : original_->fingerprint_sha256().substr(i, 2))
       openssl_form.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   }
-  ASSERT_TRUE(admin_->retire(openssl_form));
+  ASSERT_TRUE(admin_->retire(openssl_form, "cli:test"));
   for (const char* store : {kCapfTrust, kCallManagerTrust})
     EXPECT_TRUE(labels_of(*original_, store).empty()) << store;
   EXPECT_EQ(admin_->list()->size(), 1U);
+
+  // Both changes are in the audit log, newest first, with the certificates before and after;
+  // the refused retirements left nothing there.
+  auto audit = registry_->list_audit({});
+  ASSERT_TRUE(audit) << audit.error().message;
+  ASSERT_EQ(audit->size(), 2U);
+  EXPECT_EQ((*audit)[0].action, "ca.retire");
+  EXPECT_EQ((*audit)[0].actor, "cli:test");
+  EXPECT_THAT((*audit)[0].before, HasSubstr(original_->fingerprint_sha256()));
+  EXPECT_EQ((*audit)[0].after, "");
+  EXPECT_EQ((*audit)[1].action, "ca.regenerate");
+  EXPECT_EQ((*audit)[1].target, "capf");
+  EXPECT_THAT((*audit)[1].before, HasSubstr(original_->fingerprint_sha256()));
+  EXPECT_THAT((*audit)[1].after, HasSubstr(r->fingerprint_sha256()));
 }
 
 TEST_F(IdentityAdminTest, RegenerateRefusesKeysAndLifetimesInitWouldRefuse) {
@@ -278,13 +292,13 @@ TEST_F(IdentityAdminTest, RegenerateRefusesKeysAndLifetimesInitWouldRefuse) {
        {KeySpec{KeyType::kEc, 521}, KeySpec{KeyType::kRsa, 2050}, KeySpec{KeyType::kRsa, 1024}}) {
     RegenerateOptions options;
     options.key = spec;
-    auto r = admin_->regenerate(options);
+    auto r = admin_->regenerate(options, "cli:test");
     ASSERT_FALSE(r) << to_string(spec);
     EXPECT_THAT(r.error().message, HasSubstr("is not allowed: use"));
   }
   RegenerateOptions long_lived;
   long_lived.days = 36500;
-  auto r = admin_->regenerate(long_lived);
+  auto r = admin_->regenerate(long_lived, "cli:test");
   ASSERT_FALSE(r);
   EXPECT_THAT(r.error().message, HasSubstr("use 1 to 7300"));
   EXPECT_EQ(snapshot(), before);

@@ -117,7 +117,7 @@ ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
     if (!out)
       return problem(500, "cannot store the upload in a temporary folder: see the server log");
   }
-  auto report = s.offline->import({file}, want_partial);
+  auto report = s.offline->import({file}, want_partial, req.actor());
   if (!report)
     return problem(report.error());
   json lines = json::array();

@@ -52,7 +52,8 @@ Result<IssuerAdmin*> Environment::issuer_admin() {
           std::make_unique<IdentityHolder>(std::make_shared<const CapfIdentity>(std::move(id)));
     }
     issuer_factory_ = std::make_unique<DaemonIssuerFactory>(config_, *trust_, *identity_, clock_);
-    issuer_admin_ = std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *issuer_factory_);
+    issuer_admin_ =
+        std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *registry_, *issuer_factory_);
   }
   return issuer_admin_.get();
 }
@@ -69,7 +70,7 @@ AccessService& Environment::access() {
 
 IdentityAdmin& Environment::identity_admin() {
   if (!identity_admin_)
-    identity_admin_ = std::make_unique<IdentityAdmin>(config_, *trust_, clock_);
+    identity_admin_ = std::make_unique<IdentityAdmin>(config_, *trust_, *registry_, clock_);
   return *identity_admin_;
 }
 

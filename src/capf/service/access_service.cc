@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "capf/pki/digest.h"
+#include "capf/service/audit_trail.h"
 
 namespace capf {
 namespace {
@@ -96,13 +97,8 @@ Result<CreatedToken> AccessService::create_token(const std::string& name, AdminR
   CreatedToken created;
   CAPF_TRY(registry_.transact([&]() -> Status {
     CAPF_ASSIGN_OR_RETURN(created.token, registry_.insert_token(token));
-    AuditEntry entry;
-    entry.actor = actor;
-    entry.action = "token.create";
-    entry.target = fmt::format("token:{}", created.token.id);
-    entry.after = to_json(created.token).dump();
-    CAPF_TRY(registry_.append_audit(entry));
-    return ok();
+    return record_audit(registry_, actor, "token.create", fmt::format("token:{}", created.token.id),
+                        "", to_json(created.token).dump());
   }));
   created.secret = fmt::format("{}{}_{}", kTokenPrefix, created.token.id, secret_hex);
   return created;
@@ -143,14 +139,8 @@ Status AccessService::revoke_token(std::int64_t id, const std::string& actor) {
     }
     CAPF_TRY(registry_.revoke_token(id));
     CAPF_ASSIGN_OR_RETURN(std::optional<AdminToken> after, registry_.find_token(id));
-    AuditEntry entry;
-    entry.actor = actor;
-    entry.action = "token.revoke";
-    entry.target = fmt::format("token:{}", id);
-    entry.before = to_json(*before).dump();
-    entry.after = after ? to_json(*after).dump() : std::string();
-    CAPF_TRY(registry_.append_audit(entry));
-    return ok();
+    return record_audit(registry_, actor, "token.revoke", fmt::format("token:{}", id),
+                        to_json(*before).dump(), after ? to_json(*after).dump() : std::string());
   });
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "capf/pki/certificate.h"
+#include "capf/service/audit_trail.h"
 #include "capf/service/device_json.h"
 
 namespace capf {
@@ -301,14 +302,7 @@ Result<std::vector<DeviceChangeResult>> AdminService::set_devices(
 Status AdminService::record_change(const std::string& action, const std::string& target,
                                    const std::string& actor, std::string before,
                                    std::string after) {
-  AuditEntry entry;
-  entry.actor = actor;
-  entry.action = action;
-  entry.target = target;
-  entry.before = std::move(before);
-  entry.after = std::move(after);
-  CAPF_TRY(registry_.append_audit(entry));
-  return ok();
+  return record_audit(registry_, actor, action, target, std::move(before), std::move(after));
 }
 
 Result<Device> AdminService::get_device(std::string_view name) {

@@ -4,6 +4,7 @@
 
 #include "capf/pki/crl.h"
 #include "capf/pki/verify.h"
+#include "capf/service/audit_trail.h"
 #include "capf/service/device_json.h"
 
 namespace capf {
@@ -67,14 +68,8 @@ Result<IssuedCertificate> CertificateAdmin::revoke(std::string_view serial_hex,
     nlohmann::json after_json = to_json(after);
     before_json.erase("pem");
     after_json.erase("pem");
-    AuditEntry entry;
-    entry.actor = actor;
-    entry.action = "certificate.revoke";
-    entry.target = cert.serial_hex;
-    entry.before = before_json.dump();
-    entry.after = after_json.dump();
-    CAPF_TRY(registry_.append_audit(entry));
-    return ok();
+    return record_audit(registry_, actor, "certificate.revoke", cert.serial_hex, before_json.dump(),
+                        after_json.dump());
   }));
   return show(cert.serial_hex);
 }

@@ -9,6 +9,7 @@
 #include "capf/pki/key_source.h"
 #include "capf/pki/profiles.h"
 #include "capf/pki/verify.h"
+#include "capf/service/audit_trail.h"
 
 namespace capf {
 
@@ -82,7 +83,8 @@ Result<std::string> IdentityAdmin::csr_pem() {
   return pki::pem_encode("CERTIFICATE REQUEST", der);
 }
 
-Status IdentityAdmin::install(const CapfIdentity& next, const pki::Certificate& previous) {
+Status IdentityAdmin::install(const CapfIdentity& next, const pki::Certificate& previous,
+                              const std::string& action, const std::string& actor) {
   CAPF_ASSIGN_OR_RETURN(std::optional<std::string> pass, config_.key_passphrase());
   std::optional<std::string_view> p;
   if (pass)
@@ -107,11 +109,14 @@ Status IdentityAdmin::install(const CapfIdentity& next, const pki::Certificate& 
         return chained;
     }
   }
-  return write_identity(identity_paths_of(config_), next, p);
+  CAPF_TRY(write_identity(identity_paths_of(config_), next, p));
+  return record_audit(audit_, actor, action, "capf", certificate_summary(previous).dump(),
+                      certificate_summary(next.certificate).dump());
 }
 
 Result<pki::Certificate> IdentityAdmin::import(std::string_view cert_text,
-                                               std::optional<std::string_view> chain_text) {
+                                               std::optional<std::string_view> chain_text,
+                                               const std::string& actor) {
   CAPF_ASSIGN_OR_RETURN(CapfIdentity current, load());
   CAPF_ASSIGN_OR_RETURN(auto certs, certificates_in(cert_text, "the file to import"));
   const pki::Certificate cert = certs.front();
@@ -164,11 +169,12 @@ Result<pki::Certificate> IdentityAdmin::import(std::string_view cert_text,
   if (std::find(kept.begin(), kept.end(), *chained) == kept.end())
     kept.push_back(*chained);
   CapfIdentity next{cert, current.key, kept};
-  CAPF_TRY(install(next, current.certificate));
+  CAPF_TRY(install(next, current.certificate, "ca.import", actor));
   return cert;
 }
 
-Result<pki::Certificate> IdentityAdmin::regenerate(const RegenerateOptions& options) {
+Result<pki::Certificate> IdentityAdmin::regenerate(const RegenerateOptions& options,
+                                                   const std::string& actor) {
   const IdentityPaths paths = identity_paths_of(config_);
   if (!paths.key_uri.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -186,7 +192,7 @@ Result<pki::Certificate> IdentityAdmin::regenerate(const RegenerateOptions& opti
   CAPF_ASSIGN_OR_RETURN(pki::Certificate cert,
                         pki::make_capf_certificate(key, {subject, options.days}, clock_));
   CapfIdentity next{cert, key, {}};
-  CAPF_TRY(install(next, current.certificate));
+  CAPF_TRY(install(next, current.certificate, "ca.regenerate", actor));
   return cert;
 }
 
@@ -213,7 +219,7 @@ Result<std::vector<IdentityEntry>> IdentityAdmin::list() {
   return out;
 }
 
-Status IdentityAdmin::retire(std::string_view fingerprint_text) {
+Status IdentityAdmin::retire(std::string_view fingerprint_text, const std::string& actor) {
   // As `ca list` prints it, or as `openssl x509 -fingerprint -sha256` does (upper case, colons).
   std::string fingerprint_prefix;
   for (char c : fingerprint_text) {
@@ -248,7 +254,8 @@ Status IdentityAdmin::retire(std::string_view fingerprint_text) {
     if (!s && s.error().code != ErrorCode::kNotFound)
       return s;
   }
-  return ok();
+  return record_audit(audit_, actor, "ca.retire", "capf",
+                      certificate_summary(match->certificate).dump(), "");
 }
 
 Result<std::string> IdentityAdmin::export_bundle(bool all) {

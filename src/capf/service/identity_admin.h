@@ -46,8 +46,9 @@ IdentityPaths identity_paths_of(const Config& config);
 
 class IdentityAdmin {
  public:
-  IdentityAdmin(Config config, TrustStores& trust, const Clock& clock)
-      : config_(std::move(config)), trust_(trust), clock_(clock) {}
+  // Every change is written to `audit` naming the actor.
+  IdentityAdmin(Config config, TrustStores& trust, AuditLog& audit, const Clock& clock)
+      : config_(std::move(config)), trust_(trust), audit_(audit), clock_(clock) {}
 
   // PEM PKCS#10 for the CAPF key asking for CA:TRUE,pathlen:0, keyUsage digitalSignature +
   // keyCertSign, EKU serverAuth, with the current subject.
@@ -57,22 +58,26 @@ class IdentityAdmin {
   // kInvalidArgument listing every problem and changing nothing. The previous certificate stays
   // in both trust stores as "previous"; the new one and its chain are added to both.
   Result<pki::Certificate> import(std::string_view cert_text,
-                                  std::optional<std::string_view> chain_text);
+                                  std::optional<std::string_view> chain_text,
+                                  const std::string& actor);
   // A new key and self-signed CAPF certificate; the previous one stays trusted.
-  Result<pki::Certificate> regenerate(const RegenerateOptions& options);
+  Result<pki::Certificate> regenerate(const RegenerateOptions& options, const std::string& actor);
   // Current first, then previous identities (newest expiry first).
   Result<std::vector<IdentityEntry>> list();
   // Removes a previous identity from both trust stores (never the current one).
-  Status retire(std::string_view fingerprint_prefix);
+  Status retire(std::string_view fingerprint_prefix, const std::string& actor);
   // PEM: the current certificate and its chain; with `all`, also every previous identity.
   Result<std::string> export_bundle(bool all);
 
  private:
   Result<CapfIdentity> load() const;
-  Status install(const CapfIdentity& next, const pki::Certificate& previous);
+  // Trusts and writes `next`, then records `action` in the audit log.
+  Status install(const CapfIdentity& next, const pki::Certificate& previous,
+                 const std::string& action, const std::string& actor);
 
   Config config_;
   TrustStores& trust_;
+  AuditLog& audit_;
   const Clock& clock_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "capf/service/audit_trail.h"
+
 namespace capf {
 
 namespace {
@@ -31,7 +33,7 @@ Result<IssuerStatus> IssuerAdmin::show() {
   return status;
 }
 
-Result<IssuerStatus> IssuerAdmin::set(const IssuerConfig& config) {
+Result<IssuerStatus> IssuerAdmin::set(const IssuerConfig& config, const std::string& actor) {
   IssuerStatus status;
   status.config = config;
   status.problems = factory_.check(config);
@@ -50,8 +52,12 @@ Result<IssuerStatus> IssuerAdmin::set(const IssuerConfig& config) {
     return make_error(ErrorCode::kInvalidArgument, "cannot switch to {} mode; nothing changed:{}",
                       config.mode, text);
   }
+  CAPF_ASSIGN_OR_RETURN(Config before, Config::load(data_dir_));
   CAPF_TRY(write_issuer_config(data_dir_, config));
   CAPF_TRY(count_requests(requests_, status));
+  CAPF_TRY(record_audit(audit_, actor, "issuer.set", "issuer",
+                        nlohmann::json{{"mode", before.issuer.mode}}.dump(),
+                        nlohmann::json{{"mode", config.mode}, {"ca", status.description}}.dump()));
   return status;
 }
 

@@ -23,19 +23,22 @@ struct IssuerStatus {
 
 class IssuerAdmin {
  public:
-  IssuerAdmin(std::filesystem::path data_dir, RequestQueue& requests, IssuerFactory& factory)
-      : data_dir_(std::move(data_dir)), requests_(requests), factory_(factory) {}
+  // A switch of mode is written to `audit` naming the actor.
+  IssuerAdmin(std::filesystem::path data_dir, RequestQueue& requests, AuditLog& audit,
+              IssuerFactory& factory)
+      : data_dir_(std::move(data_dir)), requests_(requests), audit_(audit), factory_(factory) {}
 
   // The configured issuer, checked (online CAs are contacted). Blocks.
   Result<IssuerStatus> show();
   // Checks `config` and, when nothing is missing, writes it to opencapf.toml. Otherwise refuses
   // with kInvalidArgument listing every missing piece and the command that adds it; nothing is
   // written then. Requests pending in another mode stay in the queue. Blocks.
-  Result<IssuerStatus> set(const IssuerConfig& config);
+  Result<IssuerStatus> set(const IssuerConfig& config, const std::string& actor);
 
  private:
   std::filesystem::path data_dir_;
   RequestQueue& requests_;
+  AuditLog& audit_;
   IssuerFactory& factory_;
 };
 

@@ -8,6 +8,7 @@
 
 #include "capf/pki/key.h"
 #include "capf/pki/verify.h"
+#include "capf/service/audit_trail.h"
 #include "capf/service/tar_archive.h"
 
 namespace capf {
@@ -137,7 +138,7 @@ Result<ExportReport> OfflineAdmin::export_requests(const std::filesystem::path& 
 }
 
 Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::path>& paths,
-                                          bool partial) {
+                                          bool partial, const std::string& actor) {
   ImportReport report;
   std::vector<Input> inputs;
   for (const auto& p : paths)
@@ -254,6 +255,12 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
         pem += c.pem();
       r.certificate_pem = pem;
       r.certificate_serial = m.cert.serial_hex();
+      nlohmann::json before{{"request", r.id}, {"state", to_string(m.request.state)}};
+      nlohmann::json after{{"request", r.id},
+                           {"state", to_string(m.stale ? m.request.state : RequestState::kReady)},
+                           {"certificate", certificate_summary(m.cert)}};
+      CAPF_TRY(record_audit(registry_, actor, "offline.import", r.device_name, before.dump(),
+                            after.dump()));
       if (m.stale) {
         CAPF_TRY(registry_.update_request(r));
         continue;
@@ -292,7 +299,8 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
 }
 
 Result<int> OfflineAdmin::remove(const std::optional<std::string>& id,
-                                 const std::optional<std::string>& device, bool all) {
+                                 const std::optional<std::string>& device, bool all,
+                                 const std::string& actor) {
   if (!id && !device && !all) {
     return make_error(ErrorCode::kInvalidArgument,
                       "say which requests to delete: a request id, --device NAME, or --all");
@@ -306,9 +314,14 @@ Result<int> OfflineAdmin::remove(const std::optional<std::string>& id,
     for (auto& r : waiting) {
       if (id && r.id != *id)
         continue;
+      const RequestState was = r.state;
       r.state = RequestState::kCancelled;
       r.last_error = "deleted by an administrator";
       CAPF_TRY(registry_.update_request(r));
+      CAPF_TRY(
+          record_audit(registry_, actor, "offline.delete", r.device_name,
+                       nlohmann::json{{"request", r.id}, {"state", to_string(was)}}.dump(),
+                       nlohmann::json{{"request", r.id}, {"state", to_string(r.state)}}.dump()));
       ++removed;
     }
     return ok();

@@ -57,10 +57,13 @@ class OfflineAdmin {
   // the input as intermediates) and be valid now. Nothing is imported unless every certificate
   // passes (`partial` imports the ones that do). Imported certificates are recorded in the ledger
   // and go to their phones at the next contact.
-  Result<ImportReport> import(const std::vector<std::filesystem::path>& paths, bool partial);
+  // Each certificate applied and each request cancelled is written to the audit log naming the
+  // actor, in the same transaction.
+  Result<ImportReport> import(const std::vector<std::filesystem::path>& paths, bool partial,
+                              const std::string& actor);
   // Cancels waiting requests: one by id, all of a device, or all; returns how many.
   Result<int> remove(const std::optional<std::string>& id, const std::optional<std::string>& device,
-                     bool all);
+                     bool all, const std::string& actor);
 
  private:
   Registry& registry_;
