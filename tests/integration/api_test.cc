@@ -2,7 +2,10 @@
 // pagination, bulk changes, the audit log, the CRL, the failed-authentication limit, metrics, and
 // a phone's install seen through the API. The client verifies the server against the CAPF
 // certificate.
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -11,8 +14,10 @@
 #include "capf/issuer/online/http_client.h"
 #include "capf/pki/certificate.h"
 #include "capf/pki/crl.h"
+#include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
 #include "tests/integration/server_fixture.h"
+#include "tests/pki/pki_test_util.h"
 
 namespace capf::testing {
 namespace {
@@ -433,6 +438,135 @@ TEST_F(ApiTest, TheCaAndTrustStoresAreReadableAndAdminsChangeThem) {
   ASSERT_EQ(audit["items"].size(), 2u);
   EXPECT_EQ(audit["items"][0]["action"], "trust.remove");
   EXPECT_EQ(audit["items"][0]["before"]["fingerprint"], root->fingerprint_sha256());
+}
+
+// The CAPF identity through the API as `opencapf ca` does it: the request for a corporate CA, the
+// import of what it signed (refused, changing nothing, for another key or junk), regeneration,
+// retiring a previous identity; admins only, every change audited, and the running daemon (phones
+// and this listener) moves to the new identity.
+TEST_F(ApiTest, AdminsChangeTheCapfIdentityThroughTheApiAndTheDaemonFollows) {
+  std::string viewer = token(AdminRole::kViewer);
+  std::string oper = token(AdminRole::kOperator);
+  const pki::Certificate original = daemon_->identity().certificate;
+
+  auto csr = call("GET", "/api/v1/ca/csr", viewer);
+  ASSERT_EQ(csr.status, 200) << csr.body;
+  EXPECT_EQ(csr.header("content-type"), "application/x-pem-file");
+  auto spki = pki::csr_public_key(as_bytes(csr.body));
+  ASSERT_TRUE(spki) << spki.error().message;
+  EXPECT_EQ(*spki, daemon_->identity().key.spki_der());
+
+  EXPECT_EQ(call("POST", "/api/v1/ca/regenerate", oper, "{}").status, 403);
+  EXPECT_EQ(
+      call("POST", "/api/v1/ca/import", oper, original.pem(), "application/x-pem-file").status,
+      403);
+  EXPECT_EQ(call("DELETE", "/api/v1/ca/" + original.fingerprint_sha256(), viewer).status, 403);
+
+  // Bad input is refused with what to change, and nothing changes.
+  auto junk = call("POST", "/api/v1/ca/import", admin_token_, "not a certificate",
+                   "application/x-pem-file");
+  EXPECT_EQ(junk.status, 400) << junk.body;
+  auto other_key = pki::PrivateKey::generate({KeyType::kEc, 256});
+  ASSERT_TRUE(other_key);
+  SystemClock now;
+  auto other = pki::make_capf_certificate(*other_key, {"CN=Other,O=Example,C=NZ", 30}, now);
+  ASSERT_TRUE(other);
+  auto foreign = call("POST", "/api/v1/ca/import", admin_token_, other->pem() + other->pem(),
+                      "application/x-pem-file");
+  EXPECT_EQ(foreign.status, 400) << foreign.body;
+  EXPECT_NE(body_of(foreign)["detail"].get<std::string>().find("another key than the CAPF key"),
+            std::string::npos)
+      << foreign.body;
+  EXPECT_EQ(body_of(call("POST", "/api/v1/ca/regenerate", admin_token_, R"({"days": 0})"))["field"],
+            "days");
+  EXPECT_EQ(
+      body_of(call("POST", "/api/v1/ca/regenerate", admin_token_, R"({"curve": "p256"})"))["field"],
+      "curve");
+  EXPECT_EQ(call("POST", "/api/v1/ca/regenerate", admin_token_, R"({"key": "rsa:1024"})").status,
+            400);
+  EXPECT_EQ(call("DELETE", "/api/v1/ca/" + original.fingerprint_sha256(), admin_token_).status,
+            400);  // the current identity
+  EXPECT_EQ(call("DELETE", "/api/v1/ca/0123456789abcdef", admin_token_).status, 404);
+  EXPECT_EQ(body_of(call("GET", "/api/v1/ca", viewer))["items"].size(), 1u);
+  EXPECT_EQ(daemon_->identity().certificate, original);
+
+  // A corporate CA (the openssl command line) signs the request; the import installs it.
+  const auto dir = root_ / "corporate";
+  std::filesystem::create_directories(dir);
+  const std::string d = dir.string();
+  auto made = pki::testing::run(
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + d + "/root.key -out " + d +
+      "/root.pem -subj '/CN=Corporate Root/O=Example' -days 3650"
+      " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  std::ofstream(dir / "req.pem") << csr.body;
+  std::ofstream(dir / "ext.cnf") << "[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"
+                                    "keyUsage=critical,digitalSignature,keyCertSign\n"
+                                    "extendedKeyUsage=serverAuth\n";
+  auto signed_ =
+      pki::testing::run("openssl x509 -req -in " + d + "/req.pem -CA " + d + "/root.pem -CAkey " +
+                        d + "/root.key -set_serial 0x77 -days 365 -extfile " + d +
+                        "/ext.cnf -extensions v3 -out " + d + "/signed.pem");
+  ASSERT_EQ(signed_.exit_code, 0) << signed_.output;
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto root = pki::Certificate::from_pem(read(dir / "root.pem"));
+  ASSERT_TRUE(root);
+  auto imported = call("POST", "/api/v1/ca/import", admin_token_,
+                       read(dir / "signed.pem") + root->pem(), "application/x-pem-file");
+  ASSERT_EQ(imported.status, 201) << imported.body;
+  json imported_json = body_of(imported);
+  EXPECT_EQ(imported_json["issuer"], root->subject());
+  const std::string imported_fp = imported_json["fingerprint"];
+
+  // This listener may now present the imported certificate: trust its root as well.
+  auto reconnect = [&](std::vector<pki::Certificate> trust) {
+    HttpClientOptions o;
+    o.trust = std::move(trust);
+    o.verify_host = false;
+    o.retries = 0;
+    o.timeout = std::chrono::seconds(20);
+    auto client = HttpClient::create(o);
+    ASSERT_TRUE(client) << client.error().message;
+    client_ = std::move(client).value();
+  };
+  ASSERT_NO_FATAL_FAILURE(reconnect({original, *root}));
+  auto regenerated =
+      call("POST", "/api/v1/ca/regenerate", admin_token_,
+           R"({"key": "ec:p256", "subject": "CN=CAPF-regen,O=Example", "days": 365})");
+  ASSERT_EQ(regenerated.status, 201) << regenerated.body;
+  auto next = pki::Certificate::from_pem(body_of(regenerated)["pem"].get<std::string>());
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(pki::capf_profile_problems(*next).empty());
+  ASSERT_NO_FATAL_FAILURE(reconnect({original, *root, *next}));
+
+  // The daemon moves to the new identity by itself (it polls the identity files every second).
+  for (int i = 0; i < 100 && !(daemon_->identity().certificate == *next); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(daemon_->identity().certificate, *next);
+
+  auto listed = body_of(call("GET", "/api/v1/ca", viewer));
+  ASSERT_EQ(listed["items"].size(), 3u) << listed.dump();
+  EXPECT_EQ(listed["items"][0]["fingerprint"], next->fingerprint_sha256());
+  EXPECT_TRUE(listed["items"][0]["current"].get<bool>());
+  auto retired = call("DELETE", "/api/v1/ca/" + original.fingerprint_sha256(), admin_token_);
+  EXPECT_EQ(retired.status, 204) << retired.body;
+  listed = body_of(call("GET", "/api/v1/ca", viewer));
+  ASSERT_EQ(listed["items"].size(), 2u) << listed.dump();
+  EXPECT_EQ(listed["items"][1]["fingerprint"], imported_fp);
+
+  // Newest first: retire, regenerate, import; each with the token that made it.
+  auto audit = body_of(call("GET", "/api/v1/audit?target=capf", viewer));
+  ASSERT_EQ(audit["items"].size(), 3u) << audit.dump();
+  EXPECT_EQ(audit["items"][0]["action"], "ca.retire");
+  EXPECT_EQ(audit["items"][1]["action"], "ca.regenerate");
+  EXPECT_EQ(audit["items"][2]["action"], "ca.import");
+  for (const auto& e : audit["items"])
+    EXPECT_EQ(e["actor"].get<std::string>().rfind("token:", 0), 0u) << e.dump();
+  EXPECT_EQ(audit["items"][1]["after"]["fingerprint_sha256"], next->fingerprint_sha256());
+  EXPECT_EQ(audit["items"][0]["before"]["fingerprint_sha256"], original.fingerprint_sha256());
 }
 
 TEST_F(ApiTest, TheConsoleIsServedWithoutATokenUnderAStrictContentSecurityPolicy) {

@@ -12,10 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-ApiResponse field_problem(std::string_view field, std::string_view detail) {
-  return problem(400, fmt::format("{}: {}", field, detail), json{{"field", field}});
-}
-
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -71,10 +67,7 @@ ApiResponse revoke_token(ApiServices& s, const RouteRequest& req) {
   Status revoked = s.access.revoke_token(*id, req.actor());
   if (!revoked)
     return problem(revoked.error());
-  ApiResponse r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
+  return no_content();
 }
 
 ApiResponse list_audit(ApiServices& s, const RouteRequest& req) {
@@ -158,6 +151,7 @@ void add_all_routes(Router& router, ApiServices& s) {
   add_bulk_routes(router, s);  // before /api/v1/devices/{name}: the first matching route wins
   add_device_routes(router, s);
   add_ledger_routes(router, s);
+  add_identity_routes(router, s);
   add_access_routes(router, s);
   add_metrics_route(router, s);
   add_offline_routes(router, s);

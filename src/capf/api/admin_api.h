@@ -36,6 +36,8 @@ struct ApiServices {
 
 void add_device_routes(Router& router, ApiServices& services);
 void add_ledger_routes(Router& router, ApiServices& services);  // certificates, CRL, CA, trust
+// Changes to the CAPF identity: csr, import, regenerate, retire.
+void add_identity_routes(Router& router, ApiServices& services);
 void add_access_routes(Router& router, ApiServices& services);  // tokens, audit
 void add_metrics_route(Router& router, ApiServices& services);
 // CSV import and export of devices, and the CAPF and expiring-LSC reports.

@@ -18,10 +18,6 @@ constexpr std::size_t kDefaultPage = 100;
 constexpr std::size_t kMaxPage = 1000;
 
 // A validation failure that names the field (the "field" member of the problem object too).
-ApiResponse field_problem(std::string_view field, std::string_view detail) {
-  return problem(400, fmt::format("{}: {}", field, detail), json{{"field", field}});
-}
-
 std::optional<long long> parse_integer(std::string_view text) {
   long long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -295,10 +291,7 @@ ApiResponse delete_device(ApiServices& s, const RouteRequest& req) {
   Status removed = s.admin.remove_device(req.params.at("name"), req.actor());
   if (!removed)
     return problem(removed.error());
-  ApiResponse r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
+  return no_content();
 }
 
 ApiResponse bulk_change(ApiServices& s, const RouteRequest& req) {

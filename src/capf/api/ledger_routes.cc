@@ -14,17 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-ApiResponse field_problem(std::string_view field, std::string_view detail) {
-  return problem(400, fmt::format("{}: {}", field, detail), json{{"field", field}});
-}
-
-ApiResponse no_content() {
-  ApiResponse r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
-}
-
 ApiResponse list_certificates(ApiServices& s, const RouteRequest& req) {
   CertificateFilter f;
   f.limit = 100;

@@ -1,5 +1,7 @@
 #include "capf/api/problem.h"
 
+#include <fmt/format.h>
+
 namespace capf::api {
 
 std::string_view reason_phrase(int status) {
@@ -86,6 +88,17 @@ ApiResponse json_response(const nlohmann::json& body, int status) {
   ApiResponse r;
   r.status = status;
   r.body = body.dump();
+  return r;
+}
+
+ApiResponse field_problem(std::string_view field, std::string_view detail) {
+  return problem(400, fmt::format("{}: {}", field, detail), nlohmann::json{{"field", field}});
+}
+
+ApiResponse no_content() {
+  ApiResponse r;
+  r.status = 204;
+  r.content_type.clear();
   return r;
 }
 

@@ -22,8 +22,13 @@ ApiResponse problem(int status, std::string_view detail,
 int http_status(ErrorCode code);
 // A problem for a service error (500s keep their message: it names what failed, never a secret).
 ApiResponse problem(const Error& error);
+// 400 naming the request field (query parameter or JSON member) to fix: "FIELD: DETAIL", with
+// "field" in the problem object.
+ApiResponse field_problem(std::string_view field, std::string_view detail);
 // 200 with a JSON body.
 ApiResponse json_response(const nlohmann::json& body, int status = 200);
+// 204, no body.
+ApiResponse no_content();
 std::string_view reason_phrase(int status);
 
 }  // namespace capf::api

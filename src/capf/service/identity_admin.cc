@@ -128,8 +128,9 @@ Result<pki::Certificate> IdentityAdmin::import(std::string_view cert_text,
   std::vector<std::string> problems;
   if (cert.spki_der() != current.key.spki_der()) {
     problems.push_back(fmt::format(
-        "the certificate ({}) is for another key than the CAPF key: have the CA sign the request "
-        "from `opencapf ca csr`",
+        "the certificate ({}) is for another key than the CAPF key: have the CA sign the CAPF "
+        "request (`opencapf ca csr`, the console's \"Download the request\", or GET "
+        "/api/v1/ca/csr)",
         cert.subject()));
   }
   for (const auto& p : pki::capf_profile_problems(cert))
@@ -149,7 +150,7 @@ Result<pki::Certificate> IdentityAdmin::import(std::string_view cert_text,
   if (!chained) {
     problems.push_back(fmt::format(
         "the certificate does not chain to a trusted root: {} (give the issuing CA and its root "
-        "with --chain FILE)",
+        "after the certificate in the file, or with --chain FILE)",
         chained.error().message));
   }
   if (!problems.empty()) {
