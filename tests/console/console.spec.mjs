@@ -2,7 +2,8 @@
 // log in, import three devices from CSV, schedule an install with generated authentication strings
 // through the bulk form, run the simulated phones with those strings, and watch the devices turn
 // to Upgrade Success; then the device page, the dashboard, the trust-store upload (a refused file
-// and a good one), the reports, and log out. A full-page screenshot of every page is kept.
+// and a good one), the CAPF certificate (its request, a refused import, regeneration, retiring the
+// previous one), the reports, and log out. A full-page screenshot of every page is kept.
 // Run by console_end_to_end.sh, which starts the server and passes everything in the environment.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -191,6 +192,38 @@ try {
   await page.locator('#offline-import').getByRole('button', { name: 'Import' }).click();
   await waitText('#offline-message .alert.error', 'not-a-cert.pem');
   console.log(`   refused: ${(await page.locator('#offline-message').textContent()).trim()}`);
+
+  step('the CAPF certificate: the request downloads, a wrong import is refused in words, regenerate, retire');
+  const csrDownload = page.waitForEvent('download');
+  await page.locator('#download-csr').click();
+  check((await (await csrDownload).suggestedFilename()) === 'capf.csr', 'the request should download as capf.csr');
+  const identityImport = page.locator('#identity-import');
+  await identityImport.locator('input[type=file]').setInputFiles(ROOT_PEM);
+  await identityImport.getByRole('button', { name: 'Import' }).click();
+  await waitText('#identity-message .alert.error li', 'another key than the CAPF key');
+  console.log(`   refused: ${(await page.locator('#identity-message').textContent()).trim()}`);
+  check((await page.locator('#identities .identity').count()) === 1, 'a refused import should change nothing');
+  const before = (await page.locator('#identities .identity.current h3').textContent()).trim();
+  const regenerate = page.locator('#identity-regenerate');
+  await regenerate.locator('select[name=key]').selectOption('ec:p256');
+  await regenerate.locator('input[name=subject]').fill('CN=CAPF-console-2,O=opencapf e2e,C=NZ');
+  await regenerate.locator('input[name=days]').fill('365');
+  await regenerate.getByRole('button', { name: 'Regenerate' }).click();
+  await waitText('#identity-message .alert.ok', 'New CAPF certificate');
+  await waitText('#identities .identity.current h3', 'CAPF-console-2');
+  // Both trust stores now hold the new certificate as current and the old one as previous.
+  for (const store of ['capf-trust', 'callmanager-trust']) {
+    await waitText(`#trust-${store} tr`, 'CAPF-console-2');
+    await waitText(`#trust-${store} tr`, 'capf (previous)');
+  }
+  await page.locator('#identities .identity').nth(1).waitFor();
+  check((await page.locator('#identities .identity:not(.current) h3').textContent()).trim().startsWith(before.replace(/ current$/, '')),
+    'the previous certificate should stay listed until retired');
+  await shot('06-ca-regenerated');
+  await page.locator('#identities .identity:not(.current)').getByRole('button', { name: 'Retire' }).click();
+  await waitText('#identity-message .alert.ok', 'Retired');
+  await page.locator('#identities .identity:not(.current)').waitFor({ state: 'detached' });
+  await page.locator('#trust-capf-trust tr').filter({ hasText: 'capf (previous)' }).waitFor({ state: 'detached' });
 
   step('the reports page shows the CAPF report and downloads it');
   await page.locator('#nav').getByRole('link', { name: 'Reports' }).click();

@@ -47,7 +47,7 @@ CONSOLE_URL="https://127.0.0.1:$API_PORT/" CONSOLE_TOKEN=$(cat "$WORK/token.txt"
   CHROMIUM="$CHROMIUM" timeout 150 node "$HERE/console.spec.mjs" ||
   fail "the browser test failed (screenshots so far in $ARTIFACTS)"
 
-for page in 01-login 02-dashboard 03-devices-scheduled 04-devices-success 05-device 06-ca 07-reports; do
+for page in 01-login 02-dashboard 03-devices-scheduled 04-devices-success 05-device 06-ca 06-ca-regenerated 07-reports; do
   [ -s "$ARTIFACTS/$page.png" ] || fail "no screenshot $page.png"
 done
 kill -0 "$SERVER_PID" 2>/dev/null || fail "the server died during the test"

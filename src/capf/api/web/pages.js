@@ -1,7 +1,7 @@
 // The device page, the CAPF identity and trust stores, and the reports.
 import { ApiError, call, download, downloadBlob, get, saveText } from './api.js';
 import { changeForm, generatedStrings } from './devices.js';
-import { errorBox, field, h, okBox, parseCsv, section, show, statusBadge, statusKind, table, time } from './ui.js';
+import { errorBox, field, h, okBox, parseCsv, section, select, show, statusBadge, statusKind, table, time } from './ui.js';
 
 function facts(pairs) {
   return h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
@@ -56,7 +56,7 @@ export async function devicePage(view, name) {
     ], d.history, { empty: 'No history yet.' })));
 }
 
-function identityCard(c) {
+function identityCard(c, retire) {
   return h('div', { class: `identity${c.current ? ' current' : ''}` },
     h('h3', {}, c.subject, ' ', h('span', { class: `badge ${c.expired ? 'failed' : c.current ? 'success' : 'none'}` },
       c.expired ? 'expired' : c.current ? 'current' : 'previous, still trusted')),
@@ -67,10 +67,107 @@ function identityCard(c) {
       ['Valid', `${time(c.not_before)} to ${time(c.not_after)}`],
     ]),
     c.problems.length ? errorBox(new Error('This certificate does not fit the CAPF profile'), c.problems) : null,
-    h('button', { type: 'button', onclick: () => saveText(c.pem, 'capf.pem', 'application/x-pem-file') }, 'Download PEM'));
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', onclick: () => saveText(c.pem, 'capf.pem', 'application/x-pem-file') }, 'Download PEM'),
+      c.current ? null : h('button', { type: 'button', class: 'danger', onclick: () => retire(c) }, 'Retire')));
 }
 
-async function trustStore(store, title, hint) {
+// The API's refusals of an identity change list each problem on a line of its own
+// ("refusing ...; nothing changed:\n  - ...\n  - ..."): show them as a list.
+function refusalBox(e) {
+  const [first, ...rest] = String(e.message).split('\n');
+  return errorBox(new Error(first), rest.map((l) => l.replace(/^\s*-\s*/, '')).filter((l) => l));
+}
+
+// The CAPF certificate: the current and previous identities, the request for a corporate CA and
+// the import of what it signed, regeneration, and retiring a previous identity. A change also
+// changes both trust stores: `afterChange` redraws them.
+async function identitySection(afterChange) {
+  const cards = h('div', { id: 'identities' });
+  const message = h('div', { id: 'identity-message' });
+  async function render() {
+    const ca = await get('/api/v1/ca');
+    show(cards, ...ca.items.map((c) => identityCard(c, retire)));
+  }
+  async function changed() {
+    await render();
+    await afterChange();
+  }
+  async function retire(c) {
+    if (!confirm(`Retire ${c.subject}? It leaves CAPF-trust and CallManager-trust: LSCs it issued no longer authenticate.`)) return;
+    try {
+      await call('DELETE', `/api/v1/ca/${c.fingerprint}`);
+      show(message, okBox(`Retired ${c.subject}: it is no longer in CAPF-trust or CallManager-trust`));
+    } catch (e) {
+      show(message, refusalBox(e));
+    }
+    await changed();
+  }
+  const file = h('input', { type: 'file', name: 'signed-capf', accept: '.pem,.crt,.cer' });
+  const importForm = h('form', { class: 'inline upload', id: 'identity-import' },
+    field('Signed CAPF certificate, then its issuing CAs and root (PEM)', file),
+    h('button', { type: 'submit' }, 'Import'));
+  importForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!file.files[0]) {
+      show(message, errorBox(new Error('Choose the certificate the CA signed first.')));
+      return;
+    }
+    try {
+      const c = await call('POST', '/api/v1/ca/import',
+        { body: await file.files[0].arrayBuffer(), contentType: 'application/x-pem-file' });
+      show(message, okBox(`Imported ${c.subject}, issued by ${c.issuer}; the previous certificate stays trusted until you retire it`,
+        c.warnings.length ? h('ul', {}, c.warnings.map((w) => h('li', {}, w))) : null));
+      importForm.reset();
+    } catch (e) {
+      show(message, refusalBox(e));
+    }
+    await changed();
+  });
+  const key = select('key', [['', 'the same kind as now'], ['rsa:2048', 'RSA 2048'], ['rsa:3072', 'RSA 3072'],
+    ['rsa:4096', 'RSA 4096'], ['ec:p256', 'EC P-256'], ['ec:p384', 'EC P-384']], '');
+  const subject = h('input', { name: 'subject', placeholder: 'the same as now' });
+  const days = h('input', { type: 'number', name: 'days', min: 1, max: 7300, value: '1825' });
+  const regenerateForm = h('form', { class: 'inline', id: 'identity-regenerate' },
+    field('Key', key), field('Subject', subject), field('Valid for (days)', days),
+    h('button', { type: 'submit' }, 'Regenerate'));
+  regenerateForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!confirm('Make a new CAPF key and certificate? Phones need the new certificate in their trust list; LSCs from the current one keep working until you retire it.')) return;
+    const body = { days: Number(days.value) };
+    if (key.value) body.key = key.value;
+    if (subject.value.trim()) body.subject = subject.value.trim();
+    try {
+      const c = await call('POST', '/api/v1/ca/regenerate', { body });
+      show(message, okBox(`New CAPF certificate ${c.subject}, valid until ${time(c.not_after)}: put it in the phones' trust lists, and retire the previous one once every phone has a new LSC`));
+      regenerateForm.reset();
+    } catch (e) {
+      show(message, refusalBox(e));
+    }
+    await changed();
+  });
+  await render();
+  return section('CAPF certificate', cards, message,
+    h('h3', {}, 'Have a corporate CA sign it'),
+    h('p', { class: 'hint' }, 'Download the request, have the CA sign it with the CAPF profile (CA:TRUE, pathlen:0; ',
+      'digitalSignature and keyCertSign), then import the certificate followed by its issuing CAs and root.'),
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', id: 'download-csr', onclick: async () => {
+        try {
+          saveText(await get('/api/v1/ca/csr', { as: 'text' }), 'capf.csr', 'application/pkcs10');
+        } catch (e) {
+          show(message, errorBox(e));
+        }
+      } }, 'Download the request (CSR)')),
+    importForm,
+    h('h3', {}, 'Replace it with a new key'),
+    h('p', { class: 'hint' }, 'The current certificate stays in both trust stores as "previous" until you retire it. ',
+      'Unless the admin listener has a certificate of its own, this page is then served with the new one.'),
+    regenerateForm);
+}
+
+// `redraws` collects the function that redraws the store (after a change to the CAPF identity).
+async function trustStore(store, title, hint, redraws) {
   const area = h('div', { id: `trust-${store}` });
   const message = h('div', { class: 'trust-message' });
   async function render() {
@@ -117,6 +214,7 @@ async function trustStore(store, title, hint) {
     await render();
   });
   await render();
+  redraws.push(render);
   return section(title, h('p', { class: 'hint' }, hint), area, form, message);
 }
 
@@ -183,14 +281,16 @@ async function offlineRequests() {
 }
 
 export async function caPage(view) {
-  const ca = await get('/api/v1/ca');
+  const redraws = [];
   show(view,
     h('h1', {}, 'CAPF identity and trust stores'),
-    section('CAPF certificate', ca.items.map(identityCard)),
+    await identitySection(async () => {
+      for (const redraw of redraws) await redraw();
+    }),
     await trustStore('capf-trust', 'CAPF-trust',
-      'Roots that verify phones\' MICs and LSCs, the external CA root, and the online CA\'s HTTPS certificate.'),
+      'Roots that verify phones\' MICs and LSCs, the external CA root, and the online CA\'s HTTPS certificate.', redraws),
     await trustStore('callmanager-trust', 'CallManager-trust',
-      'What the call-control side must trust: the CAPF certificate and an external LSC CA root.'),
+      'What the call-control side must trust: the CAPF certificate and an external LSC CA root.', redraws),
     await offlineRequests());
 }
 
