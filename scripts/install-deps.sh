@@ -38,10 +38,15 @@ else
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The console test's npm packages, exactly as locked in tests/console/package-lock.json.
+# The console test's npm packages, exactly as locked in tests/console/package-lock.json (again
+# when the installed playwright-core is not the version package.json asks for). playwright-core
+# 1.61 is the newest that runs on Debian 12's Node.js 18.
 console_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/console"
-if [ ! -d "$console_dir/node_modules/playwright-core" ]; then
-  echo "install-deps: npm ci in tests/console"
+want=$(sed -n 's/.*"playwright-core": "\([^"]*\)".*/\1/p' "$console_dir/package.json")
+have=$(sed -n 's/^  "version": "\([^"]*\)".*/\1/p' \
+  "$console_dir/node_modules/playwright-core/package.json" 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+  echo "install-deps: npm ci in tests/console (playwright-core $want)"
   (cd "$console_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 echo "install-deps: done"
