@@ -56,10 +56,8 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
     auto env = open_environment(ctx, lo->data);
     if (!env)
       return;
-    auto admin = env->offline_admin();
-    if (!admin)
-      return fail(ctx, admin.error());
-    auto requests = (*admin)->list(lo->stale);
+    OfflineAdmin& admin = env->offline_admin();
+    auto requests = admin.list(lo->stale);
     if (!requests)
       return fail(ctx, requests.error());
     print_requests(*requests, lo->json);
@@ -72,10 +70,8 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
     auto env = open_environment(ctx, co->data);
     if (!env)
       return;
-    auto admin = env->offline_admin();
-    if (!admin)
-      return fail(ctx, admin.error());
-    auto n = (*admin)->count();
+    OfflineAdmin& admin = env->offline_admin();
+    auto n = admin.count();
     if (!n)
       return fail(ctx, n.error());
     std::printf("%lld\n", static_cast<long long>(*n));
@@ -92,10 +88,8 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
     auto env = open_environment(ctx, eo->data);
     if (!env)
       return;
-    auto admin = env->offline_admin();
-    if (!admin)
-      return fail(ctx, admin.error());
-    auto report = (*admin)->export_requests(eo->dir);
+    OfflineAdmin& admin = env->offline_admin();
+    auto report = admin.export_requests(eo->dir);
     if (!report)
       return fail(ctx, report.error());
     for (const auto& r : report->requests) {
@@ -119,11 +113,9 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
     auto env = open_environment(ctx, io->data);
     if (!env)
       return;
-    auto admin = env->offline_admin();
-    if (!admin)
-      return fail(ctx, admin.error());
+    OfflineAdmin& admin = env->offline_admin();
     std::vector<std::filesystem::path> paths(io->paths.begin(), io->paths.end());
-    auto report = (*admin)->import(paths, io->partial, cli_actor());
+    auto report = admin.import(paths, io->partial, cli_actor());
     if (!report)
       return fail(ctx, report.error());
     if (io->json) {
@@ -159,9 +151,7 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
     auto env = open_environment(ctx, dopt->data);
     if (!env)
       return;
-    auto admin = env->offline_admin();
-    if (!admin)
-      return fail(ctx, admin.error());
+    OfflineAdmin& admin = env->offline_admin();
     std::optional<std::string> id, device;
     if (!dopt->id.empty())
       id = dopt->id;
@@ -171,7 +161,7 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
         return fail(ctx, name.error());
       device = name->str();
     }
-    auto n = (*admin)->remove(id, device, dopt->all, cli_actor());
+    auto n = admin.remove(id, device, dopt->all, cli_actor());
     if (!n)
       return fail(ctx, n.error());
     std::printf("%d request(s) deleted\n", *n);

@@ -31,15 +31,7 @@ expect_exit 0 phone SEP0000000000D1 --state "$WORK/d1"
 openssl verify -CAfile "$FIRST_CAPF" "$WORK/d1/lsc.pem" >/dev/null || fail "the first LSC does not verify"
 
 step "a corporate CA signs the CAPF request from a web-server template: refused, nothing changes"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CA/root.key" -out "$CA/root.pem" -days 60 \
-  -subj "/CN=Corp Root/O=Example" -addext basicConstraints=critical,CA:TRUE \
-  -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$CA/int.key" -out "$CA/int.csr" \
-  -subj "/CN=Corp Issuing CA/O=Example" 2>/dev/null
-printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$CA/int.ext"
-openssl x509 -req -in "$CA/int.csr" -CA "$CA/root.pem" -CAkey "$CA/root.key" -CAcreateserial \
-  -days 50 -sha256 -extfile "$CA/int.ext" -out "$CA/int.pem" 2>/dev/null
-cat "$CA/int.pem" "$CA/root.pem" >"$CA/chain.pem"
+make_ca_pair "$CA" "Corp Root" "Corp Issuing CA" 50
 "$OPENCAPF" ca csr >"$WORK/capf.csr"
 openssl req -in "$WORK/capf.csr" -noout -text >"$WORK/csr.txt"
 contains "$WORK/csr.txt" "CA:TRUE, pathlen:0"

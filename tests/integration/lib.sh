@@ -67,6 +67,22 @@ start_server() {
   "$OPENCAPF" ca export >"$WORK/capf.pem"
 }
 phone() { "$OPENCAPF" phone "$@" --server "$SERVER" --capf-cert "$WORK/capf.pem"; }
+# make_ca_pair DIR ROOT_CN ISSUING_CN DAYS: an openssl-run root (DIR/root.key, DIR/root.pem, valid
+# DAYS + 10 days), an issuing CA it signed (DIR/int.key, DIR/int.pem, DAYS), and DIR/chain.pem
+# (the issuing CA, then the root).
+make_ca_pair() {
+  local dir=$1 root_cn=$2 int_cn=$3 days=$4
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/root.key" -out "$dir/root.pem" \
+    -days $((days + 10)) -subj "/CN=$root_cn/O=Example" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout "$dir/int.key" -out "$dir/int.csr" \
+    -subj "/CN=$int_cn/O=Example" 2>/dev/null
+  printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$dir/int.ext"
+  openssl x509 -req -in "$dir/int.csr" -CA "$dir/root.pem" -CAkey "$dir/root.key" -CAcreateserial \
+    -days "$days" -sha256 -extfile "$dir/int.ext" -out "$dir/int.pem" 2>/dev/null
+  cat "$dir/int.pem" "$dir/root.pem" >"$dir/chain.pem"
+}
 # wait_log TEXT: waits (10 s at most) until the server log contains TEXT.
 wait_log() {
   for _ in $(seq 1 100); do

@@ -373,6 +373,37 @@ TEST_F(OfflineCa, NothingIsImportedHalf) {
   EXPECT_EQ(requests()[0].state, RequestState::kReady);
 }
 
+// The chain is asked for at each import: one that cannot be read refuses the import (changing
+// nothing), and one set later (`opencapf issuer set` while the server runs) counts at once and is
+// sent to the phone with its certificate.
+TEST_F(OfflineCa, TheChainIsReadAtEachImport) {
+  ASSERT_TRUE(trust_->add(kCapfTrust, *ca_, "offline root"));
+  std::optional<std::vector<pki::Certificate>> chain;  // nullopt: the chain file is unreadable
+  OfflineAdmin admin(*registry_, *trust_, clock_,
+                     [&chain]() -> Result<std::vector<pki::Certificate>> {
+                       if (!chain)
+                         return make_error(ErrorCode::kInvalidArgument, "cannot read chain.pem");
+                       return *chain;
+                     });
+  set_install();
+  auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
+  sign_session(key);
+  pki::Certificate signed_cert = sign_exported(requests()[0].csr_pem);
+  tmp_.write("signed.der", signed_cert.der());
+  auto refused = admin.import({tmp_.path() / "signed.der"}, false, "cli:test");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("nothing imported: cannot read chain.pem"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(requests()[0].state, RequestState::kWaiting);
+  chain = std::vector<pki::Certificate>{*ca_};
+  auto imported = admin.import({tmp_.path() / "signed.der"}, false, "cli:test");
+  ASSERT_TRUE(imported) << imported.error().message;
+  EXPECT_EQ(imported->imported, 1);
+  EXPECT_EQ(requests()[0].state, RequestState::kReady);
+  EXPECT_EQ(requests()[0].certificate_pem, signed_cert.pem() + ca_->pem());
+}
+
 TEST_F(OfflineCa, WaitingRequestBlocksNewKeysUntilTheAdminStartsOver) {
   ASSERT_TRUE(trust_->add(kCapfTrust, *ca_, "offline root"));
   set_install();

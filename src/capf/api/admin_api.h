@@ -29,9 +29,8 @@ struct ApiServices {
   Registry& registry;  // for CSV import/export and the reports
   // Extra Prometheus text appended to /metrics (the phone server's counters); may be empty.
   std::function<std::string()> server_metrics;
-  // The Offline CA procedure; null (with the reason in offline_error) when it cannot be set up.
-  OfflineAdmin* offline = nullptr;
-  std::string offline_error;
+  // The Offline CA procedure (it reads the configured offline chain at each import).
+  OfflineAdmin& offline;
 };
 
 void add_device_routes(Router& router, ApiServices& services);

@@ -48,17 +48,10 @@ class ScratchDir {
   fs::path path_;
 };
 
-ApiResponse unavailable(const ApiServices& s) {
-  return problem(503, fmt::format("the offline CA procedure is unavailable: {}",
-                                  s.offline_error.empty() ? "not configured" : s.offline_error));
-}
-
 ApiResponse list_requests(ApiServices& s, const RouteRequest& req) {
-  if (!s.offline)
-    return unavailable(s);
   auto stale = req.http.query.find("stale");
   const bool want_stale = stale != req.http.query.end() && stale->second == "true";
-  auto requests = s.offline->list(want_stale);
+  auto requests = s.offline.list(want_stale);
   if (!requests)
     return problem(requests.error());
   json items = json::array();
@@ -68,12 +61,10 @@ ApiResponse list_requests(ApiServices& s, const RouteRequest& req) {
 }
 
 ApiResponse export_requests(ApiServices& s, const RouteRequest&) {
-  if (!s.offline)
-    return unavailable(s);
   auto scratch = ScratchDir::create();
   if (!scratch)
     return problem(scratch.error());
-  auto report = s.offline->export_requests(scratch->path() / "requests");
+  auto report = s.offline.export_requests(scratch->path() / "requests");
   if (!report)
     return problem(report.error());
   std::ifstream in(report->archive, std::ios::binary);
@@ -98,8 +89,6 @@ std::string upload_name(const ApiRequest& http) {
 }
 
 ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
-  if (!s.offline)
-    return unavailable(s);
   if (req.http.body.empty()) {
     return problem(400,
                    "the body is empty: send what the offline CA signed (PEM or DER certificates, "
@@ -117,7 +106,7 @@ ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
     if (!out)
       return problem(500, "cannot store the upload in a temporary folder: see the server log");
   }
-  auto report = s.offline->import({file}, want_partial, req.actor());
+  auto report = s.offline.import({file}, want_partial, req.actor());
   if (!report)
     return problem(report.error());
   json lines = json::array();

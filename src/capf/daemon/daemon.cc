@@ -127,12 +127,7 @@ Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
                                              config.crl.next_update_days);
   api_services_ = std::make_unique<api::ApiServices>(api::ApiServices{
       env_.admin(), env_.access(), certificates, identity_admin, *api_crl_, env_.clock(),
-      env_.registry(), [this] { return server_metrics(); }, nullptr, ""});
-  if (auto offline = env_.offline_admin()) {
-    api_services_->offline = *offline;
-  } else {
-    api_services_->offline_error = offline.error().message;
-  }
+      env_.registry(), [this] { return server_metrics(); }, env_.offline_admin()});
   api_router_ = std::make_unique<api::Router>(env_.access(), *api_limiter_);
   api::add_all_routes(*api_router_, *api_services_);
   api::AdminServerOptions options;

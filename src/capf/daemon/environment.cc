@@ -74,25 +74,36 @@ IdentityAdmin& Environment::identity_admin() {
   return *identity_admin_;
 }
 
-Result<OfflineAdmin*> Environment::offline_admin() {
+OfflineAdmin& Environment::offline_admin() {
   if (!offline_admin_) {
-    std::vector<pki::Certificate> chain;
-    const std::string& file = config_.issuer.offline.ca_chain_file;
-    if (!file.empty()) {
-      std::ifstream in(config_.path_in_data(file));
+    // The chain file named by opencapf.toml as it is at each import (the server may be running
+    // while `opencapf issuer set` changes it).
+    auto chain = [data_dir = config_.data_dir]() -> Result<std::vector<pki::Certificate>> {
+      CAPF_ASSIGN_OR_RETURN(Config config, Config::load(data_dir));
+      const std::string& file = config.issuer.offline.ca_chain_file;
+      if (file.empty())
+        return std::vector<pki::Certificate>{};
+      const std::filesystem::path path = config.path_in_data(file);
+      std::ifstream in(path);
+      if (!in) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "cannot read [issuer.offline] ca_chain_file {}: check the path, or set "
+                          "it again with `opencapf issuer set --mode offline --ca-chain FILE`",
+                          path.string());
+      }
       std::ostringstream text;
       text << in.rdbuf();
       auto certs = pki::Certificate::all_from_pem(text.str());
       if (!certs) {
         return make_error(ErrorCode::kInvalidArgument,
                           "[issuer.offline] ca_chain_file {} holds no readable certificate: {}",
-                          config_.path_in_data(file).string(), certs.error().message);
+                          path.string(), certs.error().message);
       }
-      chain = std::move(certs).value();
-    }
+      return std::move(certs).value();
+    };
     offline_admin_ = std::make_unique<OfflineAdmin>(*registry_, *trust_, clock_, std::move(chain));
   }
-  return offline_admin_.get();
+  return *offline_admin_;
 }
 
 Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::path& data_dir) {

@@ -68,7 +68,7 @@ class Environment {
   // Where LSCs come from: show and switch (`opencapf issuer`). Loads the identity on first use.
   Result<IssuerAdmin*> issuer_admin();
   // The offline CA procedure (`opencapf offline`); knows the configured offline chain, if any.
-  Result<OfflineAdmin*> offline_admin();
+  OfflineAdmin& offline_admin();
   // The CAPF identity as a CA (`opencapf ca csr|import|regenerate|list|retire`).
   IdentityAdmin& identity_admin();
   // The issuance ledger, revocation, the CRL, renewal (`opencapf cert|crl`).

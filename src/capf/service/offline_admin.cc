@@ -150,7 +150,11 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
     pki::Certificate cert;
   };
   std::vector<Candidate> leaves;
-  std::vector<pki::Certificate> intermediates = ca_chain_;
+  auto configured_chain = ca_chain_();
+  if (!configured_chain)
+    return configured_chain.error().with_context("nothing imported");
+  const std::vector<pki::Certificate>& ca_chain = *configured_chain;
+  std::vector<pki::Certificate> intermediates = ca_chain;
   for (const Input& in : inputs) {
     std::vector<pki::Certificate> certs;
     if (in.data.find("-----BEGIN") != std::string::npos) {
@@ -251,7 +255,7 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
     for (const Match& m : matches) {
       CertificateRequestRecord r = m.request;
       std::string pem = m.cert.pem();
-      for (const auto& c : ca_chain_)
+      for (const auto& c : ca_chain)
         pem += c.pem();
       r.certificate_pem = pem;
       r.certificate_serial = m.cert.serial_hex();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,11 +39,20 @@ struct ImportReport {
 
 class OfflineAdmin {
  public:
-  // `ca_chain`: the offline CA's chain from [issuer.offline] (intermediates for the check); may be
-  // empty when another mode is configured.
+  // The offline CA's chain from [issuer.offline] (intermediates for the check, and sent to the
+  // phone with its certificate; may be empty), asked for at each import so that a chain set
+  // while the server runs (`opencapf issuer set`) counts at once. An error refuses the import.
+  using ChainSource = std::function<Result<std::vector<pki::Certificate>>()>;
+
+  OfflineAdmin(Registry& registry, TrustStores& trust, const Clock& clock, ChainSource ca_chain)
+      : registry_(registry), trust_(trust), clock_(clock), ca_chain_(std::move(ca_chain)) {}
+  // A fixed chain.
   OfflineAdmin(Registry& registry, TrustStores& trust, const Clock& clock,
                std::vector<pki::Certificate> ca_chain)
-      : registry_(registry), trust_(trust), clock_(clock), ca_chain_(std::move(ca_chain)) {}
+      : OfflineAdmin(registry, trust, clock,
+                     [chain = std::move(ca_chain)]() -> Result<std::vector<pki::Certificate>> {
+                       return chain;
+                     }) {}
 
   // Requests waiting for the offline CA, oldest first; with `stale`, instead the superseded ones
   // the CA nevertheless signed (their certificates will never be delivered).
@@ -69,7 +79,7 @@ class OfflineAdmin {
   Registry& registry_;
   TrustStores& trust_;
   const Clock& clock_;
-  std::vector<pki::Certificate> ca_chain_;
+  ChainSource ca_chain_;
 };
 
 }  // namespace capf
