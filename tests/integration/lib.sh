@@ -25,8 +25,11 @@ expect_exit() {
 }
 contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "expected '$2' in $1"; }; }
 # background LOG command...: starts a process that is stopped at exit.
+# The log exists when this returns: a redirection of a command started with & happens in the child,
+# later than the caller's next line may look at the file.
 background() {
   local log=$1; shift
+  : >"$log"
   "$@" >"$log" 2>&1 &
   BACKGROUND_PIDS+=($!)
 }
@@ -47,6 +50,7 @@ wait_port() {
 start_server() {
   local args=(serve --listen 127.0.0.1:0)
   [ "${1:-}" = "--admin" ] && args+=(--admin 127.0.0.1:0)
+  : >"$WORK/server.log"  # before the child opens it: the reads below must not race its redirection
   "$OPENCAPF" "${args[@]}" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   BACKGROUND_PIDS+=("$SERVER_PID")
