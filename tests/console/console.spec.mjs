@@ -162,6 +162,9 @@ try {
   await page.locator('#nav').getByRole('link', { name: 'Dashboard' }).click();
   await waitText('.stat.success .count', '3');
   await page.locator('section').filter({ hasText: 'Recently issued certificates' }).locator('tbody tr').nth(2).waitFor();
+  await page.locator('tr.recent-session').nth(2).waitFor();
+  check((await page.locator('tr.recent-session .text-success').filter({ hasText: 'Upgrade Success' }).count()) === 3,
+    'the recent sessions should show the three installs as Upgrade Success');
   await shot('02-dashboard');
 
   step('the CA page refuses a file that is not a certificate, in words, and takes a root');

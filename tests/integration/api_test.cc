@@ -371,6 +371,15 @@ TEST_F(ApiTest, APhoneInstallShowsAsUpgradeSuccess) {
 
   auto with = body_of(call("GET", "/api/v1/devices?lsc=with", oper));
   EXPECT_EQ(with["total"], 1);
+  // The session is the newest in the dashboard's list of recent sessions.
+  auto sessions = body_of(call("GET", "/api/v1/sessions?limit=5", token(AdminRole::kViewer)));
+  ASSERT_EQ(sessions["items"].size(), 1u) << sessions.dump();
+  EXPECT_EQ(sessions["items"][0]["device"], "SEP00AABBCCDDEE");
+  EXPECT_EQ(sessions["items"][0]["kind"], "status");
+  EXPECT_EQ(sessions["items"][0]["detail"].get<std::string>().rfind("Upgrade Success", 0), 0u);
+  EXPECT_FALSE(sessions["items"][0]["session"].get<std::string>().empty());
+  EXPECT_EQ(call("GET", "/api/v1/sessions?limit=0", oper).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/sessions?device=x", oper).status, 400);
   auto cert = call("GET", "/api/v1/certificates/" + r.installed->serial_hex(), oper);
   ASSERT_EQ(cert.status, 200) << cert.body;
   EXPECT_EQ(body_of(cert)["device"], "SEP00AABBCCDDEE");

@@ -341,6 +341,9 @@ class RegistryFailingOn final : public Registry {
                                                  std::size_t limit) override {
     return real_.device_events(name, limit);
   }
+  Result<std::vector<DeviceEvent>> recent_session_events(std::size_t limit) override {
+    return real_.recent_session_events(limit);
+  }
   Status add_trust(const TrustEntry& e) override { return real_.add_trust(e); }
   Status remove_trust(const std::string& store, const std::string& fp) override {
     return real_.remove_trust(store, fp);

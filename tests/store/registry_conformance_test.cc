@@ -632,6 +632,33 @@ TEST_P(RegistryConformance, EventsComeNewestFirstWithLimit) {
   EXPECT_TRUE(none.empty());
 }
 
+TEST_P(RegistryConformance, RecentSessionsAreSessionOutcomesOfEveryDeviceNewestFirst) {
+  const std::vector<DeviceEvent> appended = {
+      {"SEP000000000001", from_unix(kT0), "", "admin", "not a session"},
+      {"SEP000000000001", from_unix(kT0 + 1), "s1", "issued", "a certificate, not an outcome"},
+      {"SEP000000000001", from_unix(kT0 + 1), "s1", "status", "Upgrade Success"},
+      {"SEP000000000002", from_unix(kT0 + 2), "s2", "pending", "waiting for the CA"},
+      {"SEP000000000003", from_unix(kT0 + 3), "s3", "troubleshoot", "LSC and MIC fetched"},
+      {"SEP000000000004", from_unix(kT0 + 4), "", "status", "an admin's status change"},
+      {"SEP000000000002", from_unix(kT0 + 5), "s4", "status", "Upgrade Failed: CA Rejected"},
+  };
+  for (const auto& e : appended)
+    ASSERT_TRUE(IsOk(registry_->append_event(e)));
+  ASSERT_OK_AND_ASSIGN(auto recent, registry_->recent_session_events(10));
+  std::vector<std::string> details;
+  for (const auto& e : recent)
+    details.push_back(e.detail);
+  EXPECT_EQ(details, (Names{"Upgrade Failed: CA Rejected", "LSC and MIC fetched",
+                            "waiting for the CA", "Upgrade Success"}));
+  ASSERT_EQ(recent.size(), 4u);
+  EXPECT_EQ(recent[0].device_name, "SEP000000000002");
+  EXPECT_EQ(recent[0].session, "s4");
+  EXPECT_EQ(recent[0].time, from_unix(kT0 + 5));
+  ASSERT_OK_AND_ASSIGN(auto two, registry_->recent_session_events(2));
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[1].detail, "LSC and MIC fetched");
+}
+
 // ---- trust ----
 
 TEST_P(RegistryConformance, TrustAddListAndDuplicates) {

@@ -17,7 +17,6 @@ using nlohmann::json;
 constexpr std::size_t kDefaultPage = 100;
 constexpr std::size_t kMaxPage = 1000;
 
-// A validation failure that names the field (the "field" member of the problem object too).
 std::optional<long long> parse_integer(std::string_view text) {
   long long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -252,6 +251,24 @@ ApiResponse get_device(ApiServices& s, const RouteRequest& req) {
   return json_response(j);
 }
 
+// How the most recent phone sessions ended, across every device (?limit=, newest first).
+ApiResponse recent_sessions(ApiServices& s, const RouteRequest& req) {
+  for (const auto& [key, value] : req.http.query) {
+    if (key != "limit")
+      return field_problem(key, "unknown parameter: use limit");
+  }
+  auto limit = page_limit(req.http);
+  if (auto* p = std::get_if<ApiResponse>(&limit))
+    return *p;
+  auto events = s.admin.recent_sessions(std::get<std::size_t>(limit));
+  if (!events)
+    return problem(events.error());
+  json items = json::array();
+  for (const auto& e : *events)
+    items.push_back(to_json(e));
+  return json_response(json{{"items", items}});
+}
+
 ApiResponse put_device(ApiServices& s, const RouteRequest& req) {
   auto body = parse_body(req.http);
   if (auto* p = std::get_if<ApiResponse>(&body))
@@ -341,6 +358,8 @@ void add_device_routes(Router& router, ApiServices& s) {
              [&s](const RouteRequest& r) { return new_auth_string(s, r); });
   router.add("DELETE", "/api/v1/devices/{name}", Permission::kOperate,
              [&s](const RouteRequest& r) { return delete_device(s, r); });
+  router.add("GET", "/api/v1/sessions", Permission::kRead,
+             [&s](const RouteRequest& r) { return recent_sessions(s, r); });
 }
 
 }  // namespace capf::api

@@ -346,6 +346,10 @@ Result<std::vector<DeviceEvent>> AdminService::device_history(std::string_view n
   return registry_.device_events(n.str(), limit);
 }
 
+Result<std::vector<DeviceEvent>> AdminService::recent_sessions(std::size_t limit) {
+  return registry_.recent_session_events(limit);
+}
+
 Result<std::vector<IssuedCertificate>> AdminService::device_certificates(std::string_view name) {
   CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
   CertificateFilter f;

@@ -76,6 +76,8 @@ class AdminService {
   Result<std::int64_t> count_devices(const DeviceFilter& filter);
   Status remove_device(std::string_view name, const std::string& actor);
   Result<std::vector<DeviceEvent>> device_history(std::string_view name, std::size_t limit);
+  // How the most recent phone sessions ended, across every device, newest first.
+  Result<std::vector<DeviceEvent>> recent_sessions(std::size_t limit);
   Result<std::vector<IssuedCertificate>> device_certificates(std::string_view name);
   // The device's certificate requests to external CAs, oldest first.
   Result<std::vector<CertificateRequestRecord>> device_requests(std::string_view name);

@@ -116,6 +116,9 @@ class EventLog {
   // Newest first (events of the same second: the last appended first), at most `limit`.
   virtual Result<std::vector<DeviceEvent>> device_events(const std::string& device_name,
                                                          std::size_t limit) = 0;
+  // What phone sessions ended with, across every device, the most recently recorded first: the
+  // events with a session id of kind "status", "pending" or "troubleshoot"; at most `limit`.
+  virtual Result<std::vector<DeviceEvent>> recent_session_events(std::size_t limit) = 0;
 };
 
 // A certificate in a named trust store ("capf-trust", "callmanager-trust").

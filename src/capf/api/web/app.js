@@ -1,7 +1,7 @@
 // The console's entry: a small hash router (#/login, #/dashboard, #/devices, #/devices/NAME, #/ca,
 // #/reports), the login page and the dashboard.
 import { ApiError, get, logOut, query, setToken, takeNotice, token } from './api.js';
-import { daysUntil, errorBox, h, loading, section, show, statusBadge, table, time } from './ui.js';
+import { daysUntil, errorBox, h, loading, section, show, statusBadge, statusKind, table, time } from './ui.js';
 import { devicesPage } from './devices.js';
 import { caPage, devicePage, reportsPage } from './pages.js';
 
@@ -82,12 +82,19 @@ async function loginPage(view) {
   show(view, form);
 }
 
+// The colour of a session's outcome: its status, or pending while the CA works on it.
+function outcomeClass(e) {
+  if (e.kind === 'pending') return 'text-pending';
+  return e.kind === 'status' ? `text-${statusKind(e.detail)}` : '';
+}
+
 async function dashboardPage(view) {
   const soon = new Date(Date.now() + 30 * 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const [all, counts, expiring, certificates, audit] = await Promise.all([
+  const [all, counts, expiring, sessions, certificates, audit] = await Promise.all([
     get('/api/v1/devices?limit=1'),
     Promise.all(STATUS_CARDS.map(([kind]) => get(`/api/v1/devices${query({ status: kind, limit: 1 })}`))),
     get(`/api/v1/devices${query({ lsc_expires_before: soon, limit: 10 })}`),
+    get('/api/v1/sessions?limit=8'),
     get('/api/v1/certificates?limit=8'),
     get('/api/v1/audit?limit=8'),
   ]);
@@ -107,6 +114,14 @@ async function dashboardPage(view) {
           { title: 'Days left', class: 'num', cell: (d) => daysUntil(d.lsc.not_after) },
           { title: 'Status', cell: (d) => statusBadge(d.status) },
         ], expiring.items, { empty: 'No LSC expires within 30 days.' })),
+      section('Recent sessions',
+        table([
+          { title: 'Time', cell: (e) => time(e.time) },
+          { title: 'Device', cell: (e) => h('a', { href: `#/devices/${encodeURIComponent(e.device)}` }, e.device) },
+          { title: 'Outcome', class: 'wrap-cell', cell: (e) => h('span', { class: outcomeClass(e) }, e.detail) },
+          { title: 'Session', class: 'mono', cell: (e) => e.session },
+        ], sessions.items, { empty: 'No phone has connected yet.', rowAttrs: () => ({ class: 'recent-session' }) }))),
+    h('div', { class: 'grid' },
       section('Recently issued certificates',
         table([
           { title: 'Device', cell: (c) => h('a', { href: `#/devices/${encodeURIComponent(c.device)}` }, c.device) },
@@ -114,8 +129,7 @@ async function dashboardPage(view) {
           { title: 'Key', cell: (c) => c.key },
           { title: 'State', cell: (c) => c.state },
           { title: 'Session', class: 'mono', cell: (c) => c.session },
-        ], certificates.items, { empty: 'No certificate has been issued yet.' }))),
-    h('div', { class: 'spaced' },
+        ], certificates.items, { empty: 'No certificate has been issued yet.' })),
       section('Recent changes',
         table([
           { title: 'Time', cell: (e) => time(e.time) },

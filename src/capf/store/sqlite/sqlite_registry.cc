@@ -550,6 +550,28 @@ Result<std::vector<DeviceEvent>> SqliteRegistry::device_events(const std::string
   return out;
 }
 
+Result<std::vector<DeviceEvent>> SqliteRegistry::recent_session_events(std::size_t limit) {
+  std::lock_guard lock(mu_);
+  // Newest rowid first: the scan walks the table backwards and stops at `limit` rows.
+  CAPF_ASSIGN_OR_RETURN(
+      sqlite3_stmt * stmt,
+      connection_->prepare(
+          "SELECT device_name, event_time, session_id, kind, detail FROM device_events "
+          "WHERE session_id <> '' AND kind IN ('status', 'pending', 'troubleshoot') "
+          "ORDER BY id DESC LIMIT ?"));
+  SqliteQuery q(*connection_, stmt);
+  q.bind(to_sql_limit(limit));
+  std::vector<DeviceEvent> out;
+  while (true) {
+    CAPF_ASSIGN_OR_RETURN(bool row, q.step("reading the recent sessions"));
+    if (!row) {
+      break;
+    }
+    out.push_back(DeviceEvent{q.text(0), q.time(1), q.text(2), q.text(3), q.text(4)});
+  }
+  return out;
+}
+
 // ---- trust ----
 
 Status SqliteRegistry::bump_trust_generation() {

@@ -58,6 +58,7 @@ class SqliteRegistry final : public Registry {
 
   // EventLog
   Status append_event(const DeviceEvent& event) override;
+  Result<std::vector<DeviceEvent>> recent_session_events(std::size_t limit) override;
   Result<std::vector<DeviceEvent>> device_events(const std::string& device_name,
                                                  std::size_t limit) override;
 
