@@ -114,14 +114,6 @@ async function dashboardPage(view) {
           { title: 'Days left', class: 'num', cell: (d) => daysUntil(d.lsc.not_after) },
           { title: 'Status', cell: (d) => statusBadge(d.status) },
         ], expiring.items, { empty: 'No LSC expires within 30 days.' })),
-      section('Recent sessions',
-        table([
-          { title: 'Time', cell: (e) => time(e.time) },
-          { title: 'Device', cell: (e) => h('a', { href: `#/devices/${encodeURIComponent(e.device)}` }, e.device) },
-          { title: 'Outcome', class: 'wrap-cell', cell: (e) => h('span', { class: outcomeClass(e) }, e.detail) },
-          { title: 'Session', class: 'mono', cell: (e) => e.session },
-        ], sessions.items, { empty: 'No phone has connected yet.', rowAttrs: () => ({ class: 'recent-session' }) }))),
-    h('div', { class: 'grid' },
       section('Recently issued certificates',
         table([
           { title: 'Device', cell: (c) => h('a', { href: `#/devices/${encodeURIComponent(c.device)}` }, c.device) },
@@ -129,7 +121,16 @@ async function dashboardPage(view) {
           { title: 'Key', cell: (c) => c.key },
           { title: 'State', cell: (c) => c.state },
           { title: 'Session', class: 'mono', cell: (c) => c.session },
-        ], certificates.items, { empty: 'No certificate has been issued yet.' })),
+        ], certificates.items, { empty: 'No certificate has been issued yet.' }))),
+    h('div', { class: 'spaced' },
+      section('Recent sessions',
+        table([
+          { title: 'Time', cell: (e) => time(e.time) },
+          { title: 'Device', cell: (e) => h('a', { href: `#/devices/${encodeURIComponent(e.device)}` }, e.device) },
+          { title: 'Outcome', class: 'wrap-cell', cell: (e) => h('span', { class: outcomeClass(e) }, e.detail) },
+          { title: 'Session', class: 'mono', cell: (e) => e.session },
+        ], sessions.items, { empty: 'No phone has connected yet.', rowAttrs: () => ({ class: 'recent-session' }) }))),
+    h('div', { class: 'spaced' },
       section('Recent changes',
         table([
           { title: 'Time', cell: (e) => time(e.time) },
