@@ -1,9 +1,9 @@
 // The web console in Debian's Chromium, driven by playwright-core, against a real opencapf:
 // log in, import three devices from CSV, schedule an install with generated authentication strings
 // through the bulk form, run the simulated phones with those strings, and watch the devices turn
-// to Upgrade Success; then the device page, the dashboard, the trust-store upload (a refused file
-// and a good one), the CAPF certificate (its request, a refused import, regeneration, retiring the
-// previous one), the reports, and log out. A full-page screenshot of every page is kept.
+// to Upgrade Success; then the device page (revoking its LSC), the dashboard, the trust-store
+// upload (a refused file and a good one), the CAPF certificate (its request, a refused import,
+// regeneration, retiring the previous one), the reports, and log out. A full-page screenshot of every page is kept.
 // Run by console_end_to_end.sh, which starts the server and passes everything in the environment.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -157,6 +157,16 @@ try {
     'the history should list the install');
   await waitText('.title-row .badge.success', 'Upgrade Success');
   await shot('05-device');
+
+  step('revoke that LSC from the device page: the ledger marks it revoked with the chosen reason');
+  await page.locator('select[name=reason]').selectOption('superseded');
+  const certRow = page.locator('section').filter({ hasText: 'Certificates' }).locator('tbody tr').first();
+  const serial = await certRow.getAttribute('data-serial');
+  await certRow.getByRole('button', { name: 'Revoke' }).click();
+  await waitText('#revoke-result .alert.ok', `Revoked ${serial} (superseded)`);
+  await waitText(`tr[data-serial="${serial}"] .badge.failed`, 'revoked');
+  check((await page.locator(`tr[data-serial="${serial}"]`).getByRole('button', { name: 'Revoke' }).count()) === 0,
+    'a revoked certificate should offer no Revoke button');
 
   step('the dashboard counts them as succeeded');
   await page.locator('#nav').getByRole('link', { name: 'Dashboard' }).click();

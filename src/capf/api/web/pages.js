@@ -22,6 +22,22 @@ export async function devicePage(view, name) {
     }
     button.disabled = false;
   });
+  // Revocation (admin tokens): the ledger marks the certificate revoked, the next CRL lists it and
+  // the phone can no longer authenticate with it.
+  const reason = select('reason', [['keyCompromise', 'key compromise'], ['superseded', 'superseded'],
+    ['cessationOfOperation', 'cessation of operation'], ['affiliationChanged', 'affiliation changed'],
+    ['unspecified', 'unspecified']], 'keyCompromise');
+  const revoked = h('div', { id: 'revoke-result' });
+  async function revoke(c) {
+    if (!confirm(`Revoke the certificate ${c.serial} (${reason.value})? The phone can no longer authenticate with it.`)) return;
+    try {
+      const r = await call('POST', `/api/v1/certificates/${c.serial}/revoke`, { body: { reason: reason.value } });
+      await devicePage(view, name);
+      show(document.getElementById('revoke-result'), okBox(`Revoked ${r.serial} (${r.revocation_reason || reason.value}); the next CRL lists it`));
+    } catch (e) {
+      show(revoked, errorBox(e));
+    }
+  }
   show(view,
     h('p', { class: 'crumbs' }, h('a', { href: '#/devices' }, '← Devices')),
     h('div', { class: 'title-row' }, h('h1', {}, d.name), statusBadge(d.status)),
@@ -47,7 +63,10 @@ export async function devicePage(view, name) {
       { title: 'Issued', cell: (c) => time(c.issued_at) },
       { title: 'Valid until', cell: (c) => time(c.not_after) },
       { title: 'Issuer', class: 'wrap-cell', cell: (c) => c.issuer },
-    ], d.certificates, { empty: 'CAPF has issued no certificate to this device.' })),
+      { title: '', cell: (c) => (c.state === 'revoked' ? null
+        : h('button', { type: 'button', class: 'danger small', onclick: () => revoke(c) }, 'Revoke')) },
+    ], d.certificates, { empty: 'CAPF has issued no certificate to this device.', rowAttrs: (c) => ({ dataset: { serial: c.serial } }) }),
+    field('Reason for a revocation', reason), revoked),
     section('History (last 20)', table([
       { title: 'Time', cell: (e) => time(e.time) },
       { title: 'Event', cell: (e) => e.kind },
