@@ -69,8 +69,10 @@ class AdminServerTest : public ::testing::Test {
     });
     auto key = pki::PrivateKey::generate({KeyType::kEc, 256});
     ASSERT_TRUE(key);
-    SystemClock now;  // the client checks the validity against the real time
-    auto cert = pki::make_capf_certificate(*key, {"CN=admin-test,O=opencapf,C=NZ", 30}, now);
+    // The client checks the validity against the real time, with time(), which lags the clock by
+    // up to a kernel tick: a certificate valid from "now" could be not yet valid to it.
+    FakeClock hour_ago(SystemClock().now() - std::chrono::hours(1));
+    auto cert = pki::make_capf_certificate(*key, {"CN=admin-test,O=opencapf,C=NZ", 30}, hour_ago);
     ASSERT_TRUE(cert) << cert.error().message;
     cert_ = *cert;
     auto tls = make_admin_tls_context(*cert, {}, *key);

@@ -29,12 +29,21 @@ namespace proto = capf::protocol;
 using tcp = asio::ip::tcp;
 using Stream = asio::ssl::stream<tcp::socket>;
 
+// "Now" an hour ago, for certificates used in a TLS handshake at once. notBefore is the clock's
+// second, while OpenSSL checks validity with time(), which reads the kernel's coarse clock: for a
+// few milliseconds after a second begins it still gives the previous second, and a certificate
+// made in that window is "not yet valid" to a peer that checks it right away.
+const Clock& backdated_clock() {
+  static const FakeClock clock(SystemClock().now() - std::chrono::hours(1));
+  return clock;
+}
+
 Credential make_capf(std::string_view subject) {
   auto key = pki::PrivateKey::generate(KeySpec{KeyType::kRsa, 2048});
   if (!key) {
     std::terminate();
   }
-  auto cert = pki::make_capf_certificate(*key, {std::string(subject), 365}, SystemClock());
+  auto cert = pki::make_capf_certificate(*key, {std::string(subject), 365}, backdated_clock());
   if (!cert) {
     std::terminate();
   }
@@ -261,7 +270,7 @@ class ServerConnection {
       record_.csr = pki::assemble_csr(*info, *hash, record_.sign_response->signature->signature);
     }
     auto lsc = pki::issue_lsc({device, *spki, pki::random_serial(), 365}, credential_.certificate,
-                              credential_.key, SystemClock());
+                              credential_.key, backdated_clock());
     if (!lsc) {
       fail("issue: " + lsc.error().message);
       co_await end(proto::reason::kFailure);
