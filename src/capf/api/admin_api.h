@@ -34,8 +34,8 @@ struct ApiServices {
 };
 
 void add_device_routes(Router& router, ApiServices& services);
-void add_ledger_routes(Router& router, ApiServices& services);  // certificates, CRL, CA, trust
-// Changes to the CAPF identity: csr, import, regenerate, retire.
+void add_ledger_routes(Router& router, ApiServices& services);  // certificates, CRL, trust
+// The CAPF identities and changes to them: list, csr, import, regenerate, retire.
 void add_identity_routes(Router& router, ApiServices& services);
 void add_access_routes(Router& router, ApiServices& services);  // tokens, audit
 void add_metrics_route(Router& router, ApiServices& services);

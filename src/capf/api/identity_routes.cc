@@ -1,6 +1,6 @@
-// Changes to the CAPF identity (/api/v1/ca/...): the request for a corporate CA, importing what it
-// signed, regeneration and retiring a previous identity — the IdentityAdmin the `opencapf ca`
-// commands use. The running daemon notices the new identity files within a second (phones and
+// The CAPF identities (/api/v1/ca) and changes to them: the request for a corporate CA, importing
+// what it signed, regeneration and retiring a previous identity — the IdentityAdmin the `opencapf
+// ca` commands use. The running daemon notices the new identity files within a second (phones and
 // this listener, when it uses the CAPF certificate, then see the new certificate).
 #include <mutex>
 
@@ -30,6 +30,22 @@ json certificate_json(const pki::Certificate& c) {
               {"not_after", format_utc(c.not_after())},
               {"warnings", warnings},
               {"pem", c.pem()}};
+}
+
+ApiResponse list_identities(ApiServices& s, const RouteRequest&) {
+  auto entries = s.identity.list();
+  if (!entries)
+    return problem(entries.error());
+  json items = json::array();
+  for (const auto& e : *entries) {
+    json j = certificate_json(e.certificate);
+    j.erase("warnings");
+    j["current"] = e.current;
+    j["expired"] = e.expired;
+    j["problems"] = e.problems;
+    items.push_back(std::move(j));
+  }
+  return json_response(json{{"items", items}});
 }
 
 ApiResponse get_csr(ApiServices& s, const RouteRequest&) {
@@ -110,6 +126,8 @@ ApiResponse retire_identity(ApiServices& s, const RouteRequest& req) {
 }  // namespace
 
 void add_identity_routes(Router& router, ApiServices& s) {
+  router.add("GET", "/api/v1/ca", Permission::kRead,
+             [&s](const RouteRequest& r) { return list_identities(s, r); });
   router.add("GET", "/api/v1/ca/csr", Permission::kRead,
              [&s](const RouteRequest& r) { return get_csr(s, r); });
   router.add("POST", "/api/v1/ca/import", Permission::kAdminister,

@@ -1,5 +1,5 @@
 // The issuance ledger (/api/v1/certificates), the CRL (/api/v1/crl, public: a CRL distribution
-// point), the CAPF identities (/api/v1/ca) and the trust stores (/api/v1/trust).
+// point) and the trust stores (/api/v1/trust).
 #include <charconv>
 
 #include <fmt/format.h>
@@ -110,26 +110,6 @@ ApiResponse get_crl(ApiServices& s, const RouteRequest& req) {
   return r;
 }
 
-ApiResponse list_identities(ApiServices& s, const RouteRequest&) {
-  auto entries = s.identity.list();
-  if (!entries)
-    return problem(entries.error());
-  json items = json::array();
-  for (const auto& e : *entries) {
-    items.push_back(json{{"subject", e.certificate.subject()},
-                         {"issuer", e.certificate.issuer()},
-                         {"serial", e.certificate.serial_hex()},
-                         {"fingerprint", e.certificate.fingerprint_sha256()},
-                         {"not_before", format_utc(e.certificate.not_before())},
-                         {"not_after", format_utc(e.certificate.not_after())},
-                         {"current", e.current},
-                         {"expired", e.expired},
-                         {"problems", e.problems},
-                         {"pem", e.certificate.pem()}});
-  }
-  return json_response(json{{"items", items}});
-}
-
 ApiResponse list_trust(ApiServices& s, const RouteRequest& req) {
   auto entries = s.admin.trust_list(req.params.at("store"));
   if (!entries)
@@ -173,8 +153,6 @@ void add_ledger_routes(Router& router, ApiServices& s) {
              [&s](const RouteRequest& r) { return revoke_certificate(s, r); });
   router.add("GET", "/api/v1/crl", std::nullopt,
              [&s](const RouteRequest& r) { return get_crl(s, r); });
-  router.add("GET", "/api/v1/ca", Permission::kRead,
-             [&s](const RouteRequest& r) { return list_identities(s, r); });
   router.add("GET", "/api/v1/trust/{store}", Permission::kRead,
              [&s](const RouteRequest& r) { return list_trust(s, r); });
   router.add("POST", "/api/v1/trust/{store}", Permission::kAdminister,
