@@ -2,8 +2,6 @@
 // what it signed, regeneration and retiring a previous identity — the IdentityAdmin the `opencapf
 // ca` commands use. The running daemon notices the new identity files within a second (phones and
 // this listener, when it uses the CAPF certificate, then see the new certificate).
-#include <mutex>
-
 #include <fmt/format.h>
 
 #include "capf/api/admin_api.h"
@@ -16,9 +14,6 @@ namespace capf::api {
 namespace {
 
 using nlohmann::json;
-
-// One identity change at a time: each one reads the current identity, then replaces it.
-std::mutex identity_change_mu;
 
 json certificate_json(const pki::Certificate& c) {
   std::vector<std::string> warnings = pki::capf_profile_warnings(c);
@@ -66,7 +61,6 @@ ApiResponse import_identity(ApiServices& s, const RouteRequest& req) {
                    "GET /api/v1/ca/csr, then its issuing CAs and root, as PEM "
                    "(Content-Type: application/x-pem-file)");
   }
-  std::lock_guard lock(identity_change_mu);
   auto imported = s.identity.import(req.http.body, std::nullopt, req.actor());
   if (!imported)
     return problem(imported.error());
@@ -108,7 +102,6 @@ ApiResponse regenerate_identity(ApiServices& s, const RouteRequest& req) {
       }
     }
   }
-  std::lock_guard lock(identity_change_mu);
   auto cert = s.identity.regenerate(options, req.actor());
   if (!cert)
     return problem(cert.error());
@@ -116,7 +109,6 @@ ApiResponse regenerate_identity(ApiServices& s, const RouteRequest& req) {
 }
 
 ApiResponse retire_identity(ApiServices& s, const RouteRequest& req) {
-  std::lock_guard lock(identity_change_mu);
   Status retired = s.identity.retire(req.params.at("fingerprint"), req.actor());
   if (!retired)
     return problem(retired.error());

@@ -117,6 +117,7 @@ Status IdentityAdmin::install(const CapfIdentity& next, const pki::Certificate& 
 Result<pki::Certificate> IdentityAdmin::import(std::string_view cert_text,
                                                std::optional<std::string_view> chain_text,
                                                const std::string& actor) {
+  std::lock_guard lock(change_mu_);
   CAPF_ASSIGN_OR_RETURN(CapfIdentity current, load());
   CAPF_ASSIGN_OR_RETURN(auto certs, certificates_in(cert_text, "the file to import"));
   const pki::Certificate cert = certs.front();
@@ -176,6 +177,7 @@ Result<pki::Certificate> IdentityAdmin::import(std::string_view cert_text,
 
 Result<pki::Certificate> IdentityAdmin::regenerate(const RegenerateOptions& options,
                                                    const std::string& actor) {
+  std::lock_guard lock(change_mu_);
   const IdentityPaths paths = identity_paths_of(config_);
   if (!paths.key_uri.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -221,6 +223,7 @@ Result<std::vector<IdentityEntry>> IdentityAdmin::list() {
 }
 
 Status IdentityAdmin::retire(std::string_view fingerprint_text, const std::string& actor) {
+  std::lock_guard lock(change_mu_);
   // As `ca list` prints it, or as `openssl x509 -fingerprint -sha256` does (upper case, colons).
   std::string fingerprint_prefix;
   for (char c : fingerprint_text) {

@@ -6,6 +6,7 @@
 // so the active identity is never left half-changed. A running server notices the new files.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,8 @@ class IdentityAdmin {
   TrustStores& trust_;
   AuditLog& audit_;
   const Clock& clock_;
+  // One change at a time in this process (each reads the current identity, then replaces it).
+  std::mutex change_mu_;
 };
 
 }  // namespace capf
