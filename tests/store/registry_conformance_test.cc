@@ -975,5 +975,62 @@ TEST_P(RegistryConformance, TwoConnectionsIncrementingOneDeviceLoseNoUpdate) {
   EXPECT_EQ(found->version, kThreads * kUpdates + 1);
 }
 
+// Sessions racing on one device (several threads on two connections) together get exactly
+// max_attempts tries: the count is checked and raised in one step.
+TEST_P(RegistryConformance, RecordAuthFailureNeverPassesTheLimit) {
+  constexpr int kMax = 3;
+  auto other = open_another();
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(IsOk(registry_->insert_device(make_device("SEP0000000000DD"))));
+  const DeviceName name = name_of("SEP0000000000DD");
+
+  std::mutex mu;
+  std::vector<int> granted;
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    Registry* registry = t % 2 == 0 ? registry_.get() : other.get();
+    threads.emplace_back([&, registry] {
+      for (int i = 0; i < 5; ++i) {
+        auto counted = registry->record_auth_failure(name, kMax);
+        std::lock_guard lock(mu);
+        if (counted)
+          granted.push_back(*counted);
+        else if (counted.error().code != ErrorCode::kPermissionDenied)
+          errors.push_back(counted.error().message);
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  std::sort(granted.begin(), granted.end());
+  EXPECT_EQ(granted, (std::vector<int>{1, 2, 3}));
+  ASSERT_OK_AND_ASSIGN(auto found, registry_->find_device(name));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->auth_failures, kMax);
+  EXPECT_EQ(found->version, kMax + 1);  // each counted attempt is a write others must see
+
+  auto locked = registry_->record_auth_failure(name, kMax);
+  ASSERT_TRUE(IsError(locked, ErrorCode::kPermissionDenied));
+  EXPECT_NE(locked.error().message.find("locked after 3 wrong authentication strings"),
+            std::string::npos)
+      << locked.error().message;
+  EXPECT_TRUE(IsError(registry_->record_auth_failure(name_of("SEP0000000000EE"), kMax),
+                      ErrorCode::kNotFound));
+}
+
+TEST_P(RegistryConformance, ReadSnapshotSeesRowsAndSoundDatabaseHasNoIntegrityProblems) {
+  ASSERT_TRUE(IsOk(registry_->insert_device(make_device("SEP0000000000FF"))));
+  std::int64_t seen = -1;
+  ASSERT_TRUE(IsOk(registry_->read_snapshot([&]() -> Status {
+    CAPF_ASSIGN_OR_RETURN(seen, registry_->count_devices(DeviceFilter{}));
+    return ok();
+  })));
+  EXPECT_EQ(seen, 1);
+  ASSERT_OK_AND_ASSIGN(auto problems, registry_->integrity_problems());
+  EXPECT_TRUE(problems.empty()) << problems.front();
+}
+
 }  // namespace
 }  // namespace capf::testing

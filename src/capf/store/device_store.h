@@ -47,6 +47,31 @@ class DeviceStore {
   virtual Result<std::vector<Device>> list_devices(const DeviceFilter& filter) = 0;
   // How many devices list_devices would return without the limit (after_name is honoured).
   virtual Result<std::int64_t> count_devices(const DeviceFilter& filter) = 0;
+  // Counts one authentication-string attempt before the string is compared, so that sessions
+  // racing for the same device cannot compare more strings than `max_attempts`: auth_failures
+  // grows by one in a single atomic step unless it already reached max_attempts (then
+  // kPermissionDenied and nothing changes). Returns the new count and bumps the version.
+  // kNotFound for an unknown device. This default is a compare-and-set on the version; stores
+  // override it with one conditional UPDATE.
+  virtual Result<int> record_auth_failure(const DeviceName& name, int max_attempts) {
+    for (;;) {
+      CAPF_ASSIGN_OR_RETURN(std::optional<Device> found, find_device(name));
+      if (!found)
+        return make_error(ErrorCode::kNotFound, "no device named {}", name.str());
+      if (found->auth_failures >= max_attempts) {
+        return make_error(ErrorCode::kPermissionDenied,
+                          "locked after {} wrong authentication strings: set the operation again "
+                          "to unlock it",
+                          found->auth_failures);
+      }
+      ++found->auth_failures;
+      auto stored = update_device(*found);
+      if (stored)
+        return stored->auth_failures;
+      if (stored.error().code != ErrorCode::kConflict)
+        return stored.error();
+    }
+  }
 };
 
 // The state of an issued certificate in the ledger.
@@ -287,6 +312,16 @@ class Registry : public DeviceStore,
   // the error and go on. A transact() inside fn is a nested unit (a savepoint): its error undoes
   // its own writes only. Returns fn's error, or kUnavailable/kDatabase when the commit fails.
   virtual Status transact(const std::function<Status()>& fn) = 0;
+  // Runs `fn` over one consistent view of the registry without blocking writers where the store
+  // allows it (a read transaction); for checks that read many rows while the server runs. `fn`
+  // must only read. This default takes a full transaction.
+  virtual Status read_snapshot(const std::function<Status()>& fn) { return transact(fn); }
+  // What the database engine finds wrong with its own files (torn pages, broken indexes, rows
+  // that break a foreign key), one line per problem; empty when sound. This default reports
+  // nothing: a store without such a check relies on its server's own.
+  virtual Result<std::vector<std::string>> integrity_problems() {
+    return std::vector<std::string>{};
+  }
 };
 
 }  // namespace capf

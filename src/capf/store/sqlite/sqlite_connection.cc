@@ -115,7 +115,8 @@ Status SqliteConnection::exec(const std::string& sql, std::string_view doing) {
   return ok();
 }
 
-Status SqliteConnection::in_transaction(std::string_view doing, const std::function<Status()>& fn) {
+Status SqliteConnection::in_transaction(std::string_view doing, const std::function<Status()>& fn,
+                                        bool read_only) {
   const bool outermost = depth_ == 0;
   if (!outermost && sqlite3_get_autocommit(db_) != 0) {
     // SQLite rolled the enclosing transaction back after an I/O, full-disk or lock error.
@@ -125,7 +126,8 @@ Status SqliteConnection::in_transaction(std::string_view doing, const std::funct
                       doing);
   }
   const std::string savepoint = fmt::format("capf_sp{}", depth_);
-  CAPF_TRY(exec(outermost ? std::string("BEGIN IMMEDIATE") : "SAVEPOINT " + savepoint,
+  const std::string begin = read_only ? "BEGIN" : "BEGIN IMMEDIATE";
+  CAPF_TRY(exec(outermost ? begin : "SAVEPOINT " + savepoint,
                 fmt::format("{}: starting a transaction", doing)));
   auto undo = [&] {
     if (sqlite3_get_autocommit(db_) != 0) {

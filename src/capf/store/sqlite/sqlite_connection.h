@@ -54,8 +54,11 @@ class SqliteConnection {
   // Runs statements that return no rows.
   Status exec(const std::string& sql, std::string_view doing);
   // Runs fn in a write transaction: BEGIN IMMEDIATE at the outermost level, a savepoint inside
-  // another transaction. Rolls back (to the savepoint) when fn fails or throws.
-  Status in_transaction(std::string_view doing, const std::function<Status()>& fn);
+  // another transaction. Rolls back (to the savepoint) when fn fails or throws. With read_only, the
+  // outermost level is a plain BEGIN: fn's reads share one snapshot and writers are not blocked
+  // (WAL), which is what a check of the whole registry needs while the server runs.
+  Status in_transaction(std::string_view doing, const std::function<Status()>& fn,
+                        bool read_only = false);
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t changes() const;
   Result<SqliteSettings> effective_settings();

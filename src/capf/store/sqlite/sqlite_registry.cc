@@ -264,6 +264,40 @@ Status SqliteRegistry::transact(const std::function<Status()>& fn) {
   return write("running a registry transaction", fn);
 }
 
+Status SqliteRegistry::read_snapshot(const std::function<Status()>& fn) {
+  std::lock_guard lock(mu_);
+  return connection_->in_transaction("reading the registry", fn, /*read_only=*/true);
+}
+
+Result<std::vector<std::string>> SqliteRegistry::integrity_problems() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> problems;
+  {
+    // One row "ok", or one row per damaged page, index or constraint.
+    CAPF_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, connection_->prepare("PRAGMA integrity_check"));
+    SqliteQuery q(*connection_, stmt);
+    for (;;) {
+      CAPF_ASSIGN_OR_RETURN(bool row, q.step("checking the database file (integrity_check)"));
+      if (!row)
+        break;
+      if (std::string line = q.text(0); line != "ok")
+        problems.push_back("integrity_check: " + line);
+    }
+  }
+  CAPF_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, connection_->prepare("PRAGMA foreign_key_check"));
+  SqliteQuery q(*connection_, stmt);
+  for (;;) {
+    CAPF_ASSIGN_OR_RETURN(bool row, q.step("checking foreign keys (foreign_key_check)"));
+    if (!row)
+      break;
+    problems.push_back(
+        fmt::format("foreign_key_check: row {} of table {} refers to a missing row "
+                    "of {}",
+                    q.integer(1), q.text(0), q.text(2)));
+  }
+  return problems;
+}
+
 // ---- devices ----
 
 Result<Device> SqliteRegistry::read_device_locked(const DeviceName& name, std::string_view doing) {
@@ -353,6 +387,34 @@ Result<Device> SqliteRegistry::update_device(const Device& device) {
     return ok();
   }));
   return std::move(*stored);
+}
+
+Result<int> SqliteRegistry::record_auth_failure(const DeviceName& name, int max_attempts) {
+  const std::string doing = fmt::format("counting an authentication attempt of {}", name.str());
+  int count = 0;
+  CAPF_TRY(write(doing, [&]() -> Status {
+    {
+      // The condition and the increment are one statement: two sessions cannot both see the
+      // count below the limit and both go on to compare a string.
+      CAPF_ASSIGN_OR_RETURN(
+          sqlite3_stmt * stmt,
+          connection_->prepare("UPDATE devices SET auth_failures = auth_failures + 1, updated = ?, "
+                               "version = version + 1 WHERE name = ? AND auth_failures < ?"));
+      SqliteQuery q(*connection_, stmt);
+      CAPF_TRY(q.bind(clock_.now()).bind(name.str()).bind(max_attempts).run(doing));
+    }
+    const bool counted = connection_->changes() > 0;
+    CAPF_ASSIGN_OR_RETURN(Device current, read_device_locked(name, doing));
+    if (!counted) {
+      return make_error(ErrorCode::kPermissionDenied,
+                        "locked after {} wrong authentication strings: set the operation again "
+                        "to unlock it",
+                        current.auth_failures);
+    }
+    count = current.auth_failures;
+    return ok();
+  }));
+  return count;
 }
 
 Status SqliteRegistry::remove_device(const DeviceName& name) {

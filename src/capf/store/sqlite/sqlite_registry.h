@@ -47,6 +47,7 @@ class SqliteRegistry final : public Registry {
   Status remove_device(const DeviceName& name) override;
   Result<std::vector<Device>> list_devices(const DeviceFilter& filter) override;
   Result<std::int64_t> count_devices(const DeviceFilter& filter) override;
+  Result<int> record_auth_failure(const DeviceName& name, int max_attempts) override;
 
   // CertificateLedger
   Status record_issued(const IssuedCertificate& cert) override;
@@ -89,6 +90,10 @@ class SqliteRegistry final : public Registry {
 
   // Registry
   Status transact(const std::function<Status()>& fn) override;
+  // A read transaction (BEGIN, not IMMEDIATE): the server keeps writing meanwhile.
+  Status read_snapshot(const std::function<Status()>& fn) override;
+  // PRAGMA integrity_check and foreign_key_check.
+  Result<std::vector<std::string>> integrity_problems() override;
 
  private:
   SqliteRegistry(std::unique_ptr<SqliteConnection> connection, const Clock& clock);
