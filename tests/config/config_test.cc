@@ -74,6 +74,35 @@ TEST(Config, AdminApiSettings) {
   EXPECT_NE(unknown.error().message.find("unknown setting port in [admin]"), std::string::npos);
 }
 
+// The per-address limits of both listeners: defaults, overrides, 0 for no limit, negative refused.
+TEST(Config, PerAddressLimits) {
+  auto d = Config::parse(Config::default_file_text(), "/d");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->server.max_connections_per_address, 32);
+  EXPECT_EQ(d->server.max_handshakes_per_address, 8);
+  EXPECT_EQ(d->admin.max_connections_per_address, 16);
+  EXPECT_EQ(d->admin.max_handshakes_per_address, 8);
+  auto set = Config::parse(
+      "[server]\nmax_connections_per_address = 0\nmax_handshakes_per_address = 3\n"
+      "[admin]\nmax_connections_per_address = 4\nmax_handshakes_per_address = 2\n",
+      "/d");
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->server.max_connections_per_address, 0);
+  EXPECT_EQ(set->server.max_handshakes_per_address, 3);
+  EXPECT_EQ(set->admin.max_connections_per_address, 4);
+  EXPECT_EQ(set->admin.max_handshakes_per_address, 2);
+  for (const char* bad : {"[server]\nmax_connections_per_address = -1\n",
+                          "[server]\nmax_handshakes_per_address = -1\n",
+                          "[admin]\nmax_connections_per_address = -1\n",
+                          "[admin]\nmax_handshakes_per_address = -1\n"}) {
+    auto c = Config::parse(bad, "/d");
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().message.find("_per_address = -1 is out of range: use 0 to"),
+              std::string::npos)
+        << c.error().message;
+  }
+}
+
 TEST(Config, HostPort) {
   auto hp = parse_host_port("[::1]:3804");
   ASSERT_TRUE(hp);

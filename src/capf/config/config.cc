@@ -76,7 +76,9 @@ const toml::table* section_of(const toml::table& root, std::string_view name) {
 
 Status check_known_keys(const toml::table& root) {
   static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kKnown = {
-      {"server", {"listen", "max_sessions", "io_threads", "worker_threads", "legacy_tls"}},
+      {"server",
+       {"listen", "max_sessions", "max_connections_per_address", "max_handshakes_per_address",
+        "io_threads", "worker_threads", "legacy_tls"}},
       {"timeouts", {"handshake_seconds", "read_seconds", "keygen_seconds", "keygen_max_seconds"}},
       {"lsc", {"validity_days"}},
       {"crl", {"next_update_days"}},
@@ -87,8 +89,9 @@ Status check_known_keys(const toml::table& root) {
       {"store", {"backend", "sqlite_path", "sqlite_synchronous_full"}},
       {"log", {"format", "level"}},
       {"admin",
-       {"listen", "cert_file", "key_file", "max_connections", "request_timeout_seconds",
-        "max_body_kib", "auth_failures_per_minute"}},
+       {"listen", "cert_file", "key_file", "max_connections", "max_connections_per_address",
+        "max_handshakes_per_address", "request_timeout_seconds", "max_body_kib",
+        "auth_failures_per_minute"}},
       {"issuer", {"mode", "online", "offline"}},
   };
   for (const auto& [key, node] : root) {
@@ -306,6 +309,10 @@ Result<Config> Config::parse(std::string_view toml_text, const std::filesystem::
   if (const auto* s = section_of(root, "server")) {
     CAPF_TRY(read_value(*s, "server", "listen", c.server.listen));
     CAPF_TRY(read_value(*s, "server", "max_sessions", c.server.max_sessions));
+    CAPF_TRY(read_value(*s, "server", "max_connections_per_address",
+                        c.server.max_connections_per_address));
+    CAPF_TRY(read_value(*s, "server", "max_handshakes_per_address",
+                        c.server.max_handshakes_per_address));
     CAPF_TRY(read_value(*s, "server", "io_threads", c.server.io_threads));
     CAPF_TRY(read_value(*s, "server", "worker_threads", c.server.worker_threads));
     CAPF_TRY(read_value(*s, "server", "legacy_tls", c.server.legacy_tls));
@@ -353,6 +360,10 @@ Result<Config> Config::parse(std::string_view toml_text, const std::filesystem::
     CAPF_TRY(read_value(*s, "admin", "cert_file", c.admin.cert_file));
     CAPF_TRY(read_value(*s, "admin", "key_file", c.admin.key_file));
     CAPF_TRY(read_value(*s, "admin", "max_connections", c.admin.max_connections));
+    CAPF_TRY(read_value(*s, "admin", "max_connections_per_address",
+                        c.admin.max_connections_per_address));
+    CAPF_TRY(
+        read_value(*s, "admin", "max_handshakes_per_address", c.admin.max_handshakes_per_address));
     CAPF_TRY(read_value(*s, "admin", "request_timeout_seconds", c.admin.request_timeout_seconds));
     CAPF_TRY(read_value(*s, "admin", "max_body_kib", c.admin.max_body_kib));
     CAPF_TRY(read_value(*s, "admin", "auth_failures_per_minute", c.admin.auth_failures_per_minute));
@@ -403,6 +414,10 @@ Status Config::validate() const {
       return hp.error().with_context("[server] listen");
   }
   CAPF_TRY(check_range("[server] max_sessions", server.max_sessions, 1, 1000000));
+  CAPF_TRY(check_range("[server] max_connections_per_address", server.max_connections_per_address,
+                       0, 1000000));
+  CAPF_TRY(check_range("[server] max_handshakes_per_address", server.max_handshakes_per_address, 0,
+                       1000000));
   if (!admin.listen.empty()) {
     auto hp = parse_host_port(admin.listen);
     if (!hp)
@@ -411,11 +426,15 @@ Status Config::validate() const {
   if (admin.cert_file.empty() != admin.key_file.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[admin] has {} but no {}: set both cert_file and key_file, or neither to "
-                      "use the CAPF certificate",
+                      "use admin-cert.pem and admin-key.pem from `opencapf init`",
                       admin.cert_file.empty() ? "key_file" : "cert_file",
                       admin.cert_file.empty() ? "cert_file" : "key_file");
   }
   CAPF_TRY(check_range("[admin] max_connections", admin.max_connections, 1, 100000));
+  CAPF_TRY(check_range("[admin] max_connections_per_address", admin.max_connections_per_address, 0,
+                       100000));
+  CAPF_TRY(check_range("[admin] max_handshakes_per_address", admin.max_handshakes_per_address, 0,
+                       100000));
   CAPF_TRY(check_range("[admin] request_timeout_seconds", admin.request_timeout_seconds, 1, 3600));
   CAPF_TRY(check_range("[admin] max_body_kib", admin.max_body_kib, 1, 65536));
   CAPF_TRY(
@@ -670,6 +689,8 @@ std::string Config::default_file_text() {
 [server]
 listen = ["127.0.0.1:3804"]   # HOST:PORT list; [::]:3804 for IPv6, 0.0.0.0:3804 for all IPv4
 max_sessions = 20000          # concurrent phone sessions; further connections are closed at once
+max_connections_per_address = 32  # per phone address (0 = no limit); raise it when many phones
+max_handshakes_per_address = 8    # share one NAT address (TLS handshakes in progress)
 io_threads = 0                # 0 = one per core
 worker_threads = 0            # registry writes and signing; 0 = one per core
 legacy_tls = false            # true allows TLS 1.0 for 7900-series phones (logged when used)
@@ -715,9 +736,11 @@ sqlite_synchronous_full = true
 
 [admin]
 listen = ""                   # HOST:PORT of the admin REST API (docs/api.md), e.g. "127.0.0.1:8443"
-cert_file = ""                # its certificate and key (PEM); empty: the CAPF certificate
-key_file = ""
+cert_file = ""                # its certificate and key (PEM); empty: admin-cert.pem and
+key_file = ""                 # admin-key.pem, made by `opencapf init` (never the CAPF key)
 max_connections = 256
+max_connections_per_address = 16  # per client address (0 = no limit)
+max_handshakes_per_address = 8    # TLS handshakes in progress per client address
 request_timeout_seconds = 30  # to read one request
 max_body_kib = 1024           # larger request bodies are refused (413)
 auth_failures_per_minute = 10 # per client address; then 429 until the minute is over

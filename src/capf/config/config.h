@@ -15,9 +15,13 @@ namespace capf {
 struct ServerConfig {
   std::vector<std::string> listen = {"127.0.0.1:3804"};  // HOST:PORT, [v6]:PORT
   int max_sessions = 20000;  // concurrent phone sessions; more are closed at once
-  int io_threads = 0;        // 0 = one per core
-  int worker_threads = 0;    // blocking work (registry, signing); 0 = one per core
-  bool legacy_tls = false;   // allow TLS 1.0/1.1 at security level 0 for 7900-series phones
+  // Per source address, so that one host cannot take every session (0 = no limit). Phones behind
+  // one NAT address share these: raise them for such sites.
+  int max_connections_per_address = 32;
+  int max_handshakes_per_address = 8;  // TLS handshakes in progress
+  int io_threads = 0;                  // 0 = one per core
+  int worker_threads = 0;              // blocking work (registry, signing); 0 = one per core
+  bool legacy_tls = false;  // allow TLS 1.0/1.1 at security level 0 for 7900-series phones
 };
 
 struct TimeoutConfig {
@@ -104,13 +108,16 @@ struct StoreConfig {
 
 // The admin REST API (docs/api.md): its own HTTPS listener, off unless `listen` is set.
 struct AdminConfig {
-  std::string listen;         // HOST:PORT, e.g. "127.0.0.1:8443"; "" = no admin API
-  std::string cert_file;      // the listener's certificate (PEM, with its chain); "" = the CAPF one
-  std::string key_file;       // its key (PEM, unencrypted); set both or neither
-  int max_connections = 256;  // concurrent connections; more are closed at once
-  int request_timeout_seconds = 30;   // to read one request (headers and body)
-  int max_body_kib = 1024;            // larger request bodies get 413
-  int auth_failures_per_minute = 10;  // per client address; then 429 until the minute is over
+  std::string listen;     // HOST:PORT, e.g. "127.0.0.1:8443"; "" = no admin API
+  std::string cert_file;  // the listener's certificate (PEM, with its chain); "" = admin-cert.pem,
+                          // made by `opencapf init` (or the first serve), never the CAPF one
+  std::string key_file;   // its key (PEM, unencrypted); set both or neither
+  int max_connections = 256;             // concurrent connections; more are closed at once
+  int max_connections_per_address = 16;  // per client address (0 = no limit)
+  int max_handshakes_per_address = 8;    // TLS handshakes in progress per client address
+  int request_timeout_seconds = 30;      // to read one request (headers and body)
+  int max_body_kib = 1024;               // larger request bodies get 413
+  int auth_failures_per_minute = 10;     // per client address; then 429 until the minute is over
 };
 
 struct LogConfig {
