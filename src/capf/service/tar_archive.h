@@ -2,6 +2,7 @@
 // as a .tgz of .der files, and `opencapf offline export` offers the requests the same way.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,11 +16,19 @@ struct ArchiveEntry {
   std::string data;
 };
 
-// Every regular file of a .tgz / .tar.gz / .tar (at most `max_entries` files of `max_bytes`
-// each: an archive is input from outside). kInvalidArgument naming the file if it is not one.
+// What one import may cost. An archive is input from outside, and gzip shrinks zeros a
+// thousandfold: a 400 KB upload could otherwise make the server hold hundreds of MB.
+struct ArchiveLimits {
+  std::size_t max_entries = 10000;              // headers of any kind (files, folders, links)
+  std::size_t max_file_bytes = 1 << 20;         // one file: certificates are a few KB
+  std::uint64_t max_total_bytes = 64ull << 20;  // the whole decompressed tar stream
+};
+
+// Every regular file of a .tgz / .tar.gz / .tar. The limits are enforced while decompressing, so
+// a refused archive never costs more than them. kInvalidArgument naming the file if it is not an
+// archive or is damaged, and naming the limit if it exceeds one.
 Result<std::vector<ArchiveEntry>> read_archive(const std::filesystem::path& path,
-                                               std::size_t max_entries = 100000,
-                                               std::size_t max_bytes = 1 << 20);
+                                               const ArchiveLimits& limits = {});
 // Writes the entries as a gzip-compressed tar file.
 Status write_tgz(const std::filesystem::path& path, const std::vector<ArchiveEntry>& entries);
 
