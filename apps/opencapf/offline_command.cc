@@ -79,8 +79,8 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
 
   auto* exp = offline->add_subcommand(
       "export",
-      "write every waiting request to DIR: DEVICE.csr (PEM), manifest.csv, and "
-      "capf-requests.tgz with the same files");
+      "write every waiting request to DIR: DEVICE.csr (PEM; REQUEST-ID.csr for a device name "
+      "that is not a safe file name), manifest.csv, and capf-requests.tgz with the same files");
   auto eo = std::make_shared<Opts>();
   add_data_option(*exp, eo->data);
   exp->add_option("DIR", eo->dir, "folder to write into (created if missing)")->required();
@@ -92,9 +92,10 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
     auto report = admin.export_requests(eo->dir);
     if (!report)
       return fail(ctx, report.error());
-    for (const auto& r : report->requests) {
-      std::printf("%s/%s.csr  (request %s, %s)\n", report->dir.c_str(), r.device_name.c_str(),
-                  r.id.c_str(), r.key_spec.c_str());
+    for (std::size_t i = 0; i < report->requests.size(); ++i) {
+      const auto& r = report->requests[i];
+      std::printf("%s  (request %s, %s, %s)\n", (report->dir / report->files[i]).c_str(),
+                  r.id.c_str(), r.device_name.c_str(), r.key_spec.c_str());
     }
     std::printf("%zu request(s) exported; also %s and %s/manifest.csv\n", report->requests.size(),
                 report->archive.c_str(), report->dir.c_str());
@@ -156,7 +157,8 @@ void add_offline_command(CLI::App& app, CommandContext& ctx) {
     if (!dopt->id.empty())
       id = dopt->id;
     if (!dopt->device.empty()) {
-      auto name = DeviceName::parse(dopt->device);
+      // Lenient: a device stored under a name older versions allowed can still be cleaned up.
+      auto name = DeviceName::parse_stored(dopt->device);
       if (!name)
         return fail(ctx, name.error());
       device = name->str();

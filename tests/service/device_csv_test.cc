@@ -518,6 +518,56 @@ TEST_F(DeviceCsvTest, ExportThenImportYieldsIdenticalDevices) {
   EXPECT_EQ(*re_exported, expected);
 }
 
+// Descriptions a spreadsheet would run as formulas are exported with a ' in front and come back
+// from the export unchanged.
+TEST_F(DeviceCsvTest, ExportNeutralisesFormulasAndImportRestoresThem) {
+  const std::vector<std::string> descriptions = {"=HYPERLINK(\"http://evil\",\"x\")",
+                                                 "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+                                                 "'=kept quote"};
+  for (std::size_t i = 0; i < descriptions.size(); ++i)
+    set({.name = fmt::format("SEP00000000000{}", i), .description = descriptions[i]});
+  auto exported = csv_->export_csv_text();
+  ASSERT_TRUE(exported) << exported.error().message;
+  for (const char* guarded : {"\"'=HYPERLINK(", ",'+cmd|", ",'-2+3", ",'@SUM(A1)", ",''=kept"})
+    EXPECT_NE(exported->find(guarded), std::string::npos) << guarded << " in\n" << *exported;
+  auto same = import(*exported);
+  ASSERT_TRUE(same.applied) << errors_of(same);
+  EXPECT_EQ(same.unchanged, descriptions.size());
+  for (std::size_t i = 0; i < descriptions.size(); ++i)
+    set({.name = fmt::format("SEP00000000000{}", i), .description = "changed"});
+  auto restored = import(*exported);
+  ASSERT_TRUE(restored.applied) << errors_of(restored);
+  EXPECT_EQ(restored.updated, descriptions.size());
+  for (std::size_t i = 0; i < descriptions.size(); ++i)
+    EXPECT_EQ(get(fmt::format("SEP00000000000{}", i)).description, descriptions[i]);
+}
+
+// A name that is a path, a separator or a formula is refused on its line, naming the allowed
+// characters, and nothing is imported.
+TEST_F(DeviceCsvTest, RefusesUnsafeDeviceNames) {
+  auto r = import(
+      "device_name,description\n"
+      "../../tmp/x,path\n"
+      "\"a,b\",comma\n"
+      "'=cmd,formula\n"
+      "CTI-App-1,fine\n");
+  EXPECT_FALSE(r.applied);
+  EXPECT_EQ(r.errors, 3u);
+  const char* kExpected[] = {
+      "line 2: device_name: device name '../../tmp/x' has '.' at character 1",
+      "line 3: device_name: device name 'a,b' has ','",
+      "line 4: device_name: device name '=cmd' has '='"};
+  ASSERT_EQ(r.lines.size(), 4u);
+  for (std::size_t i = 0; i < std::size(kExpected); ++i) {
+    ASSERT_EQ(r.lines[i].errors.size(), 1u) << errors_of(r);
+    const std::string& error = r.lines[i].errors[0];
+    EXPECT_EQ(error.find(kExpected[i]), 0u) << error;
+    EXPECT_NE(error.find("use letters, digits, '.', '_' and '-'"), std::string::npos) << error;
+  }
+  EXPECT_TRUE(r.lines[3].errors.empty()) << errors_of(r);
+  EXPECT_EQ(device_count(), 0);
+}
+
 // ---- reports ----
 
 class CapfReportsTest : public ServiceFixture {

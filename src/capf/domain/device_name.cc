@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 namespace capf {
 
 namespace {
@@ -25,6 +27,27 @@ bool jabber_char(char c, bool upper_only) {
   if (!upper_only && c >= 'a' && c <= 'z')
     return true;
   return c == '.' || c == '_' || c == '-';
+}
+
+constexpr std::string_view kGenericRule =
+    "use letters, digits, '.', '_' and '-' (1 to 64 characters, the first a letter or digit), "
+    "e.g. CTI-App-1";
+
+bool has_reserved_prefix(std::string_view s) {
+  return starts_with_ci(s, "SEP") || s.starts_with("CSF") || s.starts_with("BOT") ||
+         s.starts_with("TCT") || s.starts_with("TAB");
+}
+
+// The name as it can be shown in a message: bytes outside printable ASCII as \xNN.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c >= 0x20 && c < 0x7f)
+      out.push_back(c);
+    else
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+  }
+  return out;
 }
 
 }  // namespace
@@ -67,15 +90,36 @@ Result<DeviceName> DeviceName::parse(std::string_view text) {
     return make_error(ErrorCode::kInvalidArgument, "device name is {} characters long: 64 at most",
                       text.size());
   }
-  for (char c : text) {
-    if (c <= 0x20 || c >= 0x7f) {
-      return make_error(
-          ErrorCode::kInvalidArgument,
-          "device name contains the byte 0x{:02x}: use printable ASCII without spaces",
-          static_cast<unsigned char>(c));
-    }
+  // Letters, digits and ._- only, the first a letter or digit: what phones and Jabber use, and
+  // nothing that is a path ("/", ".."), an option ("-x"), a CSV or DN separator (",", "=") or a
+  // spreadsheet formula.
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool alnum = std::isalnum(static_cast<unsigned char>(c)) != 0;
+    if (alnum || (i > 0 && (c == '.' || c == '_' || c == '-')))
+      continue;
+    std::string what = c > 0x20 && c < 0x7f
+                           ? fmt::format("'{}'", c)
+                           : fmt::format("the byte 0x{:02x}", static_cast<unsigned char>(c));
+    return make_error(ErrorCode::kInvalidArgument, "device name '{}' has {} at character {}: {}",
+                      printable(text), what, i + 1, kGenericRule);
   }
   return DeviceName(std::string(text));
+}
+
+Result<DeviceName> DeviceName::parse_stored(std::string_view text) {
+  auto strict = parse(text);
+  if (strict || text.empty() || text.size() > 64 || has_reserved_prefix(text))
+    return strict;
+  // The rule before names were restricted to ._- : printable ASCII without spaces.
+  if (std::any_of(text.begin(), text.end(), [](char c) { return c <= 0x20 || c >= 0x7f; }))
+    return strict;
+  return DeviceName(std::string(text));
+}
+
+bool DeviceName::is_file_safe() const {
+  auto strict = parse(name_);
+  return strict && strict->name_ == name_;
 }
 
 }  // namespace capf

@@ -8,6 +8,28 @@ Error csv_error(std::size_t line, std::string_view what) {
   return make_error(ErrorCode::kInvalidArgument, "line {}: {}", line, what);
 }
 
+// Whether a spreadsheet could read `cell` as a formula once its leading ' (if any) are gone. A
+// plain number (-3, +1.5) is left alone: spreadsheets read it as a number, never as a formula.
+bool formula_like(std::string_view cell) {
+  const std::size_t at = cell.find_first_not_of('\'');
+  if (at == std::string_view::npos)
+    return false;
+  const std::string_view rest = cell.substr(at);
+  if (std::string_view("=+-@\t\r").find(rest.front()) == std::string_view::npos)
+    return false;
+  if (at > 0 || rest.size() < 2 || (rest.front() != '-' && rest.front() != '+'))
+    return true;
+  const std::string_view number = rest.substr(1);
+  const std::size_t dot = number.find('.');
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  const bool plain = dot == std::string_view::npos
+                         ? digits(number)
+                         : digits(number.substr(0, dot)) && digits(number.substr(dot + 1));
+  return !plain;
+}
+
 }  // namespace
 
 Result<std::vector<CsvRecord>> parse_csv(std::string_view text, const CsvLimits& limits) {
@@ -97,6 +119,8 @@ Result<std::vector<CsvRecord>> parse_csv(std::string_view text, const CsvLimits&
         return csv_error(record.line,
                          fmt::format("a record is longer than {} bytes", limits.max_record_bytes));
       }
+      if (!field.empty() && field.front() == '\'' && formula_like(field))
+        field.erase(0, 1);  // csv_field's guard
       record.fields.push_back(std::move(field));
       if (i >= n) {
         end_of_record = true;
@@ -114,7 +138,13 @@ Result<std::vector<CsvRecord>> parse_csv(std::string_view text, const CsvLimits&
   return records;
 }
 
-std::string csv_field(std::string_view field) {
+std::string csv_field(std::string_view cell) {
+  std::string guarded;
+  if (formula_like(cell)) {
+    guarded = "'" + std::string(cell);
+    cell = guarded;
+  }
+  const std::string_view field = cell;
   bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos ||
                (!field.empty() && (field.front() == ' ' || field.back() == ' '));
   if (!quote)

@@ -1,14 +1,21 @@
 #include "capf/service/offline_admin.h"
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "capf/pki/key.h"
 #include "capf/pki/verify.h"
 #include "capf/service/audit_trail.h"
+#include "capf/service/csv.h"
 #include "capf/service/tar_archive.h"
 
 namespace capf {
@@ -82,6 +89,108 @@ std::string spki_fingerprint(const pki::Certificate& c) {
   return to_hex(pki::digest(pki::Hash::kSha256, c.spki_der()));
 }
 
+// The file a request is exported to: <device>.csr, as CUCM names them, when the device name is
+// one DeviceName::parse accepts (letters, digits and ._- only); otherwise, for a name an older
+// version stored (it could hold "/" or ".."), <request id>.csr; request-<n>.csr if that is not a
+// plain name either or is taken already (names differing in case collide on some file systems).
+std::string export_file_name(const CertificateRequestRecord& r, std::size_t index,
+                             std::set<std::string>& used) {
+  auto plain = [](std::string_view s) {
+    return !s.empty() && std::isalnum(static_cast<unsigned char>(s.front())) &&
+           std::all_of(s.begin(), s.end(), [](char c) {
+             return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+           });
+  };
+  auto name = DeviceName::parse_stored(r.device_name);
+  std::string stem = name && name->is_file_safe() ? r.device_name : r.id;
+  std::string key = stem;
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (plain(stem) && stem.size() <= 100 && used.insert(key).second)
+    return stem + ".csr";
+  for (std::size_t n = index + 1;; ++n) {
+    stem = fmt::format("request-{}", n);
+    if (used.insert(stem).second)
+      return stem + ".csr";
+  }
+}
+
+// What an imported certificate must be to become a phone's LSC (docs/mode-offline.md).
+constexpr auto kClockSkew = std::chrono::minutes(5);  // the offline CA's clock may be ahead
+constexpr int kMaxLifetimeDays = 3650;  // the longest LSC `[lsc] validity_days` allows
+
+// Whether `issuer` signed `leaf` (names, key identifiers and the signature itself).
+bool signed_by(const pki::Certificate& leaf, const pki::Certificate& issuer) {
+  EVP_PKEY* key = X509_get0_pubkey(issuer.get());
+  return X509_check_issued(issuer.get(), leaf.get()) == X509_V_OK && key != nullptr &&
+         X509_verify(leaf.get(), key) == 1;
+}
+
+// Why `leaf` may not be `request`'s LSC, or "" if it may. The key already matches (that is how
+// the request was found). It must be an end-entity certificate for the request's device, usable
+// for TLS client authentication (phones present their LSC to CUCM; no extendedKeyUsage is no
+// restriction), valid now and not for longer than an LSC may be, and signed by a CA of the
+// configured offline chain, which chains to capf-trust.
+std::string import_problem(const pki::Certificate& leaf, const CertificateRequestRecord& request,
+                           const std::vector<pki::Certificate>& ca_chain,
+                           const std::vector<pki::Certificate>& anchors, TimePoint now) {
+  const std::string what = fmt::format("{} (serial {})", leaf.subject(), leaf.serial_hex());
+  if (leaf.is_ca()) {
+    return fmt::format(
+        "{} is a CA certificate (basicConstraints CA:TRUE): an LSC must be an end-entity "
+        "certificate; have the offline CA sign the request again with CA:FALSE",
+        what);
+  }
+  if (leaf.common_name() != request.device_name) {
+    return fmt::format(
+        "{} names '{}', not the device {} of request {}: have the offline CA keep the request's "
+        "subject (CN={})",
+        what, leaf.common_name(), request.device_name, request.id, request.device_name);
+  }
+  X509* x = leaf.get();
+  if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE) != 0 &&
+      (X509_get_extended_key_usage(x) & (XKU_SSL_CLIENT | XKU_ANYEKU)) == 0) {
+    return fmt::format(
+        "{} has an extendedKeyUsage without clientAuth: the phone could not use it to reach "
+        "CUCM; have the offline CA sign with clientAuth (and serverAuth), as CAPF's own LSCs have",
+        what);
+  }
+  if (leaf.not_after() <= now)
+    return fmt::format("{} expired on {}", what, format_utc(leaf.not_after()));
+  if (leaf.not_before() > now + kClockSkew) {
+    return fmt::format("{} is not valid until {}: check the offline CA's clock, or import it then",
+                       what, format_utc(leaf.not_before()));
+  }
+  const auto days = std::chrono::floor<std::chrono::days>(leaf.not_after() - leaf.not_before());
+  if (days.count() > kMaxLifetimeDays) {
+    return fmt::format(
+        "{} is valid for {} days, more than the {} an LSC may be: have the offline "
+        "CA sign it for less",
+        what, days.count(), kMaxLifetimeDays);
+  }
+  if (std::none_of(ca_chain.begin(), ca_chain.end(),
+                   [&](const pki::Certificate& ca) { return signed_by(leaf, ca); })) {
+    std::vector<std::string> cas;
+    for (const auto& ca : ca_chain)
+      cas.push_back(ca.subject());
+    return fmt::format(
+        "{} is signed by {}, which is not in the [issuer.offline] chain ({}): only the offline "
+        "CA's certificates are imported (if the CA changed, set the new chain with `opencapf "
+        "issuer set --mode offline --ca-chain FILE`)",
+        what, leaf.issuer(), fmt::join(cas, "; "));
+  }
+  pki::VerifyOptions options;
+  options.at = std::max(now, leaf.not_before());  // within the skew allowed above
+  auto chained = pki::verify_chain(leaf, anchors, ca_chain, options);
+  if (!chained) {
+    return fmt::format(
+        "{} does not chain to capf-trust: {} (add the offline CA's root with `opencapf trust add "
+        "capf-trust ROOT.pem`)",
+        what, chained.error().message);
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<std::vector<CertificateRequestRecord>> OfflineAdmin::list(bool stale) {
@@ -113,17 +222,20 @@ Result<ExportReport> OfflineAdmin::export_requests(const std::filesystem::path& 
   report.dir = dir;
   report.archive = dir / "capf-requests.tgz";
   std::vector<ArchiveEntry> entries;
-  std::string manifest = "request_id,device,key,created,spki_sha256,file\n";
+  std::string manifest =
+      csv_line({"request_id", "device", "key", "created", "spki_sha256", "file"});
+  std::set<std::string> used;
   for (const auto& r : requests) {
     // One file per device: insert_request supersedes older ones, so a device has one waiting.
-    const std::string file = r.device_name + ".csr";
+    const std::string file = export_file_name(r, entries.size(), used);
     std::ofstream out(dir / file, std::ios::trunc);
     out << r.csr_pem;
     if (!out)
       return make_error(ErrorCode::kIo, "cannot write {}", (dir / file).string());
     entries.push_back({file, r.csr_pem});
-    manifest += fmt::format("{},{},{},{},{},{}\n", r.id, r.device_name, r.key_spec,
-                            format_utc(r.created), r.spki_fingerprint, file);
+    report.files.push_back(file);
+    manifest += csv_line(
+        {r.id, r.device_name, r.key_spec, format_utc(r.created), r.spki_fingerprint, file});
   }
   {
     std::ofstream out(dir / "manifest.csv", std::ios::trunc);
@@ -149,12 +261,17 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
     std::string source;
     pki::Certificate cert;
   };
-  std::vector<Candidate> leaves;
+  std::vector<Candidate> candidates;
   auto configured_chain = ca_chain_();
   if (!configured_chain)
     return configured_chain.error().with_context("nothing imported");
   const std::vector<pki::Certificate>& ca_chain = *configured_chain;
-  std::vector<pki::Certificate> intermediates = ca_chain;
+  if (ca_chain.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "nothing imported: [issuer.offline] names no CA chain, so no certificate "
+                      "can be checked against the offline CA: set it with `opencapf issuer set "
+                      "--mode offline --ca-chain FILE`");
+  }
   for (const Input& in : inputs) {
     std::vector<pki::Certificate> certs;
     if (in.data.find("-----BEGIN") != std::string::npos) {
@@ -171,13 +288,10 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
       ++report.errors;
       continue;
     }
-    for (auto& c : certs) {
-      if (c.is_ca()) {
-        intermediates.push_back(c);
-      } else {
-        leaves.push_back({in.source, std::move(c)});
-      }
-    }
+    // CA certificates are candidates too: one that carries a requested key is refused below;
+    // the others (a copy of the chain, say) are passed over, as only the configured chain counts.
+    for (auto& c : certs)
+      candidates.push_back({in.source, std::move(c)});
   }
   CAPF_ASSIGN_OR_RETURN(auto anchors, trust_.anchors(kCapfTrust));
 
@@ -189,27 +303,26 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
   };
   std::vector<Match> matches;
   const TimePoint now = clock_.now();
-  for (const Candidate& leaf : leaves) {
+  for (const Candidate& leaf : candidates) {
     RequestFilter f;
     f.spki_fingerprint = spki_fingerprint(leaf.cert);
     CAPF_ASSIGN_OR_RETURN(auto found, registry_.list_requests(f));
     ImportLine line{leaf.source, "", "", false};
     // The newest request with this key decides.
     const CertificateRequestRecord* request = found.empty() ? nullptr : &found.back();
-    pki::VerifyOptions options;
-    options.at = now;
-    auto chained = pki::verify_chain(leaf.cert, anchors, intermediates, options);
-    if (request == nullptr) {
+    std::string problem;
+    if (request != nullptr)
+      problem = import_problem(leaf.cert, *request, ca_chain, anchors, now);
+    if (request == nullptr && leaf.cert.is_ca()) {
+      continue;  // part of a chain
+    } else if (request == nullptr) {
       line.outcome = fmt::format(
           "no request has the key of {} (serial {}): it was not requested "
           "through this CAPF",
           leaf.cert.subject(), leaf.cert.serial_hex());
-    } else if (!chained) {
+    } else if (!problem.empty()) {
       line.device = request->device_name;
-      line.outcome = fmt::format(
-          "{} does not chain to capf-trust: {} (add the offline CA's root with `opencapf trust "
-          "add capf-trust ROOT.pem`)",
-          leaf.cert.subject(), chained.error().message);
+      line.outcome = std::move(problem);
     } else if (request->state == RequestState::kReady ||
                request->state == RequestState::kDelivered) {
       line.device = request->device_name;

@@ -20,6 +20,7 @@ struct ExportReport {
   std::filesystem::path dir;
   std::filesystem::path archive;  // dir/capf-requests.tgz: the same files in one archive
   std::vector<CertificateRequestRecord> requests;
+  std::vector<std::string> files;  // files[i]: the file in dir (and archive) of requests[i]
 };
 
 struct ImportLine {
@@ -58,15 +59,20 @@ class OfflineAdmin {
   // the CA nevertheless signed (their certificates will never be delivered).
   Result<std::vector<CertificateRequestRecord>> list(bool stale);
   Result<std::int64_t> count();
-  // Writes DIR/<device>.csr (PEM) for every waiting request, DIR/manifest.csv, and
-  // DIR/capf-requests.tgz holding the same files.
+  // Writes DIR/<device>.csr (PEM) for every waiting request, DIR/manifest.csv (CSV, naming each
+  // request's file), and DIR/capf-requests.tgz holding the same files. A device name an older
+  // version stored that is not a safe file name (it held "/" or "..", say) gives
+  // <request id>.csr instead: no file is ever written outside DIR, nor a member with a path.
   Result<ExportReport> export_requests(const std::filesystem::path& dir);
   // Takes PEM or DER certificate files, folders of them, and .tgz archives (CUCM's .tgz of .der
-  // files). Each certificate is matched to its request by public key and checked: it must chain
-  // to capf-trust (the offline CA's root, with the configured chain and any CA certificates in
-  // the input as intermediates) and be valid now. Nothing is imported unless every certificate
-  // passes (`partial` imports the ones that do). Imported certificates are recorded in the ledger
-  // and go to their phones at the next contact.
+  // files). Each certificate is matched to its request by public key and checked: not a CA
+  // certificate; its subject CN the request's device; clientAuth among its extendedKeyUsage, if
+  // it has one; valid now (a notBefore up to 5 minutes ahead allowed) and for 3650 days at most;
+  // signed by a CA of the configured offline chain, which chains to capf-trust (CA certificates
+  // in the input are not used). Nothing is imported unless every certificate passes (`partial`
+  // imports the ones that do); each refusal names the certificate and what to fix. An empty or
+  // unreadable chain refuses the import. Imported certificates are recorded in the ledger and go
+  // to their phones at the next contact.
   // Each certificate applied and each request cancelled is written to the audit log naming the
   // actor, in the same transaction.
   Result<ImportReport> import(const std::vector<std::filesystem::path>& paths, bool partial,
