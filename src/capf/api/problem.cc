@@ -1,6 +1,9 @@
 #include "capf/api/problem.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "capf/pki/digest.h"
 
 namespace capf::api {
 
@@ -81,7 +84,22 @@ int http_status(ErrorCode code) {
 }
 
 ApiResponse problem(const Error& error) {
-  return problem(http_status(error.code), error.message);
+  const int status = http_status(error.code);
+  if (status == 500)
+    return internal_problem(error.message);
+  return problem(status, error.message);
+}
+
+ApiResponse internal_problem(std::string_view detail) {
+  // 8 random bytes: unique enough to find one line in a log, too short to be mistaken for a key.
+  auto random = pki::random_bytes(8);
+  const std::string id = random ? to_hex(*random) : "unavailable";
+  spdlog::error("admin api: internal error {}: {}", id, detail);
+  return problem(500,
+                 fmt::format("the request failed inside opencapf (error id {}): see the server log "
+                             "for the line with that id",
+                             id),
+                 nlohmann::json{{"title", "internal error"}, {"error_id", id}});
 }
 
 ApiResponse json_response(const nlohmann::json& body, int status) {

@@ -20,8 +20,13 @@ ApiResponse problem(int status, std::string_view detail,
 // kAlreadyExists and kConflict 409, kPermissionDenied 403, kUnavailable and kTimeout 503, the
 // rest 500.
 int http_status(ErrorCode code);
-// A problem for a service error (500s keep their message: it names what failed, never a secret).
+// A problem for a service error. 4xx and 503 keep the message: it tells the admin what to fix.
+// A 500 goes through internal_problem: its message may hold SQL text or file paths.
 ApiResponse problem(const Error& error);
+// 500 {"title": "internal error", "detail": "... error id ID ...", "error_id": ID}: the detail
+// (SQL text, paths, OpenSSL's words) goes only to the server log, on an error line with the same
+// random ID, so a client learns nothing of the inside and an admin finds the line by the ID.
+ApiResponse internal_problem(std::string_view detail);
 // 400 naming the request field (query parameter or JSON member) to fix: "FIELD: DETAIL", with
 // "field" in the problem object.
 ApiResponse field_problem(std::string_view field, std::string_view detail);
