@@ -14,6 +14,7 @@
 #include "capf/issuer/online/scep/scep_issuer.h"
 #include "capf/issuer/online/scep/scep_message.h"
 #include "capf/issuer/online/scep/scep_ticket.h"
+#include "capf/pki/certificate.h"
 #include "capf/pki/csr.h"
 #include "tests/common/child_process.h"
 #include "tests/common/temp_dir.h"
@@ -25,6 +26,7 @@ namespace {
 
 using pki::testing::run;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 
 // Every network interface but "lo" (from /proc/net/dev).
@@ -187,6 +189,42 @@ TEST_F(ScepIssuerTest, WrongOrMissingChallengeIsRefusedWithBadRequest) {
     EXPECT_THAT(outcome.error().message, HasSubstr("challenge password"));
   }
   EXPECT_THAT(server.log(), HasSubstr("invalid challenge"));
+}
+
+TEST_F(ScepIssuerTest, AStoredRequestHoldsNoChallengeAndIsStillIssued) {
+  // What the request queue keeps, resent after the CA was unreachable: the issuer puts the
+  // configured challenge back, and the CA (which checks it) issues.
+  ScepServer server;
+  ASSERT_TRUE(server.start());
+  auto issuer = make(settings_for(server));
+  ASSERT_TRUE(issuer);
+  const pki::PrivateKey& key = pki::testing::rsa_key(4);
+  IssueRequest request = phone_request(*issuer, key, "SEP0000000000AB");
+  auto stored = issuer->stored_request(*request.csr_der);
+  ASSERT_TRUE(stored) << stored.error().message;
+  const std::string pem = pki::pem_encode("CERTIFICATE REQUEST", *stored);
+  EXPECT_EQ(std::string(stored->begin(), stored->end()).find("s3cret"), std::string::npos);
+  auto text = run("openssl req -noout -text -in " + server.dir().write("stored.csr", pem));
+  EXPECT_THAT(text.output, Not(HasSubstr("s3cret")));
+  EXPECT_THAT(text.output, HasSubstr("challengePassword"));
+
+  request.csr_der = *stored;
+  auto outcome = issuer->issue(request);
+  ASSERT_TRUE(outcome) << outcome.error().message << "\n" << server.log();
+  ASSERT_TRUE(std::holds_alternative<Issued>(*outcome));
+  EXPECT_EQ(std::get<Issued>(*outcome).certificate.spki_der(), key.spki_der());
+
+  // The challenge changed since the phone signed: refused here, with nothing sent to the CA.
+  OnlineCaSettings changed = settings_for(server);
+  changed.secret = "a-longer-secret";
+  auto other = make(changed);
+  ASSERT_TRUE(other);
+  request.device_name = "SEP0000000000AC";
+  outcome = other->issue(request);
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(outcome.error().message, HasSubstr("challenge password changed"));
+  EXPECT_THAT(run("cat " + server.depot() + "/index.txt").output, Not(HasSubstr("0000AC")));
 }
 
 TEST_F(ScepIssuerTest, EcRequestForcedThroughIsRefusedByTheCa) {

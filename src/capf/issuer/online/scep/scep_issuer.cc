@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "capf/issuer/online/scep/scep_ca.h"
+#include "capf/issuer/online/scep/scep_challenge.h"
 #include "capf/issuer/online/scep/scep_message.h"
 #include "capf/issuer/online/scep/scep_ticket.h"
 
@@ -106,6 +107,14 @@ bool ScepIssuer::supports(const KeySpec& key) const {
 
 RequestTemplate ScepIssuer::request_template(const std::string& device_name) const {
   return RequestTemplate{device_name, {}, settings_.secret};
+}
+
+Result<Bytes> ScepIssuer::stored_request(const Bytes& csr_der) const {
+  return scep::redact_challenge(csr_der);
+}
+
+Result<Bytes> ScepIssuer::sendable_request(const Bytes& stored_der) const {
+  return scep::restore_challenge(stored_der, settings_.secret.value_or(""));
 }
 
 std::string ScepIssuer::operation_url(std::string_view operation) const {
@@ -269,7 +278,13 @@ Result<IssueOutcome> ScepIssuer::issue(const IssueRequest& request) {
                       "{}, and none was given",
                       request.device_name);
   }
-  auto subject = scep::csr_subject_der(*request.csr_der);
+  // A request from the queue: the challenge was redacted before it was stored.
+  auto csr = sendable_request(*request.csr_der);
+  if (!csr) {
+    return make_error(ErrorCode::kInvalidArgument, "{} for {}", csr.error().message,
+                      request.device_name);
+  }
+  auto subject = scep::csr_subject_der(*csr);
   if (!subject) {
     return make_error(ErrorCode::kInvalidArgument, "{} for {}", subject.error().message,
                       request.device_name);
@@ -278,7 +293,7 @@ Result<IssueOutcome> ScepIssuer::issue(const IssueRequest& request) {
   CAPF_ASSIGN_OR_RETURN(scep::Requester requester, scep::make_requester(*subject, clock_));
   scep::RequestMessage message{scep::MessageType::kPkcsReq,
                                scep::transaction_id_for(request.spki_der), scep::new_nonce(),
-                               *request.csr_der};
+                               std::move(*csr)};
   std::string what = "the PKCSReq for " + request.device_name;
   CAPF_ASSIGN_OR_RETURN(scep::CertRep rep, exchange(*state, message, requester, what));
   if (rep.status != scep::PkiStatus::kPending)

@@ -1,7 +1,8 @@
 // ScepIssuer: the Online CA connector for SCEP (RFC 8894) CAs such as Microsoft NDES or micromdm's
 // scepserver. The phone signs its own PKCS#10 (spec §6.10) with the SCEP challenge password inside
-// as a PKCS#9 challengePassword attribute; CAPF wraps it in a PKCSReq, and polls with CertPoll when
-// the CA holds a request for approval.
+// as a PKCS#9 challengePassword attribute (the only place RFC 8894 and the CAs read it, so the
+// phone sees it); CAPF wraps it in a PKCSReq, and polls with CertPoll when the CA holds a request
+// for approval. Stored requests keep the password redacted (scep_challenge.h).
 #pragma once
 
 #include <memory>
@@ -42,14 +43,22 @@ class ScepIssuer final : public Issuer, public DeferredIssuer {
   bool supports(const KeySpec& key) const override;
   // CN = the device name; challengePassword = settings.secret.
   RequestTemplate request_template(const std::string& device_name) const override;
+  // What the request queue may keep of a phone-signed request: the challenge password redacted
+  // (redact_challenge; its signature no longer verifies). kMalformed for a broken request.
+  Result<Bytes> stored_request(const Bytes& csr_der) const;
+  // The reverse, with settings.secret (restore_challenge): what the phone signed. issue() does it
+  // itself; callers that check the stored request's signature first need it too.
+  Result<Bytes> sendable_request(const Bytes& stored_der) const;
 
   // GetCACaps and GetCACert (cached for ten minutes; the CA certificate must match the configured
   // chain before anything is sent to it, since the request carries the challenge password), then a
   // PKCSReq encrypted to the CA (or its RA) with AES and signed with SHA-256 when the CA offers
   // them (else triple DES and SHA-1), POSTed (or sent by GET when the CA lacks POSTPKIOperation).
-  // The CertRep must be signed by the CA or its RA and echo our nonce. Outcomes: Issued (checked
-  // with accept_issued), PendingIssue (the ticket carries what retrieve() needs), or an error:
-  //   kInvalidArgument   no csr_der, or one that does not parse
+  // The CertRep must be signed by the CA or its RA and echo our nonce. A csr_der from
+  // stored_request gets settings.secret back first. Outcomes: Issued (checked with accept_issued),
+  // PendingIssue (the ticket carries what retrieve() needs), or an error:
+  //   kInvalidArgument   no csr_der, or one that does not parse; a redacted challenge that the
+  //                      configured one (changed since) cannot replace
   //   kUnavailable       network failure or timeout, an unexpected HTTP status, an unreadable reply
   //   kUntrusted         TLS failure; a reply not signed by the CA/RA, or for another transaction
   //   kPermissionDenied  the CA refused: pkiStatus FAILURE ("scep failure: badRequest (2): ..."
