@@ -1,7 +1,7 @@
 // The device list: filters, pages by the API's cursor, CSV import and export, and bulk changes
 // (schedule an operation for the selected devices) with progress and the generated strings.
 import { call, download, get, query, saveText } from './api.js';
-import { errorBox, field, h, okBox, section, select, show, statusBadge, table, time } from './ui.js';
+import { csvCell, errorBox, field, h, okBox, section, select, show, statusBadge, table, time } from './ui.js';
 
 const PAGE_SIZE = 50;
 const BATCH = 100;  // names per bulk request: progress moves per batch
@@ -50,7 +50,7 @@ export function changeForm(buttonText, onSubmit) {
 export function generatedStrings(devices) {
   const rows = devices.filter((d) => d.generated_auth_string);
   if (!rows.length) return null;
-  const csv = 'device_name,auth_string\n' + rows.map((d) => `${d.name},${d.generated_auth_string}`).join('\n') + '\n';
+  const csv = 'device_name,auth_string\n' + rows.map((d) => `${csvCell(d.name)},${csvCell(d.generated_auth_string)}`).join('\n') + '\n';
   return h('div', { class: 'generated' },
     h('p', {}, h('strong', {}, 'Authentication strings: '),
       'shown only this once. Give each to the phone\'s user, or download them now.'),

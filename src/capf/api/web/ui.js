@@ -98,7 +98,25 @@ export function show(el, ...children) {
   append(el, children);
 }
 
-// Rows of RFC 4180 CSV (quoted fields may hold commas, quotes and line breaks).
+// Whether a spreadsheet could run `cell` as a formula once its leading ' are gone (the server's
+// CSV rule: = + - @ TAB or CR first, plain numbers such as -3 excepted).
+function formulaLike(cell) {
+  const rest = cell.replace(/^'+/, '');
+  if (!/^[=+\-@\t\r]/.test(rest)) return false;
+  return rest.length !== cell.length || !/^[+-]\d+(\.\d+)?$/.test(rest);
+}
+
+// One CSV cell as the server writes it: a ' before a formula, quoted when it needs quotes.
+export function csvCell(value) {
+  let cell = String(value ?? '');
+  if (formulaLike(cell)) cell = `'${cell}`;
+  return /[",\r\n]|^ | $/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
+// Rows of RFC 4180 CSV (quoted fields may hold commas, quotes and line breaks); a cell's formula
+// guard (see csvCell) is taken off.
+const unguard = (cell) => (cell.startsWith("'") && formulaLike(cell) ? cell.slice(1) : cell);
+
 export function parseCsv(text) {
   const rows = [];
   let row = [];
@@ -111,12 +129,12 @@ export function parseCsv(text) {
       else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; }
+    else if (c === ',') { row.push(unguard(cell)); cell = ''; }
     else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell); rows.push(row); row = []; cell = '';
+      row.push(unguard(cell)); rows.push(row); row = []; cell = '';
     } else cell += c;
   }
-  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  if (cell !== '' || row.length) { row.push(unguard(cell)); rows.push(row); }
   return rows;
 }
