@@ -1,5 +1,6 @@
 #include <cstdint>
 #include <cstdio>
+#include <iostream>
 
 #include "apps/opencapf/cli_util.h"
 #include "capf/service/device_csv.h"
@@ -33,6 +34,27 @@ Result<std::optional<TimePoint>> parse_when(const std::string& text, const Clock
                     text);
 }
 
+// The authentication string from --auth-string-file PATH or `--auth-string -` (standard input):
+// the first line, without its line end. Digits given on the command line are visible to every
+// local user in `ps` and in the shell's history.
+Result<std::string> read_auth_string(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    std::getline(std::cin, text);
+  } else {
+    CAPF_ASSIGN_OR_RETURN(text, read_file_bytes(path));
+    text = text.substr(0, text.find('\n'));
+  }
+  while (!text.empty() && (text.back() == '\r' || text.back() == ' '))
+    text.pop_back();
+  if (text.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{} holds no authentication string: put the 4 to 10 digits on its first line",
+                      path == "-" ? "standard input" : path);
+  }
+  return text;
+}
+
 void print_device(const Device& d) {
   std::printf("%-22s %s\n", "name:", d.name.str().c_str());
   std::printf("%-22s %s\n", "operation:", std::string(to_string(d.operation)).c_str());
@@ -62,7 +84,8 @@ void print_device(const Device& d) {
 void add_set(CLI::App& device, CommandContext& ctx) {
   auto* cmd = device.add_subcommand("set", "create or change a device and schedule its operation");
   struct Opts {
-    std::string data, name, op, auth, auth_string, key_order, deadline, description;
+    std::string data, name, op, auth, auth_string, auth_string_file, key_order, deadline,
+        description;
     bool generate = false, json = false;
     std::optional<int> rsa_bits, ec_bits;
   };
@@ -71,7 +94,14 @@ void add_set(CLI::App& device, CommandContext& ctx) {
   cmd->add_option("NAME", o->name, "device name, e.g. SEP001122334455 or CSFJSMITH")->required();
   cmd->add_option("--op", o->op, "install|delete|troubleshoot|none");
   cmd->add_option("--auth", o->auth, "string|null|lsc|mic");
-  cmd->add_option("--auth-string", o->auth_string, "4 to 10 digits the user types on the phone");
+  auto* digits = cmd->add_option(
+      "--auth-string", o->auth_string,
+      "4 to 10 digits the user types on the phone; '-' reads them from standard input. Digits "
+      "given here are visible to other local users in ps: prefer '-' or --auth-string-file");
+  cmd->add_option("--auth-string-file", o->auth_string_file,
+                  "read the authentication string from the first line of this file (keeps it "
+                  "out of ps and the shell history)")
+      ->excludes(digits);
   cmd->add_flag("--generate-auth-string", o->generate, "generate a random string (shown once)");
   cmd->add_option("--key-order", o->key_order, "rsa|ec|ec-rsa");
   cmd->add_option("--rsa-bits", o->rsa_bits, "1024|2048|3072|4096");
@@ -98,8 +128,14 @@ void add_set(CLI::App& device, CommandContext& ctx) {
         return fail(ctx, mode.error());
       change.auth_mode = *mode;
     }
-    if (!o->auth_string.empty())
+    if (o->auth_string == "-" || !o->auth_string_file.empty()) {
+      auto digits = read_auth_string(o->auth_string_file.empty() ? "-" : o->auth_string_file);
+      if (!digits)
+        return fail(ctx, digits.error());
+      change.auth_string = *digits;
+    } else if (!o->auth_string.empty()) {
       change.auth_string = o->auth_string;
+    }
     change.generate_auth_string = o->generate;
     if (!o->key_order.empty()) {
       auto order = parse_key_order(o->key_order);

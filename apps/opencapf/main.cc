@@ -1,5 +1,7 @@
 // opencapf: one binary, one subcommand per task (init, serve, device, ca, trust, issuer, offline,
 // phone, report, bench, admin, audit).
+#include <sys/stat.h>
+
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +9,9 @@
 #include "apps/opencapf/commands.h"
 
 int main(int argc, char** argv) {
+  // Every file opencapf creates (registry.db and its journal, keys, exports) is for its owner
+  // only: SQLite and fopen ask for 0644 and the keys must never be readable by others.
+  ::umask(077);
   CLI::App app{"opencapf: an open-source Certificate Authority Proxy Function for Cisco phones",
                "opencapf"};
   app.require_subcommand(1);
