@@ -25,5 +25,6 @@ void add_report_command(CLI::App& app, CommandContext& ctx);
 void add_bench_command(CLI::App& app, CommandContext& ctx);
 void add_admin_command(CLI::App& app, CommandContext& ctx);
 void add_audit_command(CLI::App& app, CommandContext& ctx);
+void add_store_command(CLI::App& app, CommandContext& ctx);
 
 }  // namespace capf::cli

@@ -1,5 +1,5 @@
 // opencapf: one binary, one subcommand per task (init, serve, device, ca, trust, issuer, offline,
-// phone, report, bench, admin, audit).
+// phone, report, bench, admin, audit, store).
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   capf::cli::add_bench_command(app, ctx);
   capf::cli::add_admin_command(app, ctx);
   capf::cli::add_audit_command(app, ctx);
+  capf::cli::add_store_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

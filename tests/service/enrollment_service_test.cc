@@ -1,6 +1,11 @@
 #include "capf/service/enrollment_service.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "capf/pki/verify.h"
+#include "capf/service/registry_check.h"
 #include "tests/service/service_fixture.h"
 
 namespace capf::testing {
@@ -209,6 +214,44 @@ TEST_F(EnrollmentServiceTest, WrongAuthStringCountsAndLocksAfterTheLimit) {
             OpenDecision::Kind::kInstall);
 }
 
+// Sessions of one device arriving together compare at most max_string_attempts strings: each
+// attempt is counted (atomically) before its string is compared.
+TEST_F(EnrollmentServiceTest, ParallelWrongAuthStringsCompareNoMoreThanTheLimit) {
+  set(install_by(AuthMode::kAuthString, "123456"));
+  std::atomic<int> compared{0}, locked{0};
+  std::vector<std::thread> phones;
+  for (int i = 0; i < 12; ++i) {
+    phones.emplace_back([&, i] {
+      OpenDecision d = service_->open(session(0x100 + static_cast<std::uint32_t>(i)),
+                                      auth_response(kPhone, "654321"));
+      EXPECT_EQ(d.kind, OpenDecision::Kind::kEnd);
+      if (d.log.find("locked after 3") != std::string::npos)
+        ++locked;
+      else if (d.log.find("wrong authentication string") != std::string::npos)
+        ++compared;
+    });
+  }
+  for (auto& phone : phones)
+    phone.join();
+  EXPECT_EQ(compared.load(), 3);
+  EXPECT_EQ(locked.load(), 9);
+  EXPECT_EQ(get(kPhone).auth_failures, 3);
+}
+
+// A right string is counted while it is compared, then given back: a phone whose sessions with
+// the right string keep failing later on is never locked out.
+TEST_F(EnrollmentServiceTest, RightAuthStringDoesNotCountAsAFailure) {
+  set(install_by(AuthMode::kAuthString, "123456"));
+  EXPECT_EQ(service_->open(session(), auth_response(kPhone, "654321")).kind,
+            OpenDecision::Kind::kEnd);
+  for (int i = 0; i < 4; ++i) {
+    OpenDecision d = service_->open(session(), auth_response(kPhone, "123456"));
+    ASSERT_EQ(d.kind, OpenDecision::Kind::kInstall) << d.log;
+    service_->failed(session(), &*d.context, SessionFailure::kKeygenTimeout, "no key");
+    EXPECT_EQ(get(kPhone).auth_failures, 1);
+  }
+}
+
 TEST_F(EnrollmentServiceTest, MissingPasswordIsInvalidAuthString) {
   set(install_by(AuthMode::kAuthString, "123456"));
   OpenDecision d = service_->open(session(), auth_response(kPhone));
@@ -332,9 +375,9 @@ class MicAuth : public EnrollmentServiceTest {
   std::optional<pki::Certificate> mfg_, mic_;
 };
 
-TEST_F(MicAuth, MicChainedToCapfTrustAndNamingTheDeviceIsAccepted) {
+TEST_F(MicAuth, MicChainedToMicTrustAndNamingTheDeviceIsAccepted) {
   make_mic(std::string("CP-8865-") + kPhone);
-  ASSERT_TRUE(trust_->add(kCapfTrust, *mfg_, "mfg"));
+  ASSERT_TRUE(trust_->add(kMicTrust, *mfg_, "mfg"));
   set(install_by(AuthMode::kMicFirst));
   auto r = auth_response(kPhone);
   present(r, *mic_, *mic_key_);
@@ -353,7 +396,7 @@ TEST_F(MicAuth, UntrustedMicIsInvalidMic) {
 
 TEST_F(MicAuth, MicOfAnotherPhoneIsInvalidMic) {
   make_mic("CP-8865-SEP999999999999");
-  ASSERT_TRUE(trust_->add(kCapfTrust, *mfg_, "mfg"));
+  ASSERT_TRUE(trust_->add(kMicTrust, *mfg_, "mfg"));
   set(install_by(AuthMode::kMicFirst));
   auto r = auth_response(kPhone);
   present(r, *mic_, *mic_key_);
@@ -362,7 +405,7 @@ TEST_F(MicAuth, MicOfAnotherPhoneIsInvalidMic) {
 
 TEST_F(MicAuth, SudiSignaturesUseTheLittleEndianSessionId) {
   make_mic(std::string("CP-8865-") + kPhone);
-  ASSERT_TRUE(trust_->add(kCapfTrust, *mfg_, "mfg"));
+  ASSERT_TRUE(trust_->add(kMicTrust, *mfg_, "mfg"));
   set(install_by(AuthMode::kMicFirst));
   auto r = auth_response(kPhone);
   present(r, *mic_, *mic_key_);
@@ -432,6 +475,49 @@ TEST_F(EnrollmentServiceTest, DeleteWithNothingToDeleteFails) {
   OpenDecision d = service_->open(session(), auth_response(kPhone));
   EXPECT_EQ(service_->deleted(session(), *d.context, 7), protocol::reason::kFailure);
   EXPECT_EQ(get(kPhone).status, OperationStatus::failed(Operation::kDelete, FailureReason::kNone));
+}
+
+// A confirmation replaces every LSC still marked installed for the device, including one an
+// older crash left behind that the device no longer shows.
+TEST_F(EnrollmentServiceTest, ConfirmationRevokesEveryLscItReplaces) {
+  set(install_by(AuthMode::kNullString));
+  auto first = install(kPhone, auth_response(kPhone), {KeyType::kEc, 256});
+  ASSERT_TRUE(first);
+  set(install_by(AuthMode::kNullString));
+  auto stray = deliver(auth_response(kPhone));
+  ASSERT_TRUE(stray);
+  // As an old build's crash left it: the ledger says installed, the device never learnt of it.
+  ASSERT_TRUE(registry_->set_certificate_state(stray->cert.serial_hex(),
+                                               CertificateState::kInstalled, clock_.now(), ""));
+  auto third = install(kPhone, auth_response(kPhone), {KeyType::kEc, 256});
+  ASSERT_TRUE(third);
+  ASSERT_TRUE(get(kPhone).lsc);
+  EXPECT_EQ(get(kPhone).lsc->serial_hex, third->serial_hex());
+  for (const auto& replaced : {first->serial_hex(), stray->cert.serial_hex()}) {
+    auto entry = registry_->find_certificate(replaced);
+    EXPECT_EQ((*entry)->state, CertificateState::kRevoked) << replaced;
+    EXPECT_EQ((*entry)->revocation_reason, "superseded") << replaced;
+  }
+  auto report = check_registry(*registry_);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->ok()) << report->problems.front().detail;
+}
+
+// The confirmation is one transaction: when the device's part cannot be written (here it was
+// removed during the session), the ledger is not marked installed either.
+TEST_F(EnrollmentServiceTest, ConfirmationThatCannotUpdateTheDeviceChangesNothing) {
+  set(install_by(AuthMode::kNullString));
+  auto first = install(kPhone, auth_response(kPhone), {KeyType::kEc, 256});
+  ASSERT_TRUE(first);
+  set(install_by(AuthMode::kNullString));
+  auto second = deliver(auth_response(kPhone));
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(admin_->remove_device(kPhone, "test"));
+  service_->stored(second->session, second->context, protocol::reason::kSuccess);
+  EXPECT_EQ((*registry_->find_certificate(second->cert.serial_hex()))->state,
+            CertificateState::kIssued);
+  EXPECT_EQ((*registry_->find_certificate(first->serial_hex()))->state,
+            CertificateState::kInstalled);
 }
 
 TEST_F(EnrollmentServiceTest, AdminChangeDuringSessionIsNotOverwritten) {

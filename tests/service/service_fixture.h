@@ -108,6 +108,27 @@ class ServiceFixture : public ::testing::Test {
     return *pki::Certificate::from_der(k.certificate_der);
   }
 
+  // A session that got as far as delivering its certificate: issued and recorded, waiting for
+  // the phone's confirmation (stored()).
+  struct Delivered {
+    SessionInfo session;
+    EnrollmentContext context;
+    pki::Certificate cert;
+  };
+  std::optional<Delivered> deliver(const protocol::AuthResponse& r) {
+    SessionInfo s = session();
+    OpenDecision d = service_->open(s, r);
+    if (d.kind != OpenDecision::Kind::kInstall)
+      return std::nullopt;
+    auto key = pki::PrivateKey::generate(d.context->current_key());
+    protocol::KeyGenerateResponse kr;
+    kr.public_key = key->spki_der();
+    KeyDecision k = service_->key_generated(s, *d.context, kr);
+    if (k.kind != KeyDecision::Kind::kStore)
+      return std::nullopt;
+    return Delivered{s, std::move(*d.context), *pki::Certificate::from_der(k.certificate_der)};
+  }
+
   FakeClock clock_{*parse_utc("2026-11-25T12:00:00Z")};
   TempDir tmp_;
   std::filesystem::path dir_;

@@ -2,6 +2,9 @@
 
 #include "capf/service/enrollment_internal.h"
 
+#include <algorithm>
+#include <limits>
+
 #include <spdlog/spdlog.h>
 
 #include "capf/pki/certificate.h"
@@ -41,7 +44,8 @@ std::string describe(const pki::Certificate& cert) {
 Status EnrollmentService::update_device(const DeviceName& name,
                                         const std::function<void(Device&)>& change,
                                         const SessionInfo& session, const std::string& event_kind,
-                                        const std::string& event_detail) {
+                                        const std::string& event_detail,
+                                        const std::function<Status(const Device&)>& alongside) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     Status result = registry_.transact([&]() -> Status {
       CAPF_ASSIGN_OR_RETURN(std::optional<Device> found, registry_.find_device(name));
@@ -49,6 +53,8 @@ Status EnrollmentService::update_device(const DeviceName& name,
         return make_error(ErrorCode::kNotFound, "device {} was removed during the session",
                           name.str());
       }
+      if (alongside)
+        CAPF_TRY(alongside(*found));
       change(*found);
       CAPF_TRY(registry_.update_device(*found));
       if (!event_kind.empty()) {
@@ -103,6 +109,47 @@ void EnrollmentService::log_finished(const SessionInfo& session, const Enrollmen
               to_string(status), detail.empty() ? "" : ": ", detail);
 }
 
+AuthOutcome EnrollmentService::authenticate(const SessionInfo& session, const Device& device,
+                                            const protocol::AuthResponse& response) {
+  const int max = policy_.auth.max_string_attempts;
+  if (device.auth_mode != AuthMode::kAuthString || !device.auth_string ||
+      device.auth_string->empty()) {
+    return authenticator_.authenticate(device, response, session.session_id);
+  }
+  // The attempt is counted before the string is compared, in one step against the limit: sessions
+  // racing for the same device cannot together compare more strings than allowed (the count read
+  // with the device above may already be stale).
+  auto counted = registry_.record_auth_failure(device.name, max);
+  if (!counted) {
+    AuthOutcome refused;
+    refused.reason = FailureReason::kInvalidAuthString;
+    refused.method = "string";
+    refused.detail = counted.error().code == ErrorCode::kPermissionDenied
+                         ? counted.error().message
+                         : "cannot count the attempt, so the string was not compared: " +
+                               counted.error().message;
+    return refused;
+  }
+  Device counted_device = device;
+  counted_device.auth_failures = *counted - 1;  // the authenticator's own limit check passes
+  AuthOutcome auth = authenticator_.authenticate(counted_device, response, session.session_id);
+  if (auth.ok) {
+    // A right string is no failure: the attempt is given back.
+    Status s = update_device(
+        device.name, [](Device& d) { d.auth_failures = std::max(0, d.auth_failures - 1); }, session,
+        "", "");
+    if (!s) {
+      spdlog::error("session {} device {}: cannot uncount the right string: {}", session.id_hex(),
+                    device.name.str(), s.error().message);
+    }
+    return auth;
+  }
+  auth.detail = fmt::format(
+      "{} ({} of {} attempts{})", auth.detail, *counted, max,
+      *counted >= max ? "; the operation is now locked until an admin sets it again" : "");
+  return auth;
+}
+
 OpenDecision EnrollmentService::open(const SessionInfo& session,
                                      const protocol::AuthResponse& response) {
   if (response.version < 1 || response.version > 3) {
@@ -151,28 +198,11 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
     return detail::end_with(protocol::reason::kFailure, "operation deadline passed");
   }
 
-  AuthOutcome auth = authenticator_.authenticate(device, response, session.session_id);
+  AuthOutcome auth = authenticate(session, device, response);
   ctx.auth_method = auth.method;
   if (!auth.ok) {
-    std::string detail = auth.detail;
-    bool counts = device.auth_mode == AuthMode::kAuthString &&
-                  device.auth_failures < policy_.auth.max_string_attempts && device.auth_string &&
-                  !device.auth_string->empty();
-    if (counts) {
-      int failures = device.auth_failures + 1;
-      detail = fmt::format("{} ({} of {} attempts{})", auth.detail, failures,
-                           policy_.auth.max_string_attempts,
-                           failures >= policy_.auth.max_string_attempts
-                               ? "; the operation is now locked until an admin sets it again"
-                               : "");
-      Status s = update_device(
-          device.name, [&](Device& d) { d.auth_failures = failures; }, session, "", "");
-      if (!s) {
-        spdlog::error("session {} device {}: cannot count the failed attempt: {}", session.id_hex(),
-                      device.name.str(), s.error().message);
-      }
-    }
-    set_status(session, ctx, OperationStatus::failed(ctx.operation, auth.reason), detail, false);
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, auth.reason), auth.detail,
+               false);
     return detail::end_with(protocol::reason::kFailure, "authentication failed: " + auth.detail);
   }
 
@@ -311,28 +341,10 @@ std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentCon
                false);
     return protocol::reason::kFailure;
   }
-  auto entry = registry_.find_certificate(serial);
-  Status s = registry_.transact([&]() -> Status {
-    CAPF_TRY(registry_.set_certificate_state(serial, CertificateState::kInstalled, now, ""));
-    if (ctx.request_id) {
-      CAPF_ASSIGN_OR_RETURN(std::optional<CertificateRequestRecord> request,
-                            registry_.find_request(*ctx.request_id));
-      if (request) {
-        request->state = RequestState::kDelivered;
-        CAPF_TRY(registry_.update_request(*request));
-      }
-    }
-    if (ctx.previous_serial && *ctx.previous_serial != serial) {
-      auto prev = registry_.find_certificate(*ctx.previous_serial);
-      if (prev && prev->has_value() && (*prev)->state != CertificateState::kRevoked) {
-        CAPF_TRY(registry_.set_certificate_state(*ctx.previous_serial, CertificateState::kRevoked,
-                                                 now, "superseded"));
-      }
-    }
-    return ok();
-  });
-  if (!s)
-    spdlog::error("session {}: ledger update failed: {}", session.id_hex(), s.error().message);
+  // The ledger, the request, the revocation of what it replaces and the device's LSC and status
+  // change in one transaction: a crash leaves either the whole confirmation or none of it (then
+  // the device is still pending and its next session installs again).
+  std::optional<IssuedCertificate> entry;
   Status u = update_device(
       ctx.device,
       [&](Device& d) {
@@ -342,15 +354,54 @@ std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentCon
         if (d.operation == ctx.operation)
           d.operation = Operation::kNone;
         d.auth_failures = 0;
-        if (entry && entry->has_value()) {
-          d.lsc = LscInfo{serial, (*entry)->issuer, (*entry)->not_after};
-        }
+        if (entry)
+          d.lsc = LscInfo{serial, entry->issuer, entry->not_after};
       },
-      session, "status", fmt::format("Upgrade Success: LSC serial {} installed", serial));
+      session, "status", fmt::format("Upgrade Success: LSC serial {} installed", serial),
+      [&](const Device& d) -> Status {
+        CAPF_ASSIGN_OR_RETURN(entry, registry_.find_certificate(serial));
+        CAPF_TRY(registry_.set_certificate_state(serial, CertificateState::kInstalled, now, ""));
+        if (ctx.request_id) {
+          CAPF_ASSIGN_OR_RETURN(std::optional<CertificateRequestRecord> request,
+                                registry_.find_request(*ctx.request_id));
+          if (request) {
+            request->state = RequestState::kDelivered;
+            CAPF_TRY(registry_.update_request(*request));
+          }
+        }
+        return revoke_replaced(d, ctx, serial, now);
+      });
   if (!u)
-    spdlog::error("session {}: {}", session.id_hex(), u.error().message);
+    spdlog::error("session {}: confirmation not recorded: {}", session.id_hex(), u.error().message);
   log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
   return protocol::reason::kSuccess;
+}
+
+Status EnrollmentService::revoke_replaced(const Device& device, const EnrollmentContext& ctx,
+                                          const std::string& serial, TimePoint now) {
+  // What the phone replaced: the LSC it held when the session began, the one the device shows now,
+  // and any other certificate of the device still marked installed (left by an older crash).
+  std::vector<std::string> replaced;
+  if (ctx.previous_serial)
+    replaced.push_back(*ctx.previous_serial);
+  if (device.lsc)
+    replaced.push_back(device.lsc->serial_hex);
+  CertificateFilter installed;
+  installed.device_name = device.name.str();
+  installed.state = CertificateState::kInstalled;
+  installed.limit = std::numeric_limits<std::size_t>::max();
+  CAPF_ASSIGN_OR_RETURN(std::vector<IssuedCertificate> others,
+                        registry_.list_certificates(installed));
+  for (const IssuedCertificate& c : others)
+    replaced.push_back(c.serial_hex);
+  for (const std::string& old : replaced) {
+    if (old == serial)
+      continue;
+    CAPF_ASSIGN_OR_RETURN(std::optional<IssuedCertificate> prev, registry_.find_certificate(old));
+    if (prev && prev->state != CertificateState::kRevoked)
+      CAPF_TRY(registry_.set_certificate_state(old, CertificateState::kRevoked, now, "superseded"));
+  }
+  return ok();
 }
 
 std::uint8_t EnrollmentService::fetched(const SessionInfo& session, EnrollmentContext& ctx,
@@ -406,13 +457,6 @@ std::uint8_t EnrollmentService::deleted(const SessionInfo& session, EnrollmentCo
     return protocol::reason::kFailure;
   }
   const TimePoint now = clock_.now();
-  if (ctx.previous_serial) {
-    Status r = registry_.set_certificate_state(*ctx.previous_serial, CertificateState::kRevoked,
-                                               now, "cessationOfOperation");
-    if (!r && r.error().code != ErrorCode::kNotFound) {
-      spdlog::error("session {}: {}", session.id_hex(), r.error().message);
-    }
-  }
   Status s = update_device(
       ctx.device,
       [&](Device& d) {
@@ -423,7 +467,15 @@ std::uint8_t EnrollmentService::deleted(const SessionInfo& session, EnrollmentCo
           d.operation = Operation::kNone;
         d.lsc.reset();
       },
-      session, "status", "Delete Success");
+      session, "status", "Delete Success",
+      [&](const Device&) -> Status {
+        // Revoked with the device's change, so no LSC stays "installed" for a device without one.
+        if (!ctx.previous_serial)
+          return ok();
+        Status r = registry_.set_certificate_state(*ctx.previous_serial, CertificateState::kRevoked,
+                                                   now, "cessationOfOperation");
+        return r || r.error().code == ErrorCode::kNotFound ? ok() : r;
+      });
   if (!s)
     spdlog::error("session {}: {}", session.id_hex(), s.error().message);
   log_finished(session, ctx, OperationStatus::success(ctx.operation), "");

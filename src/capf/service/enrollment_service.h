@@ -134,10 +134,21 @@ class EnrollmentService {
   const SessionMetrics& metrics() const { return metrics_; }
 
  private:
-  // Applies `change` to the stored device (compare-and-set, retried) together with an event.
+  // Applies `change` to the stored device (compare-and-set, retried) together with an event and,
+  // when given, `alongside` (other registry writes that must commit or fail with the device's;
+  // it sees the device as stored before `change`).
   Status update_device(const DeviceName& name, const std::function<void(Device&)>& change,
                        const SessionInfo& session, const std::string& event_kind,
-                       const std::string& event_detail);
+                       const std::string& event_detail,
+                       const std::function<Status(const Device&)>& alongside = {});
+  // The authenticator's verdict; an authentication string is first counted against the attempt
+  // limit (atomically in the registry) and the count given back when it is right.
+  AuthOutcome authenticate(const SessionInfo& session, const Device& device,
+                           const protocol::AuthResponse& response);
+  // Inside the confirmation's transaction: revokes ("superseded") every LSC of the device that
+  // `serial` replaces.
+  Status revoke_replaced(const Device& device, const EnrollmentContext& ctx,
+                         const std::string& serial, TimePoint now);
   void set_status(const SessionInfo& session, const EnrollmentContext& ctx,
                   const OperationStatus& status, const std::string& detail, bool clear_operation);
   void log_finished(const SessionInfo& session, const EnrollmentContext& ctx,
