@@ -70,6 +70,22 @@ cmp "$WORK/export.csv" "$WORK/export2.csv" || fail "the re-imported devices expo
 "$OPENCAPF" device show $PHONE >"$WORK/show.txt"
 contains "$WORK/show.txt" "Upgrade Success"
 
+step "unsafe names are refused with the allowed characters; formulas are guarded and round-trip"
+expect_exit 2 "$OPENCAPF" device set ../../escaped --op install --auth null
+contains "$WORK/out.txt" "use letters, digits, '.', '_' and '-'"
+printf 'device_name,description\n=cmd,formula name\n' >"$WORK/unsafe.csv"
+expect_exit 1 "$OPENCAPF" device import "$WORK/unsafe.csv"
+contains "$WORK/out.txt" "line 2: device_name: device name '=cmd' has '='"
+"$OPENCAPF" device set SEP0011223344AA --description '=HYPERLINK("http://evil","x")' >/dev/null
+"$OPENCAPF" device export "$WORK/formula.csv"
+contains "$WORK/formula.csv" "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""
+"$OPENCAPF" device set SEP0011223344AA --description 'changed' >/dev/null
+expect_exit 0 "$OPENCAPF" device import "$WORK/formula.csv"
+contains "$WORK/out.txt" "imported: 0 created, 1 updated, 2 unchanged"
+"$OPENCAPF" device show SEP0011223344AA --json >"$WORK/show.json"
+[ "$(jq -r .description "$WORK/show.json")" = '=HYPERLINK("http://evil","x")' ] ||
+  fail "the formula description did not come back unchanged"
+
 step "the CAPF report and the expiring-LSC report"
 "$OPENCAPF" report capf --out "$WORK/capf-report.csv"
 contains "$WORK/capf-report.csv" "device,operation,auth_mode,status,status_time,lsc_serial,lsc_issuer,lsc_expiry"

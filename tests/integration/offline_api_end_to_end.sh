@@ -51,6 +51,10 @@ expect_status 200
 mkdir -p "$WORK/export"
 tar xzf "$WORK/body" -C "$WORK/export"
 [ -f "$WORK/export/SEP0000000000D1.csr" ] || fail "the export lacks the request"
+# No member with a path (tar-slip), and the manifest is CSV naming each request's file.
+if tar tzf "$WORK/body" | grep -e / -e '^\.'; then fail "the archive has a member with a path"; fi
+contains "$WORK/export/manifest.csv" "SEP0000000000D1,"
+contains "$WORK/export/manifest.csv" ",SEP0000000000D1.csr"
 printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' >"$CA/leaf.ext"
 openssl x509 -req -in "$WORK/export/SEP0000000000D1.csr" -CA "$CA/int.pem" -CAkey "$CA/int.key" \
   -CAcreateserial -days 365 -sha256 -extfile "$CA/leaf.ext" -outform DER -out "$WORK/signed.der" 2>/dev/null
@@ -65,6 +69,14 @@ expect_status 403
 api POST "/api/v1/offline/import?filename=signed.der" "$(cat "$WORK/token.txt")" --data-binary @"$WORK/signed.der"
 expect_status 200
 [ "$(jq '.imported' "$WORK/body")" = 1 ] || { cat "$WORK/body" >&2; fail "expected one certificate imported"; }
+
+step "a certificate for another device's name is refused, naming the reason"
+openssl x509 -req -in "$WORK/export/SEP0000000000D1.csr" -CA "$CA/int.pem" -CAkey "$CA/int.key" \
+  -CAcreateserial -days 365 -sha256 -extfile "$CA/leaf.ext" -subj "/CN=SEP0000000000FF" -outform DER \
+  -out "$WORK/wrong-name.der" 2>/dev/null
+api POST "/api/v1/offline/import?filename=wrong-name.der" "$(cat "$WORK/token.txt")" --data-binary @"$WORK/wrong-name.der"
+expect_status 400
+contains "$WORK/body" "not the device SEP0000000000D1"
 
 step "the phone installs it, with the intermediate"
 expect_exit 0 phone SEP0000000000D1 --state "$WORK/p1"
