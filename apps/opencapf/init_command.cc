@@ -50,6 +50,8 @@ void add_init_command(CLI::App& app, CommandContext& ctx) {
     std::printf("CAPF certificate: %s\n", report->subject.c_str());
     std::printf("  SHA-256 fingerprint %s, valid until %s\n", report->fingerprint.c_str(),
                 report->not_after.c_str());
+    std::printf("admin API certificate: admin-cert.pem (its own key, not the CAPF one)\n");
+    std::printf("  SHA-256 fingerprint %s\n", report->admin_fingerprint.c_str());
     std::printf(
         "next: `opencapf ca export --data %s > capf.pem` and put it in the phones' trust "
         "list; then `opencapf serve --data %s`\n",

@@ -15,6 +15,7 @@
 #include "capf/issuer/online/http_client.h"
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
+#include "tests/api/tls_probe.h"
 #include "tests/common/temp_dir.h"
 
 namespace capf::api {
@@ -192,6 +193,70 @@ TEST_F(AdminServerTest, StopsWithConnectionsStillOpen) {
   EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(3));
   EXPECT_TRUE(a.closed_by_server());
   server_->stop();  // idempotent
+}
+
+// One address holding its connections, or its TLS handshakes, does not lock another address out:
+// 127.0.0.1 at its limit is closed at once while 127.0.0.2 is served.
+TEST_F(AdminServerTest, PerAddressLimitsLeaveOtherAddressesServed) {
+  struct Case {
+    const char* what;
+    int connections;
+    int handshakes;
+  };
+  for (const Case c : {Case{"connections", 2, 0}, Case{"handshakes", 0, 2}}) {
+    SCOPED_TRACE(c.what);
+    AdminServerOptions o;
+    o.max_connections_per_address = c.connections;
+    o.max_handshakes_per_address = c.handshakes;
+    ASSERT_NO_FATAL_FAILURE(start(o));
+    // Silent connections: each holds a connection and a handshake slot of 127.0.0.1.
+    capf::testing::TlsProbe a("127.0.0.1", server_->port());
+    capf::testing::TlsProbe b("127.0.0.1", server_->port());
+    ASSERT_TRUE(a.connected() && b.connected());
+    for (int i = 0; i < 100 && server_->active_connections() < 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(server_->active_connections(), 2);
+    capf::testing::TlsProbe third("127.0.0.1", server_->port());
+    ASSERT_TRUE(third.connected());
+    EXPECT_TRUE(third.closed_by_server());
+    capf::testing::TlsProbe other("127.0.0.2", server_->port());
+    ASSERT_TRUE(other.connected()) << "127.0.0.2 must be a loopback address here";
+    ASSERT_TRUE(other.handshake());
+    EXPECT_NE(other.get("/echo/x").find("HTTP/1.1 200"), std::string::npos);
+    AdminServerCounters counters = server_->counters();
+    EXPECT_EQ(c.connections > 0 ? counters.refused_address_connections
+                                : counters.refused_address_handshakes,
+              1u);
+    server_->stop();
+  }
+}
+
+// Every response carries the security headers: a handler's, the router's problem (404) and the
+// server's own (413, before any route).
+TEST_F(AdminServerTest, EveryResponseCarriesTheSecurityHeaders) {
+  AdminServerOptions o;
+  o.max_body_bytes = 10;
+  ASSERT_NO_FATAL_FAILURE(start(o));
+  struct Case {
+    const char* method;
+    const char* target;
+    std::string body;
+    int status;
+  };
+  const Case cases[] = {{"GET", "/echo/x", "", 200},
+                        {"GET", "/no/such/thing", "", 404},
+                        {"POST", "/size", std::string(11, 'x'), 413}};
+  for (const Case& c : cases) {
+    auto r = send(c.method, c.target, c.body);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, c.status) << c.target;
+    EXPECT_EQ(r->header("x-content-type-options"), "nosniff") << c.target;
+    EXPECT_EQ(r->header("cache-control"), "no-store") << c.target;
+    EXPECT_EQ(r->header("x-frame-options"), "DENY") << c.target;
+    const std::string csp = r->header("content-security-policy");
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << c.target;
+    EXPECT_NE(csp.find("default-src 'self'"), std::string::npos) << c.target;
+  }
 }
 
 }  // namespace

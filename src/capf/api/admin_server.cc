@@ -24,6 +24,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "capf/api/problem.h"
+#include "capf/common/address_limits.h"
 
 namespace capf::api {
 
@@ -103,6 +104,16 @@ http::response<http::string_body> to_http(const ApiResponse& r, unsigned version
   if (!cache_set) {
     res.set(http::field::cache_control, "no-store");
   }
+  // On every response, errors and the console's files included. The console loads only its own
+  // scripts, styles and images from this origin and calls this API with fetch(), so 'self' is
+  // all it needs; nothing may frame it (clickjacking) or guess a type other than the one sent.
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Content-Security-Policy",
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+          "frame-ancestors 'none'");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
   res.body() = r.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();
@@ -118,6 +129,9 @@ struct AdminServer::Impl {
   std::shared_ptr<ssl::context> tls;
 
   std::atomic<int> active{0};
+  std::atomic<std::uint64_t> refused_over_cap{0};
+  AddressLimits address_connections;
+  AddressLimits address_handshakes;
   // Open connections' streams, for stop(); touched only on the I/O thread.
   std::set<beast::tcp_stream*> connections;
   std::mutex state_mu;
@@ -135,6 +149,8 @@ struct AdminServer::Impl {
       : options(o),
         router(r),
         tls(std::move(t)),
+        address_connections(o.max_connections_per_address),
+        address_handshakes(o.max_handshakes_per_address),
         workers(static_cast<std::size_t>(std::max(1, o.worker_threads))) {}
 
   asio::awaitable<void> accept_loop() {
@@ -151,6 +167,26 @@ struct AdminServer::Impl {
         continue;
       }
       if (active.load() >= options.max_connections) {
+        refused_over_cap.fetch_add(1);
+        socket.close(ec);
+        continue;
+      }
+      // Per client address too: one host with many idle sockets must not lock the others out.
+      const auto peer = socket.remote_endpoint(ec);
+      std::string client = ec ? std::string("unknown") : peer.address().to_string();
+      AddressLimits::Lease connection = address_connections.try_acquire(client);
+      AddressLimits::Lease handshake;
+      if (connection)
+        handshake = address_handshakes.try_acquire(client);
+      if (!connection || !handshake) {
+        const AddressLimits& full = connection ? address_handshakes : address_connections;
+        if (full.refused() == 1 || full.refused() % 1000 == 0) {
+          spdlog::warn(
+              "admin api: {} holds {} {} already, the per-address limit: closing its new "
+              "connections at once ([admin] max_{}_per_address)",
+              client, full.limit(), connection ? "TLS handshakes" : "connections",
+              connection ? "handshakes" : "connections");
+        }
         socket.close(ec);
         continue;
       }
@@ -160,14 +196,19 @@ struct AdminServer::Impl {
         context = tls;
       }
       active.fetch_add(1);
-      asio::co_spawn(io, serve(std::move(socket), std::move(context)), asio::detached);
+      asio::co_spawn(io,
+                     serve(std::move(socket), std::move(context), std::move(client),
+                           std::move(connection), std::move(handshake)),
+                     asio::detached);
     }
   }
 
-  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<ssl::context> context) {
+  // `connection` and `handshake` hold the client address's slots; the handshake's is given back
+  // as soon as the handshake is over.
+  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<ssl::context> context,
+                              std::string client, [[maybe_unused]] AddressLimits::Lease connection,
+                              AddressLimits::Lease handshake) {
     error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    const std::string client = ec ? std::string("unknown") : peer.address().to_string();
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *context);
     beast::tcp_stream* tracked = &stream.next_layer();
     connections.insert(tracked);
@@ -183,6 +224,7 @@ struct AdminServer::Impl {
     stream.next_layer().expires_after(options.request_timeout);
     co_await stream.async_handshake(ssl::stream_base::server,
                                     asio::redirect_error(asio::use_awaitable, ec));
+    handshake.release();
     if (ec) {
       co_return;
     }
@@ -342,6 +384,11 @@ std::uint16_t AdminServer::port() const {
 
 int AdminServer::active_connections() const {
   return impl_->active.load();
+}
+
+AdminServerCounters AdminServer::counters() const {
+  return AdminServerCounters{impl_->refused_over_cap.load(), impl_->address_connections.refused(),
+                             impl_->address_handshakes.refused()};
 }
 
 }  // namespace capf::api

@@ -1,7 +1,8 @@
 // AdminServer: the admin API's HTTPS listener. One I/O thread runs every connection as a
 // coroutine (TLS handshake, then HTTP/1.1 requests with keep-alive); the router's blocking work
-// runs on a small worker pool. Every read has a deadline, request bodies and the number of
-// connections are bounded (extra connections are closed at once).
+// runs on a small worker pool. Every read has a deadline, request bodies, the number of connections
+// and, per client address, its connections and TLS handshakes are bounded (extra connections are
+// closed at once). Every response carries the security headers (see to_http in the .cc).
 #pragma once
 
 #include <chrono>
@@ -17,10 +18,19 @@
 
 namespace capf::api {
 
+// Connections closed at once, by reason (for /metrics).
+struct AdminServerCounters {
+  std::uint64_t refused_over_cap = 0;
+  std::uint64_t refused_address_connections = 0;
+  std::uint64_t refused_address_handshakes = 0;
+};
+
 struct AdminServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0 picks a free port (tests)
   int max_connections = 256;
+  int max_connections_per_address = 16;      // 0 = no limit
+  int max_handshakes_per_address = 8;        // TLS handshakes in progress; 0 = no limit
   std::chrono::seconds request_timeout{30};  // to read one request, and to write its response
   std::size_t max_body_bytes = 1024 * 1024;
   int worker_threads = 2;
@@ -46,6 +56,7 @@ class AdminServer {
   std::uint16_t port() const;
   // Connections open now.
   int active_connections() const;
+  AdminServerCounters counters() const;
 
  private:
   struct Impl;

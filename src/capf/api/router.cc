@@ -102,42 +102,11 @@ ApiResponse Router::dispatch(const ApiRequest& request) {
     }
     RouteRequest route_request{request, std::move(params), std::nullopt};
     if (route.permission) {
-      if (auto wait = limiter_.blocked_for(request.client)) {
-        ApiResponse r = problem(
-            429, fmt::format("too many failed authentications from {}: wait {} s and send a "
-                             "valid token",
-                             request.client, wait->count()));
-        r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
-        return r;
+      auto authenticated = authenticate(request);
+      if (auto* refused = std::get_if<ApiResponse>(&authenticated)) {
+        return std::move(*refused);
       }
-      constexpr std::string_view kBearer = "Bearer ";
-      std::string_view auth = request.authorization;
-      if (auth.empty()) {
-        ApiResponse r = problem(401,
-                                "this call needs a token: send `Authorization: Bearer <token>` "
-                                "with a token from `opencapf admin token create`");
-        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"opencapf\"");
-        return r;
-      }
-      if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) {
-        limiter_.record_failure(request.client);
-        ApiResponse r = problem(401,
-                                "the Authorization header is not a bearer token: send "
-                                "`Authorization: Bearer <token>`");
-        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"opencapf\"");
-        return r;
-      }
-      auto caller = access_.verify(auth.substr(kBearer.size()));
-      if (!caller) {
-        if (caller.error().code != ErrorCode::kPermissionDenied) {
-          return problem(caller.error());  // the registry failed: not the client's fault
-        }
-        limiter_.record_failure(request.client);
-        ApiResponse r = problem(401, caller.error().message);
-        r.headers.emplace_back("WWW-Authenticate",
-                               "Bearer realm=\"opencapf\", error=\"invalid_token\"");
-        return r;
-      }
+      auto caller = std::get_if<Caller>(&authenticated);
       if (!role_allows(caller->role, *route.permission)) {
         return problem(
             403,
@@ -147,7 +116,7 @@ ApiResponse Router::dispatch(const ApiRequest& request) {
                 to_string(caller->role), to_string(*route.permission), request.method, request.path,
                 *route.permission == Permission::kAdminister ? "admin" : "operator or admin"));
       }
-      route_request.caller = std::move(caller).value();
+      route_request.caller = std::move(*caller);
     }
     return route.handler(route_request);
   }
@@ -163,6 +132,49 @@ ApiResponse Router::dispatch(const ApiRequest& request) {
   }
   return problem(
       404, fmt::format("no such resource {}: see docs/api.md for the endpoints", request.path));
+}
+
+// A valid token is always served: the limiter only stops an address's failed attempts (a client
+// on a shared address, or one that mistyped a token, keeps working with a good one). Tokens are
+// 256-bit random values, so the limit is there against noise and load, not guessing.
+std::variant<Caller, ApiResponse> Router::authenticate(const ApiRequest& request) {
+  auto refuse = [&](std::string message, std::string challenge) -> ApiResponse {
+    if (auto wait = limiter_.blocked_for(request.client)) {
+      ApiResponse r =
+          problem(429, fmt::format("too many failed authentications from {}: wait {} s and send a "
+                                   "valid token",
+                                   request.client, wait->count()));
+      r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      return r;
+    }
+    limiter_.record_failure(request.client);
+    ApiResponse r = problem(401, std::move(message));
+    r.headers.emplace_back("WWW-Authenticate", std::move(challenge));
+    return r;
+  };
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view auth = request.authorization;
+  if (auth.empty()) {
+    ApiResponse r = problem(401,
+                            "this call needs a token: send `Authorization: Bearer <token>` "
+                            "with a token from `opencapf admin token create`");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"opencapf\"");
+    return r;
+  }
+  if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) {
+    return refuse(
+        "the Authorization header is not a bearer token: send "
+        "`Authorization: Bearer <token>`",
+        "Bearer realm=\"opencapf\"");
+  }
+  auto caller = access_.verify(auth.substr(kBearer.size()));
+  if (!caller) {
+    if (caller.error().code != ErrorCode::kPermissionDenied) {
+      return problem(caller.error());  // the registry failed: not the client's fault
+    }
+    return refuse(caller.error().message, "Bearer realm=\"opencapf\", error=\"invalid_token\"");
+  }
+  return std::move(caller).value();
 }
 
 void Router::count(int status) {

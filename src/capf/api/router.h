@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "capf/api/api_types.h"
@@ -30,8 +31,9 @@ class Router {
            Handler handler);
 
   // 404 for an unknown path, 405 (with Allow) for a known path and another method; on token
-  // routes: 429 (with Retry-After) while the client is over its failed-authentication limit, 401
-  // (with WWW-Authenticate) without a valid bearer token, 403 when the role may not; otherwise
+  // routes: 401 (with WWW-Authenticate) without a valid bearer token, or 429 (with Retry-After)
+  // instead when that client is over its failed-authentication limit (a valid token is always
+  // served), 403 when the role may not; otherwise
   // the handler's response (a handler's exception becomes a 500 problem).
   ApiResponse handle(const ApiRequest& request);
 
@@ -46,6 +48,8 @@ class Router {
     Handler handler;
   };
   ApiResponse dispatch(const ApiRequest& request);
+  // The caller of a valid bearer token, or the 401/429/500 response to send.
+  std::variant<Caller, ApiResponse> authenticate(const ApiRequest& request);
   void count(int status);
 
   AccessService& access_;

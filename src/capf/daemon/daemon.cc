@@ -65,6 +65,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
     o.listen.push_back(ListenAddress{hp.host, hp.port});
   }
   o.max_sessions = overrides.max_sessions.value_or(config.server.max_sessions);
+  o.max_connections_per_address = config.server.max_connections_per_address;
+  o.max_handshakes_per_address = config.server.max_handshakes_per_address;
   o.io_threads = config.server.io_threads > 0 ? config.server.io_threads : cores;
   o.worker_threads = config.server.worker_threads > 0 ? config.server.worker_threads : cores;
   o.legacy_tls = config.server.legacy_tls;
@@ -99,25 +101,33 @@ Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
   }
   CAPF_ASSIGN_OR_RETURN(HostPort hp, parse_host_port(admin_listen_));
   std::shared_ptr<boost::asio::ssl::context> tls;
+  std::filesystem::path cert_path = config.path_in_data(config.admin.cert_file);
+  std::filesystem::path key_path = config.path_in_data(config.admin.key_file);
   if (config.admin.cert_file.empty()) {
-    admin_uses_capf_identity_ = true;
-    const CapfIdentity& identity = *identity_->current();
-    CAPF_ASSIGN_OR_RETURN(
-        tls, api::make_admin_tls_context(identity.certificate, identity.chain, identity.key));
-  } else {
-    const auto cert_path = config.path_in_data(config.admin.cert_file);
-    CAPF_ASSIGN_OR_RETURN(std::string cert_text, read_text(cert_path));
-    CAPF_ASSIGN_OR_RETURN(std::string key_text,
-                          read_text(config.path_in_data(config.admin.key_file)));
-    auto certs = pki::Certificate::all_from_pem(cert_text);
-    if (!certs)
-      return certs.error().with_context(fmt::format("[admin] cert_file {}", cert_path.string()));
-    auto key = pki::PrivateKey::from_pem(key_text);
-    if (!key)
-      return key.error().with_context("[admin] key_file");
-    std::vector<pki::Certificate> chain(certs->begin() + 1, certs->end());
-    CAPF_ASSIGN_OR_RETURN(tls, api::make_admin_tls_context(certs->front(), chain, *key));
+    // The admin pair `init` makes; a data directory from before it gets one now, once. The CAPF
+    // key is never the listener's key: it signs LSCs and would otherwise face every web client.
+    cert_path = config.path_in_data(api::kAdminCertFile);
+    key_path = config.path_in_data(api::kAdminKeyFile);
+    std::error_code exists_ec;
+    if (!std::filesystem::exists(cert_path, exists_ec)) {
+      CAPF_ASSIGN_OR_RETURN(pki::Certificate made,
+                            api::create_admin_tls_files(cert_path, key_path, env_.clock()));
+      spdlog::warn(
+          "the admin API now has its own TLS certificate {} (SHA-256 {}), no longer the "
+          "CAPF one: clients that pinned the CAPF certificate must trust this one",
+          cert_path.string(), made.fingerprint_sha256());
+    }
   }
+  CAPF_ASSIGN_OR_RETURN(std::string cert_text, read_text(cert_path));
+  CAPF_ASSIGN_OR_RETURN(std::string key_text, read_text(key_path));
+  auto certs = pki::Certificate::all_from_pem(cert_text);
+  if (!certs)
+    return certs.error().with_context(fmt::format("[admin] cert_file {}", cert_path.string()));
+  auto key = pki::PrivateKey::from_pem(key_text);
+  if (!key)
+    return key.error().with_context(fmt::format("[admin] key_file {}", key_path.string()));
+  std::vector<pki::Certificate> chain(certs->begin() + 1, certs->end());
+  CAPF_ASSIGN_OR_RETURN(tls, api::make_admin_tls_context(certs->front(), chain, *key));
   // Made here, before any thread runs: Environment builds these on first use.
   CertificateAdmin& certificates = env_.certificate_admin();
   IdentityAdmin& identity_admin = env_.identity_admin();
@@ -134,6 +144,8 @@ Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
   options.host = hp.host;
   options.port = hp.port;
   options.max_connections = config.admin.max_connections;
+  options.max_connections_per_address = config.admin.max_connections_per_address;
+  options.max_handshakes_per_address = config.admin.max_handshakes_per_address;
   options.request_timeout = std::chrono::seconds(config.admin.request_timeout_seconds);
   options.max_body_bytes = static_cast<std::size_t>(config.admin.max_body_kib) * 1024;
   CAPF_ASSIGN_OR_RETURN(admin_server_,
@@ -162,9 +174,28 @@ std::string Daemon::server_metrics() const {
              "opencapf_phone_sessions_active {}\n"
              "# HELP opencapf_phone_sessions_peak Most phone sessions at once since the start.\n"
              "# TYPE opencapf_phone_sessions_peak gauge\n"
-             "opencapf_phone_sessions_peak {}\n",
-             c.accepted, c.refused_over_cap, c.active, c.peak_active) +
-         enrollment_->metrics().prometheus_text();
+             "opencapf_phone_sessions_peak {}\n"
+             "# HELP opencapf_phone_connections_refused_per_address_total Connections closed "
+             "because their source address held its per-address limit.\n"
+             "# TYPE opencapf_phone_connections_refused_per_address_total counter\n"
+             "opencapf_phone_connections_refused_per_address_total{{limit=\"connections\"}} {}\n"
+             "opencapf_phone_connections_refused_per_address_total{{limit=\"handshakes\"}} {}\n",
+             c.accepted, c.refused_over_cap, c.active, c.peak_active, c.refused_address_connections,
+             c.refused_address_handshakes) +
+         admin_metrics() + enrollment_->metrics().prometheus_text();
+}
+
+std::string Daemon::admin_metrics() const {
+  if (!admin_server_)
+    return {};
+  api::AdminServerCounters a = admin_server_->counters();
+  return fmt::format(
+      "# HELP opencapf_admin_connections_refused_total Admin API connections closed at once.\n"
+      "# TYPE opencapf_admin_connections_refused_total counter\n"
+      "opencapf_admin_connections_refused_total{{reason=\"cap\"}} {}\n"
+      "opencapf_admin_connections_refused_total{{reason=\"address_connections\"}} {}\n"
+      "opencapf_admin_connections_refused_total{{reason=\"address_handshakes\"}} {}\n",
+      a.refused_over_cap, a.refused_address_connections, a.refused_address_handshakes);
 }
 
 Daemon::~Daemon() {
@@ -263,16 +294,6 @@ bool Daemon::reload_identity() {
     spdlog::error("TLS refuses the new CAPF identity; keeping the current one: {}",
                   tls.error().message);
     return false;
-  }
-  if (admin_server_ && admin_uses_capf_identity_) {
-    auto admin_tls =
-        api::make_admin_tls_context(identity->certificate, identity->chain, identity->key);
-    if (admin_tls) {
-      admin_server_->replace_tls(std::move(admin_tls).value());
-    } else {
-      spdlog::error("the admin API keeps the previous CAPF certificate: {}",
-                    admin_tls.error().message);
-    }
   }
   identity_->replace(std::make_shared<const CapfIdentity>(std::move(identity).value()));
   spdlog::info("CAPF identity now: {} (SHA-256 {}), for new sessions and new LSCs",

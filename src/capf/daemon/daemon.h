@@ -93,8 +93,8 @@ class Daemon {
   // is destroyed first.
   Status build_admin_api(const DaemonOverrides& overrides);
   std::string server_metrics() const;
+  std::string admin_metrics() const;
   std::string admin_listen_;
-  bool admin_uses_capf_identity_ = false;
   std::unique_ptr<api::AuthFailureLimiter> api_limiter_;
   std::unique_ptr<api::CrlCache> api_crl_;
   std::unique_ptr<api::ApiServices> api_services_;

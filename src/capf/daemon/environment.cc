@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "capf/api/admin_tls.h"
 #include "capf/pki/key_source.h"
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
@@ -264,9 +265,14 @@ Result<InitReport> Environment::init(const std::filesystem::path& data_dir,
       return added.error();
   }
   CAPF_TRY(write_identity(paths, CapfIdentity{cert, key, {}}, pass));
+  // The admin API's own key and certificate, so that the CAPF key never serves the web listener.
+  auto admin = api::create_admin_tls_files(config.path_in_data(api::kAdminCertFile),
+                                           config.path_in_data(api::kAdminKeyFile), clock);
+  if (!admin)
+    return admin.error();
   written_config.armed = false;
   return InitReport{data_dir, cert.subject(), cert.fingerprint_sha256(),
-                    format_utc(cert.not_after())};
+                    format_utc(cert.not_after()), admin->fingerprint_sha256()};
 }
 
 }  // namespace capf

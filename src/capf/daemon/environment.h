@@ -42,6 +42,7 @@ struct InitReport {
   std::string subject;
   std::string fingerprint;
   std::string not_after;
+  std::string admin_fingerprint;  // of admin-cert.pem, the admin API's own certificate
 };
 
 class Environment {
@@ -50,8 +51,9 @@ class Environment {
   // the directory holds no CAPF identity.
   static Result<std::unique_ptr<Environment>> open(const std::filesystem::path& data_dir);
 
-  // Creates the data directory's configuration, CAPF identity and registry, and puts the CAPF
-  // certificate into capf-trust and callmanager-trust. kAlreadyExists if it already holds an
+  // Creates the data directory's configuration, CAPF identity, admin API key and certificate
+  // (admin-key.pem 0600, admin-cert.pem) and registry, and puts the CAPF certificate into
+  // capf-trust and callmanager-trust. kAlreadyExists if it already holds an
   // identity (nothing is changed then).
   static Result<InitReport> init(const std::filesystem::path& data_dir, const InitOptions& options);
   // True when the directory exists and holds a CAPF certificate.

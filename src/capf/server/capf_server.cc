@@ -19,6 +19,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "capf/common/address_limits.h"
 #include "capf/server/tls_context.h"
 
 namespace capf {
@@ -47,12 +48,22 @@ asio::awaitable<void> run_owned(std::shared_ptr<PhoneSession> session) {
   co_await session->run();
 }
 
+// The index of the SSL_CTX slot that points back to the server (SSL_CTX app data belongs to
+// Asio, which keeps its verify callback there).
+int server_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 }  // namespace
 
 struct CapfServer::Impl {
   ServerOptions options;
   EnrollmentService& service;
   const IdentityHolder& identity;
+  // Before the io_context: handlers it still holds when destroyed give their leases back here.
+  AddressLimits address_connections;
+  AddressLimits address_handshakes;
   std::mutex tls_mu;
   std::shared_ptr<asio::ssl::context> tls;  // replaced whole; sessions keep the one they began with
   asio::io_context io;
@@ -64,6 +75,15 @@ struct CapfServer::Impl {
   std::atomic<std::int64_t> peak{0};
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused{0};
+  // Handshake leases by socket descriptor (the TLS stream's fd), with the session that owns it:
+  // the handshake-done callback only sees the SSL object. Given back when the handshake ends, or
+  // when the session does.
+  struct Handshake {
+    PhoneSession* session;
+    AddressLimits::Lease lease;
+  };
+  std::mutex handshakes_mu;
+  std::unordered_map<int, Handshake> handshakes;
   std::mutex sessions_mu;
   std::unordered_map<PhoneSession*, std::weak_ptr<PhoneSession>> sessions;  // for stop()
   std::mutex state_mu;
@@ -75,6 +95,8 @@ struct CapfServer::Impl {
       : options(o),
         service(s),
         identity(id),
+        address_connections(o.max_connections_per_address),
+        address_handshakes(o.max_handshakes_per_address),
         workers(static_cast<std::size_t>(std::max(1, o.worker_threads))) {}
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
@@ -102,7 +124,30 @@ struct CapfServer::Impl {
         socket.close(ec);
         continue;
       }
+      // One address may not hold every session: the limits count per source address, and a
+      // refused connection is closed before any TLS work.
+      const auto peer = socket.remote_endpoint(ec);
+      const std::string address = ec ? std::string("unknown") : peer.address().to_string();
+      auto connection =
+          std::make_shared<AddressLimits::Lease>(address_connections.try_acquire(address));
+      AddressLimits::Lease handshake;
+      if (*connection)
+        handshake = address_handshakes.try_acquire(address);
+      if (!*connection || !handshake) {
+        const AddressLimits& full = *connection ? address_handshakes : address_connections;
+        if (full.refused() == 1 || full.refused() % 1000 == 0) {
+          spdlog::warn(
+              "{} holds {} {} already, the per-address limit: closing its new "
+              "connections at once (raise [server] max_{}_per_address if many phones "
+              "share this address)",
+              address, full.limit(), *connection ? "TLS handshakes" : "connections",
+              *connection ? "handshakes" : "connections");
+        }
+        socket.close(ec);
+        continue;
+      }
       socket.set_option(tcp::no_delay(true), ec);
+      const int fd = static_cast<int>(socket.native_handle());
       std::int64_t now_active = active.fetch_add(1, std::memory_order_relaxed) + 1;
       std::int64_t prev_peak = peak.load(std::memory_order_relaxed);
       while (now_active > prev_peak && !peak.compare_exchange_weak(prev_peak, now_active)) {
@@ -120,12 +165,41 @@ struct CapfServer::Impl {
         std::lock_guard lock(sessions_mu);
         sessions.emplace(raw, session);
       }
-      asio::co_spawn(strand, run_owned(session), [this, raw](std::exception_ptr) {
+      {
+        std::lock_guard lock(handshakes_mu);
+        handshakes.insert_or_assign(fd, Handshake{raw, std::move(handshake)});
+      }
+      asio::co_spawn(strand, run_owned(session), [this, raw, fd, connection](std::exception_ptr) {
+        end_handshake(fd, raw);
+        connection->release();
         std::lock_guard lock(sessions_mu);
         sessions.erase(raw);
         active.fetch_sub(1, std::memory_order_relaxed);
       });
     }
+  }
+
+  // Gives back the handshake slot of the connection on `fd`; with `session`, only if that session
+  // still owns it (the descriptor may already serve a newer connection).
+  void end_handshake(int fd, PhoneSession* session) {
+    std::lock_guard lock(handshakes_mu);
+    auto it = handshakes.find(fd);
+    if (it != handshakes.end() && (session == nullptr || it->second.session == session))
+      handshakes.erase(it);
+  }
+
+  static void on_tls_info(const SSL* ssl, int where, int /*ret*/) {
+    if ((where & SSL_CB_HANDSHAKE_DONE) == 0)
+      return;
+    auto* self = static_cast<Impl*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), server_index()));
+    if (self != nullptr)
+      self->end_handshake(SSL_get_fd(ssl), nullptr);
+  }
+
+  // Every TLS context of the phone port tells this server when a handshake is over.
+  void watch_handshakes(asio::ssl::context& context) {
+    SSL_CTX_set_ex_data(context.native_handle(), server_index(), this);
+    SSL_CTX_set_info_callback(context.native_handle(), &Impl::on_tls_info);
   }
 };
 
@@ -144,6 +218,7 @@ Result<std::unique_ptr<CapfServer>> CapfServer::create(const ServerOptions& opti
   auto impl = std::make_unique<Impl>(options, service, identity);
   CAPF_ASSIGN_OR_RETURN(
       impl->tls, make_server_tls_context(*identity.current(), TlsOptions{options.legacy_tls}));
+  impl->watch_handshakes(*impl->tls);
   return std::unique_ptr<CapfServer>(new CapfServer(std::move(impl)));
 }
 
@@ -202,6 +277,7 @@ Status CapfServer::start() {
 Status CapfServer::replace_identity(const CapfIdentity& identity) {
   CAPF_ASSIGN_OR_RETURN(auto context,
                         make_server_tls_context(identity, TlsOptions{impl_->options.legacy_tls}));
+  impl_->watch_handshakes(*context);
   std::lock_guard lock(impl_->tls_mu);
   impl_->tls = std::move(context);
   return ok();
@@ -264,6 +340,8 @@ ServerCounters CapfServer::counters() const {
   ServerCounters c;
   c.accepted = impl_->accepted.load();
   c.refused_over_cap = impl_->refused.load();
+  c.refused_address_connections = impl_->address_connections.refused();
+  c.refused_address_handshakes = impl_->address_handshakes.refused();
   c.active = impl_->active.load();
   c.peak_active = impl_->peak.load();
   return c;

@@ -1,5 +1,6 @@
 // CapfServer: the listener on port 3804. Owns the I/O threads, the worker pool for blocking work,
-// and the acceptors (IPv4 and IPv6); caps concurrent sessions by closing extra connections at once.
+// and the acceptors (IPv4 and IPv6); caps concurrent sessions, and the connections and TLS
+// handshakes of each source address, by closing extra connections at once.
 #pragma once
 
 #include <atomic>
@@ -23,6 +24,8 @@ struct ListenAddress {
 struct ServerOptions {
   std::vector<ListenAddress> listen;
   int max_sessions = 20000;
+  int max_connections_per_address = 32;  // 0 = no limit
+  int max_handshakes_per_address = 8;    // TLS handshakes in progress; 0 = no limit
   int io_threads = 1;
   int worker_threads = 2;
   bool legacy_tls = false;
@@ -32,6 +35,8 @@ struct ServerOptions {
 struct ServerCounters {
   std::uint64_t accepted = 0;
   std::uint64_t refused_over_cap = 0;
+  std::uint64_t refused_address_connections = 0;  // the address held all its connections
+  std::uint64_t refused_address_handshakes = 0;   // the address held all its handshakes
   std::int64_t active = 0;
   std::int64_t peak_active = 0;
 };

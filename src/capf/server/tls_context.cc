@@ -7,11 +7,15 @@
 namespace capf {
 
 namespace {
-// TLS 1.2 suites: ECDHE with AES-GCM first, then the RSA-key-exchange CBC suites that the newer
-// phones still list (spec §1.2). TLS 1.3 suites are OpenSSL's defaults.
+// TLS 1.2 suites: ECDHE only, AES-GCM first, then the ECDHE CBC suites older phone firmware
+// lists. No static-RSA suites (AES128-SHA and the like): with those the CAPF key would decrypt
+// the session, so anyone holding a recording and, later, the CAPF key could read it, and the
+// CA's signing key would double as a decryption key. TLS 1.3 suites are OpenSSL's defaults
+// (all ephemeral). The legacy profile below is opt-in and keeps what 7900-series phones need.
 constexpr const char* kModernCiphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:AES128-SHA:AES256-SHA";
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:"
+    "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA";
 constexpr const char* kLegacyCiphers = "DEFAULT:@SECLEVEL=0";
 }  // namespace
 

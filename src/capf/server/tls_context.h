@@ -1,5 +1,6 @@
-// The TLS context of the phone port: the CAPF certificate with its full chain, TLS 1.2 and 1.3 by
-// default, and the opt-in legacy profile (TLS 1.0 at security level 0) for 7900-series phones.
+// The TLS context of the phone port: the CAPF certificate with its full chain, TLS 1.2 (ECDHE
+// suites only) and 1.3 by default, and the opt-in legacy profile (TLS 1.0 at security level 0) for
+// 7900s.
 #pragma once
 
 #include <memory>
