@@ -12,10 +12,15 @@ umask 022  # a usual login umask: opencapf must not depend on the caller's
 step "init and registry writes create only owner-only files"
 "$OPENCAPF" init --subject "CN=CAPF-secrets,O=opencapf e2e" --days 30 >"$WORK/init.txt"
 "$OPENCAPF" device set SEP001122334455 --op install --auth null >/dev/null
-# The CAPF certificate and its chain are public (phones and CUCM get them): the identity code sets
-# them 0644 itself, inside the 0700 directory.
-find "$DATA" -type f -perm /077 ! -name capf-cert.pem ! -name capf-chain.pem -printf '%m %p\n' \
-  >"$WORK/open.txt"
+# Certificates are public (phones and CUCM get them): the identity code sets the CAPF and admin
+# certificates and chains (empty without one) 0644 itself, inside the 0700 directory. Anything else
+# must be 0600.
+: >"$WORK/open.txt"
+while read -r mode path; do
+  [ -s "$path" ] || continue
+  if grep -q 'BEGIN CERTIFICATE' "$path" && ! grep -q 'PRIVATE\|ENCRYPTED' "$path"; then continue; fi
+  echo "$mode $path" >>"$WORK/open.txt"
+done < <(find "$DATA" -type f -perm /077 -printf '%m %p\n')
 [ ! -s "$WORK/open.txt" ] || { cat "$WORK/open.txt" >&2; fail "files readable by others"; }
 find "$DATA" -type f -printf '%m %p\n' >"$WORK/files.txt"
 contains "$WORK/files.txt" "600 $DATA/registry.db"
