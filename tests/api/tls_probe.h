@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace capf::testing {
 
@@ -72,6 +73,21 @@ class TlsProbe {
   }
 
   int version() const { return ssl_ == nullptr ? 0 : SSL_version(ssl_); }
+
+  // After handshake(): the DER of the certificate the server presented; empty if none.
+  std::vector<unsigned char> peer_der() const {
+    std::vector<unsigned char> der;
+    X509* peer = ssl_ == nullptr ? nullptr : SSL_get1_peer_certificate(ssl_);
+    if (peer != nullptr) {
+      unsigned char* out = nullptr;
+      int n = i2d_X509(peer, &out);
+      if (n > 0)
+        der.assign(out, out + n);
+      OPENSSL_free(out);
+      X509_free(peer);
+    }
+    return der;
+  }
 
   // After handshake(): sends "GET target" and returns what the server answers (headers and as
   // much of the body as one read gives), "" on failure.
