@@ -1,19 +1,13 @@
 // libFuzzer driver for the CAPF codec: decode, every typed parser, the nested-value parsers, and
 // re-encoding of whatever parsed. Any inconsistency aborts, so libFuzzer reports it as a crash.
-#include <cstdio>
-#include <cstdlib>
 
 #include "capf/protocol/message.h"
+#include "fuzz/fuzz_util.h"
 
 namespace capf::protocol {
 namespace {
 
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "fuzz_codec invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using capf::fuzz::require;
 
 // The Message codec is canonical: decoding then encoding gives back the same bytes.
 void check_message_round_trip(ByteView input, const Message& m) {

@@ -6,12 +6,11 @@
 // The assembler's frames must not depend on how the stream was cut, and the session must accept
 // every send that is legal after the event it reported.
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <variant>
 
 #include "capf/protocol/frame_assembler.h"
 #include "capf/protocol/server_session.h"
+#include "fuzz/fuzz_util.h"
 
 namespace capf::protocol {
 namespace {
@@ -19,12 +18,7 @@ namespace {
 constexpr std::size_t kControlSize = 7;
 constexpr std::uint32_t kSessionId = 0x2a;
 
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "fuzz_frames invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using capf::fuzz::require;
 
 struct Cut {
   std::vector<Bytes> frames;

@@ -1,6 +1,9 @@
 #!/bin/sh
-# Writes the seed corpora fuzz/corpus/codec and fuzz/corpus/frames from the frames of
-# spec/capf-protocol.md §12 (session id 0x2a). Re-run after changing a seed; needs xxd.
+# Writes the generated seed corpora: fuzz/corpus/codec and fuzz/corpus/frames from the frames of
+# the protocol spec's worked example (session id 0x2a), and certificate, csr and offline_import
+# from keys and certificates the openssl command line makes (new keys at each run). The csv,
+# config and api_json seeds are written by hand. Re-run after changing a seed; needs xxd, openssl
+# and tar.
 set -eu
 cd "$(dirname "$0")"
 
@@ -56,7 +59,7 @@ write() {  # write DIR NAME HEX...
   printf '%s' "$@" | xxd -r -p >"corpus/$dir/$name"
 }
 
-rm -rf corpus/codec corpus/frames
+rm -rf corpus/codec corpus/frames corpus/certificate corpus/csr corpus/offline_import
 
 write codec m1_auth_request "$M1"
 write codec m2_auth_response "$M2"
@@ -96,3 +99,66 @@ write frames delete 0008 03 03000000 "$M2" "$DELETE_RESP_OK"
 write frames delete_nothing 0000 00 03000000 "$M2_NULL" "$DELETE_RESP_NONE"
 write frames wrong_state 0000 00 00000000 "$M2" "$M7"
 write frames not_capf 0000 00 00000000 160301020001000001fc0303
+
+# PKI seeds: a CA, a phone certificate it signed, a CSR; the first byte of each seed picks the
+# driver's mode (see fuzz_certificate.cc and fuzz_csr.cc).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ossl() { openssl "$@" 2>/dev/null; }
+ossl ecparam -name prime256v1 -genkey -noout -out "$tmp/ca.key"
+ossl req -x509 -new -key "$tmp/ca.key" -subj "/CN=CAPF-seed/O=Example/C=NZ" -days 3650 \
+  -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" -out "$tmp/ca.pem"
+ossl ecparam -name prime256v1 -genkey -noout -out "$tmp/phone.key"
+ossl req -new -key "$tmp/phone.key" -subj "/CN=SEP001122334455/O=Example" -out "$tmp/phone.csr"
+ossl req -new -key "$tmp/phone.key" -subj "/CN=SEP001122334455/O=Example" -outform DER \
+  -out "$tmp/phone.csr.der"
+ossl x509 -req -in "$tmp/phone.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -set_serial 0x0123 \
+  -days 365 -out "$tmp/phone.pem"
+ossl x509 -in "$tmp/phone.pem" -outform DER -out "$tmp/phone.der"
+ossl x509 -in "$tmp/ca.pem" -outform DER -out "$tmp/ca.der"
+ossl pkey -in "$tmp/phone.key" -pubout -outform DER -out "$tmp/phone.spki"
+
+hexof() { xxd -p "$1" | tr -d '\n'; }
+len16() { printf '%04x' "$(wc -c <"$1")"; }
+textseed() {  # textseed DIR NAME MODE FILE: the mode byte, then the file
+  mkdir -p "corpus/$1"
+  { printf '%s' "$3" | xxd -r -p; cat "$4"; } >"corpus/$1/$2"
+}
+
+write certificate lsc_der 00 "$DER"
+write certificate lsc_as_pem 01 "$DER"
+textseed certificate ca_pem 00 "$tmp/ca.pem"
+textseed certificate phone_der 00 "$tmp/phone.der"
+write certificate chain 02 "$(len16 "$tmp/phone.der")" "$(hexof "$tmp/phone.der")" \
+  "$(len16 "$tmp/ca.der")" "$(hexof "$tmp/ca.der")"
+write certificate crl_empty 03 3000
+
+textseed csr csr_der 00 "$tmp/phone.csr.der"
+textseed csr csr_pem 00 "$tmp/phone.csr"
+textseed csr csr_as_pem 01 "$tmp/phone.csr.der"
+textseed csr phone_spki 03 "$tmp/phone.spki"
+# The phone-signed request: the CSR's request info and signature, split with asn1parse (the info
+# is the first element inside the outer SEQUENCE, the signature the BIT STRING's content).
+# "OFFSET HEADER_LENGTH LENGTH" of the first asn1parse line matching a pattern (last with -l).
+element() {  # element PATTERN [-l]
+  lines=$(ossl asn1parse -inform DER -in "$tmp/phone.csr.der" | grep -E "$1")
+  if [ "${2:-}" = -l ]; then lines=$(echo "$lines" | tail -1); else lines=$(echo "$lines" | head -1); fi
+  echo "$lines" | sed -E 's/^ *([0-9]+):d=[0-9]+ +hl= *([0-9]+) +l= *([0-9]+).*/\1 \2 \3/'
+}
+set -- $(element 'd=1 ')
+dd if="$tmp/phone.csr.der" of="$tmp/info.der" bs=1 skip="$1" count=$(( $2 + $3 )) 2>/dev/null
+set -- $(element 'BIT STRING' -l)
+dd if="$tmp/phone.csr.der" of="$tmp/sig.der" bs=1 skip=$(( $1 + $2 + 1 )) count=$(( $3 - 1 )) 2>/dev/null
+write csr phone_signed 02 02 "$(len16 "$tmp/info.der")" "$(hexof "$tmp/info.der")" "$(hexof "$tmp/sig.der")"
+
+# Offline import: the first byte picks .tgz (00) or a certificate file (01).
+printf 'request_id,device,key,created,spki_sha256,file\n' >"$tmp/manifest.csv"
+cp "$tmp/phone.der" "$tmp/SEP001122334455.der"
+tar -C "$tmp" -czf "$tmp/signed.tgz" SEP001122334455.der manifest.csv
+tar -C "$tmp" -cf "$tmp/signed.tar" SEP001122334455.der
+textseed offline_import signed_tgz 00 "$tmp/signed.tgz"
+textseed offline_import signed_tar 00 "$tmp/signed.tar"
+cat "$tmp/phone.pem" "$tmp/ca.pem" >"$tmp/chain.pem"
+textseed offline_import chain_pem 01 "$tmp/chain.pem"
+textseed offline_import phone_der 01 "$tmp/phone.der"

@@ -25,7 +25,7 @@ say "sanitizer tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 900
 
-say "fuzzing (framer and codec)"
-fuzz/run.sh "${OPENCAPF_FUZZ_SECONDS:-30}"
+say "fuzzing (every parser of outside input, 15 s each)"
+scripts/fuzz.sh --seconds "${OPENCAPF_FUZZ_SECONDS:-15}"
 
 say "all tests passed"
