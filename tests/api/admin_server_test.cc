@@ -255,7 +255,7 @@ TEST_F(AdminServerTest, EveryResponseCarriesTheSecurityHeaders) {
     EXPECT_EQ(r->header("x-frame-options"), "DENY") << c.target;
     const std::string csp = r->header("content-security-policy");
     EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << c.target;
-    EXPECT_NE(csp.find("default-src 'self'"), std::string::npos) << c.target;
+    EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << c.target;
   }
 }
 

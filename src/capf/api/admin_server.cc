@@ -97,21 +97,24 @@ http::response<http::string_body> to_http(const ApiResponse& r, unsigned version
     res.set(http::field::content_type, r.content_type);
   }
   bool cache_set = false;
+  bool csp_set = false;
   for (const auto& [name, value] : r.headers) {
     res.set(name, value);
     cache_set = cache_set || beast::iequals(name, "Cache-Control");
+    csp_set = csp_set || beast::iequals(name, "Content-Security-Policy");
   }
   if (!cache_set) {
     res.set(http::field::cache_control, "no-store");
   }
-  // On every response, errors and the console's files included. The console loads only its own
-  // scripts, styles and images from this origin and calls this API with fetch(), so 'self' is
-  // all it needs; nothing may frame it (clickjacking) or guess a type other than the one sent.
+  // On every response, errors and the console's files included: nothing may frame it
+  // (clickjacking) or guess a type other than the one sent. API answers are data, never a page:
+  // their policy allows nothing; the console's files bring their own (console_routes.cc), which
+  // lets the console load its scripts and call this API from the same origin.
   res.set("X-Content-Type-Options", "nosniff");
-  res.set("Content-Security-Policy",
-          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-          "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-          "frame-ancestors 'none'");
+  if (!csp_set) {
+    res.set("Content-Security-Policy",
+            "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  }
   res.set("X-Frame-Options", "DENY");
   res.set("Referrer-Policy", "no-referrer");
   res.body() = r.body;
