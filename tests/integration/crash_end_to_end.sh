@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Crash safety: simulated phones renew their LSCs without pause while the server is killed with
-# SIGKILL at random moments and restarted each time. Afterwards the outstanding operations are
+# SIGKILL at random moments (half of them just after a phone saved its new LSC, while the server
+# records the confirmation) and restarted each time. Afterwards the outstanding operations are
 # finished and the registry must hold its promises: `opencapf store check` passes (every installed
 # LSC is its device's current one, at most one per device, the replaced ones revoked, no operation
 # lost), every device holds the LSC the registry shows, and every install a phone saw confirmed
@@ -70,15 +71,59 @@ done
 start_fixed_server
 "$OPENCAPF" ca export >"$WORK/capf.pem"
 
+# Another writer (an admin's bulk import, a second CLI) keeps taking the registry's write lock for
+# a few milliseconds at a time: every registry write of the server then waits its turn, which
+# widens the moments between two of them where a kill lands.
+hold_write_lock() {
+  python3 - "$OPENCAPF_DATA/registry.db" "$WORK/stop" <<'EOF'
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+while not os.path.exists(sys.argv[2]):
+    db.execute("BEGIN IMMEDIATE")
+    time.sleep(0.02)
+    db.execute("COMMIT")
+    time.sleep(0.02)
+EOF
+}
+
 step "phones renew while the server is killed $KILLS times"
 WORKERS=()
+hold_write_lock &
+WORKERS+=($!)
+BACKGROUND_PIDS+=($!)
 for dev in "${DEVICES[@]}"; do
   renew_forever "$dev" &
   WORKERS+=($!)
   BACKGROUND_PIDS+=($!)
 done
+# Returns a few milliseconds (0 to 4, at random) after some phone saved a new LSC, i.e. while the
+# server is recording that phone's confirmation; after 3 s without one, returns anyway.
+await_confirmation() {
+  python3 - "$WORK/phones" <<'EOF'
+import glob, os, random, sys, time
+def stamps():
+    out = {}
+    for f in glob.glob(sys.argv[1] + "/*/lsc.pem"):
+        try:
+            out[f] = os.stat(f).st_mtime_ns
+        except OSError:
+            pass
+    return out
+before, deadline = stamps(), time.monotonic() + 3
+while time.monotonic() < deadline and stamps() == before:
+    time.sleep(0.0005)
+time.sleep(random.randint(0, 4) / 1000)
+EOF
+}
+
+# Half the kills land at any moment, half while a confirmation is being recorded.
 for kill_no in $(seq 1 "$KILLS"); do
-  sleep "$(python3 -c "import random; print(random.randint(100, $MAX_GAP_MS) / 1000)")"
+  if [ $((kill_no % 2)) -eq 0 ]; then
+    sleep 0.1
+    await_confirmation
+  else
+    sleep "$(python3 -c "import random; print(random.randint(100, $MAX_GAP_MS) / 1000)")"
+  fi
   kill -KILL "$SERVER_PID"
   wait "$SERVER_PID" 2>/dev/null || true
   start_fixed_server
