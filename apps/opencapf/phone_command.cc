@@ -95,7 +95,7 @@ void print_mic(const phone::PhoneState& state, const std::filesystem::path& mfg_
   const auto ca = mfg_dir / phone::kManufacturingCaFile;
   fmt::print("  test manufacturing CA: {}\n", ca.string());
   fmt::print("next: make the CAPF server trust MICs from that CA:\n");
-  fmt::print("  opencapf trust add capf-trust {}\n", ca.string());
+  fmt::print("  opencapf trust add mic-trust {}\n", ca.string());
 }
 
 nlohmann::json report_json(const phone::PhoneOptions& options, const phone::SessionReport& r) {

@@ -6,10 +6,15 @@
 #include "capf/service/device_json.h"
 
 namespace capf::cli {
+namespace {
+constexpr const char* kStoreNames = "capf-trust, mic-trust or callmanager-trust";
+}  // namespace
 
 void add_trust_command(CLI::App& app, CommandContext& ctx) {
   auto* trust = app.add_subcommand(
-      "trust", "trust stores: capf-trust (roots for MICs and LSCs), callmanager-trust");
+      "trust",
+      "trust stores: capf-trust (LSC issuers), mic-trust (manufacturing roots that authenticate "
+      "MICs and SUDI), callmanager-trust");
   trust->require_subcommand(1);
 
   struct Opts {
@@ -20,7 +25,7 @@ void add_trust_command(CLI::App& app, CommandContext& ctx) {
   auto* add = trust->add_subcommand("add", "add every certificate of a PEM or DER file to a store");
   auto ao = std::make_shared<Opts>();
   add_data_option(*add, ao->data);
-  add->add_option("STORE", ao->store, "capf-trust or callmanager-trust")->required();
+  add->add_option("STORE", ao->store, kStoreNames)->required();
   add->add_option("FILE", ao->file, "PEM (one or more certificates) or DER file")->required();
   add->add_option("--label", ao->label, "a note kept with the entry (default: the file name)");
   add->callback([ao, &ctx] {
@@ -41,7 +46,7 @@ void add_trust_command(CLI::App& app, CommandContext& ctx) {
   auto* list = trust->add_subcommand("list", "list a store");
   auto lo = std::make_shared<Opts>();
   add_data_option(*list, lo->data);
-  list->add_option("STORE", lo->store, "capf-trust or callmanager-trust")->required();
+  list->add_option("STORE", lo->store, kStoreNames)->required();
   list->add_flag("--json", lo->json, "print JSON");
   list->callback([lo, &ctx] {
     auto env = open_environment(ctx, lo->data);
@@ -70,7 +75,7 @@ void add_trust_command(CLI::App& app, CommandContext& ctx) {
       "remove", "remove the certificates of FILE, or the one whose fingerprint starts with FILE");
   auto ro = std::make_shared<Opts>();
   add_data_option(*remove, ro->data);
-  remove->add_option("STORE", ro->store, "capf-trust or callmanager-trust")->required();
+  remove->add_option("STORE", ro->store, kStoreNames)->required();
   remove->add_option("FILE", ro->file, "certificate file, or a SHA-256 fingerprint prefix")
       ->required();
   remove->callback([ro, &ctx] {

@@ -77,7 +77,7 @@ expect_exit 0 "$OPENCAPF" phone SEP00112233BBBB --state "$WORK/phone2" --make-mi
 expect_exit 1 phone SEP00112233BBBB --state "$WORK/phone2"
 "$OPENCAPF" device show SEP00112233BBBB >"$WORK/show.txt"
 contains "$WORK/show.txt" "Upgrade Failed: Invalid MIC"
-"$OPENCAPF" trust add capf-trust "$WORK/mfg/mfg-ca.pem" >/dev/null
+"$OPENCAPF" trust add mic-trust "$WORK/mfg/mfg-ca.pem" >/dev/null
 "$OPENCAPF" device set SEP00112233BBBB --op install --auth mic >/dev/null
 expect_exit 0 phone SEP00112233BBBB --state "$WORK/phone2"
 
@@ -109,7 +109,7 @@ contains "$WORK/out.txt" "use install, delete, troubleshoot or none"
 expect_exit 2 "$OPENCAPF" device set $PHONE --deadline tomorrow
 contains "$WORK/out.txt" "+10d"
 expect_exit 2 "$OPENCAPF" trust add tomcat-trust "$WORK/capf.pem"
-contains "$WORK/out.txt" "capf-trust or callmanager-trust"
+contains "$WORK/out.txt" "capf-trust, mic-trust or callmanager-trust"
 echo "not a certificate" >"$WORK/junk.pem"
 expect_exit 2 "$OPENCAPF" trust add capf-trust "$WORK/junk.pem"
 expect_exit 1 "$OPENCAPF" device show SEP0000000000FF

@@ -164,7 +164,7 @@ TEST_F(Flows, MicAuthenticationWithSudi) {
   auto ca =
       pki::Certificate::from_pem(shell("cat " + (root_ / "mfg" / "mfg-ca.pem").string()).second);
   ASSERT_TRUE(ca);
-  auto added = env_->admin().trust_add("capf-trust", as_bytes(ca->pem()), "mfg", "test");
+  auto added = env_->admin().trust_add("mic-trust", as_bytes(ca->pem()), "mfg", "test");
   ASSERT_TRUE(added);
   set(install(kPhone, AuthMode::kMicFirst));
   auto r = run_phone(kPhone);

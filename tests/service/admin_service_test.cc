@@ -105,7 +105,7 @@ TEST_F(AdminServiceTest, TrustAddRefusesGarbageAndAddsNothing) {
   ASSERT_FALSE(r);
   auto bad_store = admin_->trust_add("tomcat-trust", as_bytes("x"), "x", "t");
   ASSERT_FALSE(bad_store);
-  EXPECT_NE(bad_store.error().message.find("capf-trust or callmanager-trust"), std::string::npos);
+  EXPECT_NE(bad_store.error().message.find("capf-trust, mic-trust or callmanager-trust"), std::string::npos);
   auto list = admin_->trust_list("capf-trust");
   ASSERT_TRUE(list);
   EXPECT_EQ(list->size(), 1u);  // only the CAPF certificate

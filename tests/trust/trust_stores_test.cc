@@ -83,7 +83,7 @@ TEST(TrustStoreNames, AcceptBothStoresInAnyCase) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(bad.error().message,
-            "unknown trust store 'tomcat-trust': use capf-trust or callmanager-trust");
+            "unknown trust store 'tomcat-trust': use capf-trust, mic-trust or callmanager-trust");
   EXPECT_FALSE(canonical_store_name("capf"));
   EXPECT_FALSE(canonical_store_name(""));
 }

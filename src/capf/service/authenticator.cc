@@ -28,15 +28,6 @@ AuthOutcome accept(std::string method, std::string serial = {}) {
   return out;
 }
 
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) {
-                          return std::toupper(static_cast<unsigned char>(a)) ==
-                                 std::toupper(static_cast<unsigned char>(b));
-                        });
-  return it != haystack.end();
-}
-
 }  // namespace
 
 AuthOutcome Authenticator::authenticate(const Device& device,
@@ -100,17 +91,46 @@ AuthOutcome Authenticator::by_certificate(const Device& device,
   const std::string serial = cert->serial_hex();
   const std::string& name = device.name.str();
 
-  // An LSC is a certificate this CAPF recorded for this device, or one issued by the CAPF
-  // certificate; anything else presented is treated as a MIC.
+  // What the certificate is follows from who issued it, never from what the ledger or the subject
+  // says: a certificate that chains to an LSC issuer (capf-trust and the CAPF certificate) is an
+  // LSC, one that chains to a manufacturing root (mic-trust) is a MIC. The two stores are apart so
+  // that an LSC, or anything else an LSC issuer signed, is never taken for a MIC.
   std::shared_ptr<const CapfIdentity> id = identity_.current();
-  std::optional<IssuedCertificate> ledger_entry;
-  if (auto found = ledger_.find_certificate(serial); found && found->has_value()) {
-    ledger_entry = **found;
+  auto lsc_anchors = trust_.anchors(kCapfTrust);
+  auto mic_anchors = trust_.anchors(kMicTrust);
+  if (!lsc_anchors || !mic_anchors) {
+    const Error& e = lsc_anchors ? mic_anchors.error() : lsc_anchors.error();
+    return refuse(missing_reason, "cannot read the trust stores: " + e.message, "certificate",
+                  serial);
   }
-  bool is_lsc = (ledger_entry && ledger_entry->device_name == name) ||
-                cert->issuer() == id->certificate.subject();
+  lsc_anchors->push_back(id->certificate);
+  std::vector<pki::Certificate> presented_chain;  // what the phone sent above its certificate
+  for (std::size_t i = 1; i < response.certificates.size(); ++i) {
+    if (auto c = pki::Certificate::from_der(response.certificates[i].der))
+      presented_chain.push_back(std::move(c).value());
+  }
+
+  pki::VerifyOptions lsc_options;
+  lsc_options.at = clock_.now();
+  auto lsc_anchor = pki::verify_chain(*cert, *lsc_anchors, id->chain, lsc_options);
+  pki::VerifyOptions mic_options;
+  if (!policy_.accept_expired_mic)
+    mic_options.at = clock_.now();
+  auto mic_anchor = lsc_anchor
+                        ? Result<pki::Certificate>(make_error(ErrorCode::kUntrusted, ""))
+                        : pki::verify_chain(*cert, *mic_anchors, presented_chain, mic_options);
+  const bool is_lsc = lsc_anchor.has_value();
   const std::string method = is_lsc ? "lsc" : "mic";
   const FailureReason bad = is_lsc ? FailureReason::kInvalidLsc : FailureReason::kInvalidMic;
+  if (!is_lsc && !mic_anchor) {
+    return refuse(
+        missing_reason,
+        fmt::format("the certificate ({}) chains neither to an LSC issuer in capf-trust "
+                    "({}) nor to a manufacturing root in mic-trust ({}); a MIC's root "
+                    "belongs in mic-trust: `opencapf trust add mic-trust ROOT.pem`",
+                    cert->subject(), lsc_anchor.error().message, mic_anchor.error().message),
+        "certificate", serial);
+  }
 
   // Proofs of possession (spec §6.3.2, §6.3.3): both hashes are required, as the reference does.
   if (!response.signed_data || !response.sha2_signed_data) {
@@ -136,47 +156,86 @@ AuthOutcome Authenticator::by_certificate(const Device& device,
                   serial);
   }
 
-  // Trust: the chain must end in capf-trust (the CAPF certificate is trusted for its own LSCs).
-  auto anchors_result = trust_.anchors(kCapfTrust);
-  if (!anchors_result) {
-    return refuse(bad, "cannot read capf-trust: " + anchors_result.error().message, method, serial);
-  }
-  std::vector<pki::Certificate> anchors = std::move(anchors_result).value();
-  std::vector<pki::Certificate> intermediates = id->chain;
-  if (is_lsc)
-    anchors.push_back(id->certificate);
-  pki::VerifyOptions options;
-  if (is_lsc || !policy_.accept_expired_mic)
-    options.at = clock_.now();
-  auto anchor = pki::verify_chain(*cert, anchors, intermediates, options);
-  if (!anchor) {
-    return refuse(bad,
-                  fmt::format("the {} ({}) does not chain to capf-trust: {}",
-                              is_lsc ? "LSC" : "MIC", cert->subject(), anchor.error().message),
-                  method, serial);
-  }
-
   // Binding to the device.
-  if (is_lsc) {
-    if (cert->common_name() != name) {
-      return refuse(bad, fmt::format("the LSC belongs to {}, not {}", cert->common_name(), name),
-                    method, serial);
-    }
-    if (ledger_entry && ledger_entry->state == CertificateState::kRevoked) {
-      return refuse(bad, fmt::format("LSC serial {} is revoked", serial), method, serial);
-    }
-  } else if (!contains_ci(cert->common_name(), name)) {
-    return refuse(bad, fmt::format("the MIC's subject {} does not name {}", cert->subject(), name),
-                  method, serial);
-  }
+  Status bound = is_lsc ? check_lsc_binding(*cert, name) : check_mic_binding(*cert, name);
+  if (!bound)
+    return refuse(bad, bound.error().message, method, serial);
 
   if (response.sudi) {
-    if (auto s = check_sudi(*response.sudi, session_id, anchors); !s) {
+    if (auto s = check_sudi(*response.sudi, session_id, *mic_anchors); !s) {
       return refuse(FailureReason::kInvalidCredentials, "SUDI_DATA: " + s.error().message, method,
                     serial);
     }
   }
   return accept(method, serial);
+}
+
+Status Authenticator::check_lsc_binding(const pki::Certificate& cert, const std::string& name) {
+  // The ledger is what this CAPF issued: the certificate must be there, for this device, byte for
+  // byte (serials of different issuers may collide), and not revoked.
+  const std::string serial = cert.serial_hex();
+  auto found = ledger_.find_certificate(serial);
+  if (!found)
+    return found.error().with_context("reading the ledger");
+  std::optional<pki::Certificate> recorded;
+  if (found->has_value()) {
+    if (auto c = pki::Certificate::from_pem((*found)->pem))
+      recorded = std::move(c).value();
+  }
+  if (!recorded || !(*recorded == cert)) {
+    return make_error(ErrorCode::kPermissionDenied,
+                      "LSC serial {} ({}, issued by {}) was not issued by this opencapf: it is not "
+                      "in the ledger. Authenticate {} once by string or MIC (a MIC's root belongs "
+                      "in mic-trust, not capf-trust)",
+                      serial, cert.subject(), cert.issuer(), name);
+  }
+  if ((*found)->device_name != name) {
+    return make_error(ErrorCode::kPermissionDenied, "LSC serial {} was issued to {}, not {}",
+                      serial, (*found)->device_name, name);
+  }
+  if (cert.common_name() != name) {
+    return make_error(ErrorCode::kPermissionDenied, "the LSC belongs to {}, not {}",
+                      cert.common_name(), name);
+  }
+  if ((*found)->state == CertificateState::kRevoked) {
+    return make_error(ErrorCode::kPermissionDenied, "LSC serial {} is revoked", serial);
+  }
+  return ok();
+}
+
+Status Authenticator::check_mic_binding(const pki::Certificate& cert, const std::string& name) {
+  if (!mic_names_device(cert.common_name(), name)) {
+    return make_error(ErrorCode::kPermissionDenied,
+                      "the MIC's subject {} does not name {} (its common name must be {} or "
+                      "<model>-{})",
+                      cert.subject(), name, name, name);
+  }
+  return ok();
+}
+
+bool mic_names_device(std::string_view common_name, std::string_view device_name) {
+  auto upper = [](std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+  };
+  if (device_name.empty())
+    return false;
+  const std::string cn = upper(common_name);
+  const std::string want = upper(device_name);
+  if (cn == want)
+    return true;
+  // "<model>-<name>": the name is the whole last part, after a '-' that follows a model of
+  // letters, digits and '-' ("CP-8865-SEP001122334455"); never a prefix or the middle of a name.
+  if (cn.size() <= want.size() + 1 || !cn.ends_with(want))
+    return false;
+  const std::string_view model(cn.data(), cn.size() - want.size() - 1);
+  if (cn[model.size()] != '-' || model.front() == '-' || model.back() == '-')
+    return false;
+  return std::all_of(model.begin(), model.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-';
+  });
 }
 
 Status Authenticator::check_sudi(const protocol::SudiData& sudi, std::uint32_t session_id,

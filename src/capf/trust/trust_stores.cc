@@ -58,13 +58,14 @@ Result<std::vector<std::string>> pem_block_labels(std::string_view text) {
 }  // namespace
 
 Result<std::string> canonical_store_name(std::string_view name) {
-  for (const char* store : {kCapfTrust, kCallManagerTrust}) {
+  for (const char* store : {kCapfTrust, kMicTrust, kCallManagerTrust}) {
     if (equals_ignoring_case(name, store)) {
       return std::string(store);
     }
   }
   return make_error(ErrorCode::kInvalidArgument,
-                    "unknown trust store '{}': use capf-trust or callmanager-trust", name);
+                    "unknown trust store '{}': use capf-trust, mic-trust or callmanager-trust",
+                    name);
 }
 
 Result<std::vector<pki::Certificate>> TrustStores::anchors(const std::string& store) {

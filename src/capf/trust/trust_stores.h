@@ -1,6 +1,9 @@
-// TrustStores: the named trust stores, kept as CUCM keeps them (DESIGN.md §4).
-//   capf-trust         roots that verify MICs and LSCs, the external CA's root, and the online CA's
-//                      HTTPS certificate
+// TrustStores: the named trust stores.
+//   capf-trust         the issuers of LSCs (the CAPF certificates, current and previous, and the
+//                      online/offline CA's roots) and the online CA's HTTPS certificate
+//   mic-trust          manufacturing roots (Cisco's MIC and SUDI CAs): the only anchors a MIC or a
+//                      SUDI certificate may chain to. Kept apart from capf-trust so that a
+//                      certificate from an LSC issuer is never taken for a MIC.
 //   callmanager-trust  what the call-control side must trust: the CAPF certificate and the
 //                      external LSC CA root
 // The certificates live in the registry (TrustRepository); this class checks and parses them and
@@ -22,6 +25,7 @@ namespace capf {
 
 inline constexpr char kCapfTrust[] = "capf-trust";
 inline constexpr char kCallManagerTrust[] = "callmanager-trust";
+inline constexpr char kMicTrust[] = "mic-trust";
 
 // The stored name of a trust store, accepting any letter case ("CAPF-trust", "CallManager-trust").
 // kInvalidArgument for any other name.

@@ -307,7 +307,9 @@ export async function caPage(view) {
       for (const redraw of redraws) await redraw();
     }),
     await trustStore('capf-trust', 'CAPF-trust',
-      'Roots that verify phones\' MICs and LSCs, the external CA root, and the online CA\'s HTTPS certificate.', redraws),
+      'Roots that verify phones\' LSCs: the CAPF certificate, the external CA root, and the online CA\'s HTTPS certificate.', redraws),
+    await trustStore('mic-trust', 'MIC-trust',
+      'Manufacturing roots (Cisco\'s MIC and SUDI CAs): the only roots that authenticate a phone by its MIC.', redraws),
     await trustStore('callmanager-trust', 'CallManager-trust',
       'What the call-control side must trust: the CAPF certificate and an external LSC CA root.', redraws),
     await offlineRequests());
