@@ -1,7 +1,7 @@
 // libFuzzer driver for the PKCS#10 pieces that read outside bytes (pki/csr.h, pki/key.h): a CSR
-// handed in by an administrator or a CA, the phone-signed request of spec §6.10 (the phone's key
-// inside CAPF's request info, the phone's signature) and the phone's SubjectPublicKeyInfo.
-// The first byte picks the reader:
+// handed in by an administrator or a CA, the phone-signed request of docs/protocol.md §6.10 (the
+// phone's key inside CAPF's request info, the phone's signature) and the phone's
+// SubjectPublicKeyInfo. The first byte picks the reader:
 //   0  csr_public_key on the bytes (DER, or PEM text)
 //   1  csr_public_key on the bytes armoured as a PEM CERTIFICATE REQUEST
 //   2  assemble_csr: byte 1 the hash id, bytes 2-3 the request info's length (big-endian), the

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Writes the generated seed corpora: fuzz/corpus/codec and fuzz/corpus/frames from the frames of
-# the protocol spec's worked example (session id 0x2a), and certificate, csr and offline_import
-# from keys and certificates the openssl command line makes (new keys at each run). The csv,
-# config and api_json seeds are written by hand. Re-run after changing a seed; needs xxd, openssl
-# and tar.
+# the worked example of docs/protocol.md §12 (session id 0x2a), and certificate, csr and
+# offline_import from keys and certificates the openssl command line makes (new keys at each run).
+# The csv, config and api_json seeds are written by hand. Re-run after changing a seed; needs xxd,
+# openssl and tar.
 set -eu
 cd "$(dirname "$0")"
 

@@ -143,7 +143,8 @@ Result<PhoneAction> PhoneConversation::on_auth_request(const proto::Message& m) 
   response.device_name = options_.device_name;
   response.password = empty_password ? std::string() : options_.auth_string.value_or("");
   if (credential != nullptr) {
-    // Type 1 for an LSC and for a MIC alike: every known client labels its item 1 (spec §4.1).
+    // Type 1 for an LSC and for a MIC alike: every known client labels its item 1
+    // (docs/protocol.md §4.1).
     const Bytes der = credential->certificate.der();
     response.certificates.push_back({proto::cert_type::kLsc, 0, der});
     const Bytes signed_bytes = proto::auth_signed_bytes(options_.device_name, der);

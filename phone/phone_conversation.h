@@ -1,7 +1,7 @@
-// PhoneConversation: the phone's side of one CAPF session (spec §6) without any I/O. The Asio
-// session (phone_session.cc) reads frames and hands them over; the conversation checks them,
-// answers, updates the PhoneState and fills in the SessionReport. Blocks only on PhoneState file
-// writes and on RSA/ECDSA signing. Not thread-safe.
+// PhoneConversation: the phone's side of one CAPF session (docs/protocol.md §6) without any I/O.
+// The Asio session (phone_session.cc) reads frames and hands them over; the conversation checks
+// them, answers, updates the PhoneState and fills in the SessionReport. Blocks only on PhoneState
+// file writes and on RSA/ECDSA signing. Not thread-safe.
 #pragma once
 
 #include <optional>

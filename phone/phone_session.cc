@@ -89,7 +89,8 @@ class Transport : public std::enable_shared_from_this<Transport> {
     co_return ec ? failure(ec) : ok();
   }
 
-  // One TLS write per frame (spec §2.4), or two with `split` (header bytes 0-2, then the rest).
+  // One TLS write per frame (docs/protocol.md §2.4), or two with `split` (header bytes 0-2, then
+  // the rest).
   asio::awaitable<Status> write(ByteView frame, bool split) {
     boost::system::error_code ec;
     arm(timeout_);

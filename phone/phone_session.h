@@ -1,6 +1,6 @@
 // One simulated phone session against a CAPF server: connect, TLS handshake (verifying the server
 // against PhoneOptions::server_trust, like a phone's ITL), then answer the server's commands as a
-// phone would (spec §6) until END_SESSION.
+// phone would (docs/protocol.md §6) until END_SESSION.
 #pragma once
 
 #include <memory>

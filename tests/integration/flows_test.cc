@@ -1,5 +1,6 @@
-// Every phone flow of spec §6 over real loopback TLS: the in-process server (the same Daemon that
-// `opencapf serve` runs) against the simulated phone, with the issued LSCs checked by OpenSSL.
+// Every phone flow of docs/protocol.md §6 over real loopback TLS: the in-process server (the same
+// Daemon that `opencapf serve` runs) against the simulated phone, with the issued LSCs checked by
+// OpenSSL.
 #include <thread>
 
 #include "capf/pki/profiles.h"

@@ -1,4 +1,4 @@
-// PKCS#10 for the phone-signed request of spec §6.10.
+// PKCS#10 for the phone-signed request of docs/protocol.md §6.10.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

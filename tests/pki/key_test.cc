@@ -1,4 +1,4 @@
-// Keys: generation, PEM I/O, SPKI parsing and the two signature formats (spec §6.3.3).
+// Keys: generation, PEM I/O, SPKI parsing and the two signature formats (docs/protocol.md §6.3.3).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -22,7 +22,7 @@ const Bytes kAuthData = [] {
   return data;
 }();
 
-// The SPKI of the phone key in the spec's §12 test vector (message 5).
+// The SPKI of the phone key in the docs/protocol.md §12 test vector (message 5).
 const Bytes kVectorSpki = hex(
     "3059301306072a8648ce3d020106082a8648ce3d030107034200040217e617f0b6443928278f96999e69a23a4f2c"
     "152bdf6d6cdf66e5b80282d4ed194a7debcb97712d2dda3ca85aa8765a56f45fc758599652f2897c65306e5794");
@@ -50,7 +50,7 @@ TEST(PrivateKey, GeneratesEveryRsaSizeAPhoneIsAskedFor) {
     EXPECT_EQ(key->spec(), (KeySpec{KeyType::kRsa, bits}));
     EXPECT_EQ(key->public_key().spec(), (KeySpec{KeyType::kRsa, bits}));
   }
-  EXPECT_EQ(testing::rsa_key().spki_der().size(), 294u);  // spec §4.3
+  EXPECT_EQ(testing::rsa_key().spki_der().size(), 294u);  // docs/protocol.md §4.3
 }
 
 TEST(PrivateKey, GeneratesRsa4096) {
@@ -231,7 +231,7 @@ TEST(PublicKey, RejectsEcKeysWithExplicitCurveParameters) {
   EXPECT_THAT(parsed.error().message, HasSubstr("explicit"));
 }
 
-// ---- the proof of possession (spec §6.3.3) ----
+// ---- the proof of possession (docs/protocol.md §6.3.3) ----
 
 TEST(Proof, RsaProofIsPkcs1Type1OverTheBareHash) {
   const PrivateKey& key = testing::rsa_key();

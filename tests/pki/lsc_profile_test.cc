@@ -1,5 +1,5 @@
-// The LSC profile (DESIGN.md §4): issue_lsc and lsc_profile_problems, with self-signed, EC and
-// subordinate CAPF certificates.
+// The LSC profile (docs/architecture.md §4): issue_lsc and lsc_profile_problems, with self-signed,
+// EC and subordinate CAPF certificates.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -133,7 +133,7 @@ TEST(Lsc, ExtensionsAreTheProfileInOrderByteForByte) {
       ElementsAre(NID_basic_constraints, NID_key_usage, NID_ext_key_usage, NID_subject_alt_name,
                   NID_subject_key_identifier, NID_authority_key_identifier));
   int critical = -1;
-  // The same encodings as the reference profile in the spec's §12 vector.
+  // The same encodings as the reference profile in the docs/protocol.md §12 vector.
   EXPECT_EQ(to_hex(ext_value(*lsc, NID_basic_constraints, &critical)), "3000");
   EXPECT_EQ(critical, 1);
   EXPECT_EQ(to_hex(ext_value(*lsc, NID_key_usage, &critical)), "030205a0");
@@ -292,7 +292,8 @@ TEST(Lsc, OpensslReadsAndVerifiesTheLsc) {
 }
 
 TEST(Lsc, ReferenceVectorLacksOnlyTheKeyIdentifiers) {
-  // The spec's §12 LSC follows the older reference profile: no SKI/AKI, otherwise the same.
+  // The docs/protocol.md §12 LSC follows the older reference profile: no SKI/AKI, otherwise the
+  // same.
   PrivateKey issuer_key = testing::vector_issuer_key();
   Certificate issuer = make_capf(issuer_key, "O=Example,OU=CAPF,CN=CAPF-example");
   auto lsc = Certificate::from_der(testing::vector_lsc_der());

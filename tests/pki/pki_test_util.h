@@ -36,7 +36,8 @@ inline const PrivateKey& ec_key(int slot = 0) {
 // The fixed "now" of the tests: 2026-03-01T00:00:00Z.
 TimePoint test_now();
 
-// The LSC of the spec's §12 test vector (474 bytes, EC P-256, older profile without SKI/AKI).
+// The LSC of the docs/protocol.md §12 test vector (474 bytes, EC P-256, older profile without
+// SKI/AKI).
 Bytes vector_lsc_der();
 // The issuer key of that vector (P-256 scalar 0x2222...22).
 PrivateKey vector_issuer_key();

@@ -1,4 +1,4 @@
-// The header, the flat TLV payload and the frame codec (spec §2).
+// The header, the flat TLV payload and the frame codec (docs/protocol.md §2).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

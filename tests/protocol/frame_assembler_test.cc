@@ -1,4 +1,4 @@
-// FrameAssembler: whole frames out, however the stream was cut (spec §2.4).
+// FrameAssembler: whole frames out, however the stream was cut (docs/protocol.md §2.4).
 #include "capf/protocol/frame_assembler.h"
 
 #include <gtest/gtest.h>

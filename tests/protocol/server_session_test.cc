@@ -1,4 +1,4 @@
-// The server state machine (spec §13), driven with the §12 frames.
+// The server state machine (docs/protocol.md §13), driven with the §12 frames.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The worked example of spec/capf-protocol.md §12 (session id 0x0000002a), as hex, plus helpers
+// The worked example of docs/protocol.md §12 (session id 0x0000002a), as hex, plus helpers
 // shared by the protocol tests.
 #pragma once
 

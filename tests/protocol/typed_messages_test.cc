@@ -1,5 +1,5 @@
 // Typed messages: every builder round-trips through the wire bytes, and the parsers enforce the
-// element rules of spec §2.2 and §4.
+// element rules of docs/protocol.md §2.2 and §4.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// The external-CA flow of the enrollment service (spec §6.10, Online CA and Offline CA), driven
-// message by message: the phone signs its request, the request is recorded before it goes to the
-// CA, a certificate the CA signs later goes to the phone at its next contact.
+// The external-CA flow of the enrollment service (docs/protocol.md §6.10, Online CA and Offline
+// CA), driven message by message: the phone signs its request, the request is recorded before it
+// goes to the CA, a certificate the CA signs later goes to the phone at its next contact.
 #include "capf/issuer/offline/offline_ca_issuer.h"
 #include "capf/pki/csr.h"
 #include "capf/service/offline_admin.h"

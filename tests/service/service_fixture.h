@@ -72,7 +72,7 @@ class ServiceFixture : public ::testing::Test {
     return r;
   }
 
-  // Signs an AUTH_RESPONSE with a certificate the way a phone does (spec §6.3).
+  // Signs an AUTH_RESPONSE with a certificate the way a phone does (docs/protocol.md §6.3).
   static void present(protocol::AuthResponse& r, const pki::Certificate& cert,
                       const pki::PrivateKey& key) {
     r.certificates = {protocol::CertificateItem{1, 0, cert.der()}};

@@ -64,8 +64,8 @@ struct CapfIdentityConfig {
   std::string passphrase_env;                 // or the name of an environment variable
 };
 
-// Where LSCs come from (DESIGN.md §4): CAPF signs them (capf), an external CA is asked at once
-// (online), or requests wait for an administrator to have them signed elsewhere (offline).
+// Where LSCs come from (docs/architecture.md §4): CAPF signs them (capf), an external CA is asked
+// at once (online), or requests wait for an administrator to have them signed elsewhere (offline).
 struct OnlineCaConfig {
   std::string protocol;                // adcs | scep | acme | cfssl
   std::string url;                     // adcs: https://ca.example.net/certsrv; scep: .../scep;

@@ -17,7 +17,8 @@ namespace capf {
 // Certificate operation scheduled for a device.
 enum class Operation { kNone, kInstall, kDelete, kTroubleshoot };
 
-// Authentication mode; the values are the wire's AUTH_TYPE / capfAuthMode numbers (spec §4, §6.2).
+// Authentication mode; the values are the wire's AUTH_TYPE / capfAuthMode numbers
+// (docs/protocol.md §4, §6.2).
 enum class AuthMode : std::uint8_t {
   kAuthString = 1,  // By Authentication String
   kNullString = 2,  // By Null String

@@ -19,12 +19,12 @@ struct IssueRequest {
   std::string device_name;
   Bytes spki_der;                // the phone's SubjectPublicKeyInfo
   KeySpec key;                   // what the SPKI holds
-  std::optional<Bytes> csr_der;  // the phone-signed PKCS#10 (external modes, spec §6.10)
+  std::optional<Bytes> csr_der;  // phone-signed PKCS#10 (external modes, docs/protocol.md §6.10)
   std::string session;           // for the issuer's own logs
 };
 
-// What the phone-signed request (spec §6.10) must say for this issuer's CA, beyond the phone's
-// key. The enrollment service builds the CertificationRequestInfo from it.
+// What the phone-signed request (docs/protocol.md §6.10) must say for this issuer's CA, beyond the
+// phone's key. The enrollment service builds the CertificationRequestInfo from it.
 struct RequestTemplate {
   std::string common_name;             // default: the device name
   std::vector<std::string> dns_names;  // subjectAltName dNSName entries to ask for (ACME)
@@ -53,7 +53,8 @@ class Issuer {
 
   // "capf", "online" or "offline": the mode shown to admins and in logs.
   virtual std::string_view mode() const = 0;
-  // Whether issue() needs IssueRequest::csr_der (the phone must sign a request, spec §6.10).
+  // Whether issue() needs IssueRequest::csr_der (the phone must sign a request,
+  // docs/protocol.md §6.10).
   virtual bool needs_signed_request() const = 0;
   // Whether this issuer can certify a key of this kind (checked before the phone makes the key).
   virtual bool supports(const KeySpec& key) const = 0;

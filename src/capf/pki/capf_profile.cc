@@ -1,4 +1,5 @@
-// The CAPF certificate profile (DESIGN.md §4, spec §1.1): making one and checking one.
+// The CAPF certificate profile (docs/architecture.md §4, docs/protocol.md §1.1): making one and
+// checking one.
 #include <string>
 #include <vector>
 

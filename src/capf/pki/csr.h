@@ -1,4 +1,4 @@
-// PKCS#10 pieces for the phone-signed request of spec §6.10 and for `ca csr`.
+// PKCS#10 pieces for the phone-signed request of docs/protocol.md §6.10 and for `ca csr`.
 #pragma once
 
 #include <optional>

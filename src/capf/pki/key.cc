@@ -323,7 +323,7 @@ Result<Bytes> PrivateKey::sign_proof(Hash hash, ByteView data) const {
     return ossl_error(ErrorCode::kCrypto, "cannot sign with the private key");
   }
   // No signature digest is set: the RSA input is the bare hash, padded as PKCS#1 type 1 without
-  // a DigestInfo (spec §6.3.3); ECDSA signs the hash as given.
+  // a DigestInfo (docs/protocol.md §6.3.3); ECDSA signs the hash as given.
   if (EVP_PKEY_is_a(key_.get(), "RSA") &&
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) {
     return ossl_error(ErrorCode::kCrypto, "cannot select pkcs#1 padding");

@@ -12,7 +12,7 @@
 
 namespace capf::pki {
 
-// Hash choices by their CAPF hash id numbers (spec §4).
+// Hash choices by their CAPF hash id numbers (docs/protocol.md §4).
 enum class Hash { kSha1 = 1, kSha256 = 2, kSha512 = 3 };
 Result<Hash> hash_from_id(std::uint8_t id);  // kMalformed for an unknown id
 Bytes digest(Hash hash, ByteView data);
@@ -27,9 +27,9 @@ class PublicKey {
   Bytes spki_der() const;
   std::string fingerprint_sha256() const;  // hex of SHA-256 over the SPKI DER
 
-  // The phone's proof of possession (spec §6.3.3): RSA raw-hash PKCS#1 v1.5 type 1 *without*
-  // DigestInfo (a DigestInfo form for the same hash is also accepted); EC: DER ECDSA over the hash.
-  // kCrypto with what did not match.
+  // The phone's proof of possession (docs/protocol.md §6.3.3): RSA raw-hash PKCS#1 v1.5 type 1
+  // *without* DigestInfo (a DigestInfo form for the same hash is also accepted); EC: DER ECDSA over
+  // the hash. kCrypto with what did not match.
   Status verify_proof(Hash hash, ByteView signed_bytes, ByteView signature) const;
   // A standard signature (RSA PKCS#1 v1.5 with DigestInfo, or DER ECDSA), as in a PKCS#10.
   Status verify(Hash hash, ByteView signed_bytes, ByteView signature) const;
@@ -59,7 +59,7 @@ class PrivateKey {
   PublicKey public_key() const;
   Bytes spki_der() const;
 
-  // The phone-side proof format of spec §6.3.3 (see PublicKey::verify_proof).
+  // The phone-side proof format of docs/protocol.md §6.3.3 (see PublicKey::verify_proof).
   Result<Bytes> sign_proof(Hash hash, ByteView data) const;
   // A standard signature (RSA PKCS#1 v1.5 with DigestInfo, or DER ECDSA).
   Result<Bytes> sign(Hash hash, ByteView data) const;

@@ -1,4 +1,4 @@
-// The LSC profile (DESIGN.md §4): issuing one and checking one.
+// The LSC profile (docs/architecture.md §4): issuing one and checking one.
 #include <algorithm>
 #include <string>
 #include <vector>

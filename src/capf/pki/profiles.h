@@ -1,4 +1,5 @@
-// The two certificate profiles CAPF makes (DESIGN.md §4) and the checks that enforce them.
+// The two certificate profiles CAPF makes (docs/architecture.md §4) and the checks that enforce
+// them.
 #pragma once
 
 #include <string>

@@ -1,5 +1,5 @@
-// Internal: the SubjectPublicKeyInfo rules CAPF enforces (spec §4.3) and the raw SPKI handling that
-// lets certificates and requests carry a phone's key exactly as the phone sent it.
+// Internal: the SubjectPublicKeyInfo rules CAPF enforces (docs/protocol.md §4.3) and the raw SPKI
+// handling that lets certificates and requests carry a phone's key exactly as the phone sent it.
 #pragma once
 
 #include "capf/common/bytes.h"

@@ -1,5 +1,6 @@
 // FrameAssembler: cuts a byte stream into whole CAPF frames, however the bytes were split into
-// reads (a header may arrive in pieces, spec §2.4). Holds at most one frame plus one read.
+// reads (a header may arrive in pieces, docs/protocol.md §2.4). Holds at most one frame plus one
+// read.
 #pragma once
 
 #include <optional>

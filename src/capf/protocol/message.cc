@@ -1,5 +1,5 @@
-// Framing and the flat TLV codec (spec §2). Nested values are in nested_values.cc, the typed
-// messages in typed_messages.cc.
+// Framing and the flat TLV codec (docs/protocol.md §2). Nested values are in nested_values.cc, the
+// typed messages in typed_messages.cc.
 #include "capf/protocol/message.h"
 
 #include <array>

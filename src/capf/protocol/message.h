@@ -1,4 +1,4 @@
-// CAPF wire format (spec/capf-protocol.md §2–§4): the 8-byte header, the flat TLV payload, the
+// CAPF wire format (docs/protocol.md §2–§4): the 8-byte header, the flat TLV payload, the
 // nested CERTIFICATE / SHA2_SIGNED_DATA / SUDI_DATA values, and one typed struct per message.
 // Pure code: no OpenSSL, no Asio, no exceptions, no logging. Every decoder takes bytes from a peer
 // and returns an Error (kMalformed for bad encoding, kProtocol for a well-formed value that breaks
@@ -120,7 +120,7 @@ struct Message {
   std::uint32_t session_id = 0;
   std::vector<Element> elements;
 
-  // The first element with this tag (spec §2.2: duplicates keep the first), or nullptr.
+  // The first element with this tag (docs/protocol.md §2.2: duplicates keep the first), or nullptr.
   const Element* find(Tag tag) const;
   friend bool operator==(const Message&, const Message&) = default;
 };
@@ -129,8 +129,8 @@ struct Message {
 Result<std::vector<Element>> parse_elements(ByteView payload);
 // Decodes one whole frame (header + payload); the header's length must match the bytes given.
 Result<Message> decode(ByteView frame);
-// Encodes header and payload into one buffer (the one TLS write of spec §2.4). kInvalidArgument if
-// an element value exceeds 65535 bytes or the payload exceeds kMaxPayload.
+// Encodes header and payload into one buffer (the one TLS write of docs/protocol.md §2.4).
+// kInvalidArgument if an element value exceeds 65535 bytes or the payload exceeds kMaxPayload.
 Result<Bytes> encode(const Message& message);
 
 // ---- nested values ----

@@ -1,7 +1,7 @@
-// The server side of one CAPF session as a pure state machine (spec §13). It owns the session id,
-// knows which client command may come next, checks the session id of everything received, and
-// turns frames into typed events. It does no I/O and makes no decisions: the caller (the Asio
-// session) reads and writes bytes, and the enrollment service decides what to send.
+// The server side of one CAPF session as a pure state machine (docs/protocol.md §13). It owns the
+// session id, knows which client command may come next, checks the session id of everything
+// received, and turns frames into typed events. It does no I/O and makes no decisions: the caller
+// (the Asio session) reads and writes bytes, and the enrollment service decides what to send.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// Typed messages ⇄ Message (spec §3, §6). Builders write elements in ascending tag order; parsers
-// accept any order, keep the first of duplicate tags and ignore tags they do not use.
+// Typed messages ⇄ Message (docs/protocol.md §3, §6). Builders write elements in ascending tag
+// order; parsers accept any order, keep the first of duplicate tags and ignore tags they do not
+// use.
 #include "capf/protocol/message.h"
 
 #include <algorithm>

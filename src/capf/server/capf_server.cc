@@ -30,7 +30,8 @@ using boost::system::error_code;
 
 namespace {
 
-// A random non-zero session id: it is the only anti-replay input of the SUDI proof (spec §2.3).
+// A random non-zero session id: it is the only anti-replay input of the SUDI proof
+// (docs/protocol.md §2.3).
 std::uint32_t new_session_id() {
   std::uint32_t id = 0;
   while (id == 0) {

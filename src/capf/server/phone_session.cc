@@ -100,7 +100,7 @@ asio::awaitable<Status> PhoneSession::write_frame(const Result<Bytes>& frame) {
   if (!frame)
     co_return frame.error();
   set_deadline(limits_.read);
-  // One write of the whole frame: one TLS record (spec §2.4).
+  // One write of the whole frame: one TLS record (docs/protocol.md §2.4).
   error_code ec = co_await stream_.write_all(frame->data(), frame->size());
   if (ec) {
     if (timed_out_)
@@ -282,7 +282,8 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
     KeyDecision decision = co_await run_blocking(
         workers_, [&] { return service_.key_generated(info_, ctx, response); });
     if (decision.kind == KeyDecision::Kind::kSign) {
-      // External CAs: the phone signs its certificate request with the new key (spec §6.10).
+      // External CAs: the phone signs its certificate request with the new key
+      // (docs/protocol.md §6.10).
       const protocol::SignCertificateRequest sign{decision.digest_type,
                                                   std::move(decision.request_info_der)};
       const Result<Bytes> sign_frame = machine_.send(sign);

@@ -14,7 +14,7 @@ SessionErrorAction classify_session_error(const Error& error, SessionPhase phase
       break;
     case ErrorCode::kMalformed:
     case ErrorCode::kProtocol:
-      // The stream is still intact: tell the phone the session failed (spec §6.7).
+      // The stream is still intact: tell the phone the session failed (docs/protocol.md §6.7).
       action.failure = SessionFailure::kBadMessage;
       action.end_reason = protocol::reason::kFailure;
       break;

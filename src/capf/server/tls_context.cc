@@ -45,7 +45,7 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(
                         pki::openssl_errors());
     }
   }
-  SSL_CTX_set_verify(raw, SSL_VERIFY_NONE, nullptr);  // identity is proven inside CAPF (spec §1)
+  SSL_CTX_set_verify(raw, SSL_VERIFY_NONE, nullptr);  // identity: in CAPF, docs/protocol.md §1
   if (SSL_CTX_use_certificate(raw, identity.certificate.get()) != 1) {
     return make_error(ErrorCode::kInvalidArgument, "TLS refuses the CAPF certificate: {}",
                       pki::openssl_errors());

@@ -132,7 +132,8 @@ AuthOutcome Authenticator::by_certificate(const Device& device,
         "certificate", serial);
   }
 
-  // Proofs of possession (spec §6.3.2, §6.3.3): both hashes are required, as the reference does.
+  // Proofs of possession (docs/protocol.md §6.3.2, §6.3.3): both hashes are required, as the
+  // reference does.
   if (!response.signed_data || !response.sha2_signed_data) {
     return refuse(bad,
                   "the phone sent its certificate without both SIGNED_DATA and SHA2_SIGNED_DATA",

@@ -1,5 +1,5 @@
 // Authenticator: decides whether the phone in an AUTH_RESPONSE is the device it names, by the
-// device's authentication mode (spec §6.2, §6.3).
+// device's authentication mode (docs/protocol.md §6.2, §6.3).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
-// EnrollmentService, second half: the external-CA flow (spec §6.10, Online CA and Offline CA).
-// A phone-signed request is recorded in the registry's request queue before it goes to the CA;
-// a certificate the CA returns is recorded in the ledger before it goes to the phone; a request
-// the CA holds keeps the phone's key pending until a later contact.
+// EnrollmentService, second half: the external-CA flow (docs/protocol.md §6.10, Online CA and
+// Offline CA). A phone-signed request is recorded in the registry's request queue before it goes to
+// the CA; a certificate the CA returns is recorded in the ledger before it goes to the phone; a
+// request the CA holds keeps the phone's key pending until a later contact.
 #include <sys/random.h>
 
 #include <cstring>

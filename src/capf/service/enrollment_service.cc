@@ -289,7 +289,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
 
   ctx.spki = *response.public_key;
   if (ctx.issuer->needs_signed_request()) {
-    // External CAs want a PKCS#10 signed by the phone's new key (spec §6.10).
+    // External CAs want a PKCS#10 signed by the phone's new key (docs/protocol.md §6.10).
     RequestTemplate tmpl = ctx.issuer->request_template(ctx.device.str());
     pki::RequestInfoOptions options;
     options.dns_names = tmpl.dns_names;

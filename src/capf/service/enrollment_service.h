@@ -1,6 +1,6 @@
-// EnrollmentService: the phone flows of spec §6, decided by the device's row in the registry. The
-// Asio session calls one method per phone message and sends what it is told; this class never sees
-// wire bytes, and it is the only writer of a device's status during a session.
+// EnrollmentService: the phone flows of docs/protocol.md §6, decided by the device's row in the
+// registry. The Asio session calls one method per phone message and sends what it is told; this
+// class never sees wire bytes, and it is the only writer of a device's status during a session.
 //
 // Every method blocks (registry, signing): call them from a worker thread. Thread-safe: sessions
 // for different devices run concurrently.
@@ -66,7 +66,8 @@ struct OpenDecision {
 };
 
 // After KEY_GENERATE_RESPONSE (or SIGN_CERTIFICATE_RESPONSE): ask for the next key of the plan,
-// have the phone sign a request (external CAs, spec §6.10), deliver a certificate, or end.
+// have the phone sign a request (external CAs, docs/protocol.md §6.10), deliver a certificate, or
+// end.
 struct KeyDecision {
   enum class Kind { kAskNextKey, kSign, kStore, kEnd };
   Kind kind = Kind::kEnd;
@@ -97,8 +98,8 @@ class EnrollmentService {
         clock_(clock),
         policy_(policy) {}
 
-  // Spec §6.1 checks in order: version 1..3, device name, lookup (unknown → END 9), deadline,
-  // authentication (wrong string counts against the attempt limit), then the operation.
+  // docs/protocol.md §6.1 checks in order: version 1..3, device name, lookup (unknown → END 9),
+  // deadline, authentication (wrong string counts against the attempt limit), then the operation.
   OpenDecision open(const SessionInfo& session, const protocol::AuthResponse& response);
 
   // Install: checks the returned key against what was asked; a refused key moves to the next key

@@ -37,7 +37,7 @@ class Pebble {
  public:
   using Env = std::vector<std::pair<std::string, std::string>>;
 
-  // The environment the ACME tests run pebble with (platform notes §2): every authorization valid
+  // The environment the ACME tests run pebble with: every authorization valid
   // without a challenge, no sleeps, no random nonce rejection, no authorization reuse.
   static Env default_env() {
     return {{"PEBBLE_VA_ALWAYS_VALID", "1"},

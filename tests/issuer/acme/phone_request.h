@@ -1,4 +1,4 @@
-// The phone side of spec §6.10 for the ACME tests: a key and the request it signs.
+// The phone side of docs/protocol.md §6.10 for the ACME tests: a key and the request it signs.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,8 +20,8 @@ struct Phone {
   IssueRequest request;
 };
 
-// What the enrollment service does for an external CA (spec §6.10): the phone's key signs a
-// request built from the issuer's template (or, for `dns_names`, from other names).
+// What the enrollment service does for an external CA (docs/protocol.md §6.10): the phone's key
+// signs a request built from the issuer's template (or, for `dns_names`, from other names).
 inline Phone make_phone(const Issuer& issuer, KeySpec spec, const std::string& device = kDevice,
                         std::optional<std::vector<std::string>> dns_names = std::nullopt) {
   auto key = pki::PrivateKey::generate(spec);

@@ -21,7 +21,7 @@ namespace capf::testing {
 inline constexpr char kPassword[] = "S3cret-Pa55";
 inline constexpr char kUser[] = "EXAMPLE\\svc-capf";
 
-// A key as the phone makes it and the PKCS#10 it signs (spec §6.10).
+// A key as the phone makes it and the PKCS#10 it signs (docs/protocol.md §6.10).
 struct PhoneRequest {
   pki::PrivateKey key;
   IssueRequest request;

@@ -1,5 +1,5 @@
-// Reading certsrv pages and certnew.p7b bundles: the marker strings of spec/adcs-web-enrollment.md,
-// one link shape at a time, and pages that are none of them.
+// Reading certsrv pages and certnew.p7b bundles: the marker strings of
+// docs/spec/adcs-web-enrollment.md, one link shape at a time, and pages that are none of them.
 #include "capf/issuer/online/adcs/certsrv_pages.h"
 
 #include <gmock/gmock.h>

@@ -1,6 +1,7 @@
 // The stand-in alone, driven by clients opencapf did not write: the curl command line (an
 // independent NTLM client), openssl, and libcurl with hand-made NTLM messages to show that a
-// logon belongs to its TCP connection. If the stand-in drifts from the spec, these fail.
+// logon belongs to its TCP connection. If the stand-in drifts from
+// docs/spec/adcs-web-enrollment.md, these fail.
 #include "tests/support/adcs_standin/adcs_standin.h"
 
 #include <curl/curl.h>
@@ -23,9 +24,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// The regular expressions clients match on (spec §2 and §3), written out by hand because
-// std::regex trips -Wmaybe-uninitialized inside libstdc++ under g++ 12 with the sanitizers.
-// Each returns the first capture, or nullopt when the pattern does not match.
+// The regular expressions clients match on (docs/spec/adcs-web-enrollment.md §2 and §3), written
+// out by hand because std::regex trips -Wmaybe-uninitialized inside libstdc++ under g++ 12 with the
+// sanitizers. Each returns the first capture, or nullopt when the pattern does not match.
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -204,8 +205,8 @@ TEST_F(StandinTest, CurlEnrollsAndOpensslVerifiesWhatItGets) {
   ASSERT_TRUE(from_der) << from_der.error().message;
   EXPECT_EQ(from_der->pem(), pki::Certificate::from_pem(to_string(dir_.read("lsc.pem")))->pem());
 
-  // certnew.p7b?Enc=b64: a PKCS#7 between CERTIFICATE markers (spec §5); openssl reads it once
-  // relabelled.
+  // certnew.p7b?Enc=b64: a PKCS#7 between CERTIFICATE markers
+  // (docs/spec/adcs-web-enrollment.md §5); openssl reads it once relabelled.
   auto chain = curl(ntlm_login() + "-o " + dir_.file("chain.p7b") + " " +
                     url("/certnew.p7b?ReqID=" + id + "&Enc=b64"));
   ASSERT_EQ(chain.status, 0) << chain.output;

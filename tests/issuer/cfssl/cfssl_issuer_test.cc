@@ -1,5 +1,5 @@
 // CfsslIssuer against a real `cfssl serve` on 127.0.0.1, with a CA made at run time by
-// `cfssl gencert -initca` and a config with an HMAC-protected profile (platform notes §3).
+// `cfssl gencert -initca` and a config with an HMAC-protected profile.
 #include "capf/issuer/online/cfssl/cfssl_issuer.h"
 
 #include <gmock/gmock.h>

@@ -1,6 +1,6 @@
 // Helpers shared by the online-CA tests: a TLS test PKI for the CA's web server (made with the
 // openssl command line at run time), PEM files read back as certificates, and the phone-signed
-// request (spec §6.10) a connector forwards.
+// request (docs/protocol.md §6.10) a connector forwards.
 #pragma once
 
 #include <string>

@@ -11,7 +11,8 @@ namespace capf::testing {
 
 namespace {
 
-// Disposition messages and status lines as AD CS words them (spec §2 and §3).
+// Disposition messages and status lines as AD CS words them
+// (docs/spec/adcs-web-enrollment.md §2 and §3).
 constexpr std::string_view kTemplateDenied =
     "Denied by Policy Module  0x80094012, The permissions on the certificate template do not "
     "allow the current user to enroll for this type of certificate.";
@@ -444,7 +445,8 @@ StandinReply AdcsStandin::certificate(const std::map<std::string, std::string>& 
   if (!p7)
     return page(certsrv_html::error_page(options_.ca_name, p7.error().message));
   reply.headers.emplace_back("Content-Type", "application/x-pkcs7-certificates");
-  // AD CS writes its base64 PKCS#7 between CERTIFICATE markers (spec §5).
+  // AD CS writes its base64 PKCS#7 between CERTIFICATE markers
+  // (docs/spec/adcs-web-enrollment.md §5).
   reply.body = b64 ? crlf(pki::pem_encode("CERTIFICATE", *p7)) : to_string(*p7);
   return reply;
 }

@@ -1,8 +1,9 @@
 // AdcsStandin: a stand-in for Microsoft AD CS web enrollment ("certsrv" on IIS), because no
-// Windows server can run in the tests. It follows spec/adcs-web-enrollment.md: every page under
-// /certsrv/, HTTP 200 for every business outcome, the exact strings and link shapes clients match,
-// certnew.cer / certnew.p7b (with the BEGIN CERTIFICATE quirk) / certcarc.asp, Mode=chkpnd, and
-// IIS's authentication — NTLM bound to the TCP connection (Negotiate listed first), Basic, or both.
+// Windows server can run in the tests. It follows docs/spec/adcs-web-enrollment.md: every page
+// under /certsrv/, HTTP 200 for every business outcome, the exact strings and link shapes clients
+// match, certnew.cer / certnew.p7b (with the BEGIN CERTIFICATE quirk) / certcarc.asp, Mode=chkpnd,
+// and IIS's authentication — NTLM bound to the TCP connection (Negotiate listed first), Basic, or
+// both.
 //
 // HTTPS on 127.0.0.1 with a certificate issued by its own test CA; the CA signs requests per
 // template as configured by the test: "issue" (answered at once), "pending" (until approve() or

@@ -1,5 +1,5 @@
 // The pages of the stand-in AD CS web enrollment. What clients match on is reproduced exactly
-// (spec/adcs-web-enrollment.md: "Certificate Issued", the three certnew.cer link shapes, "Your
+// (docs/spec/adcs-web-enrollment.md: "Certificate Issued", the three certnew.cer link shapes, "Your
 // Request Id is N.", `The disposition message is "..."`, the certnew.cer text block, `var
 // nRenewals=K;`); the HTML around those strings is the stand-in's own, in the style of IIS's
 // classic certsrv pages. Test support only.

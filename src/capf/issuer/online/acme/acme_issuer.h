@@ -1,6 +1,7 @@
-// AcmeIssuer: Online CA mode through an ACME (RFC 8555) CA. The phone-signed PKCS#10 (spec §6.10)
-// asks for one dNSName, the device name in lower case plus a configured suffix; opencapf orders a
-// certificate for it, finalizes the order with the phone's request and returns what the CA issued.
+// AcmeIssuer: Online CA mode through an ACME (RFC 8555) CA. The phone-signed PKCS#10
+// (docs/protocol.md §6.10) asks for one dNSName, the device name in lower case plus a configured
+// suffix; opencapf orders a certificate for it, finalizes the order with the phone's request and
+// returns what the CA issued.
 //
 // Validation: opencapf cannot answer http-01 (or any) challenge for a phone, so it only asks the
 // CA to validate and waits. The ACME CA must therefore authorize these names by policy: step-ca

@@ -1,6 +1,6 @@
 // AdcsIssuer: the Online CA mode as CUCM does it — Microsoft AD CS web enrollment ("certsrv")
-// over HTTPS with NTLM (or Basic), spec/adcs-web-enrollment.md. The phone-signed PKCS#10 goes to
-// certfnsh.asp with the configured certificate template; the answer page says issued (the
+// over HTTPS with NTLM (or Basic), docs/spec/adcs-web-enrollment.md. The phone-signed PKCS#10 goes
+// to certfnsh.asp with the configured certificate template; the answer page says issued (the
 // certificate is then fetched from certnew.cer), pending ("taken under submission": the request
 // id is the ticket) or denied (with the CA's disposition message).
 //

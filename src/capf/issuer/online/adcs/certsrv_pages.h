@@ -1,5 +1,5 @@
 // What the AD CS web enrollment pages ("certsrv") say, read the way every known client reads them:
-// by the English marker strings of spec/adcs-web-enrollment.md, never by the HTML around them.
+// by the English marker strings of docs/spec/adcs-web-enrollment.md, never by the HTML around them.
 // Pure text functions: no I/O, no OpenSSL.
 #pragma once
 

@@ -1,6 +1,7 @@
 // The certificate bundles AD CS web enrollment hands out (certnew.p7b): a PKCS#7 certs-only
 // SignedData, as DER (Enc=bin) or as base64 between PEM markers (Enc=b64), where AD CS writes
-// "-----BEGIN CERTIFICATE-----" around the PKCS#7 (spec §5, the quirk certsrv's own test asserts).
+// "-----BEGIN CERTIFICATE-----" around the PKCS#7 (docs/spec/adcs-web-enrollment.md §5, the quirk
+// certsrv's own test asserts).
 //
 // (A PKCS#7 certs-only reader belongs in pki/ once a second connector needs one; it lives here
 // until then so that the adcs connector changes no shared module.)

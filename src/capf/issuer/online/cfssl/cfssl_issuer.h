@@ -1,7 +1,7 @@
 // CfsslIssuer: Online CA mode against a CFSSL signing server (`cfssl serve`). The phone-signed
-// PKCS#10 (spec §6.10) goes to /api/v1/cfssl/sign, or to /api/v1/cfssl/authsign with an HMAC token
-// when a secret (the profile's hex auth key) is configured; the certificate CFSSL returns is
-// checked against the phone's key and the configured CA chain before it is used.
+// PKCS#10 (docs/protocol.md §6.10) goes to /api/v1/cfssl/sign, or to /api/v1/cfssl/authsign with an
+// HMAC token when a secret (the profile's hex auth key) is configured; the certificate CFSSL
+// returns is checked against the phone's key and the configured CA chain before it is used.
 #pragma once
 
 #include <memory>

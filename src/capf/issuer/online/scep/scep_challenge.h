@@ -1,8 +1,9 @@
 // The SCEP challenge password out of stored requests. RFC 8894 carries the challenge only as the
-// PKCS#9 challengePassword attribute of the PKCS#10, which the phone signs (spec §6.10): the phone
-// must see it, but the request queue need not keep it. A request is stored with the password's
-// characters overwritten (same length, so the rest of the DER and the phone's signature stay as
-// they were) and the configured challenge is put back when the request is sent again.
+// PKCS#9 challengePassword attribute of the PKCS#10, which the phone signs
+// (docs/protocol.md §6.10): the phone must see it, but the request queue need not keep it. A
+// request is stored with the password's characters overwritten (same length, so the rest of the
+// DER and the phone's signature stay as they were) and the configured challenge is put back when
+// the request is sent again.
 #pragma once
 
 #include <string_view>

@@ -1,8 +1,8 @@
 // ScepIssuer: the Online CA connector for SCEP (RFC 8894) CAs such as Microsoft NDES or micromdm's
-// scepserver. The phone signs its own PKCS#10 (spec §6.10) with the SCEP challenge password inside
-// as a PKCS#9 challengePassword attribute (the only place RFC 8894 and the CAs read it, so the
-// phone sees it); CAPF wraps it in a PKCSReq, and polls with CertPoll when the CA holds a request
-// for approval. Stored requests keep the password redacted (scep_challenge.h).
+// scepserver. The phone signs its own PKCS#10 (docs/protocol.md §6.10) with the SCEP challenge
+// password inside as a PKCS#9 challengePassword attribute (the only place RFC 8894 and the CAs read
+// it, so the phone sees it); CAPF wraps it in a PKCSReq, and polls with CertPoll when the CA holds
+// a request for approval. Stored requests keep the password redacted (scep_challenge.h).
 #pragma once
 
 #include <memory>
