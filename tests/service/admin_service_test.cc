@@ -48,6 +48,68 @@ TEST_F(AdminServiceTest, RejectsBadValuesWithWhatToTypeInstead) {
   EXPECT_NE(r.error().message.find("12 hex digits"), std::string::npos);
 }
 
+TEST_F(AdminServiceTest, DescriptionIsPrintableUtf8OrRefusedWithoutAChange) {
+  struct Case {
+    std::string description;
+    const char* message;  // nullptr: accepted
+  };
+  const Case cases[] = {
+      {"Lobby, ground floor", nullptr},
+      {"Caf\xC3\xA9 \xE2\x82\xAC", nullptr},
+      {"two\nlines", nullptr},  // the last accepted one: the refusals below keep it
+      {"bad \xFF byte", "not valid UTF-8"},
+      {"overlong \xC0\xAF", "not valid UTF-8"},
+      {"carriage\rreturn", "control character (code 13)"},
+      {std::string("nul\0byte", 8), "control character (code 0)"},
+      {"bell\x07", "control character (code 7)"},
+      {std::string(513, 'x'), "at most 512"},
+  };
+  for (const auto& c : cases) {
+    DeviceChange change;
+    change.name = "SEP001122334455";
+    change.description = c.description;
+    auto checked = admin_->check_device(change);
+    ASSERT_TRUE(checked);
+    auto r = admin_->set_device(change, "t");
+    if (!c.message) {
+      EXPECT_FALSE(checked->has_value()) << c.description;
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(admin_->get_device("SEP001122334455")->description, c.description);
+      continue;
+    }
+    ASSERT_TRUE(checked->has_value()) << c.description;
+    EXPECT_EQ((*checked)->field, "description");
+    ASSERT_FALSE(r) << c.description;
+    EXPECT_NE(r.error().message.find(c.message), std::string::npos) << r.error().message;
+    EXPECT_EQ(admin_->get_device("SEP001122334455")->description, "two\nlines");
+  }
+}
+
+// A name an older version accepted (here with a '/') can no longer be set, but the device it
+// names stays readable and removable after the upgrade.
+TEST_F(AdminServiceTest, AnOlderUnsafeNameIsRefusedForNewDevicesButStaysManageable) {
+  auto legacy = DeviceName::parse_stored("lab/phone");
+  ASSERT_TRUE(legacy);
+  Device d;
+  d.name = *legacy;
+  d.status = OperationStatus::none();
+  d.status_time = clock_.now();
+  ASSERT_TRUE(registry_->insert_device(d));
+
+  DeviceChange change;
+  change.name = "lab/phone";
+  auto set = admin_->set_device(change, "t");
+  ASSERT_FALSE(set);
+  EXPECT_NE(set.error().message.find("'/'"), std::string::npos) << set.error().message;
+
+  auto shown = admin_->get_device("lab/phone");
+  ASSERT_TRUE(shown) << shown.error().message;
+  EXPECT_FALSE(shown->name.is_file_safe());
+  ASSERT_TRUE(admin_->device_history("lab/phone", 10));
+  ASSERT_TRUE(admin_->remove_device("lab/phone", "t"));
+  EXPECT_FALSE(admin_->get_device("lab/phone"));
+}
+
 TEST_F(AdminServiceTest, AuthStringModeNeedsAString) {
   DeviceChange c;
   c.name = "SEP001122334455";
@@ -105,7 +167,8 @@ TEST_F(AdminServiceTest, TrustAddRefusesGarbageAndAddsNothing) {
   ASSERT_FALSE(r);
   auto bad_store = admin_->trust_add("tomcat-trust", as_bytes("x"), "x", "t");
   ASSERT_FALSE(bad_store);
-  EXPECT_NE(bad_store.error().message.find("capf-trust, mic-trust or callmanager-trust"), std::string::npos);
+  EXPECT_NE(bad_store.error().message.find("capf-trust, mic-trust or callmanager-trust"),
+            std::string::npos);
   auto list = admin_->trust_list("capf-trust");
   ASSERT_TRUE(list);
   EXPECT_EQ(list->size(), 1u);  // only the CAPF certificate

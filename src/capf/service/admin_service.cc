@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "capf/common/utf8.h"
 #include "capf/pki/certificate.h"
 #include "capf/service/audit_trail.h"
 #include "capf/service/device_json.h"
@@ -14,6 +15,23 @@
 namespace capf {
 
 namespace {
+
+// Descriptions are shown in the console, exported to CSV and sent as JSON: text, not bytes.
+Status validate_description(std::string_view text) {
+  if (!is_valid_utf8(text))
+    return make_error(ErrorCode::kInvalidArgument, "the description is not valid UTF-8 text");
+  if (text.size() > 512)
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the description is {} bytes long: at most 512 are allowed", text.size());
+  for (unsigned char c : text) {
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the description contains a control character (code {}): use printable "
+                        "text (tabs and line breaks are allowed)",
+                        static_cast<int>(c));
+  }
+  return {};
+}
 
 Status validate_auth_string(const std::string& s) {
   if (s.size() < 4 || s.size() > 10 ||
@@ -73,10 +91,6 @@ std::string AdminService::generate_auth_string(int digits) {
   return out;
 }
 
-Result<DeviceName> AdminService::parse_name(std::string_view name) {
-  return DeviceName::parse(name);
-}
-
 Status AdminService::audit(const std::string& device, const std::string& actor,
                            const std::string& detail) {
   return registry_.append_event(
@@ -103,6 +117,10 @@ std::variant<DeviceChangeResult, DeviceChangeProblem> AdminService::plan_change(
                    "RSA key size {} is not supported: use 1024, 2048, 3072 or 4096{}",
                    *change.rsa_bits,
                    policy_.allow_rsa_512 ? " (or 512)" : " (512 needs allow_rsa_512 = true)")};
+  }
+  if (change.description) {
+    if (Status s = validate_description(*change.description); !s)
+      return DeviceChangeProblem{"description", s.error()};
   }
   if (change.ec_bits && !is_valid_ec_bits(*change.ec_bits)) {
     return DeviceChangeProblem{
@@ -188,7 +206,7 @@ std::variant<DeviceChangeResult, DeviceChangeProblem> AdminService::plan_change(
 }
 
 Result<std::optional<DeviceChangeProblem>> AdminService::check_device(const DeviceChange& change) {
-  auto name = parse_name(change.name);
+  auto name = DeviceName::parse(change.name);
   if (!name)
     return std::optional<DeviceChangeProblem>(DeviceChangeProblem{"name", name.error()});
   CAPF_ASSIGN_OR_RETURN(std::optional<Device> existing, registry_.find_device(*name));
@@ -235,7 +253,7 @@ Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
 
 Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
                                                     const std::string& actor) {
-  CAPF_ASSIGN_OR_RETURN(DeviceName name, parse_name(change.name));
+  CAPF_ASSIGN_OR_RETURN(DeviceName name, DeviceName::parse(change.name));
   for (int attempt = 0; attempt < 5; ++attempt) {
     DeviceChangeResult result;
     Status written = registry_.transact([&]() -> Status {
@@ -263,7 +281,7 @@ Result<std::vector<DeviceChangeResult>> AdminService::set_devices(
   std::vector<DeviceName> parsed;
   parsed.reserve(names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {
-    auto name = parse_name(names[i]);
+    auto name = DeviceName::parse(names[i]);
     if (!name) {
       return name.error().with_context(fmt::format("device {} ('{}')", i + 1, names[i]));
     }
@@ -306,7 +324,7 @@ Status AdminService::record_change(const std::string& action, const std::string&
 }
 
 Result<Device> AdminService::get_device(std::string_view name) {
-  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, DeviceName::parse_stored(name));
   CAPF_ASSIGN_OR_RETURN(std::optional<Device> d, registry_.find_device(n));
   if (!d) {
     return make_error(ErrorCode::kNotFound, "no device {}: list them with `opencapf device list`",
@@ -324,7 +342,7 @@ Result<std::int64_t> AdminService::count_devices(const DeviceFilter& filter) {
 }
 
 Status AdminService::remove_device(std::string_view name, const std::string& actor) {
-  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, DeviceName::parse_stored(name));
   return registry_.transact([&]() -> Status {
     CAPF_ASSIGN_OR_RETURN(std::optional<Device> before, registry_.find_device(n));
     Status removed = registry_.remove_device(n);
@@ -342,7 +360,7 @@ Status AdminService::remove_device(std::string_view name, const std::string& act
 
 Result<std::vector<DeviceEvent>> AdminService::device_history(std::string_view name,
                                                               std::size_t limit) {
-  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, DeviceName::parse_stored(name));
   return registry_.device_events(n.str(), limit);
 }
 
@@ -351,14 +369,14 @@ Result<std::vector<DeviceEvent>> AdminService::recent_sessions(std::size_t limit
 }
 
 Result<std::vector<IssuedCertificate>> AdminService::device_certificates(std::string_view name) {
-  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, DeviceName::parse_stored(name));
   CertificateFilter f;
   f.device_name = n.str();
   return registry_.list_certificates(f);
 }
 
 Result<std::vector<CertificateRequestRecord>> AdminService::device_requests(std::string_view name) {
-  CAPF_ASSIGN_OR_RETURN(DeviceName n, parse_name(name));
+  CAPF_ASSIGN_OR_RETURN(DeviceName n, DeviceName::parse_stored(name));
   RequestFilter f;
   f.device_name = n.str();
   return registry_.list_requests(f);

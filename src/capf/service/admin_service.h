@@ -93,7 +93,6 @@ class AdminService {
   static std::string generate_auth_string(int digits = 8);
 
  private:
-  Result<DeviceName> parse_name(std::string_view name);
   // The device set_device would store for `change` over `existing` (result.device; not yet
   // written), or the problem that refuses the change. The one place the rules live.
   std::variant<DeviceChangeResult, DeviceChangeProblem> plan_change(

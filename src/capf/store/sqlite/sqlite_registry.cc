@@ -48,7 +48,7 @@ Error bad_column(std::string_view column, const std::string& name, const Error& 
 
 Result<Device> read_device(const SqliteQuery& q) {
   std::string raw_name = q.text(0);
-  auto name = DeviceName::parse(raw_name);
+  auto name = DeviceName::parse_stored(raw_name);
   if (!name) {
     return bad_column("name", raw_name, name.error());
   }
