@@ -202,6 +202,14 @@ switch --mode online --protocol scep --url "http://127.0.0.1:$SCEP_PORT/scep" \
 "$OPENCAPF" device set SEP0000000000D1 --op install --auth null --key-order rsa >/dev/null
 expect_exit 0 phone SEP0000000000D1 --state "$WORK/d1"
 verify_lsc "$WORK/d1" "$CA/depot/ca.pem"
+# The request queue keeps the phone's request without the challenge password the phone signed.
+python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT csr_pem FROM certificate_requests WHERE device_name = ?",
+                 ("SEP0000000000D1",)).fetchone()[0])' "$OPENCAPF_DATA/registry.db" \
+  | openssl req -noout -text -nameopt RFC2253 >"$WORK/stored-csr.txt"
+contains "$WORK/stored-csr.txt" "challengePassword"
+if grep -q s3cret "$WORK/stored-csr.txt"; then fail "the stored request keeps the SCEP challenge"; fi
 "$OPENCAPF" device set SEP0000000000D2 --op install --auth null --key-order ec >/dev/null
 expect_exit 1 phone SEP0000000000D2 --state "$WORK/d2"
 contains "$WORK/out.txt" "END_SESSION 7"

@@ -64,6 +64,11 @@ class Issuer {
     return RequestTemplate{device_name, {}, std::nullopt};
   }
 
+  // What the request queue may keep of a phone-signed request: by default all of it. An issuer
+  // whose request carries a secret (SCEP's challenge password) returns it with the secret taken
+  // out; its issue() then puts the secret back when the stored request is sent again.
+  virtual Result<Bytes> stored_request(const Bytes& csr_der) const { return csr_der; }
+
   // Blocks (signing, or a network call for external CAs): call from a worker thread. Errors:
   // kInvalidArgument for a request this issuer cannot take, kUnavailable when the CA cannot be
   // reached ("CA Communication Failure"), kPermissionDenied when the CA refuses ("CA Rejected

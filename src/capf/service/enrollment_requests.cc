@@ -197,6 +197,14 @@ KeyDecision EnrollmentService::request_signed(const SessionInfo& session, Enroll
                false);
     return detail::key_end(why);
   }
+  // The queue keeps the request without the issuer's secret (SCEP's challenge password).
+  auto stored = ctx.issuer->stored_request(*csr);
+  if (!stored) {
+    std::string why = "cannot record the certificate request: " + stored.error().message;
+    set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
+               false);
+    return detail::key_end(why);
+  }
   const KeySpec key = ctx.current_key();
   CertificateRequestRecord record;
   record.id = new_request_id();
@@ -204,7 +212,7 @@ KeyDecision EnrollmentService::request_signed(const SessionInfo& session, Enroll
   record.mode = std::string(ctx.issuer->mode());
   record.ca = ctx.issuer->describe();
   record.key_spec = to_string(key);
-  record.csr_pem = pki::pem_encode("CERTIFICATE REQUEST", *csr);
+  record.csr_pem = pki::pem_encode("CERTIFICATE REQUEST", *stored);
   record.spki_fingerprint = spki_fingerprint(ctx.spki);
   record.state = RequestState::kWaiting;
   record.session = session.id_hex();
@@ -362,7 +370,7 @@ int EnrollmentService::poll_pending_requests() {
       request.last_error = outcome.error().message;
       if (outcome.error().code == ErrorCode::kPermissionDenied) {
         request.state = RequestState::kFailed;
-        auto name = DeviceName::parse(request.device_name);
+        auto name = DeviceName::parse_stored(request.device_name);
         if (name) {
           SessionInfo poll_session{0, "poll", ""};
           Status s = update_device(

@@ -45,7 +45,7 @@ class ScepIssuer final : public Issuer, public DeferredIssuer {
   RequestTemplate request_template(const std::string& device_name) const override;
   // What the request queue may keep of a phone-signed request: the challenge password redacted
   // (redact_challenge; its signature no longer verifies). kMalformed for a broken request.
-  Result<Bytes> stored_request(const Bytes& csr_der) const;
+  Result<Bytes> stored_request(const Bytes& csr_der) const override;
   // The reverse, with settings.secret (restore_challenge): what the phone signed. issue() does it
   // itself; callers that check the stored request's signature first need it too.
   Result<Bytes> sendable_request(const Bytes& stored_der) const;
