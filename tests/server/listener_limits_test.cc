@@ -3,7 +3,9 @@
 // the phone port accepts, and the admin listener's own certificate.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "capf/api/admin_tls.h"
@@ -23,38 +25,53 @@ class ListenerLimits : public ServerFixture {
   }
 };
 
-TEST_F(ListenerLimits, PhonePortLimitsEachAddressAndServesTheOthers) {
-  struct Case {
-    const char* what;
-    const char* toml;
-    bool connections;
-  };
-  const Case cases[] = {
-      {"connections", "[server]\nmax_connections_per_address = 2\nmax_handshakes_per_address = 0\n",
-       true},
-      {"handshakes", "[server]\nmax_connections_per_address = 0\nmax_handshakes_per_address = 2\n",
-       false},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.what);
-    daemon_.reset();
-    env_.reset();
-    ASSERT_NO_FATAL_FAILURE(start(c.toml));
-    TlsProbe a("127.0.0.1", port_);
-    TlsProbe b("127.0.0.1", port_);
-    ASSERT_TRUE(a.connected() && b.connected());
-    ASSERT_NO_FATAL_FAILURE(wait_accepted(2));
-    TlsProbe third("127.0.0.1", port_);
-    ASSERT_TRUE(third.connected());
-    EXPECT_TRUE(third.closed_by_server());
-    TlsProbe other("127.0.0.2", port_);
-    ASSERT_TRUE(other.connected()) << "127.0.0.2 must be a loopback address here";
-    EXPECT_TRUE(other.handshake()) << "another address is served";
-    ServerCounters counters = daemon_->counters();
-    EXPECT_EQ(
-        c.connections ? counters.refused_address_connections : counters.refused_address_handshakes,
-        1u);
-  }
+TEST_F(ListenerLimits, PhonePortClosesConnectionsOverAnAddresssLimitAndServesTheOthers) {
+  ASSERT_NO_FATAL_FAILURE(
+      start("[server]\nmax_connections_per_address = 2\nmax_handshakes_per_address = 0\n"));
+  TlsProbe a("127.0.0.1", port_);
+  TlsProbe b("127.0.0.1", port_);
+  ASSERT_TRUE(a.connected() && b.connected());
+  ASSERT_NO_FATAL_FAILURE(wait_accepted(2));
+  TlsProbe third("127.0.0.1", port_);
+  ASSERT_TRUE(third.connected());
+  EXPECT_TRUE(third.closed_by_server());
+  TlsProbe other("127.0.0.2", port_);
+  ASSERT_TRUE(other.connected()) << "127.0.0.2 must be a loopback address here";
+  EXPECT_TRUE(other.handshake()) << "another address is served";
+  EXPECT_EQ(daemon_->counters().refused_address_connections, 1u);
+}
+
+// Over the handshake limit a connection waits for its address's slot (phones behind one NAT
+// address come in bursts): it is served when a slot frees, and closed (one refusal) when none
+// frees within the handshake timeout. Other addresses are served meanwhile.
+TEST_F(ListenerLimits, PhonePortQueuesHandshakesOverAnAddresssLimit) {
+  ASSERT_NO_FATAL_FAILURE(
+      start("[server]\nmax_connections_per_address = 0\nmax_handshakes_per_address = 2\n"
+            "[timeouts]\nhandshake_seconds = 2\n"));
+  auto a = std::make_unique<TlsProbe>("127.0.0.1", port_);
+  TlsProbe b("127.0.0.1", port_);
+  ASSERT_TRUE(a->connected() && b.connected());
+  ASSERT_NO_FATAL_FAILURE(wait_accepted(2));
+  TlsProbe waiting("127.0.0.1", port_);
+  ASSERT_TRUE(waiting.connected());
+  ASSERT_NO_FATAL_FAILURE(wait_accepted(3));
+  TlsProbe other("127.0.0.2", port_);
+  ASSERT_TRUE(other.connected()) << "127.0.0.2 must be a loopback address here";
+  EXPECT_TRUE(other.handshake()) << "another address is served";
+  a.reset();  // the server sees the end of a's handshake and gives its slot to the waiting one
+  EXPECT_TRUE(waiting.handshake()) << "the waiting connection is served once a slot frees";
+  EXPECT_EQ(daemon_->counters().refused_address_handshakes, 0u);
+
+  // b still holds a slot and `waiting` (now past its handshake) does not: fill the other one.
+  TlsProbe c("127.0.0.1", port_);
+  ASSERT_NO_FATAL_FAILURE(wait_accepted(5));
+  TlsProbe late("127.0.0.1", port_);
+  ASSERT_TRUE(late.connected());
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_TRUE(late.closed_by_server());
+  EXPECT_GE(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(1000))
+      << "closed at once instead of waiting for a slot";
+  EXPECT_EQ(daemon_->counters().refused_address_handshakes, 1u);
 }
 
 // A finished handshake gives its slot back: with one handshake per address, a second connection

@@ -19,11 +19,12 @@ void AddressLimits::Lease::release() {
   }
 }
 
-AddressLimits::Lease AddressLimits::try_acquire(const std::string& address) {
+AddressLimits::Lease AddressLimits::try_acquire(const std::string& address, bool count_refusal) {
   std::lock_guard lock(mu_);
   int& count = held_[address];
   if (limit_ > 0 && count >= limit_) {
-    refused_.fetch_add(1, std::memory_order_relaxed);
+    if (count_refusal)
+      note_refusal();
     return Lease();
   }
   ++count;

@@ -41,9 +41,11 @@ class AddressLimits {
     std::string address_;
   };
 
-  // A lease holding one of `address`'s slots, or an empty lease (counted as a refusal) when the
-  // address already holds all of them.
-  Lease try_acquire(const std::string& address);
+  // A lease holding one of `address`'s slots, or an empty lease when the address already holds
+  // all of them (counted as a refusal unless `count_refusal` is false: a caller that waits and
+  // tries again counts once, with note_refusal, when it gives up).
+  Lease try_acquire(const std::string& address, bool count_refusal = true);
+  void note_refusal() { refused_.fetch_add(1, std::memory_order_relaxed); }
 
   int limit() const { return limit_; }
   // Slots `address` holds now.

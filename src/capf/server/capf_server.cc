@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -125,59 +126,99 @@ struct CapfServer::Impl {
         socket.close(ec);
         continue;
       }
-      // One address may not hold every session: the limits count per source address, and a
-      // refused connection is closed before any TLS work.
+      // One address may not hold every session: the limits count per source address. A
+      // connection over its address's connection limit is closed before any TLS work; one over
+      // the handshake limit waits for a slot (phones behind one NAT address arrive in bursts).
       const auto peer = socket.remote_endpoint(ec);
-      const std::string address = ec ? std::string("unknown") : peer.address().to_string();
+      std::string address = ec ? std::string("unknown") : peer.address().to_string();
       auto connection =
           std::make_shared<AddressLimits::Lease>(address_connections.try_acquire(address));
-      AddressLimits::Lease handshake;
-      if (*connection)
-        handshake = address_handshakes.try_acquire(address);
-      if (!*connection || !handshake) {
-        const AddressLimits& full = *connection ? address_handshakes : address_connections;
-        if (full.refused() == 1 || full.refused() % 1000 == 0) {
-          spdlog::warn(
-              "{} holds {} {} already, the per-address limit: closing its new "
-              "connections at once (raise [server] max_{}_per_address if many phones "
-              "share this address)",
-              address, full.limit(), *connection ? "TLS handshakes" : "connections",
-              *connection ? "handshakes" : "connections");
-        }
+      if (!*connection) {
+        warn_refused(address_connections, address, "connections");
         socket.close(ec);
         continue;
       }
-      socket.set_option(tcp::no_delay(true), ec);
-      const int fd = static_cast<int>(socket.native_handle());
-      std::int64_t now_active = active.fetch_add(1, std::memory_order_relaxed) + 1;
-      std::int64_t prev_peak = peak.load(std::memory_order_relaxed);
-      while (now_active > prev_peak && !peak.compare_exchange_weak(prev_peak, now_active)) {
+      AddressLimits::Lease handshake = address_handshakes.try_acquire(address, false);
+      if (handshake) {
+        start_session(std::move(socket), std::move(handshake), std::move(connection));
+        continue;
       }
-      std::shared_ptr<asio::ssl::context> context;
-      {
-        std::lock_guard lock(tls_mu);
-        context = tls;
-      }
-      // (SSL_new takes its own reference on the SSL_CTX: the session outlives a replacement.)
-      auto session = std::make_shared<PhoneSession>(std::move(socket), *context, service, workers,
-                                                    options.limits, new_session_id(), nullptr);
-      PhoneSession* raw = session.get();
-      {
-        std::lock_guard lock(sessions_mu);
-        sessions.emplace(raw, session);
-      }
-      {
-        std::lock_guard lock(handshakes_mu);
-        handshakes.insert_or_assign(fd, Handshake{raw, std::move(handshake)});
-      }
-      asio::co_spawn(strand, run_owned(session), [this, raw, fd, connection](std::exception_ptr) {
-        end_handshake(fd, raw);
-        connection->release();
-        std::lock_guard lock(sessions_mu);
-        sessions.erase(raw);
-        active.fetch_sub(1, std::memory_order_relaxed);
-      });
+      asio::co_spawn(strand,
+                     admit_when_free(std::move(socket), std::move(address), std::move(connection)),
+                     asio::detached);
     }
+  }
+
+  static void warn_refused(const AddressLimits& full, const std::string& address,
+                           const char* what) {
+    if (full.refused() == 1 || full.refused() % 1000 == 0) {
+      spdlog::warn(
+          "{} holds {} {} already, the per-address limit: closing its new connection "
+          "(raise [server] max_{}_per_address if many phones share this address)",
+          address, full.limit(), what, what);
+    }
+  }
+
+  // A connection whose address holds every handshake slot: waits for one, at most half the
+  // handshake timeout (the other half is for its own handshake), then is closed (one refusal).
+  // Slots free as handshakes end, so a burst from one address is served in turn; an address
+  // that keeps opening connections gets no more than its slots.
+  asio::awaitable<void> admit_when_free(tcp::socket socket, std::string address,
+                                        std::shared_ptr<AddressLimits::Lease> connection) {
+    const auto give_up = std::chrono::steady_clock::now() + options.limits.handshake / 2;
+    asio::steady_timer timer(socket.get_executor());
+    error_code ec;
+    while (std::chrono::steady_clock::now() < give_up) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !socket.is_open())
+        co_return;
+      AddressLimits::Lease handshake = address_handshakes.try_acquire(address, false);
+      if (handshake) {
+        start_session(std::move(socket), std::move(handshake), std::move(connection));
+        co_return;
+      }
+    }
+    address_handshakes.note_refusal();
+    warn_refused(address_handshakes, address, "handshakes");
+    socket.close(ec);
+  }
+
+  // Runs a phone session on `socket` (whose executor is the session's strand).
+  void start_session(tcp::socket socket, AddressLimits::Lease handshake,
+                     std::shared_ptr<AddressLimits::Lease> connection) {
+    error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+    const int fd = static_cast<int>(socket.native_handle());
+    std::int64_t now_active = active.fetch_add(1, std::memory_order_relaxed) + 1;
+    std::int64_t prev_peak = peak.load(std::memory_order_relaxed);
+    while (now_active > prev_peak && !peak.compare_exchange_weak(prev_peak, now_active)) {
+    }
+    std::shared_ptr<asio::ssl::context> context;
+    {
+      std::lock_guard lock(tls_mu);
+      context = tls;
+    }
+    auto executor = socket.get_executor();
+    // (SSL_new takes its own reference on the SSL_CTX: the session outlives a replacement.)
+    auto session = std::make_shared<PhoneSession>(std::move(socket), *context, service, workers,
+                                                  options.limits, new_session_id(), nullptr);
+    PhoneSession* raw = session.get();
+    {
+      std::lock_guard lock(sessions_mu);
+      sessions.emplace(raw, session);
+    }
+    {
+      std::lock_guard lock(handshakes_mu);
+      handshakes.insert_or_assign(fd, Handshake{raw, std::move(handshake)});
+    }
+    asio::co_spawn(executor, run_owned(session), [this, raw, fd, connection](std::exception_ptr) {
+      end_handshake(fd, raw);
+      connection->release();
+      std::lock_guard lock(sessions_mu);
+      sessions.erase(raw);
+      active.fetch_sub(1, std::memory_order_relaxed);
+    });
   }
 
   // Gives back the handshake slot of the connection on `fd`; with `session`, only if that session
