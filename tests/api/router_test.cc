@@ -13,6 +13,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr const char* kBoomText = "near \"INSERT INTO devices\" in /var/lib/opencapf/registry.db";
+
 class RouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -32,7 +34,7 @@ class RouterTest : public ::testing::Test {
       return json_response(json{{"actor", r.actor()}});
     });
     router_->add("GET", "/boom", std::nullopt,
-                 [](const RouteRequest&) -> ApiResponse { throw std::runtime_error("boom"); });
+                 [](const RouteRequest&) -> ApiResponse { throw std::runtime_error(kBoomText); });
   }
 
   std::string token(AdminRole role) {
@@ -92,6 +94,21 @@ TEST_F(RouterTest, TokensAndRolesAreChecked) {
   EXPECT_EQ(call("PUT", "/api/v1/things/1", token(AdminRole::kOperator)).status, 200);
 }
 
+// The client cannot tell an expired token from an unknown one: the same 401, challenge and detail.
+TEST_F(RouterTest, AnExpiredTokenGetsTheUnknownTokensAnswer) {
+  auto created =
+      access_->create_token("t", AdminRole::kViewer, "test", clock_.now() + std::chrono::hours(1));
+  ASSERT_TRUE(created);
+  EXPECT_EQ(call("GET", "/api/v1/things/1", created->secret).status, 200);
+  clock_.advance(std::chrono::hours(1));
+  ApiResponse expired = call("GET", "/api/v1/things/1", created->secret);
+  ApiResponse unknown = call("GET", "/api/v1/things/1", "ocapf_999_" + std::string(64, 'a'));
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_EQ(expired.status, unknown.status);
+  EXPECT_EQ(expired.headers, unknown.headers);
+  EXPECT_EQ(json::parse(expired.body)["detail"], json::parse(unknown.body)["detail"]);
+}
+
 // Past the limit, an address's failed attempts get 429; a valid token is still served from that
 // address (a colleague behind the same NAT, or the admin who mistyped it), and other addresses
 // are untouched.
@@ -130,7 +147,11 @@ TEST_F(RouterTest, OnlyFailedAttemptsFromAnAddressPastItsLimitGet429) {
 TEST_F(RouterTest, AHandlerExceptionIsA500ProblemAndResponsesAreCounted) {
   ApiResponse r = call("GET", "/boom");
   EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(json::parse(r.body)["status"], 500);
+  auto body = json::parse(r.body);
+  EXPECT_EQ(body["status"], 500);
+  // What the exception said stays in the log, found there by the answer's error id.
+  ASSERT_TRUE(body.contains("error_id"));
+  EXPECT_EQ(body["detail"].get<std::string>().find(kBoomText), std::string::npos);
   call("GET", "/nothing");
   auto counts = router_->responses_by_status();
   EXPECT_EQ(counts[500], 1u);

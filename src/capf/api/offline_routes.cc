@@ -4,6 +4,8 @@
 // OfflineAdmin reads and writes live in a private temporary folder for the length of one call.
 #include <stdlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -70,7 +72,8 @@ ApiResponse export_requests(ApiServices& s, const RouteRequest&) {
   std::ifstream in(report->archive, std::ios::binary);
   std::string archive((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof())
-    return problem(500, "cannot read the exported archive: see the server log");
+    return internal_problem(fmt::format("cannot read the exported archive {}: {}",
+                                        report->archive.string(), std::strerror(errno)));
   ApiResponse r;
   r.content_type = "application/gzip";
   r.body = std::move(archive);
@@ -104,7 +107,8 @@ ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
     std::ofstream out(file, std::ios::binary);
     out.write(req.http.body.data(), static_cast<std::streamsize>(req.http.body.size()));
     if (!out)
-      return problem(500, "cannot store the upload in a temporary folder: see the server log");
+      return internal_problem(
+          fmt::format("cannot store the upload in {}: {}", file.string(), std::strerror(errno)));
   }
   auto report = s.offline.import({file}, want_partial, req.actor());
   if (!report)

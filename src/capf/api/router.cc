@@ -69,8 +69,8 @@ ApiResponse Router::handle(const ApiRequest& request) {
   try {
     response = dispatch(request);
   } catch (const std::exception& e) {
-    spdlog::error("admin api: {} {} failed: {}", request.method, request.path, e.what());
-    response = problem(500, "the request failed inside opencapf: see the server log");
+    response =
+        internal_problem(fmt::format("{} {} threw: {}", request.method, request.path, e.what()));
   }
   count(response.status);
   return response;

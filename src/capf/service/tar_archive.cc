@@ -11,6 +11,12 @@
 namespace capf {
 
 namespace {
+
+// libarchive's last error text, which is NULL when it set none (formatting NULL is a crash).
+const char* archive_message(archive* a) {
+  const char* text = archive_error_string(a);
+  return text != nullptr ? text : "unknown error";
+}
 struct ReadDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -41,7 +47,7 @@ la_ssize_t read_counted(archive* tar, void* client, const void** buffer) {
   if (rc == ARCHIVE_EOF)
     return 0;
   if (rc != ARCHIVE_OK) {
-    archive_set_error(tar, EIO, "%s", archive_error_string(stream->decompressor));
+    archive_set_error(tar, EIO, "%s", archive_message(stream->decompressor));
     return -1;
   }
   stream->total += size;
@@ -72,7 +78,7 @@ Result<std::vector<ArchiveEntry>> read_archive(const std::filesystem::path& path
   if (archive_read_open_filename(raw.get(), path.c_str(), 64 * 1024) != ARCHIVE_OK ||
       archive_read_next_header(raw.get(), &entry) != ARCHIVE_OK) {
     return make_error(ErrorCode::kInvalidArgument, "{} is not a readable .tgz archive: {}",
-                      path.string(), archive_error_string(raw.get()));
+                      path.string(), archive_message(raw.get()));
   }
   CountedStream stream{raw.get(), 0, limits.max_total_bytes, false};
   std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
@@ -87,7 +93,7 @@ Result<std::vector<ArchiveEntry>> read_archive(const std::filesystem::path& path
     if (stream.over_cap)
       return too_large();
     return make_error(ErrorCode::kInvalidArgument, "{} is not a readable .tgz archive: {}",
-                      path.string(), archive_error_string(a.get()));
+                      path.string(), archive_message(a.get()));
   }
   std::vector<ArchiveEntry> out;
   std::size_t headers = 0;
@@ -99,7 +105,7 @@ Result<std::vector<ArchiveEntry>> read_archive(const std::filesystem::path& path
       return too_large();
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       return make_error(ErrorCode::kInvalidArgument, "{}: the archive is damaged: {}",
-                        path.string(), archive_error_string(a.get()));
+                        path.string(), archive_message(a.get()));
     }
     if (++headers > limits.max_entries) {
       return make_error(ErrorCode::kInvalidArgument,
@@ -123,7 +129,7 @@ Result<std::vector<ArchiveEntry>> read_archive(const std::filesystem::path& path
       return too_large();
     if (n < 0 || static_cast<std::size_t>(n) != e.data.size()) {
       return make_error(ErrorCode::kInvalidArgument, "{}: cannot read {}: {}", path.string(),
-                        e.name, archive_error_string(a.get()));
+                        e.name, archive_message(a.get()));
     }
     out.push_back(std::move(e));
   }
@@ -136,7 +142,7 @@ Status write_tgz(const std::filesystem::path& path, const std::vector<ArchiveEnt
   archive_write_set_format_pax_restricted(a.get());
   if (archive_write_open_filename(a.get(), path.c_str()) != ARCHIVE_OK) {
     return make_error(ErrorCode::kIo, "cannot write {}: {}", path.string(),
-                      archive_error_string(a.get()));
+                      archive_message(a.get()));
   }
   for (const ArchiveEntry& e : entries) {
     std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
@@ -148,12 +154,12 @@ Status write_tgz(const std::filesystem::path& path, const std::vector<ArchiveEnt
         archive_write_data(a.get(), e.data.data(), e.data.size()) !=
             static_cast<la_ssize_t>(e.data.size())) {
       return make_error(ErrorCode::kIo, "cannot write {} into {}: {}", e.name, path.string(),
-                        archive_error_string(a.get()));
+                        archive_message(a.get()));
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
     return make_error(ErrorCode::kIo, "cannot finish {}: {}", path.string(),
-                      archive_error_string(a.get()));
+                      archive_message(a.get()));
   }
   return ok();
 }
