@@ -16,8 +16,8 @@ void check_issuer_rewrite(std::string_view text) {
   if (!issuer)
     return;
   const std::string written = issuer_config_text(*issuer);
-  // A value with a control character is written so that it no longer parses (reported, see
-  // fuzz/crashes/config-issuer_text_carriage_return); write_issuer_config refuses such a text.
+  // A value with a control character is written so that it no longer parses (seed
+  // crash-issuer_text_carriage_return); write_issuer_config refuses such a text.
   if (auto reread = parse_issuer_config(written))
     require(issuer_config_text(*reread) == written, "the [issuer] text round trips");
   auto replaced = parse_issuer_config(replace_issuer_sections(text, *issuer));

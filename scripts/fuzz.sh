@@ -25,20 +25,9 @@ elif [ "${1:-}" = "--seconds" ]; then
   seconds=$2
   shift 2
 fi
-# Drivers whose libraries do not build with clang-14 yet, left out unless named: config.cc and
-# api/device_routes.cc capture structured bindings in lambdas (clang 16 and later only), and
-# clang-14 cannot emit admin_server.cc's coroutines with the sanitizers. Remove a name once its
-# library builds.
-blocked=" fuzz_csv fuzz_offline_import fuzz_api_json fuzz_config "
 drivers=("$@")
 if [ ${#drivers[@]} -eq 0 ]; then
-  for d in "${all[@]}"; do
-    if [[ "$blocked" == *" $d "* ]]; then
-      echo "-- $d skipped: its libraries do not build with clang-14 yet (see scripts/fuzz.sh)"
-    else
-      drivers+=("$d")
-    fi
-  done
+  drivers=("${all[@]}")
 fi
 
 if [ "${OPENCAPF_FUZZ_NO_BUILD:-0}" != 1 ]; then

@@ -105,7 +105,10 @@ std::variant<DeviceChange, ApiResponse> device_change(const json& body) {
                    "the body must be a JSON object of device fields, e.g. "
                    "{\"operation\": \"install\", \"auth_mode\": \"null\"}");
   }
-  for (const auto& [key, value] : body.items()) {
+  for (const auto& item : body.items()) {
+    // Named, not a structured binding: clang 14 cannot capture one in a lambda (fuzz build).
+    const std::string key = item.key();
+    const json& value = item.value();
     auto want_string = [&]() -> std::optional<ApiResponse> {
       if (!value.is_string())
         return field_problem(key, "must be a string");

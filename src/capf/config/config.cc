@@ -95,8 +95,10 @@ Status check_known_keys(const toml::table& root) {
       {"issuer", {"mode", "online", "offline"}},
   };
   for (const auto& [key, node] : root) {
+    // A named copy: clang 14 cannot capture a structured binding in a lambda (fuzz build).
+    const std::string section(key.str());
     auto it = std::find_if(kKnown.begin(), kKnown.end(),
-                           [&](const auto& s) { return s.first == key.str(); });
+                           [&](const auto& s) { return s.first == section; });
     if (it == kKnown.end()) {
       return make_error(ErrorCode::kInvalidArgument, "unknown section [{}] in opencapf.toml",
                         key.str());
