@@ -199,11 +199,11 @@ try {
   await waitText('section .alert.ok', 'Removed');
   await page.locator('#trust-capf-trust tr').filter({ hasText: 'Console test root' }).waitFor({ state: 'detached' });
 
-  step('the offline CA section lists no waiting request and refuses junk in words');
+  step('the offline CA section lists no waiting request and, with no offline CA chain set, refuses an import in words');
   await waitText('#offline-requests', 'No request waits for the offline CA.');
   await page.locator('#offline-import input[type=file]').setInputFiles(NOT_A_CERT);
   await page.locator('#offline-import').getByRole('button', { name: 'Import' }).click();
-  await waitText('#offline-message .alert.error', 'not-a-cert.pem');
+  await waitText('#offline-message .alert.error', 'names no CA chain');
   console.log(`   refused: ${(await page.locator('#offline-message').textContent()).trim()}`);
 
   step('the CAPF certificate: the request downloads, a wrong import is refused in words, regenerate, retire');
