@@ -247,7 +247,8 @@ Status Authenticator::check_sudi(const protocol::SudiData& sudi, std::uint32_t s
     options.at = clock_.now();
   auto anchor = pki::verify_chain(cert, anchors, {}, options);
   if (!anchor)
-    return anchor.error().with_context("the SUDI certificate does not chain to capf-trust");
+    return anchor.error().with_context(
+        "the SUDI certificate does not chain to a manufacturing root in mic-trust");
   if (sudi.sha512.hash_id != protocol::hash_id::kSha512) {
     return make_error(ErrorCode::kProtocol, "the last part uses hash id {}, expected 3 (SHA-512)",
                       sudi.sha512.hash_id);
