@@ -2,6 +2,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstdint>
+#include <limits>
+
 #include "capf/pki/certificate.h"
 #include "capf/pki/profiles.h"
 #include "tests/pki/pki_test_util.h"
@@ -44,6 +50,34 @@ TEST(Certificate, ReadsTheSpecVectorLsc) {
   EXPECT_FALSE(cert->is_self_issued());
   EXPECT_EQ(cert->public_key().spec(), (KeySpec{KeyType::kEc, 256}));
   EXPECT_EQ(cert->spki_der().size(), 91u);
+}
+
+// RFC 5280 4.1.2.5: 99991231235959Z means "no well-defined expiration" (SUDI certificates use
+// it). It is past what the clock holds: it reads as the latest time, never an overflow.
+TEST(Certificate, NoExpirationNotAfterReadsAsTheLatestTime) {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  ASSERT_NE(key, nullptr);
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("SUDI test"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509_set_pubkey(x, key);
+  X509_gmtime_adj(X509_getm_notBefore(x), 0);
+  ASSERT_EQ(ASN1_TIME_set_string_X509(X509_getm_notAfter(x), "99991231235959Z"), 1);
+  ASSERT_GT(X509_sign(x, key, EVP_sha256()), 0);
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(x, &der);
+  ASSERT_GT(len, 0);
+  auto cert = Certificate::from_der(ByteView(der, static_cast<std::size_t>(len)));
+  OPENSSL_free(der);
+  X509_free(x);
+  EVP_PKEY_free(key);
+  ASSERT_TRUE(cert) << cert.error().message;
+  EXPECT_GT(cert->not_after(), *parse_utc("2261-12-31"));
+  EXPECT_EQ(cert->not_after(), from_unix(std::numeric_limits<std::int64_t>::max()));
 }
 
 TEST(Certificate, FromDerRejectsTrailingBytesAndGarbage) {

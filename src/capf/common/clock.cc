@@ -35,7 +35,8 @@ int to_int(std::string_view s) {
 }
 
 std::optional<TimePoint> make_time(int y, int mo, int d, int h, int mi, int s) {
-  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) {
+  // Years past 2261 do not fit the clock (nanosecond ticks); no deadline or filter needs them.
+  if (y < 1970 || y > 2261 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) {
     return std::nullopt;
   }
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -50,7 +51,7 @@ std::optional<TimePoint> make_time(int y, int mo, int d, int h, int mi, int s) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = s;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return from_unix(timegm(&tm));
 }
 
 }  // namespace

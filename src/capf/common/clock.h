@@ -43,8 +43,15 @@ class FakeClock final : public Clock {
 inline std::int64_t to_unix(TimePoint t) {
   return std::chrono::duration_cast<Seconds>(t.time_since_epoch()).count();
 }
+// Saturates at the clock's range (about 1678 to 2262 with nanosecond ticks): a certificate's
+// "no expiry" notAfter of 9999-12-31 (RFC 5280 4.1.2.5, common in SUDI certificates) becomes the
+// latest time the clock can hold instead of overflowing.
 inline TimePoint from_unix(std::int64_t s) {
-  return TimePoint(Seconds(s));
+  constexpr std::int64_t kMax =
+      std::chrono::duration_cast<Seconds>(TimePoint::duration::max()).count();
+  constexpr std::int64_t kMin =
+      std::chrono::duration_cast<Seconds>(TimePoint::duration::min()).count();
+  return TimePoint(Seconds(s > kMax ? kMax : s < kMin ? kMin : s));
 }
 
 // "2026-11-25T15:10:00Z".

@@ -17,7 +17,7 @@ TimePoint time_point(const ASN1_TIME* t) {
     ERR_clear_error();
     return TimePoint{};
   }
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return from_unix(timegm(&tm));
 }
 
 bool looks_like_pem(ByteView bytes) {
