@@ -5,19 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "capf/common/strings.h"
+
 namespace capf {
 
 namespace {
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size())
-    return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(s[i])) != prefix[i])
-      return false;
-  }
-  return true;
-}
 
 bool jabber_char(char c, bool upper_only) {
   if (c >= '0' && c <= '9')

@@ -6,6 +6,7 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 
+#include "capf/common/strings.h"
 #include "capf/pki/certificate.h"
 #include "capf/pki/ossl_util.h"
 
@@ -46,16 +47,6 @@ bool iequal(std::string_view a, std::string_view b) {
     }
   }
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // Splits at unescaped `sep`; the parts keep their backslashes. Returns false on a trailing "\".
@@ -117,8 +108,8 @@ Status add_part(X509_NAME* name, std::string_view part) {
     return make_error(ErrorCode::kInvalidArgument, "dn part '{}' has no '=': write it as KEY=value",
                       part);
   }
-  std::string_view key = trim(part.substr(0, eq));
-  std::string value = unescape(trim(part.substr(eq + 1)));
+  std::string_view key = trim(part.substr(0, eq), kBlanks);
+  std::string value = unescape(trim(part.substr(eq + 1), kBlanks));
   const Attribute* attribute = nullptr;
   for (const Attribute& a : kAttributes) {
     if (iequal(a.key, key)) {
@@ -169,8 +160,10 @@ Status add_part(X509_NAME* name, std::string_view part) {
 
 }  // namespace
 
+// Here and in add_part only blanks pad a DN and its parts: any other character, a line break
+// included, stays in the value the admin typed, so a name is never changed silently.
 Result<X509NamePtr> parse_dn(std::string_view dn) {
-  std::string_view text = trim(dn);
+  std::string_view text = trim(dn, kBlanks);
   if (text.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "the distinguished name is empty: write it as CN=name,O=organisation");
@@ -189,7 +182,7 @@ Result<X509NamePtr> parse_dn(std::string_view dn) {
     return detail::ossl_error(ErrorCode::kInternal, "cannot allocate a name");
   }
   for (std::string_view part : parts) {
-    part = trim(part);
+    part = trim(part, kBlanks);
     if (part.empty()) {
       return make_error(ErrorCode::kInvalidArgument,
                         "the distinguished name '{}' has an empty part (doubled or trailing "

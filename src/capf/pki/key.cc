@@ -135,8 +135,12 @@ Bytes PublicKey::spki_der() const {
   return key_ ? spki_of(key_.get()) : Bytes{};
 }
 
+std::string spki_fingerprint(ByteView spki_der) {
+  return to_hex(digest(Hash::kSha256, spki_der));
+}
+
 std::string PublicKey::fingerprint_sha256() const {
-  return to_hex(digest(Hash::kSha256, spki_der()));
+  return spki_fingerprint(spki_der());
 }
 
 Status PublicKey::verify_proof(Hash hash, ByteView signed_bytes, ByteView signature) const {

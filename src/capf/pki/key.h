@@ -16,6 +16,9 @@ namespace capf::pki {
 enum class Hash { kSha1 = 1, kSha256 = 2, kSha512 = 3 };
 Result<Hash> hash_from_id(std::uint8_t id);  // kMalformed for an unknown id
 Bytes digest(Hash hash, ByteView data);
+// A phone key's fingerprint as the registry stores it (certificate_requests.spki_fingerprint) and
+// ACME tickets carry it: SHA-256 over the DER SubjectPublicKeyInfo, lower-case hex, no separators.
+std::string spki_fingerprint(ByteView spki_der);
 
 class PublicKey {
  public:

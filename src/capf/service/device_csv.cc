@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "capf/common/strings.h"
+
 namespace capf {
 
 namespace {
@@ -29,14 +31,6 @@ std::string lower(std::string_view s) {
     return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   });
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 // Tries the cell as written (CUCM's words such as "Install/Upgrade"), then in lower case.
@@ -80,13 +74,15 @@ std::string line_error(std::size_t line, std::string_view column, std::string_vi
   return fmt::format("line {}: {}: {}", line, column, message);
 }
 
+// Only blanks pad a cell (trim(..., kBlanks) here and for the header): a quoted cell may hold a
+// line break, which is content (a description).
 ParsedLine parse_line(const CsvRecord& record, const std::vector<std::string_view>& columns) {
   ParsedLine p;
   p.line = record.line;
   if (record.fields.size() != columns.size()) {
     const auto name_at = std::find(columns.begin(), columns.end(), kName) - columns.begin();
     if (static_cast<std::size_t>(name_at) < record.fields.size())
-      p.name_cell = std::string(trim(record.fields[static_cast<std::size_t>(name_at)]));
+      p.name_cell = std::string(trim(record.fields[static_cast<std::size_t>(name_at)], kBlanks));
     p.errors.push_back(fmt::format(
         "line {}: {} cell(s) but the header has {} column(s): give every column a cell (an "
         "empty cell keeps the value) and quote cells that hold a comma",
@@ -96,7 +92,7 @@ ParsedLine parse_line(const CsvRecord& record, const std::vector<std::string_vie
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const std::string_view column = columns[i];
     const std::string& raw = record.fields[i];
-    const std::string_view cell = trim(raw);
+    const std::string_view cell = trim(raw, kBlanks);
     auto note = [&](const Error& e) { p.errors.push_back(line_error(p.line, column, e.message)); };
     if (column == kName) {
       p.name_cell = std::string(cell);
@@ -247,7 +243,7 @@ Result<DeviceImportReport> DeviceCsv::import_csv(std::string_view text,
   std::vector<std::string_view> columns;
   std::set<std::string_view> seen;
   for (const std::string& cell : records.front().fields) {
-    const std::string name = lower(trim(cell));
+    const std::string name = lower(trim(cell, kBlanks));
     auto known = std::find(import_columns().begin(), import_columns().end(), name);
     std::string_view column;
     if (known != import_columns().end()) {

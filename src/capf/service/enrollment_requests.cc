@@ -26,10 +26,6 @@ std::string new_request_id() {
   return to_hex(ByteView(bytes, sizeof bytes));
 }
 
-std::string spki_fingerprint(ByteView spki) {
-  return to_hex(pki::digest(pki::Hash::kSha256, spki));
-}
-
 // The leaf of a PEM chain as DER, or nothing.
 std::optional<pki::Certificate> leaf_of(const std::string& pem) {
   auto certs = pki::Certificate::all_from_pem(pem);
@@ -213,7 +209,7 @@ KeyDecision EnrollmentService::request_signed(const SessionInfo& session, Enroll
   record.ca = ctx.issuer->describe();
   record.key_spec = to_string(key);
   record.csr_pem = pki::pem_encode("CERTIFICATE REQUEST", *stored);
-  record.spki_fingerprint = spki_fingerprint(ctx.spki);
+  record.spki_fingerprint = pki::spki_fingerprint(ctx.spki);
   record.state = RequestState::kWaiting;
   record.session = session.id_hex();
   // The request is durable (and supersedes the device's older ones) before it goes to the CA.
@@ -244,7 +240,7 @@ Result<IssueOutcome> EnrollmentService::ask_ca(Issuer& issuer, CertificateReques
     // The ticket alone does not say which key the CA certified: check it against the request.
     if (outcome && std::holds_alternative<Issued>(*outcome)) {
       const pki::Certificate& cert = std::get<Issued>(*outcome).certificate;
-      if (spki_fingerprint(cert.spki_der()) != request.spki_fingerprint) {
+      if (pki::spki_fingerprint(cert.spki_der()) != request.spki_fingerprint) {
         return make_error(ErrorCode::kPermissionDenied,
                           "the CA returned a certificate ({}) for another key than request {}",
                           cert.subject(), request.id);

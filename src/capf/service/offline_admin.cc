@@ -85,10 +85,6 @@ Status collect(const std::filesystem::path& path, std::vector<Input>& out, Impor
   return ok();
 }
 
-std::string spki_fingerprint(const pki::Certificate& c) {
-  return to_hex(pki::digest(pki::Hash::kSha256, c.spki_der()));
-}
-
 // The file a request is exported to: <device>.csr, as CUCM names them, when the device name is
 // one DeviceName::parse accepts (letters, digits and ._- only); otherwise, for a name an older
 // version stored (it could hold "/" or ".."), <request id>.csr; request-<n>.csr if that is not a
@@ -305,7 +301,7 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
   const TimePoint now = clock_.now();
   for (const Candidate& leaf : candidates) {
     RequestFilter f;
-    f.spki_fingerprint = spki_fingerprint(leaf.cert);
+    f.spki_fingerprint = pki::spki_fingerprint(leaf.cert.spki_der());
     CAPF_ASSIGN_OR_RETURN(auto found, registry_.list_requests(f));
     ImportLine line{leaf.source, "", "", false};
     // The newest request with this key decides.

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "capf/common/strings.h"
+
 namespace capf::testing {
 
 namespace {
@@ -23,14 +25,6 @@ std::string lower(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
 }
 
 // Reads more bytes into `buffer`; false on end of stream, error or when `deadline` passes.

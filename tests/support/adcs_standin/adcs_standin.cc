@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "capf/common/strings.h"
 #include "certsrv_html.h"
 
 namespace capf::testing {
@@ -50,14 +51,6 @@ std::string lower(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
 }
 
 // Percent-decoding as ASP does it; '+' is a space in both the query and a form body.

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "capf/common/strings.h"
+
 namespace capf {
 
 namespace {
@@ -44,13 +46,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     std::string name(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
-    while (!value.empty() &&
-           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-      value.remove_suffix(1);
-    }
+    std::string_view value = trim(line.substr(colon + 1));
     response->headers.emplace_back(std::move(name), std::string(value));
   }
   return size * n;

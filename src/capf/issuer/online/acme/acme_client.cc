@@ -1,8 +1,8 @@
 #include "capf/issuer/online/acme/acme_client.h"
 
 #include <algorithm>
-#include <cctype>
 
+#include "capf/common/strings.h"
 #include "capf/issuer/online/acme/acme_account.h"
 
 namespace capf::acme {
@@ -21,14 +21,6 @@ std::string text_of(const nlohmann::json& j, const char* name) {
       return it->get<std::string>();
   }
   return "";
-}
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
 }
 
 // The first line of a body, for messages about answers that are not ACME.

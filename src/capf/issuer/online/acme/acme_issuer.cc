@@ -30,10 +30,6 @@ std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string fingerprint_of(ByteView spki_der) {
-  return to_hex(pki::digest(pki::Hash::kSha256, spki_der));
-}
-
 std::string seconds_text(milliseconds d) {
   return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);
 }
@@ -259,7 +255,7 @@ Result<IssueOutcome> AcmeIssuer::issue_order(const IssueRequest& request) {
   }
   CAPF_ASSIGN_OR_RETURN(order, wait_while("processing", order_url, std::move(order),
                                           SteadyClock::now() + polling_.order_wait));
-  return collect(order_url, order, fingerprint_of(request.spki_der), &request);
+  return collect(order_url, order, pki::spki_fingerprint(request.spki_der), &request);
 }
 
 Status AcmeIssuer::authorize(const std::string& url, const std::string& identifier) {
@@ -385,7 +381,7 @@ Result<IssueOutcome> AcmeIssuer::collect(const std::string& order_url, const Ord
   }
   // A retrieval knows the phone's key by its fingerprint only.
   Bytes leaf_key = leaf.spki_der();
-  if (fingerprint_of(leaf_key) != spki_fingerprint) {
+  if (pki::spki_fingerprint(leaf_key) != spki_fingerprint) {
     return make_error(ErrorCode::kPermissionDenied,
                       "the CA returned a certificate ({}) for another key than the phone's",
                       leaf.subject());

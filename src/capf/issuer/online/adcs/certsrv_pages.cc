@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "capf/common/strings.h"
+
 namespace capf::adcs {
 
 namespace {
@@ -32,14 +34,6 @@ std::string digits_at(std::string_view text, std::size_t pos) {
 std::string request_id_sentence(std::string_view html) {
   std::size_t pos = html.find(kRequestIdSentence);
   return pos == std::string_view::npos ? "" : digits_at(html, pos + kRequestIdSentence.size());
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
 }
 
 // The value of a "<label> ... \t\t<value>\r\n" line of certnew.cer's text block (what clients
@@ -100,16 +94,6 @@ std::uint32_t numeric_reference(std::string_view body) {
   return cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) ? cp : 0;
 }
 
-bool starts_with_ci(std::string_view text, std::size_t pos, std::string_view prefix) {
-  if (text.size() - pos < prefix.size())
-    return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[pos + i])) != prefix[i])
-      return false;
-  }
-  return true;
-}
-
 // The page with its tags replaced by spaces; script and style elements dropped entirely.
 std::string strip_tags(std::string_view html) {
   std::string out;
@@ -120,11 +104,11 @@ std::string strip_tags(std::string_view html) {
       continue;
     }
     for (std::string_view element : {"script", "style"}) {
-      if (starts_with_ci(html, i + 1, element)) {
+      if (starts_with_ci(html.substr(i + 1), element)) {
         std::size_t close = i + 1;
         while (close < html.size() &&
                !(html[close] == '<' && close + 1 < html.size() && html[close + 1] == '/' &&
-                 starts_with_ci(html, close + 2, element))) {
+                 starts_with_ci(html.substr(close + 2), element))) {
           ++close;
         }
         i = close;

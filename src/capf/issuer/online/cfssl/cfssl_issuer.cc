@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf/common/strings.h"
 #include "capf/pki/csr.h"
 
 namespace capf {
@@ -56,14 +57,6 @@ Result<Bytes> hmac_sha256(ByteView key, std::string_view data) {
 // Never throws: a string that is not UTF-8 (a profile name from a config file) is replaced.
 std::string dump(const Json& json) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
 }
 
 // The start of a body for a message: one line, printable, at most 120 characters.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "capf/common/strings.h"
 #include "capf/pki/openssl_ptr.h"
 #include "capf/pki/verify.h"
 
@@ -21,14 +22,6 @@ std::string lower(std::string_view text) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
 }
 
 // The certificates of a degenerate (certificates-only) PKCS#7 SignedData; empty if it is not one.

@@ -310,7 +310,7 @@ Bytes new_nonce() {
 }
 
 std::string transaction_id_for(ByteView spki_der) {
-  return to_hex(pki::digest(pki::Hash::kSha256, spki_der));
+  return pki::spki_fingerprint(spki_der);
 }
 
 Result<Bytes> csr_subject_der(ByteView csr_der) {
