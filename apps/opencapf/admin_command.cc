@@ -4,6 +4,7 @@
 
 #include "apps/opencapf/cli_util.h"
 #include "capf/service/access_service.h"
+#include "capf/service/token_expiry.h"
 
 namespace capf::cli {
 
@@ -13,23 +14,33 @@ void add_token_create(CLI::App& token, CommandContext& ctx) {
   auto* cmd = token.add_subcommand(
       "create", "create an API token and print it once (only its hash is stored)");
   struct Opts {
-    std::string data, role, name;
+    std::string data, role, name, expires;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
   add_data_option(*cmd, o->data);
   cmd->add_option("--role", o->role, "admin|operator|viewer")->required();
   cmd->add_option("--name", o->name, "what the token is for (default: the role)");
+  cmd->add_option(
+      "--expires", o->expires,
+      fmt::format("when the token stops working (default: never): {}", kTokenExpiryForms));
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([o, &ctx] {
     auto role = parse_admin_role(o->role);
     if (!role)
       return fail_usage(ctx, role.error().message);
+    std::optional<TimePoint> expires;
+    if (!o->expires.empty()) {
+      auto parsed = parse_token_expiry(o->expires, SystemClock().now());
+      if (!parsed)
+        return fail_usage(ctx, "--expires: " + parsed.error().message);
+      expires = *parsed;
+    }
     auto env = open_environment(ctx, o->data);
     if (!env)
       return;
-    auto created =
-        env->access().create_token(o->name.empty() ? o->role : o->name, *role, cli_actor());
+    auto created = env->access().create_token(o->name.empty() ? o->role : o->name, *role,
+                                              cli_actor(), expires);
     if (!created)
       return fail(ctx, created.error());
     if (o->json) {
@@ -39,11 +50,14 @@ void add_token_create(CLI::App& token, CommandContext& ctx) {
       return;
     }
     std::printf("%s\n", created->secret.c_str());
+    const std::string until = created->token.expires
+                                  ? ", expires " + format_utc(*created->token.expires)
+                                  : std::string(", never expires");
     std::fprintf(stderr,
-                 "opencapf: token %lld (%s, role %s) created; it is shown only this once: send it "
-                 "as `Authorization: Bearer <token>`\n",
+                 "opencapf: token %lld (%s, role %s%s) created; it is shown only this once: send "
+                 "it as `Authorization: Bearer <token>`\n",
                  static_cast<long long>(created->token.id), created->token.name.c_str(),
-                 std::string(to_string(created->token.role)).c_str());
+                 std::string(to_string(created->token.role)).c_str(), until.c_str());
   });
 }
 
@@ -70,14 +84,19 @@ void add_token_list(CLI::App& token, CommandContext& ctx) {
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }
-    std::printf("%-5s %-20s %-9s %-21s %-21s %s\n", "ID", "NAME", "ROLE", "CREATED", "LAST USED",
-                "REVOKED");
+    std::printf("%-5s %-20s %-9s %-21s %-21s %-21s %s\n", "ID", "NAME", "ROLE", "CREATED",
+                "LAST USED", "REVOKED", "EXPIRES");
+    const TimePoint now = env->clock().now();
     for (const auto& t : *tokens) {
-      std::printf("%-5lld %-20s %-9s %-21s %-21s %s\n", static_cast<long long>(t.id),
+      std::string expires = "never";
+      if (t.expires) {
+        expires = format_utc(*t.expires) + (now >= *t.expires ? " (expired)" : "");
+      }
+      std::printf("%-5lld %-20s %-9s %-21s %-21s %-21s %s\n", static_cast<long long>(t.id),
                   t.name.c_str(), std::string(to_string(t.role)).c_str(),
                   format_utc(t.created).c_str(),
                   t.last_used ? format_utc(*t.last_used).c_str() : "-",
-                  t.revoked ? format_utc(*t.revoked).c_str() : "-");
+                  t.revoked ? format_utc(*t.revoked).c_str() : "-", expires.c_str());
     }
   });
 }

@@ -1,6 +1,10 @@
 #include "capf/api/router.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
@@ -94,8 +98,26 @@ TEST_F(RouterTest, TokensAndRolesAreChecked) {
   EXPECT_EQ(call("PUT", "/api/v1/things/1", token(AdminRole::kOperator)).status, 200);
 }
 
+// Captures what spdlog's default logger writes while it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    sink->set_pattern("%l %v");
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
 // The client cannot tell an expired token from an unknown one: the same 401, challenge and detail.
+// Only the server's log says which token expired.
 TEST_F(RouterTest, AnExpiredTokenGetsTheUnknownTokensAnswer) {
+  LogCapture log;
   auto created =
       access_->create_token("t", AdminRole::kViewer, "test", clock_.now() + std::chrono::hours(1));
   ASSERT_TRUE(created);
@@ -107,6 +129,12 @@ TEST_F(RouterTest, AnExpiredTokenGetsTheUnknownTokensAnswer) {
   EXPECT_EQ(expired.status, unknown.status);
   EXPECT_EQ(expired.headers, unknown.headers);
   EXPECT_EQ(json::parse(expired.body)["detail"], json::parse(unknown.body)["detail"]);
+  const std::string logged = log.text();
+  EXPECT_NE(logged.find("warning admin API: refused token " + std::to_string(created->token.id) +
+                        " (t): it expired at "),
+            std::string::npos)
+      << logged;
+  EXPECT_EQ(logged.find("token 999"), std::string::npos) << logged;
 }
 
 // Past the limit, an address's failed attempts get 429; a valid token is still served from that

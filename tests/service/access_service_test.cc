@@ -67,6 +67,82 @@ TEST_F(AccessServiceTest, WrongMalformedAndRevokedTokensAreAllDeniedAlike) {
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
 }
 
+// An expired token gets exactly the refusal an unknown one gets; the server's log and the audit
+// log (once) say that it expired. Tokens without an expiry, or before it, keep working.
+TEST_F(AccessServiceTest, AnExpiredTokenIsRefusedLikeAnUnknownOneAndAuditedOnce) {
+  const TimePoint start = clock_.now();
+  auto forever = access_->create_token("forever", AdminRole::kViewer, "cli:root");
+  auto hourly = access_->create_token("hourly", AdminRole::kOperator, "cli:root",
+                                      start + std::chrono::hours(1));
+  ASSERT_TRUE(forever && hourly);
+  EXPECT_FALSE(forever->token.expires.has_value());
+  ASSERT_TRUE(hourly->token.expires.has_value());
+  EXPECT_EQ(to_unix(*hourly->token.expires), to_unix(start) + 3600);
+
+  struct Step {
+    const char* when;
+    std::chrono::seconds advance;  // from the step before
+    bool forever_ok;
+    bool hourly_ok;
+  };
+  const Step steps[] = {
+      {"just created", std::chrono::seconds(0), true, true},
+      {"a second before the expiry", std::chrono::seconds(3599), true, true},
+      {"at the expiry", std::chrono::seconds(1), true, false},
+      {"a year later", std::chrono::hours(24 * 365), true, false},
+  };
+  auto unknown = access_->verify("ocapf_999_" + std::string(64, 'a'));
+  ASSERT_FALSE(unknown);
+  for (const Step& step : steps) {
+    clock_.advance(step.advance);
+    auto f = access_->verify(forever->secret);
+    EXPECT_EQ(static_cast<bool>(f), step.forever_ok) << step.when;
+    auto h = access_->verify(hourly->secret);
+    EXPECT_EQ(static_cast<bool>(h), step.hourly_ok) << step.when;
+    if (!h) {
+      EXPECT_EQ(h.error().code, unknown.error().code) << step.when;
+      EXPECT_EQ(h.error().message, unknown.error().message) << step.when;
+    } else {
+      EXPECT_EQ(h->role, AdminRole::kOperator);
+    }
+  }
+
+  AuditFilter f;
+  f.target = "token:" + std::to_string(hourly->token.id);
+  auto log = access_->audit_log(f);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 2u);  // created, then expired once despite two refusals
+  EXPECT_EQ((*log)[0].action, "token.expired");
+  EXPECT_EQ((*log)[0].actor, "token:" + std::to_string(hourly->token.id) + ":hourly");
+  EXPECT_EQ(to_json((*log)[0])["after"]["expires"], format_utc(start + std::chrono::hours(1)));
+  EXPECT_EQ((*log)[1].action, "token.create");
+
+  // A wrong secret for the expired token's id is refused without being audited as its expiry.
+  std::string wrong = hourly->secret;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  EXPECT_FALSE(access_->verify(wrong));
+  log = access_->audit_log(f);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->size(), 2u);
+}
+
+TEST_F(AccessServiceTest, AnExpiryMustBeInTheFutureAndIsListed) {
+  const TimePoint now = clock_.now();
+  for (TimePoint bad : {now, now - std::chrono::seconds(1), now + std::chrono::milliseconds(500)}) {
+    auto r = access_->create_token("x", AdminRole::kViewer, "t", bad);
+    ASSERT_FALSE(r) << format_utc(bad);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find("--expires"), std::string::npos) << r.error().message;
+  }
+  ASSERT_TRUE(access_->create_token("never", AdminRole::kViewer, "t"));
+  ASSERT_TRUE(access_->create_token("soon", AdminRole::kViewer, "t", now + std::chrono::hours(2)));
+  auto listed = access_->list_tokens();
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_TRUE(to_json((*listed)[0])["expires"].is_null());
+  EXPECT_EQ(to_json((*listed)[1])["expires"], format_utc(now + std::chrono::hours(2)));
+}
+
 TEST_F(AccessServiceTest, ANameIsRequired) {
   auto r = access_->create_token("", AdminRole::kViewer, "t");
   ASSERT_FALSE(r);

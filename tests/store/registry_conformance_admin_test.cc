@@ -56,6 +56,34 @@ TEST_P(RegistryConformance, TokensRoundTripAndGetIncreasingIds) {
   EXPECT_EQ(all[1].id, b.id);
 }
 
+TEST_P(RegistryConformance, ATokensExpiryRoundTripsToTheSecondAndAbsentMeansNever) {
+  AdminToken expiring = make_token("expiring", AdminRole::kViewer, '1');
+  expiring.expires = from_unix(kT0 + 90 * 86400) + std::chrono::milliseconds(700);
+  ASSERT_OK_AND_ASSIGN(AdminToken inserted, registry_->insert_token(expiring));
+  ASSERT_TRUE(inserted.expires.has_value());
+  EXPECT_EQ(*inserted.expires, from_unix(kT0 + 90 * 86400));  // whole seconds, as stored
+  ASSERT_OK_AND_ASSIGN(AdminToken forever,
+                       registry_->insert_token(make_token("forever", AdminRole::kViewer, '2')));
+  EXPECT_FALSE(forever.expires.has_value());
+
+  auto other = open_another();
+  ASSERT_TRUE(other);
+  ASSERT_OK_AND_ASSIGN(auto found, other->find_token(inserted.id));
+  ASSERT_TRUE(found.has_value());
+  ASSERT_TRUE(found->expires.has_value());
+  EXPECT_EQ(*found->expires, from_unix(kT0 + 90 * 86400));
+  ASSERT_OK_AND_ASSIGN(auto all, other->list_tokens());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].expires, inserted.expires);
+  EXPECT_FALSE(all[1].expires.has_value());
+  // Revoking and touching leave the expiry alone.
+  ASSERT_TRUE(IsOk(registry_->revoke_token(inserted.id)));
+  ASSERT_TRUE(IsOk(registry_->touch_token(inserted.id, from_unix(kT0 + 1))));
+  ASSERT_OK_AND_ASSIGN(found, registry_->find_token(inserted.id));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->expires, inserted.expires);
+}
+
 TEST_P(RegistryConformance, ATokenHashIsStoredOnce) {
   ASSERT_TRUE(IsOk(registry_->insert_token(make_token("one", AdminRole::kViewer, 'c'))));
   EXPECT_TRUE(IsError(registry_->insert_token(make_token("two", AdminRole::kAdmin, 'c')),

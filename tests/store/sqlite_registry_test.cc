@@ -201,6 +201,60 @@ TEST_F(SqliteRegistryTest, AVersion1FileUpgradesInPlace) {
   EXPECT_EQ(raw.query("SELECT COUNT(*) FROM certificate_requests"), "1");
 }
 
+// A registry written before tokens could expire (schema version 5) gains admin_tokens.expires when
+// a newer opencapf opens it; its tokens keep every field and never expire, and new ones can.
+TEST_F(SqliteRegistryTest, AVersion5FileKeepsItsTokensWithoutAnExpiry) {
+  constexpr int kBefore = 5;
+  ASSERT_GT(latest_schema_version(), kBefore);
+  const std::string hash(64, 'a');
+  {
+    RawDb raw(db_path());
+    raw.exec(std::string(kSchemaVersionTable));
+    raw.exec("BEGIN");
+    for (const Migration& m : migrations()) {
+      if (m.version > kBefore) {
+        break;
+      }
+      raw.exec(render_sql(m.sql, SqlDialect::kSqlite));
+      raw.exec("INSERT INTO schema_version (version, description, applied_at) VALUES (" +
+               std::to_string(m.version) + ", 'old', 1700000000)");
+    }
+    raw.exec(
+        "INSERT INTO admin_tokens (name, role, token_hash, created, last_used, revoked) VALUES "
+        "('ops', 'operator', '" +
+        hash + "', 1700000000, 1700000100, NULL)");
+    raw.exec("COMMIT");
+    EXPECT_NE(raw.query("SELECT expires FROM admin_tokens").rfind("error:", 0), std::string::npos);
+  }
+
+  ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
+  ASSERT_OK_AND_ASSIGN(int version, registry->schema_version());
+  EXPECT_EQ(version, latest_schema_version());
+  ASSERT_OK_AND_ASSIGN(auto tokens, registry->list_tokens());
+  ASSERT_EQ(tokens.size(), 1u);
+  const AdminToken& old = tokens[0];
+  EXPECT_EQ(old.name, "ops");
+  EXPECT_EQ(old.role, AdminRole::kOperator);
+  EXPECT_EQ(old.hash_hex, hash);
+  EXPECT_EQ(to_unix(old.created), 1'700'000'000);
+  ASSERT_TRUE(old.last_used.has_value());
+  EXPECT_EQ(to_unix(*old.last_used), 1'700'000'100);
+  EXPECT_FALSE(old.revoked.has_value());
+  EXPECT_FALSE(old.expires.has_value());
+
+  AdminToken fresh;
+  fresh.name = "dashboard";
+  fresh.hash_hex = std::string(64, 'b');
+  fresh.expires = from_unix(1'760'000'000);
+  ASSERT_OK_AND_ASSIGN(AdminToken inserted, registry->insert_token(fresh));
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.query("SELECT expires FROM admin_tokens WHERE id = " + std::to_string(inserted.id)),
+            "1760000000");
+  EXPECT_EQ(raw.query("SELECT expires FROM admin_tokens WHERE id = " + std::to_string(old.id)),
+            "NULL");
+  EXPECT_EQ(raw.query("SELECT applied_at FROM schema_version WHERE version = 6"), "1750000000");
+}
+
 TEST_F(SqliteRegistryTest, AFileThatIsNotADatabaseGivesAClearError) {
   {
     std::ofstream out(db_path());

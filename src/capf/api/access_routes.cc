@@ -5,6 +5,7 @@
 
 #include "capf/api/admin_api.h"
 #include "capf/api/problem.h"
+#include "capf/service/token_expiry.h"
 #include "capf/store/stored_values.h"
 
 namespace capf::api {
@@ -35,7 +36,7 @@ ApiResponse create_token(ApiServices& s, const RouteRequest& req) {
   if (body.is_discarded() || !body.is_object()) {
     return problem(400,
                    "the body must be a JSON object: {\"role\": \"viewer\", \"name\": "
-                   "\"dashboard\"}");
+                   "\"dashboard\", \"expires\": \"90d\"}");
   }
   if (!body.contains("role") || !body["role"].is_string())
     return field_problem("role", "give the role: admin, operator or viewer");
@@ -48,11 +49,20 @@ ApiResponse create_token(ApiServices& s, const RouteRequest& req) {
       return field_problem("name", "must be a string");
     name = body["name"].get<std::string>();
   }
-  for (const auto& [key, _] : body.items()) {
-    if (key != "role" && key != "name")
-      return field_problem(key, "unknown field: use role and name");
+  std::optional<TimePoint> expires;
+  if (body.contains("expires") && !body["expires"].is_null()) {
+    if (!body["expires"].is_string())
+      return field_problem("expires", fmt::format("must be a string: {}", kTokenExpiryForms));
+    auto parsed = parse_token_expiry(body["expires"].get<std::string>(), s.clock.now());
+    if (!parsed)
+      return field_problem("expires", parsed.error().message);
+    expires = *parsed;
   }
-  auto created = s.access.create_token(name, *role, req.actor());
+  for (const auto& [key, _] : body.items()) {
+    if (key != "role" && key != "name" && key != "expires")
+      return field_problem(key, "unknown field: use role, name and expires");
+  }
+  auto created = s.access.create_token(name, *role, req.actor(), expires);
   if (!created)
     return problem(created.error());
   json j = to_json(created->token);

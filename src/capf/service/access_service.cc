@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "capf/pki/digest.h"
 #include "capf/service/audit_trail.h"
@@ -82,17 +83,25 @@ std::string Caller::actor() const {
 }
 
 Result<CreatedToken> AccessService::create_token(const std::string& name, AdminRole role,
-                                                 const std::string& actor) {
+                                                 const std::string& actor,
+                                                 std::optional<TimePoint> expires) {
   if (name.empty() || name.size() > kMaxNameLength) {
     return make_error(ErrorCode::kInvalidArgument,
                       "a token name must be 1 to {} characters (got {}): use e.g. --name ops-team",
                       kMaxNameLength, name.size());
+  }
+  if (expires && to_unix(*expires) <= to_unix(clock_.now())) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "a token's expiry must be in the future (got {}, now is {}): use e.g. "
+                      "--expires 90d",
+                      format_utc(*expires), format_utc(clock_.now()));
   }
   CAPF_ASSIGN_OR_RETURN(Bytes secret, pki::random_bytes(kSecretBytes));
   const std::string secret_hex = to_hex(secret);
   AdminToken token;
   token.name = name;
   token.role = role;
+  token.expires = expires;
   CAPF_ASSIGN_OR_RETURN(token.hash_hex, secret_hash(secret_hex));
   CreatedToken created;
   CAPF_TRY(registry_.transact([&]() -> Status {
@@ -119,11 +128,41 @@ Result<Caller> AccessService::verify(std::string_view presented) {
     return denied();
   }
   const TimePoint now = clock_.now();
+  if (stored->expires && now >= *stored->expires) {
+    note_expired(*stored);
+    return denied();
+  }
   if (!stored->last_used || now - *stored->last_used >= kTouchInterval) {
     // A failure to record the last use does not refuse a valid token.
     (void)registry_.touch_token(stored->id, now);
   }
   return Caller{stored->id, stored->name, stored->role};
+}
+
+void AccessService::note_expired(const AdminToken& token) {
+  spdlog::warn("admin API: refused token {} ({}): it expired at {}", token.id, token.name,
+               format_utc(*token.expires));
+  const std::string target = fmt::format("token:{}", token.id);
+  AuditFilter newest;
+  newest.target = target;
+  newest.limit = 1;
+  auto last = registry_.list_audit(newest);
+  if (!last) {
+    spdlog::error("admin API: reading the audit log of token {}: {}", token.id,
+                  last.error().message);
+    return;
+  }
+  if (!last->empty() && last->front().action == "token.expired") {
+    return;  // already recorded
+  }
+  const std::string state = to_json(token).dump();
+  const std::string actor = Caller{token.id, token.name, token.role}.actor();
+  Status recorded = record_audit(registry_, actor, "token.expired", target, state, state);
+  if (!recorded) {
+    // The client is refused either way.
+    spdlog::error("admin API: auditing the expiry of token {}: {}", token.id,
+                  recorded.error().message);
+  }
 }
 
 Result<std::vector<AdminToken>> AccessService::list_tokens() {
@@ -157,7 +196,8 @@ nlohmann::json to_json(const AdminToken& token) {
                         {"role", to_string(token.role)},
                         {"created", format_utc(token.created)},
                         {"last_used", time_or_null(token.last_used)},
-                        {"revoked", time_or_null(token.revoked)}};
+                        {"revoked", time_or_null(token.revoked)},
+                        {"expires", time_or_null(token.expires)}};
 }
 
 nlohmann::json to_json(const AuditEntry& entry) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,12 +47,16 @@ class AccessService {
   AccessService(Registry& registry, const Clock& clock) : registry_(registry), clock_(clock) {}
 
   // A new token with 32 random bytes; only its hash is stored. Audited as token.create.
-  // kInvalidArgument for an empty name or one over 64 characters.
+  // `expires` (whole seconds; nullopt: never, see parse_token_expiry()) must be after now.
+  // kInvalidArgument for an empty name or one over 64 characters, or an expiry not in the future.
   Result<CreatedToken> create_token(const std::string& name, AdminRole role,
-                                    const std::string& actor);
+                                    const std::string& actor,
+                                    std::optional<TimePoint> expires = std::nullopt);
   // The caller a presented token stands for. kPermissionDenied, with the same message whatever
-  // was wrong (malformed, unknown id, wrong secret, revoked), so that a guesser learns nothing.
-  // Records the token's last use (at most once a minute per token).
+  // was wrong (malformed, unknown id, wrong secret, revoked, expired), so that a guesser learns
+  // nothing. Records the token's last use (at most once a minute per token). The right secret of
+  // an expired token is logged as a warning each time and audited as token.expired the first time
+  // (the token's newest audit entry says so afterwards).
   Result<Caller> verify(std::string_view presented);
   Result<std::vector<AdminToken>> list_tokens();
   // kNotFound for an unknown id. Audited as token.revoke.
@@ -60,6 +65,9 @@ class AccessService {
   Result<std::vector<AuditEntry>> audit_log(const AuditFilter& filter);
 
  private:
+  // Logs the refusal of an expired token and audits it once (see verify()).
+  void note_expired(const AdminToken& token);
+
   Registry& registry_;
   const Clock& clock_;
 };

@@ -250,14 +250,15 @@ struct AdminToken {
   TimePoint created{};
   std::optional<TimePoint> last_used{};
   std::optional<TimePoint> revoked{};  // when it was revoked; a revoked token authorises nothing
+  std::optional<TimePoint> expires{};  // from then on it authorises nothing; nullopt: never
 };
 
 class AdminTokens {
  public:
   virtual ~AdminTokens() = default;
-  // Records a new token; returns it with its id and `created` (from the registry's clock).
-  // kInvalidArgument unless hash_hex has 64 hex digits and name is not empty; kAlreadyExists
-  // for a hash already stored.
+  // Records a new token; returns it with its id and `created` (from the registry's clock);
+  // `expires` is stored as given (whole seconds). kInvalidArgument unless hash_hex has 64 hex
+  // digits and name is not empty; kAlreadyExists for a hash already stored.
   virtual Result<AdminToken> insert_token(const AdminToken& token) = 0;
   // nullopt for an unknown id (revoked tokens are returned, with `revoked` set).
   virtual Result<std::optional<AdminToken>> find_token(std::int64_t id) = 0;

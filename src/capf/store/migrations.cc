@@ -163,12 +163,19 @@ DROP INDEX devices_by_lsc_expiry;
 CREATE INDEX devices_by_lsc_expiry_serial ON devices (lsc_not_after, lsc_serial);
 )sql";
 
+// Version 6: an admin token may expire. NULL (every token made before this version) is never, so
+// tokens in an older registry keep working as they did.
+constexpr std::string_view kV6 = R"sql(
+ALTER TABLE admin_tokens ADD COLUMN expires BIGINT;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "devices, certificates, device events, trust stores", kV1},
     Migration{2, "certificate requests for external CAs", kV2},
     Migration{3, "the CRL number", kV3},
     Migration{4, "admin API tokens and the audit log", kV4},
     Migration{5, "a covering index for expiring LSCs", kV5},
+    Migration{6, "an optional expiry for admin tokens", kV6},
 };
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

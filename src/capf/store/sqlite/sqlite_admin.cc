@@ -1,5 +1,5 @@
 // SqliteRegistry's AdminTokens and AuditLog: the admin_tokens and audit_log tables (schema
-// version 4).
+// version 4; admin_tokens.expires from version 6).
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -16,7 +16,7 @@ namespace {
 
 // Order matters: read_token() reads the columns by these positions.
 constexpr std::string_view kTokenColumns =
-    "id, name, role, token_hash, created, last_used, revoked";
+    "id, name, role, token_hash, created, last_used, revoked, expires";
 
 Result<AdminToken> read_token(const SqliteQuery& q) {
   AdminToken t;
@@ -35,6 +35,9 @@ Result<AdminToken> read_token(const SqliteQuery& q) {
   }
   if (!q.is_null(6)) {
     t.revoked = q.time(6);
+  }
+  if (!q.is_null(7)) {
+    t.expires = q.time(7);
   }
   return t;
 }
@@ -76,14 +79,22 @@ Result<AdminToken> SqliteRegistry::insert_token(const AdminToken& token) {
   stored.created = clock_.now();
   stored.last_used.reset();
   stored.revoked.reset();
+  if (stored.expires) {
+    stored.expires = from_unix(to_unix(*stored.expires));  // as stored and read back
+  }
   const std::string doing = fmt::format("recording admin token '{}'", token.name);
   CAPF_TRY(write(doing, [&]() -> Status {
     CAPF_ASSIGN_OR_RETURN(
         sqlite3_stmt * stmt,
         connection_->prepare("INSERT INTO admin_tokens (name, role, token_hash, created, "
-                             "last_used, revoked) VALUES (?, ?, ?, ?, NULL, NULL) RETURNING id"));
+                             "last_used, revoked, expires) VALUES (?, ?, ?, ?, NULL, NULL, ?) "
+                             "RETURNING id"));
     SqliteQuery q(*connection_, stmt);
-    q.bind(stored.name).bind(to_string(stored.role)).bind(stored.hash_hex).bind(stored.created);
+    q.bind(stored.name)
+        .bind(to_string(stored.role))
+        .bind(stored.hash_hex)
+        .bind(stored.created)
+        .bind(stored.expires);
     auto row = q.step(doing);
     if (!row) {
       if (q.violated_constraint()) {
