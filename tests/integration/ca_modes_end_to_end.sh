@@ -206,8 +206,9 @@ verify_lsc "$WORK/d1" "$CA/depot/ca.pem"
 python3 -c 'import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 print(db.execute("SELECT csr_pem FROM certificate_requests WHERE device_name = ?",
-                 ("SEP0000000000D1",)).fetchone()[0])' "$OPENCAPF_DATA/registry.db" \
-  | openssl req -noout -text -nameopt RFC2253 >"$WORK/stored-csr.txt"
+                 ("SEP0000000000D1",)).fetchone()[0])' "$OPENCAPF_DATA/registry.db" >"$WORK/stored-csr.pem"
+openssl req -in "$WORK/stored-csr.pem" -noout -text >"$WORK/stored-csr.txt" 2>&1 ||
+  { cat "$WORK/stored-csr.pem" "$WORK/stored-csr.txt" >&2; fail "the stored request does not parse"; }
 contains "$WORK/stored-csr.txt" "challengePassword"
 if grep -q s3cret "$WORK/stored-csr.txt"; then fail "the stored request keeps the SCEP challenge"; fi
 "$OPENCAPF" device set SEP0000000000D2 --op install --auth null --key-order ec >/dev/null
