@@ -1,5 +1,7 @@
 #include "capf/config/config.h"
 
+#include "capf/config/config_internal.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -10,7 +12,7 @@
 
 namespace capf {
 
-namespace {
+namespace config_detail {
 
 Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -20,6 +22,12 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   s << in.rdbuf();
   return s.str();
 }
+
+}  // namespace config_detail
+
+namespace {
+
+using config_detail::read_file;
 
 // Reads one value of type T at table[key] if present; type errors name the key.
 template <typename T>
@@ -225,7 +233,9 @@ Status validate_key_types(std::string_view section, const std::vector<std::strin
   return ok();
 }
 
-Status validate_issuer(const IssuerConfig& c) {
+}  // namespace
+
+Status config_detail::validate_issuer(const IssuerConfig& c) {
   if (c.mode != "capf" && c.mode != "online" && c.mode != "offline") {
     return make_error(ErrorCode::kInvalidArgument,
                       "[issuer] mode = \"{}\": use \"capf\", \"online\" or \"offline\"", c.mode);
@@ -279,7 +289,7 @@ Status validate_issuer(const IssuerConfig& c) {
   return ok();
 }
 
-}  // namespace
+using config_detail::validate_issuer;
 
 Result<IssuerConfig> parse_issuer_config(std::string_view toml_text) {
   toml::table root;
@@ -522,132 +532,6 @@ Result<std::optional<std::string>> Config::online_secret() const {
                      "password_file", issuer.online.password_file);
 }
 
-namespace {
-
-std::string toml_quoted(std::string_view v) {
-  std::string out = "\"";
-  for (char ch : v) {
-    if (ch == '"' || ch == '\\')
-      out.push_back('\\');
-    out.push_back(ch);
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string toml_quoted_list(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < v.size(); ++i)
-    out += (i ? ", " : "") + toml_quoted(v[i]);
-  return out + "]";
-}
-
-}  // namespace
-
-std::string issuer_config_text(const IssuerConfig& c) {
-  const OnlineCaConfig& o = c.online;
-  const OnlineCaConfig d;
-  std::string out = fmt::format("[issuer]\nmode = {}\n", toml_quoted(c.mode));
-  std::string online;
-  auto str = [&](std::string_view key, const std::string& v, const std::string& def) {
-    if (v != def)
-      online += fmt::format("{} = {}\n", key, toml_quoted(v));
-  };
-  auto num = [&](std::string_view key, int v, int def) {
-    if (v != def)
-      online += fmt::format("{} = {}\n", key, v);
-  };
-  str("protocol", o.protocol, d.protocol);
-  str("url", o.url, d.url);
-  str("ca_chain_file", o.ca_chain_file, d.ca_chain_file);
-  if (!o.key_types.empty())
-    online += fmt::format("key_types = {}\n", toml_quoted_list(o.key_types));
-  str("username", o.username, d.username);
-  str("password_file", o.password_file, d.password_file);
-  str("password_env", o.password_env, d.password_env);
-  str("auth", o.auth, d.auth);
-  str("template", o.template_name, d.template_name);
-  str("profile", o.profile, d.profile);
-  str("acme_account_key_file", o.acme_account_key_file, d.acme_account_key_file);
-  str("acme_email", o.acme_email, d.acme_email);
-  str("acme_identifier_suffix", o.acme_identifier_suffix, d.acme_identifier_suffix);
-  num("timeout_seconds", o.timeout_seconds, d.timeout_seconds);
-  num("retries", o.retries, d.retries);
-  num("retry_backoff_ms", o.retry_backoff_ms, d.retry_backoff_ms);
-  num("poll_seconds", o.poll_seconds, d.poll_seconds);
-  if (!online.empty())
-    out += "\n[issuer.online]\n" + online;
-  if (!c.offline.ca_chain_file.empty() || !c.offline.key_types.empty()) {
-    out += "\n[issuer.offline]\n";
-    if (!c.offline.ca_chain_file.empty()) {
-      out += fmt::format("ca_chain_file = {}\n", toml_quoted(c.offline.ca_chain_file));
-    }
-    if (!c.offline.key_types.empty()) {
-      out += fmt::format("key_types = {}\n", toml_quoted_list(c.offline.key_types));
-    }
-  }
-  return out;
-}
-
-std::string replace_issuer_sections(std::string_view toml_text, const IssuerConfig& config) {
-  // Drop every line from an [issuer...] header to the next header that is not an issuer one.
-  std::string kept;
-  bool in_issuer = false;
-  std::size_t pos = 0;
-  while (pos < toml_text.size()) {
-    std::size_t end = toml_text.find('\n', pos);
-    std::string_view line =
-        toml_text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
-    pos = end == std::string_view::npos ? toml_text.size() : end + 1;
-    std::string_view trimmed = line;
-    while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) {
-      trimmed.remove_prefix(1);
-    }
-    if (!trimmed.empty() && trimmed.front() == '[') {
-      in_issuer = trimmed.rfind("[issuer]", 0) == 0 || trimmed.rfind("[issuer.", 0) == 0;
-    }
-    if (!in_issuer) {
-      kept.append(line);
-      kept.push_back('\n');
-    }
-  }
-  while (kept.size() >= 2 && kept[kept.size() - 1] == '\n' && kept[kept.size() - 2] == '\n') {
-    kept.pop_back();
-  }
-  if (!kept.empty() && kept.back() != '\n')
-    kept.push_back('\n');
-  return kept + (kept.empty() ? "" : "\n") + issuer_config_text(config);
-}
-
-Status write_issuer_config(const std::filesystem::path& data_dir, const IssuerConfig& config) {
-  CAPF_TRY(validate_issuer(config));
-  const std::filesystem::path file = data_dir / "opencapf.toml";
-  std::string text;
-  std::error_code ec;
-  if (std::filesystem::exists(file, ec)) {
-    CAPF_ASSIGN_OR_RETURN(text, read_file(file));
-  }
-  const std::string updated = replace_issuer_sections(text, config);
-  // The new text must still be a valid configuration before it replaces the old one.
-  auto parsed = Config::parse(updated, data_dir);
-  if (!parsed)
-    return parsed.error().with_context("the updated opencapf.toml");
-  std::filesystem::path tmp = file;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << updated;
-    out.flush();
-    if (!out)
-      return make_error(ErrorCode::kIo, "cannot write {}", tmp.string());
-  }
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo, "cannot replace {}: {}", file.string(), ec.message());
-  }
-  return ok();
-}
-
 Result<HostPort> parse_host_port(std::string_view text) {
   auto fail = [&] {
     return make_error(ErrorCode::kInvalidArgument,
@@ -682,75 +566,6 @@ Result<HostPort> parse_host_port(std::string_view text) {
     return fail();
   hp.port = static_cast<std::uint16_t>(port);
   return hp;
-}
-
-std::string Config::default_file_text() {
-  return R"(# opencapf configuration. Every setting is shown with its default.
-# Paths are relative to the data directory. Secrets are referenced, never written here.
-
-[server]
-listen = ["127.0.0.1:3804"]   # HOST:PORT list; [::]:3804 for IPv6, 0.0.0.0:3804 for all IPv4
-max_sessions = 20000          # concurrent phone sessions; further connections are closed at once
-max_connections_per_address = 32  # per phone address (0 = no limit); raise it when many phones
-max_handshakes_per_address = 8    # share one NAT address (TLS handshakes in progress)
-io_threads = 0                # 0 = one per core
-worker_threads = 0            # registry writes and signing; 0 = one per core
-legacy_tls = false            # true allows TLS 1.0 for 7900-series phones (logged when used)
-
-[timeouts]
-handshake_seconds = 15
-read_seconds = 30             # every phone message except the key-generation answer
-keygen_seconds = 300          # restarted by each REQUEST_IN_PROGRESS
-keygen_max_seconds = 1800     # the whole key-generation wait
-
-[lsc]
-validity_days = 365
-
-[crl]
-next_update_days = 7          # nextUpdate of the CRL `opencapf crl` writes
-
-[renewal]
-renew_before_days = 0         # > 0: LSCs expiring within this many days are renewed automatically
-check_minutes = 60            # (by existing LSC, at the phone's next contact)
-
-[auth]
-max_string_attempts = 3       # wrong authentication strings before the operation locks
-accept_expired_mic = true     # many older phones carry expired MICs
-allow_rsa_512 = false
-
-[operations]
-default_deadline_days = 10    # "Operation Completes By" when an operation is set without one
-
-[capf]
-cert_file = "capf-cert.pem"
-key_file = "capf-key.pem"
-chain_file = "capf-chain.pem"
-passphrase_file = ""          # file holding the key passphrase, if the key is encrypted
-passphrase_env = ""           # or the name of an environment variable holding it
-
-[issuer]
-mode = "capf"                 # capf (CAPF signs LSCs) | online | offline: see docs/ca-modes.md
-
-[store]
-backend = "sqlite"
-sqlite_path = "registry.db"
-sqlite_synchronous_full = true
-
-[admin]
-listen = ""                   # HOST:PORT of the admin REST API (docs/api.md), e.g. "127.0.0.1:8443"
-cert_file = ""                # its certificate and key (PEM); empty: admin-cert.pem and
-key_file = ""                 # admin-key.pem, made by `opencapf init` (never the CAPF key)
-max_connections = 256
-max_connections_per_address = 16  # per client address (0 = no limit)
-max_handshakes_per_address = 8    # TLS handshakes in progress per client address
-request_timeout_seconds = 30  # to read one request
-max_body_kib = 1024           # larger request bodies are refused (413)
-auth_failures_per_minute = 10 # per client address; then 429 until the minute is over
-
-[log]
-format = "text"               # text | json (one JSON object per line)
-level = "info"
-)";
 }
 
 }  // namespace capf
