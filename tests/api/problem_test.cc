@@ -1,6 +1,7 @@
 // Problem objects for service errors: what guides the admin is answered, what reveals the inside
 // (SQL text, file paths) is logged under an error id and only the id is answered.
 #include "capf/api/problem.h"
+#include "tests/api/log_capture.h"
 
 #include <sstream>
 
@@ -14,22 +15,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// Captures what spdlog's default logger writes while it lives.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    sink->set_pattern("%l %v");
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 struct Case {
   ErrorCode code;

@@ -10,6 +10,7 @@
 
 #include "capf/api/problem.h"
 #include "capf/store/sqlite/sqlite_registry.h"
+#include "tests/api/log_capture.h"
 #include "tests/common/temp_dir.h"
 
 namespace capf::api {
@@ -97,22 +98,6 @@ TEST_F(RouterTest, TokensAndRolesAreChecked) {
             std::string::npos);
   EXPECT_EQ(call("PUT", "/api/v1/things/1", token(AdminRole::kOperator)).status, 200);
 }
-
-// Captures what spdlog's default logger writes while it lives.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    sink->set_pattern("%l %v");
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 // The client cannot tell an expired token from an unknown one: the same 401, challenge and detail.
 // Only the server's log says which token expired.
