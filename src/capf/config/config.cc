@@ -1,62 +1,43 @@
 #include "capf/config/config.h"
 
+#include "capf/common/file.h"
 #include "capf/config/config_internal.h"
+#include "capf/config/settings_table.h"
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <span>
-#include <sstream>
+#include <variant>
 
 #include <toml++/toml.h>
 
 namespace capf {
 
-namespace config_detail {
-
-Result<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return make_error(ErrorCode::kIo, "cannot read {}", path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace config_detail
-
 namespace {
 
-using config_detail::read_file;
-
-// Reads one value of type T at table[key] if present; type errors name the key.
+// Reads one value of type T from `node`; type errors name the setting.
 template <typename T>
-Status read_value(const toml::table& table, std::string_view section, std::string_view key,
-                  T& out) {
-  const toml::node* node = table.get(key);
-  if (node == nullptr)
-    return ok();
+Status read_value(const toml::node& node, std::string_view section, std::string_view key, T& out) {
   if constexpr (std::is_same_v<T, bool>) {
-    if (auto v = node->value<bool>()) {
+    if (auto v = node.value<bool>()) {
       out = *v;
       return ok();
     }
     return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be true or false", section, key);
   } else if constexpr (std::is_same_v<T, int>) {
-    if (node->is_integer()) {
-      out = static_cast<int>(*node->value<std::int64_t>());
+    if (node.is_integer()) {
+      out = static_cast<int>(*node.value<std::int64_t>());
       return ok();
     }
     return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be a whole number", section, key);
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (auto v = node->value<std::string>()) {
+    if (auto v = node.value<std::string>()) {
       out = *v;
       return ok();
     }
     return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be a quoted string", section, key);
   } else {
     static_assert(std::is_same_v<T, std::vector<std::string>>);
-    if (const toml::array* arr = node->as_array()) {
+    if (const toml::array* arr = node.as_array()) {
       out.clear();
       for (const toml::node& item : *arr) {
         auto v = item.value<std::string>();
@@ -68,7 +49,7 @@ Status read_value(const toml::table& table, std::string_view section, std::strin
       }
       return ok();
     }
-    if (auto v = node->value<std::string>()) {
+    if (auto v = node.value<std::string>()) {
       out = {*v};
       return ok();
     }
@@ -77,58 +58,76 @@ Status read_value(const toml::table& table, std::string_view section, std::strin
   }
 }
 
-const toml::table* section_of(const toml::table& root, std::string_view name) {
-  const toml::node* node = root.get(name);
-  return node == nullptr ? nullptr : node->as_table();
+// A section of the settings table ("issuer" is one: it holds [issuer] mode and the sub-tables).
+bool is_section(std::string_view name) {
+  return std::any_of(settings().begin(), settings().end(), [&](const Setting& s) {
+    return s.section == name || (s.section.size() > name.size() && s.section.starts_with(name) &&
+                                 s.section[name.size()] == '.');
+  });
 }
 
-Status check_known_keys(const toml::table& root) {
-  static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kKnown = {
-      {"server",
-       {"listen", "max_sessions", "max_connections_per_address", "max_handshakes_per_address",
-        "io_threads", "worker_threads", "legacy_tls"}},
-      {"timeouts", {"handshake_seconds", "read_seconds", "keygen_seconds", "keygen_max_seconds"}},
-      {"lsc", {"validity_days"}},
-      {"crl", {"next_update_days"}},
-      {"renewal", {"renew_before_days", "check_minutes"}},
-      {"auth", {"max_string_attempts", "accept_expired_mic", "allow_rsa_512"}},
-      {"operations", {"default_deadline_days"}},
-      {"capf", {"cert_file", "key_file", "chain_file", "passphrase_file", "passphrase_env"}},
-      {"store", {"backend", "sqlite_path", "sqlite_synchronous_full"}},
-      {"log", {"format", "level"}},
-      {"admin",
-       {"listen", "cert_file", "key_file", "max_connections", "max_connections_per_address",
-        "max_handshakes_per_address", "request_timeout_seconds", "max_body_kib",
-        "auth_failures_per_minute"}},
-      {"issuer", {"mode", "online", "offline"}},
-  };
-  for (const auto& [key, node] : root) {
-    // A named copy: clang 14 cannot capture a structured binding in a lambda (fuzz build).
-    const std::string section(key.str());
-    auto it = std::find_if(kKnown.begin(), kKnown.end(),
-                           [&](const auto& s) { return s.first == section; });
-    if (it == kKnown.end()) {
-      return make_error(ErrorCode::kInvalidArgument, "unknown section [{}] in opencapf.toml",
-                        key.str());
-    }
-    const toml::table* t = node.as_table();
-    if (t == nullptr) {
-      return make_error(ErrorCode::kInvalidArgument, "{} in opencapf.toml must be a [section]",
-                        key.str());
-    }
-    for (const auto& [sub, _] : *t) {
-      if (std::find(it->second.begin(), it->second.end(), sub.str()) == it->second.end()) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "unknown setting {} in [{}] of opencapf.toml", sub.str(), key.str());
-      }
+bool is_setting(std::string_view section, std::string_view key) {
+  return std::any_of(settings().begin(), settings().end(),
+                     [&](const Setting& s) { return s.section == section && s.key == key; });
+}
+
+Error not_a_section(std::string_view section) {
+  return make_error(ErrorCode::kInvalidArgument, "{} in opencapf.toml must be a [{}] section",
+                    section, section);
+}
+
+// Every key of `table` (the section `section`, "" for the file) names a setting or a section.
+Status check_known_keys(const toml::table& table, std::string_view section) {
+  for (const auto& [name, node] : table) {
+    const std::string key(name.str());
+    const std::string sub = section.empty() ? key : fmt::format("{}.{}", section, key);
+    if (is_section(sub)) {
+      const toml::table* t = node.as_table();
+      if (t == nullptr)
+        return not_a_section(sub);
+      CAPF_TRY(check_known_keys(*t, sub));
+    } else if (section.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "unknown section [{}] in opencapf.toml", key);
+    } else if (!is_setting(section, key)) {
+      return make_error(ErrorCode::kInvalidArgument, "unknown setting {} in [{}] of opencapf.toml",
+                        key, section);
     }
   }
   return ok();
 }
 
-}  // namespace
+// The table of a dotted section ("issuer.online"); nullptr when the file does not have it.
+Result<const toml::table*> table_of(const toml::table& root, std::string_view section) {
+  const toml::table* t = &root;
+  std::string_view rest = section;
+  while (t != nullptr && !rest.empty()) {
+    const auto dot = rest.find('.');
+    const toml::node* node = t->get(rest.substr(0, dot));
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    if (node == nullptr)
+      return nullptr;
+    t = node->as_table();
+    if (t == nullptr)
+      return not_a_section(section);
+  }
+  return t;
+}
 
-namespace {
+// Reads the settings whose section starts with `prefix` ("" for all) into `out`.
+Status read_settings(const toml::table& root, std::string_view prefix, Config& out) {
+  for (const Setting& s : settings()) {
+    if (!s.section.starts_with(prefix))
+      continue;
+    CAPF_ASSIGN_OR_RETURN(const toml::table* t, table_of(root, s.section));
+    const toml::node* node = t == nullptr ? nullptr : t->get(s.key);
+    if (node == nullptr)
+      continue;
+    CAPF_TRY(std::visit(
+        [&](const auto& f) { return read_value(*node, s.section, s.key, f.get(out)); }, s.ref));
+  }
+  return ok();
+}
+
 Status check_range(std::string_view key, int value, int lo, int hi) {
   if (value < lo || value > hi) {
     return make_error(ErrorCode::kInvalidArgument, "{} = {} is out of range: use {} to {}", key,
@@ -136,83 +135,26 @@ Status check_range(std::string_view key, int value, int lo, int hi) {
   }
   return ok();
 }
-}  // namespace
 
-namespace {
-
-constexpr std::string_view kOnlineKeys[] = {"protocol",
-                                            "url",
-                                            "ca_chain_file",
-                                            "key_types",
-                                            "username",
-                                            "password_file",
-                                            "password_env",
-                                            "auth",
-                                            "template",
-                                            "profile",
-                                            "acme_account_key_file",
-                                            "acme_email",
-                                            "acme_identifier_suffix",
-                                            "timeout_seconds",
-                                            "retries",
-                                            "retry_backoff_ms",
-                                            "poll_seconds"};
-constexpr std::string_view kOfflineKeys[] = {"ca_chain_file", "key_types"};
-
-Status check_keys(const toml::table& t, std::string_view section,
-                  std::span<const std::string_view> known) {
-  for (const auto& [key, _] : t) {
-    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
-      return make_error(ErrorCode::kInvalidArgument, "unknown setting {} in [{}] of opencapf.toml",
-                        key.str(), section);
-    }
+// The table's range of every whole-number setting in the [issuer] sections (`issuer`) or in the
+// others.
+Status check_ranges(const Config& c, bool issuer) {
+  for (const Setting& s : settings()) {
+    const auto* f = std::get_if<SettingField<int>>(&s.ref);
+    if (f != nullptr && s.section.starts_with("issuer") == issuer)
+      CAPF_TRY(check_range(fmt::format("[{}] {}", s.section, s.key), f->read(c), s.min, s.max));
   }
   return ok();
 }
 
-Status read_issuer(const toml::table& root, IssuerConfig& out) {
-  const toml::table* issuer = section_of(root, "issuer");
-  if (issuer == nullptr)
-    return ok();
-  CAPF_TRY(read_value(*issuer, "issuer", "mode", out.mode));
-  if (const toml::node* n = issuer->get("online")) {
-    const toml::table* t = n->as_table();
-    if (t == nullptr) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "issuer.online must be a [issuer.online] section");
-    }
-    CAPF_TRY(check_keys(*t, "issuer.online", kOnlineKeys));
-    OnlineCaConfig& o = out.online;
-    constexpr std::string_view kS = "issuer.online";
-    CAPF_TRY(read_value(*t, kS, "protocol", o.protocol));
-    CAPF_TRY(read_value(*t, kS, "url", o.url));
-    CAPF_TRY(read_value(*t, kS, "ca_chain_file", o.ca_chain_file));
-    CAPF_TRY(read_value(*t, kS, "key_types", o.key_types));
-    CAPF_TRY(read_value(*t, kS, "username", o.username));
-    CAPF_TRY(read_value(*t, kS, "password_file", o.password_file));
-    CAPF_TRY(read_value(*t, kS, "password_env", o.password_env));
-    CAPF_TRY(read_value(*t, kS, "auth", o.auth));
-    CAPF_TRY(read_value(*t, kS, "template", o.template_name));
-    CAPF_TRY(read_value(*t, kS, "profile", o.profile));
-    CAPF_TRY(read_value(*t, kS, "acme_account_key_file", o.acme_account_key_file));
-    CAPF_TRY(read_value(*t, kS, "acme_email", o.acme_email));
-    CAPF_TRY(read_value(*t, kS, "acme_identifier_suffix", o.acme_identifier_suffix));
-    CAPF_TRY(read_value(*t, kS, "timeout_seconds", o.timeout_seconds));
-    CAPF_TRY(read_value(*t, kS, "retries", o.retries));
-    CAPF_TRY(read_value(*t, kS, "retry_backoff_ms", o.retry_backoff_ms));
-    CAPF_TRY(read_value(*t, kS, "poll_seconds", o.poll_seconds));
+Result<toml::table> parse_toml(std::string_view toml_text) {
+  try {
+    return toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return make_error(ErrorCode::kInvalidArgument, "opencapf.toml line {} column {}: {}",
+                      where.line, where.column, e.description());
   }
-  if (const toml::node* n = issuer->get("offline")) {
-    const toml::table* t = n->as_table();
-    if (t == nullptr) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "issuer.offline must be a [issuer.offline] section");
-    }
-    CAPF_TRY(check_keys(*t, "issuer.offline", kOfflineKeys));
-    CAPF_TRY(read_value(*t, "issuer.offline", "ca_chain_file", out.offline.ca_chain_file));
-    CAPF_TRY(read_value(*t, "issuer.offline", "key_types", out.offline.key_types));
-  }
-  return ok();
 }
 
 Status validate_key_types(std::string_view section, const std::vector<std::string>& types) {
@@ -243,10 +185,11 @@ Status config_detail::validate_issuer(const IssuerConfig& c) {
   const OnlineCaConfig& o = c.online;
   CAPF_TRY(validate_key_types("issuer.online", o.key_types));
   CAPF_TRY(validate_key_types("issuer.offline", c.offline.key_types));
-  CAPF_TRY(check_range("[issuer.online] timeout_seconds", o.timeout_seconds, 1, 600));
-  CAPF_TRY(check_range("[issuer.online] retries", o.retries, 0, 10));
-  CAPF_TRY(check_range("[issuer.online] retry_backoff_ms", o.retry_backoff_ms, 0, 60000));
-  CAPF_TRY(check_range("[issuer.online] poll_seconds", o.poll_seconds, 1, 86400));
+  {
+    Config whole;
+    whole.issuer = c;
+    CAPF_TRY(check_ranges(whole, true));
+  }
   if (!o.password_file.empty() && !o.password_env.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[issuer.online] sets both password_file and password_env: keep one");
@@ -292,109 +235,54 @@ Status config_detail::validate_issuer(const IssuerConfig& c) {
 using config_detail::validate_issuer;
 
 Result<IssuerConfig> parse_issuer_config(std::string_view toml_text) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text);
-  } catch (const toml::parse_error& e) {
-    const auto& where = e.source().begin;
-    return make_error(ErrorCode::kInvalidArgument, "opencapf.toml line {} column {}: {}",
-                      where.line, where.column, e.description());
-  }
-  IssuerConfig c;
-  CAPF_TRY(read_issuer(root, c));
-  CAPF_TRY(validate_issuer(c));
-  return c;
+  CAPF_ASSIGN_OR_RETURN(const toml::table root, parse_toml(toml_text));
+  CAPF_ASSIGN_OR_RETURN(const toml::table* issuer, table_of(root, "issuer"));
+  if (issuer != nullptr)
+    CAPF_TRY(check_known_keys(*issuer, "issuer"));
+  Config c;
+  CAPF_TRY(read_settings(root, "issuer", c));
+  CAPF_TRY(validate_issuer(c.issuer));
+  return c.issuer;
 }
 
 Result<Config> Config::parse(std::string_view toml_text, const std::filesystem::path& data_dir) {
   Config c;
   c.data_dir = data_dir;
-  toml::table root;
-  try {
-    root = toml::parse(toml_text);
-  } catch (const toml::parse_error& e) {
-    const auto& where = e.source().begin;
-    return make_error(ErrorCode::kInvalidArgument, "opencapf.toml line {} column {}: {}",
-                      where.line, where.column, e.description());
-  }
-  CAPF_TRY(check_known_keys(root));
-  if (const auto* s = section_of(root, "server")) {
-    CAPF_TRY(read_value(*s, "server", "listen", c.server.listen));
-    CAPF_TRY(read_value(*s, "server", "max_sessions", c.server.max_sessions));
-    CAPF_TRY(read_value(*s, "server", "max_connections_per_address",
-                        c.server.max_connections_per_address));
-    CAPF_TRY(read_value(*s, "server", "max_handshakes_per_address",
-                        c.server.max_handshakes_per_address));
-    CAPF_TRY(read_value(*s, "server", "io_threads", c.server.io_threads));
-    CAPF_TRY(read_value(*s, "server", "worker_threads", c.server.worker_threads));
-    CAPF_TRY(read_value(*s, "server", "legacy_tls", c.server.legacy_tls));
-  }
-  if (const auto* s = section_of(root, "timeouts")) {
-    CAPF_TRY(read_value(*s, "timeouts", "handshake_seconds", c.timeouts.handshake_seconds));
-    CAPF_TRY(read_value(*s, "timeouts", "read_seconds", c.timeouts.read_seconds));
-    CAPF_TRY(read_value(*s, "timeouts", "keygen_seconds", c.timeouts.keygen_seconds));
-    CAPF_TRY(read_value(*s, "timeouts", "keygen_max_seconds", c.timeouts.keygen_max_seconds));
-  }
-  if (const auto* s = section_of(root, "lsc")) {
-    CAPF_TRY(read_value(*s, "lsc", "validity_days", c.lsc.validity_days));
-  }
-  if (const auto* s = section_of(root, "crl")) {
-    CAPF_TRY(read_value(*s, "crl", "next_update_days", c.crl.next_update_days));
-  }
-  if (const auto* s = section_of(root, "renewal")) {
-    CAPF_TRY(read_value(*s, "renewal", "renew_before_days", c.renewal.renew_before_days));
-    CAPF_TRY(read_value(*s, "renewal", "check_minutes", c.renewal.check_minutes));
-  }
-  if (const auto* s = section_of(root, "auth")) {
-    CAPF_TRY(read_value(*s, "auth", "max_string_attempts", c.auth.max_string_attempts));
-    CAPF_TRY(read_value(*s, "auth", "accept_expired_mic", c.auth.accept_expired_mic));
-    CAPF_TRY(read_value(*s, "auth", "allow_rsa_512", c.auth.allow_rsa_512));
-  }
-  if (const auto* s = section_of(root, "operations")) {
-    CAPF_TRY(
-        read_value(*s, "operations", "default_deadline_days", c.operations.default_deadline_days));
-  }
-  if (const auto* s = section_of(root, "capf")) {
-    CAPF_TRY(read_value(*s, "capf", "cert_file", c.capf.cert_file));
-    CAPF_TRY(read_value(*s, "capf", "key_file", c.capf.key_file));
-    CAPF_TRY(read_value(*s, "capf", "chain_file", c.capf.chain_file));
-    CAPF_TRY(read_value(*s, "capf", "passphrase_file", c.capf.passphrase_file));
-    CAPF_TRY(read_value(*s, "capf", "passphrase_env", c.capf.passphrase_env));
-  }
-  if (const auto* s = section_of(root, "store")) {
-    CAPF_TRY(read_value(*s, "store", "backend", c.store.backend));
-    CAPF_TRY(read_value(*s, "store", "sqlite_path", c.store.sqlite_path));
-    CAPF_TRY(read_value(*s, "store", "sqlite_synchronous_full", c.store.sqlite_synchronous_full));
-  }
-  CAPF_TRY(read_issuer(root, c.issuer));
-  if (const auto* s = section_of(root, "admin")) {
-    CAPF_TRY(read_value(*s, "admin", "listen", c.admin.listen));
-    CAPF_TRY(read_value(*s, "admin", "cert_file", c.admin.cert_file));
-    CAPF_TRY(read_value(*s, "admin", "key_file", c.admin.key_file));
-    CAPF_TRY(read_value(*s, "admin", "max_connections", c.admin.max_connections));
-    CAPF_TRY(read_value(*s, "admin", "max_connections_per_address",
-                        c.admin.max_connections_per_address));
-    CAPF_TRY(
-        read_value(*s, "admin", "max_handshakes_per_address", c.admin.max_handshakes_per_address));
-    CAPF_TRY(read_value(*s, "admin", "request_timeout_seconds", c.admin.request_timeout_seconds));
-    CAPF_TRY(read_value(*s, "admin", "max_body_kib", c.admin.max_body_kib));
-    CAPF_TRY(read_value(*s, "admin", "auth_failures_per_minute", c.admin.auth_failures_per_minute));
-  }
-  if (const auto* s = section_of(root, "log")) {
-    CAPF_TRY(read_value(*s, "log", "format", c.log.format));
-    CAPF_TRY(read_value(*s, "log", "level", c.log.level));
-  }
+  CAPF_ASSIGN_OR_RETURN(const toml::table root, parse_toml(toml_text));
+  CAPF_TRY(check_known_keys(root, ""));
+  CAPF_TRY(read_settings(root, "", c));
   CAPF_TRY(c.validate());
   return c;
 }
 
-Result<Config> Config::load(const std::filesystem::path& data_dir) {
-  std::filesystem::path file = data_dir / "opencapf.toml";
-  std::string text;
+namespace {
+
+// The file's text; "" (all defaults) when it does not exist.
+Result<std::string> config_text(const std::filesystem::path& file) {
   std::error_code ec;
-  if (std::filesystem::exists(file, ec)) {
-    CAPF_ASSIGN_OR_RETURN(text, read_file(file));
-  }
+  if (!std::filesystem::exists(file, ec))
+    return std::string();
+  return read_file(file);
+}
+
+}  // namespace
+
+std::filesystem::path config_file(const std::filesystem::path& data_dir) {
+  return data_dir / "opencapf.toml";
+}
+
+Result<IssuerConfig> load_issuer_config(const std::filesystem::path& data_dir) {
+  const std::filesystem::path file = config_file(data_dir);
+  CAPF_ASSIGN_OR_RETURN(std::string text, config_text(file));
+  auto parsed = parse_issuer_config(text);
+  if (!parsed)
+    return parsed.error().with_context(file.string());
+  return parsed;
+}
+
+Result<Config> Config::load(const std::filesystem::path& data_dir) {
+  const std::filesystem::path file = config_file(data_dir);
+  CAPF_ASSIGN_OR_RETURN(std::string text, config_text(file));
   auto parsed = parse(text, data_dir);
   if (!parsed)
     return parsed.error().with_context(file.string());
@@ -425,11 +313,7 @@ Status Config::validate() const {
     if (!hp)
       return hp.error().with_context("[server] listen");
   }
-  CAPF_TRY(check_range("[server] max_sessions", server.max_sessions, 1, 1000000));
-  CAPF_TRY(check_range("[server] max_connections_per_address", server.max_connections_per_address,
-                       0, 1000000));
-  CAPF_TRY(check_range("[server] max_handshakes_per_address", server.max_handshakes_per_address, 0,
-                       1000000));
+  CAPF_TRY(check_ranges(*this, false));
   if (!admin.listen.empty()) {
     auto hp = parse_host_port(admin.listen);
     if (!hp)
@@ -442,29 +326,9 @@ Status Config::validate() const {
                       admin.cert_file.empty() ? "key_file" : "cert_file",
                       admin.cert_file.empty() ? "cert_file" : "key_file");
   }
-  CAPF_TRY(check_range("[admin] max_connections", admin.max_connections, 1, 100000));
-  CAPF_TRY(check_range("[admin] max_connections_per_address", admin.max_connections_per_address, 0,
-                       100000));
-  CAPF_TRY(check_range("[admin] max_handshakes_per_address", admin.max_handshakes_per_address, 0,
-                       100000));
-  CAPF_TRY(check_range("[admin] request_timeout_seconds", admin.request_timeout_seconds, 1, 3600));
-  CAPF_TRY(check_range("[admin] max_body_kib", admin.max_body_kib, 1, 65536));
-  CAPF_TRY(
-      check_range("[admin] auth_failures_per_minute", admin.auth_failures_per_minute, 1, 100000));
-  CAPF_TRY(check_range("[server] io_threads", server.io_threads, 0, 256));
-  CAPF_TRY(check_range("[server] worker_threads", server.worker_threads, 0, 256));
-  CAPF_TRY(check_range("[timeouts] handshake_seconds", timeouts.handshake_seconds, 1, 600));
-  CAPF_TRY(check_range("[timeouts] read_seconds", timeouts.read_seconds, 1, 3600));
-  CAPF_TRY(check_range("[timeouts] keygen_seconds", timeouts.keygen_seconds, 1, 7200));
+  // The lower bound of keygen_max_seconds is another setting, beyond the table's range.
   CAPF_TRY(check_range("[timeouts] keygen_max_seconds", timeouts.keygen_max_seconds,
                        timeouts.keygen_seconds, 86400));
-  CAPF_TRY(check_range("[lsc] validity_days", lsc.validity_days, 1, 3650));
-  CAPF_TRY(check_range("[auth] max_string_attempts", auth.max_string_attempts, 1, 100));
-  CAPF_TRY(check_range("[crl] next_update_days", crl.next_update_days, 1, 365));
-  CAPF_TRY(check_range("[renewal] renew_before_days", renewal.renew_before_days, 0, 3650));
-  CAPF_TRY(check_range("[renewal] check_minutes", renewal.check_minutes, 1, 10080));
-  CAPF_TRY(
-      check_range("[operations] default_deadline_days", operations.default_deadline_days, 0, 3650));
   if (store.backend != "sqlite") {
     return make_error(ErrorCode::kInvalidArgument,
                       "[store] backend = \"{}\" is not supported: use \"sqlite\"", store.backend);

@@ -150,6 +150,8 @@ struct Config {
   Status validate() const;
   // The file `opencapf init` writes: every setting with its default and a comment.
   static std::string default_file_text();
+  // The same file with this configuration's values.
+  std::string file_text() const;
 
   std::filesystem::path path_in_data(const std::string& file) const;
   // The key passphrase from passphrase_file or passphrase_env; nullopt when neither is set.
@@ -158,9 +160,14 @@ struct Config {
   Result<std::optional<std::string>> online_secret() const;
 };
 
+// DATA_DIR/opencapf.toml.
+std::filesystem::path config_file(const std::filesystem::path& data_dir);
+
 // Reads only the [issuer] sections of an opencapf.toml text (the part that may change while the
 // server runs), validated.
 Result<IssuerConfig> parse_issuer_config(std::string_view toml_text);
+// The same from DATA_DIR/opencapf.toml (defaults when it does not exist); errors name the file.
+Result<IssuerConfig> load_issuer_config(const std::filesystem::path& data_dir);
 // The text of the [issuer] sections for `config`, for `opencapf issuer set` to write back.
 std::string issuer_config_text(const IssuerConfig& config);
 // Replaces the [issuer], [issuer.online] and [issuer.offline] sections of an opencapf.toml text,

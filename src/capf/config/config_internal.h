@@ -9,8 +9,6 @@
 
 namespace capf::config_detail {
 
-// The whole file, or kIo naming it.
-Result<std::string> read_file(const std::filesystem::path& path);
 // The [issuer] rules (mode, protocol, URLs, chains, key types); the error names the setting.
 Status validate_issuer(const IssuerConfig& c);
 

@@ -1,81 +1,37 @@
 // The [issuer] sections as opencapf writes them: the text, its place in opencapf.toml, and the
 // checked, atomic rewrite of the file (`opencapf issuer set`).
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 
+#include "capf/common/file.h"
 #include "capf/config/config.h"
 #include "capf/config/config_internal.h"
+#include "capf/config/settings_table.h"
 
 namespace capf {
 
-using config_detail::read_file;
 using config_detail::validate_issuer;
 
-namespace {
-
-std::string toml_quoted(std::string_view v) {
-  std::string out = "\"";
-  for (char ch : v) {
-    if (ch == '"' || ch == '\\')
-      out.push_back('\\');
-    out.push_back(ch);
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string toml_quoted_list(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < v.size(); ++i)
-    out += (i ? ", " : "") + toml_quoted(v[i]);
-  return out + "]";
-}
-
-}  // namespace
-
 std::string issuer_config_text(const IssuerConfig& c) {
-  const OnlineCaConfig& o = c.online;
-  const OnlineCaConfig d;
-  std::string out = fmt::format("[issuer]\nmode = {}\n", toml_quoted(c.mode));
-  std::string online;
-  auto str = [&](std::string_view key, const std::string& v, const std::string& def) {
-    if (v != def)
-      online += fmt::format("{} = {}\n", key, toml_quoted(v));
-  };
-  auto num = [&](std::string_view key, int v, int def) {
-    if (v != def)
-      online += fmt::format("{} = {}\n", key, v);
-  };
-  str("protocol", o.protocol, d.protocol);
-  str("url", o.url, d.url);
-  str("ca_chain_file", o.ca_chain_file, d.ca_chain_file);
-  if (!o.key_types.empty())
-    online += fmt::format("key_types = {}\n", toml_quoted_list(o.key_types));
-  str("username", o.username, d.username);
-  str("password_file", o.password_file, d.password_file);
-  str("password_env", o.password_env, d.password_env);
-  str("auth", o.auth, d.auth);
-  str("template", o.template_name, d.template_name);
-  str("profile", o.profile, d.profile);
-  str("acme_account_key_file", o.acme_account_key_file, d.acme_account_key_file);
-  str("acme_email", o.acme_email, d.acme_email);
-  str("acme_identifier_suffix", o.acme_identifier_suffix, d.acme_identifier_suffix);
-  num("timeout_seconds", o.timeout_seconds, d.timeout_seconds);
-  num("retries", o.retries, d.retries);
-  num("retry_backoff_ms", o.retry_backoff_ms, d.retry_backoff_ms);
-  num("poll_seconds", o.poll_seconds, d.poll_seconds);
-  if (!online.empty())
-    out += "\n[issuer.online]\n" + online;
-  if (!c.offline.ca_chain_file.empty() || !c.offline.key_types.empty()) {
-    out += "\n[issuer.offline]\n";
-    if (!c.offline.ca_chain_file.empty()) {
-      out += fmt::format("ca_chain_file = {}\n", toml_quoted(c.offline.ca_chain_file));
+  // [issuer] mode always; the settings of the sub-sections only where they differ from the
+  // default, each sub-section only when it has one.
+  Config values;
+  values.issuer = c;
+  const Config defaults;
+  std::string out;
+  std::string_view section;
+  for (const Setting& s : settings()) {
+    if (!s.section.starts_with("issuer"))
+      continue;
+    const std::string value = setting_toml(s, values);
+    if (s.section != "issuer" && value == setting_toml(s, defaults))
+      continue;
+    if (s.section != section) {
+      out += fmt::format("{}[{}]\n", out.empty() ? "" : "\n", s.section);
+      section = s.section;
     }
-    if (!c.offline.key_types.empty()) {
-      out += fmt::format("key_types = {}\n", toml_quoted_list(c.offline.key_types));
-    }
+    out += fmt::format("{} = {}\n", s.key, value);
   }
   return out;
 }
@@ -112,7 +68,7 @@ std::string replace_issuer_sections(std::string_view toml_text, const IssuerConf
 
 Status write_issuer_config(const std::filesystem::path& data_dir, const IssuerConfig& config) {
   CAPF_TRY(validate_issuer(config));
-  const std::filesystem::path file = data_dir / "opencapf.toml";
+  const std::filesystem::path file = config_file(data_dir);
   std::string text;
   std::error_code ec;
   if (std::filesystem::exists(file, ec)) {
@@ -123,20 +79,7 @@ Status write_issuer_config(const std::filesystem::path& data_dir, const IssuerCo
   auto parsed = Config::parse(updated, data_dir);
   if (!parsed)
     return parsed.error().with_context("the updated opencapf.toml");
-  std::filesystem::path tmp = file;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << updated;
-    out.flush();
-    if (!out)
-      return make_error(ErrorCode::kIo, "cannot write {}", tmp.string());
-  }
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo, "cannot replace {}: {}", file.string(), ec.message());
-  }
-  return ok();
+  return write_file_atomically(file, updated, FileMode::kUmask);
 }
 
 }  // namespace capf
