@@ -1,13 +1,12 @@
 #include "capf/daemon/daemon.h"
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "capf/api/admin_api.h"
 #include "capf/api/admin_tls.h"
+#include "capf/common/file.h"
 #include "capf/pki/profiles.h"
 
 namespace capf {
@@ -15,10 +14,12 @@ namespace capf {
 Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOverrides& overrides) {
   std::unique_ptr<Daemon> d(new Daemon(env));
   const Config& config = env.config();
-  auto identity = env.load_identity();
+  auto identity = env.identity();
   if (!identity)
     return identity.error().with_context("loading the CAPF identity");
-  std::vector<std::string> problems = pki::capf_profile_problems(identity->certificate);
+  d->identity_ = *identity;
+  const pki::Certificate& certificate = d->identity_->current()->certificate;
+  std::vector<std::string> problems = pki::capf_profile_problems(certificate);
   if (!problems.empty()) {
     std::string text;
     for (const auto& p : problems)
@@ -26,16 +27,13 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
     return make_error(ErrorCode::kInvalidArgument,
                       "the CAPF certificate {} is not a valid CAPF CA; phones would fail the TLS "
                       "handshake:{}",
-                      identity->certificate.subject(), text);
+                      certificate.subject(), text);
   }
   {
     std::error_code time_ec;
     d->identity_time_ = std::filesystem::last_write_time(env.identity_paths().cert, time_ec);
   }
-  d->identity_ = std::make_unique<IdentityHolder>(
-      std::make_shared<const CapfIdentity>(std::move(identity).value()));
-  d->factory_ =
-      std::make_unique<DaemonIssuerFactory>(config, env.trust(), *d->identity_, env.clock());
+  CAPF_ASSIGN_OR_RETURN(d->factory_, env.issuer_builder());
   d->issuer_config_ = config.issuer;
   auto issuer = d->factory_->build(config.issuer);
   if (!issuer) {
@@ -44,7 +42,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   }
   d->issuers_ = std::make_unique<IssuerHolder>(std::move(issuer).value());
   std::error_code ec;
-  d->config_time_ = std::filesystem::last_write_time(config.data_dir / "opencapf.toml", ec);
+  d->config_time_ = std::filesystem::last_write_time(config_file(config.data_dir), ec);
   auto generation = env.registry().trust_generation();
   d->trust_generation_ = generation ? *generation : -1;
   AuthPolicy auth_policy;
@@ -79,20 +77,6 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   return d;
 }
 
-namespace {
-
-Result<std::string> read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return make_error(ErrorCode::kInvalidArgument, "cannot read {}: check the path", path.string());
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
 Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
   const Config& config = env_.config();
   admin_listen_ = overrides.admin_listen.value_or(config.admin.listen);
@@ -118,11 +102,10 @@ Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
           cert_path.string(), made.fingerprint_sha256());
     }
   }
-  CAPF_ASSIGN_OR_RETURN(std::string cert_text, read_text(cert_path));
-  CAPF_ASSIGN_OR_RETURN(std::string key_text, read_text(key_path));
-  auto certs = pki::Certificate::all_from_pem(cert_text);
+  auto certs = pki::read_certificates(cert_path);
   if (!certs)
-    return certs.error().with_context(fmt::format("[admin] cert_file {}", cert_path.string()));
+    return certs.error().with_context("[admin] cert_file");
+  CAPF_ASSIGN_OR_RETURN(std::string key_text, read_file(key_path));
   auto key = pki::PrivateKey::from_pem(key_text);
   if (!key)
     return key.error().with_context(fmt::format("[admin] key_file {}", key_path.string()));
@@ -137,7 +120,8 @@ Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
                                              config.crl.next_update_days);
   api_services_ = std::make_unique<api::ApiServices>(api::ApiServices{
       env_.admin(), env_.access(), certificates, identity_admin, *api_crl_, env_.clock(),
-      env_.registry(), [this] { return server_metrics(); }, env_.offline_admin()});
+      DeviceCsv(env_.registry(), env_.admin()), CapfReports(env_.registry(), env_.clock()),
+      [this] { return server_metrics(); }, env_.offline_admin()});
   api_router_ = std::make_unique<api::Router>(env_.access(), *api_limiter_);
   api::add_all_routes(*api_router_, *api_services_);
   api::AdminServerOptions options;
@@ -233,19 +217,15 @@ void Daemon::stop() {
 
 bool Daemon::reload_issuer() {
   std::lock_guard reload_lock(reload_mu_);
-  const std::filesystem::path file = env_.config().data_dir / "opencapf.toml";
   std::error_code ec;
-  auto time = std::filesystem::last_write_time(file, ec);
+  auto time = std::filesystem::last_write_time(config_file(env_.config().data_dir), ec);
   auto generation = env_.registry().trust_generation();
   const std::int64_t trust = generation ? *generation : trust_generation_;
   if ((ec || time == config_time_) && trust == trust_generation_)
     return false;
   config_time_ = ec ? config_time_ : time;
   trust_generation_ = trust;
-  std::ifstream in(file);
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto config = parse_issuer_config(text.str());
+  auto config = load_issuer_config(env_.config().data_dir);
   if (!config) {
     spdlog::error("opencapf.toml changed but its [issuer] sections are not valid; keeping {}: {}",
                   issuers_->current()->describe(), config.error().message);

@@ -17,7 +17,7 @@
 #include "capf/api/crl_cache.h"
 #include "capf/api/router.h"
 #include "capf/daemon/environment.h"
-#include "capf/daemon/issuer_factory.h"
+#include "capf/daemon/issuer_builder.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/issuer/issuer.h"
 #include "capf/issuer/issuer_holder.h"
@@ -71,8 +71,9 @@ class Daemon {
   ServerOptions server_options_;
   void maintenance_loop();
 
-  std::unique_ptr<IdentityHolder> identity_;
-  std::unique_ptr<DaemonIssuerFactory> factory_;
+  // Both belong to the Environment (the composition root); the daemon swaps the identity.
+  IdentityHolder* identity_ = nullptr;
+  IssuerBuilder* factory_ = nullptr;
   std::unique_ptr<IssuerHolder> issuers_;
   std::mutex reload_mu_;  // guards the four fields below
   IssuerConfig issuer_config_;

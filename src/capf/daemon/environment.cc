@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "capf/api/admin_tls.h"
 #include "capf/pki/key_source.h"
@@ -45,16 +44,28 @@ Result<CapfIdentity> Environment::load_identity() const {
   return capf::load_identity(identity_paths(), pass);
 }
 
+Result<IdentityHolder*> Environment::identity() {
+  if (!identity_) {
+    CAPF_ASSIGN_OR_RETURN(CapfIdentity id, load_identity());
+    identity_ =
+        std::make_unique<IdentityHolder>(std::make_shared<const CapfIdentity>(std::move(id)));
+  }
+  return identity_.get();
+}
+
+Result<IssuerBuilder*> Environment::issuer_builder() {
+  if (!issuer_builder_) {
+    CAPF_ASSIGN_OR_RETURN(IdentityHolder * holder, identity());
+    issuer_builder_ = std::make_unique<IssuerBuilder>(config_, *trust_, *holder, clock_);
+  }
+  return issuer_builder_.get();
+}
+
 Result<IssuerAdmin*> Environment::issuer_admin() {
   if (!issuer_admin_) {
-    if (!identity_) {
-      CAPF_ASSIGN_OR_RETURN(CapfIdentity id, load_identity());
-      identity_ =
-          std::make_unique<IdentityHolder>(std::make_shared<const CapfIdentity>(std::move(id)));
-    }
-    issuer_factory_ = std::make_unique<DaemonIssuerFactory>(config_, *trust_, *identity_, clock_);
+    CAPF_ASSIGN_OR_RETURN(IssuerBuilder * builder, issuer_builder());
     issuer_admin_ =
-        std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *registry_, *issuer_factory_);
+        std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *registry_, *builder);
   }
   return issuer_admin_.get();
 }
@@ -84,23 +95,14 @@ OfflineAdmin& Environment::offline_admin() {
       const std::string& file = config.issuer.offline.ca_chain_file;
       if (file.empty())
         return std::vector<pki::Certificate>{};
-      const std::filesystem::path path = config.path_in_data(file);
-      std::ifstream in(path);
-      if (!in) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "cannot read [issuer.offline] ca_chain_file {}: check the path, or set "
-                          "it again with `opencapf issuer set --mode offline --ca-chain FILE`",
-                          path.string());
-      }
-      std::ostringstream text;
-      text << in.rdbuf();
-      auto certs = pki::Certificate::all_from_pem(text.str());
+      auto certs = pki::read_certificates(config.path_in_data(file));
       if (!certs) {
         return make_error(ErrorCode::kInvalidArgument,
-                          "[issuer.offline] ca_chain_file {} holds no readable certificate: {}",
-                          path.string(), certs.error().message);
+                          "[issuer.offline] ca_chain_file: {}; set it again with `opencapf issuer "
+                          "set --mode offline --ca-chain FILE`",
+                          certs.error().message);
       }
-      return std::move(certs).value();
+      return certs;
     };
     offline_admin_ = std::make_unique<OfflineAdmin>(*registry_, *trust_, clock_, std::move(chain));
   }
@@ -140,7 +142,7 @@ Result<InitReport> Environment::init(const std::filesystem::path& data_dir,
     return make_error(ErrorCode::kIo, "cannot create {}: {}", data_dir.string(), ec.message());
   }
   ::chmod(data_dir.c_str(), 0700);
-  std::filesystem::path config_file = data_dir / "opencapf.toml";
+  const std::filesystem::path config_file = capf::config_file(data_dir);
   if (!options.passphrase_file.empty() && !options.passphrase_env.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "give --passphrase-file or --passphrase-env, not both");
@@ -180,29 +182,20 @@ Result<InitReport> Environment::init(const std::filesystem::path& data_dir,
     }
   } written_config{config_file};
   if (!config_existed) {
-    std::string text = Config::default_file_text();
-    auto set = [&text](const std::string& key, const std::string& value) {
-      const std::string from = key + " = \"\"";
-      auto pos = text.find(from);
-      if (pos != std::string::npos)
-        text.replace(pos, from.size(), key + " = \"" + value + "\"");
-    };
-    if (!options.passphrase_file.empty()) {
-      set("passphrase_file", std::filesystem::absolute(options.passphrase_file, ec).string());
-    }
+    Config values;
+    if (!options.passphrase_file.empty())
+      values.capf.passphrase_file = std::filesystem::absolute(options.passphrase_file, ec).string();
     if (!options.passphrase_env.empty())
-      set("passphrase_env", options.passphrase_env);
+      values.capf.passphrase_env = options.passphrase_env;
     if (!options.key_uri.empty()) {
       if (options.key_uri.find_first_of("\"\\\n") != std::string::npos) {
         return make_error(ErrorCode::kInvalidArgument,
                           "the PKCS#11 URI holds a quote, backslash or line break: percent-encode "
                           "them (RFC 7512)");
       }
-      const std::string from = "key_file = \"capf-key.pem\"";
-      auto pos = text.find(from);
-      if (pos != std::string::npos)
-        text.replace(pos, from.size(), "key_file = \"" + options.key_uri + "\"");
+      values.capf.key_file = options.key_uri;
     }
+    const std::string text = values.file_text();
     std::ofstream out(config_file);
     written_config.armed = true;
     out << text;

@@ -9,7 +9,7 @@
 
 #include "capf/common/clock.h"
 #include "capf/config/config.h"
-#include "capf/daemon/issuer_factory.h"
+#include "capf/daemon/issuer_builder.h"
 #include "capf/domain/device.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/service/access_service.h"
@@ -67,6 +67,12 @@ class Environment {
   IdentityPaths identity_paths() const;
   // Loads the CAPF identity with the configured passphrase.
   Result<CapfIdentity> load_identity() const;
+  // The CAPF identity in use, loaded on first use: the one holder that the issuers, the issuer
+  // admin and the daemon share (the daemon swaps it when the certificate files change).
+  Result<IdentityHolder*> identity();
+  // The one IssuerFactory of this data directory: builds and checks issuers. Loads the identity
+  // on first use.
+  Result<IssuerBuilder*> issuer_builder();
   // Where LSCs come from: show and switch (`opencapf issuer`). Loads the identity on first use.
   Result<IssuerAdmin*> issuer_admin();
   // The offline CA procedure (`opencapf offline`); knows the configured offline chain, if any.
@@ -86,7 +92,7 @@ class Environment {
   std::unique_ptr<TrustStores> trust_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<IdentityHolder> identity_;
-  std::unique_ptr<DaemonIssuerFactory> issuer_factory_;
+  std::unique_ptr<IssuerBuilder> issuer_builder_;
   std::unique_ptr<IssuerAdmin> issuer_admin_;
   std::unique_ptr<OfflineAdmin> offline_admin_;
   std::unique_ptr<IdentityAdmin> identity_admin_;

@@ -86,4 +86,14 @@ class DeferredIssuer {
   virtual Result<IssueOutcome> retrieve(const std::string& ticket) = 0;
 };
 
+// Issuers whose CA can be asked, before an administrator switches to them, whether it will take
+// their requests (the online connectors: TLS, host name, credentials, the CA's chain).
+class CheckableIssuer {
+ public:
+  virtual ~CheckableIssuer() = default;
+  // Reaches the CA. ok() when it is ready; otherwise the error says what is wrong and what to
+  // change (errors as Issuer::issue()). Blocks.
+  virtual Status check() = 0;
+};
+
 }  // namespace capf

@@ -31,7 +31,7 @@ struct AcmePolling {
   static AcmePolling for_settings(const OnlineCaSettings& settings);  // 3 × settings.http.timeout
 };
 
-class AcmeIssuer final : public Issuer, public DeferredIssuer {
+class AcmeIssuer final : public Issuer, public DeferredIssuer, public CheckableIssuer {
  public:
   // settings.url is the directory URL (https). kInvalidArgument when it is not https, or when no
   // ca_chain or no acme_account_key_file is configured. No I/O: the CA is first contacted by
@@ -65,7 +65,7 @@ class AcmeIssuer final : public Issuer, public DeferredIssuer {
   // What `opencapf issuer set` runs before switching to this issuer: fetches the directory (once
   // per instance), loads (or creates) the account key, registers (or finds) the account, and reads
   // the account back with a signed POST-as-GET, which must say "valid". Errors as issue(). Blocks.
-  Status check();
+  Status check() override;
 
   // The account URL once issue() or check() has found it, "" before.
   std::string account_url() const { return client_->cached_account_url(); }

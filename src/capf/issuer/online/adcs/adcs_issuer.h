@@ -29,7 +29,7 @@
 
 namespace capf {
 
-class AdcsIssuer final : public Issuer, public DeferredIssuer {
+class AdcsIssuer final : public Issuer, public DeferredIssuer, public CheckableIssuer {
  public:
   // Checks the settings and prepares the HTTP client; does no I/O. kInvalidArgument naming the
   // [issuer.online] key to fix: a url that is not https://, no template, no username or password,
@@ -62,7 +62,7 @@ class AdcsIssuer final : public Issuer, public DeferredIssuer {
   // What `opencapf issuer set` runs before it saves the settings: the credentials open
   // <url>/ (200, not 401), and the CA's chain contains the first certificate of ca_chain (the CA
   // that signs LSCs). The refusal names both sides when the chains differ (kInvalidArgument).
-  Status check();
+  Status check() override;
 
  private:
   AdcsIssuer(OnlineCaSettings settings, const Clock& clock, std::unique_ptr<HttpClient> http);

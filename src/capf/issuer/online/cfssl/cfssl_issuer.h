@@ -16,7 +16,7 @@
 
 namespace capf {
 
-class CfsslIssuer final : public Issuer {
+class CfsslIssuer final : public Issuer, public CheckableIssuer {
  public:
   // kInvalidArgument when the url is not http(s), no CA chain is configured, or the secret is not
   // hex. Does no I/O (check() talks to CFSSL).
@@ -47,7 +47,7 @@ class CfsslIssuer final : public Issuer {
   //   authentication provider").
   // kInvalidArgument for a wrong CA chain or profile, kPermissionDenied for refused credentials,
   // and issue()'s transport errors.
-  Status check();
+  Status check() override;
 
  private:
   CfsslIssuer(OnlineCaSettings settings, std::string base_url, Bytes auth_key,

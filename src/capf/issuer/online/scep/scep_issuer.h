@@ -24,7 +24,7 @@ struct Requester;
 struct RequestMessage;
 }  // namespace scep
 
-class ScepIssuer final : public Issuer, public DeferredIssuer {
+class ScepIssuer final : public Issuer, public DeferredIssuer, public CheckableIssuer {
  public:
   // settings.url is the SCEP endpoint ("http://ndes.example.net/certsrv/mscep/mscep.dll",
   // "http://127.0.0.1:8080/scep"); settings.ca_chain the CA that signs LSCs, nearest first;
@@ -79,7 +79,7 @@ class ScepIssuer final : public Issuer, public DeferredIssuer {
   // certificate must be the first certificate of settings.ca_chain or chain to the chain, and any
   // RA certificate must chain to the CA. Errors as issue(); kPermissionDenied names the certificate
   // the CA presents and the configured one. Refreshes the cache on success. Blocks; thread-safe.
-  Status check();
+  Status check() override;
 
   ~ScepIssuer() override;
 

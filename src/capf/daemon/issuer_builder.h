@@ -1,5 +1,6 @@
-// DaemonIssuerFactory: the IssuerFactory that knows every concrete issuer — CAPF-signed, offline,
-// and the online connectors (AD CS, SCEP, ACME, CFSSL).
+// IssuerBuilder: the IssuerFactory (issuer/issuer_factory.h) that knows every concrete issuer —
+// CAPF-signed, offline, and the online connectors (AD CS, SCEP, ACME, CFSSL). Built once per data
+// directory, by Environment::issuer_builder().
 #pragma once
 
 #include "capf/common/clock.h"
@@ -10,12 +11,12 @@
 
 namespace capf {
 
-class DaemonIssuerFactory final : public IssuerFactory {
+class IssuerBuilder final : public IssuerFactory {
  public:
   // `base` gives the data directory, the LSC validity and the rest of the configuration; the
   // [issuer] part comes with each call.
-  DaemonIssuerFactory(const Config& base, TrustStores& trust, const IdentityHolder& identity,
-                      const Clock& clock)
+  IssuerBuilder(const Config& base, TrustStores& trust, const IdentityHolder& identity,
+                const Clock& clock)
       : base_(base), trust_(trust), identity_(identity), clock_(clock) {}
 
   Result<std::shared_ptr<Issuer>> build(const IssuerConfig& config) override;

@@ -1,9 +1,6 @@
-#include "capf/daemon/issuer_factory.h"
+#include "capf/daemon/issuer_builder.h"
 
 #include <netdb.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "capf/issuer/local/local_ca_issuer.h"
 #include "capf/issuer/offline/offline_ca_issuer.h"
@@ -36,43 +33,23 @@ bool resolves(const std::string& host) {
   return rc == 0;
 }
 
-// Calls a connector's own prerequisite check (it reaches the CA: TLS, host name, credentials).
-template <typename Connector>
-Status connector_check(Issuer& issuer) {
-  auto* c = dynamic_cast<Connector*>(&issuer);
-  return c == nullptr ? ok() : c->check();
-}
-
 }  // namespace
 
-Result<std::vector<pki::Certificate>> DaemonIssuerFactory::read_chain(
-    const std::string& file, std::string_view section) const {
+Result<std::vector<pki::Certificate>> IssuerBuilder::read_chain(const std::string& file,
+                                                                std::string_view section) const {
   if (file.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[{}] ca_chain_file is not set: give the PEM file of the CA that signs LSCs, "
                       "up to its root",
                       section);
   }
-  std::filesystem::path path = base_.path_in_data(file);
-  std::ifstream in(path);
-  if (!in) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cannot read the CA chain {} ([{}] ca_chain_file): check the path",
-                      path.string(), section);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto chain = pki::Certificate::all_from_pem(text.str());
-  if (!chain) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "the CA chain {} holds no readable certificate: {}", path.string(),
-                      chain.error().message);
-  }
-  return std::move(chain).value();
+  auto chain = pki::read_certificates(base_.path_in_data(file));
+  if (!chain)
+    return chain.error().with_context(fmt::format("the CA chain ([{}] ca_chain_file)", section));
+  return chain;
 }
 
-Result<std::vector<KeySpec>> DaemonIssuerFactory::key_types(
-    const std::vector<std::string>& names) const {
+Result<std::vector<KeySpec>> IssuerBuilder::key_types(const std::vector<std::string>& names) const {
   std::vector<KeySpec> out;
   for (const auto& n : names) {
     CAPF_ASSIGN_OR_RETURN(KeySpec spec, parse_key_spec(n));
@@ -81,7 +58,7 @@ Result<std::vector<KeySpec>> DaemonIssuerFactory::key_types(
   return out;
 }
 
-Result<std::shared_ptr<Issuer>> DaemonIssuerFactory::build(const IssuerConfig& config) {
+Result<std::shared_ptr<Issuer>> IssuerBuilder::build(const IssuerConfig& config) {
   if (config.mode == "capf") {
     return std::shared_ptr<Issuer>(
         std::make_shared<LocalCaIssuer>(identity_, clock_, base_.lsc.validity_days));
@@ -137,7 +114,7 @@ Result<std::shared_ptr<Issuer>> DaemonIssuerFactory::build(const IssuerConfig& c
                     "[issuer.online] protocol = \"{}\": use adcs, scep, acme or cfssl", o.protocol);
 }
 
-std::vector<std::string> DaemonIssuerFactory::check(const IssuerConfig& config) {
+std::vector<std::string> IssuerBuilder::check(const IssuerConfig& config) {
   std::vector<std::string> problems;
   if (config.mode == "capf")
     return problems;
@@ -187,17 +164,12 @@ std::vector<std::string> DaemonIssuerFactory::check(const IssuerConfig& config) 
       problems.push_back(issuer.error().message);
       return problems;
     }
-    Status reached = ok();
-    if (config.online.protocol == "cfssl")
-      reached = connector_check<CfsslIssuer>(**issuer);
-    if (config.online.protocol == "acme")
-      reached = connector_check<AcmeIssuer>(**issuer);
-    if (config.online.protocol == "scep")
-      reached = connector_check<ScepIssuer>(**issuer);
-    if (config.online.protocol == "adcs")
-      reached = connector_check<AdcsIssuer>(**issuer);
-    if (!reached)
-      problems.push_back(reached.error().message);
+    // The connector's own check reaches the CA: TLS, host name, credentials.
+    if (auto* checkable = dynamic_cast<CheckableIssuer*>(issuer->get())) {
+      Status reached = checkable->check();
+      if (!reached)
+        problems.push_back(reached.error().message);
+    }
   }
   return problems;
 }
