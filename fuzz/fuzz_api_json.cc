@@ -165,8 +165,15 @@ void handle(Registry& registry, const ApiRequest& request) {
   IdentityAdmin identity(fx.config, trust, registry, clock);
   CrlCache crl(certificates, *fx.identity, clock, 7);
   OfflineAdmin offline(registry, trust, clock, std::vector<pki::Certificate>{});
-  ApiServices services{admin,  access, certificates, identity,
-                       crl,    clock,  registry,     [] { return std::string(); },
+  ApiServices services{admin,
+                       access,
+                       certificates,
+                       identity,
+                       crl,
+                       clock,
+                       DeviceCsv(registry, admin),
+                       CapfReports(registry, clock),
+                       [] { return std::string(); },
                        offline};
   AuthFailureLimiter limiter(clock, 10);
   Router router(access, limiter);

@@ -2,31 +2,23 @@
 #include <cstdio>
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "apps/opencapf/cli_util.h"
 #include "capf/service/device_csv.h"
+#include "capf/service/device_filter.h"
 #include "capf/service/device_json.h"
 
 namespace capf::cli {
 
 namespace {
 
-// WHEN: "none", "+3d" / "+12h" / "+30m" from now, or a UTC date/time (see parse_utc).
+// WHEN: "none", or a time as parse_time_from reads it ("+3d" / "+12h" / "+30m" from now, or a UTC
+// date/time).
 Result<std::optional<TimePoint>> parse_when(const std::string& text, const Clock& clock) {
   if (text == "none")
     return std::optional<TimePoint>();
-  if (text.size() >= 3 && text[0] == '+') {
-    char unit = text.back();
-    std::string number = text.substr(1, text.size() - 2);
-    if (!number.empty() && number.find_first_not_of("0123456789") == std::string::npos &&
-        number.size() < 7 && (unit == 'd' || unit == 'h' || unit == 'm')) {
-      long n = std::stol(number);
-      auto d = unit == 'd'   ? std::chrono::hours(24 * n)
-               : unit == 'h' ? std::chrono::hours(n)
-                             : std::chrono::minutes(n);
-      return std::optional<TimePoint>(clock.now() + d);
-    }
-  }
-  if (auto t = parse_utc(text))
+  if (auto t = parse_time_from(text, clock.now()))
     return std::optional<TimePoint>(*t);
   return make_error(ErrorCode::kInvalidArgument,
                     "--deadline '{}' is not a time: use 2026-12-31, 2026-12-31T18:00Z, "
@@ -262,7 +254,7 @@ void add_show(CLI::App& device, CommandContext& ctx) {
 void add_list(CLI::App& device, CommandContext& ctx) {
   auto* cmd = device.add_subcommand("list", "list devices, with filters");
   struct Opts {
-    std::string data, op, status, auth, prefix, expiring, after;
+    std::string data, op, status, auth, prefix, lsc, expiring, after;
     std::size_t limit = 1000;
     bool json = false;
   };
@@ -272,6 +264,7 @@ void add_list(CLI::App& device, CommandContext& ctx) {
   cmd->add_option("--status", o->status, "none|pending|success|failed");
   cmd->add_option("--auth", o->auth, "string|null|lsc|mic");
   cmd->add_option("--prefix", o->prefix, "names starting with this");
+  cmd->add_option("--lsc", o->lsc, "with|without: devices with an LSC known, or without");
   cmd->add_option("--lsc-expires-before", o->expiring, "LSC expiring before WHEN (e.g. +30d)");
   cmd->add_option("--after", o->after, "start after this name (paging)");
   cmd->add_option("--limit", o->limit, "at most this many (default 1000)");
@@ -280,44 +273,29 @@ void add_list(CLI::App& device, CommandContext& ctx) {
     auto env = open_environment(ctx, o->data);
     if (!env)
       return;
+    // The terms GET /api/v1/devices takes (device_filter.h), under their option names.
+    struct Term {
+      const char* term;
+      const char* option;
+      const std::string& value;
+    };
+    const Term terms[] = {{"name", "--prefix", o->prefix},
+                          {"operation", "--op", o->op},
+                          {"status", "--status", o->status},
+                          {"auth", "--auth", o->auth},
+                          {"lsc", "--lsc", o->lsc},
+                          {"lsc_expires_before", "--lsc-expires-before", o->expiring},
+                          {"after", "--after", o->after}};
     DeviceFilter f;
+    for (const Term& t : terms) {
+      if (t.value.empty())
+        continue;
+      if (Status added = add_device_filter_term(f, t.term, t.value, env->clock().now()); !added)
+        return fail_usage(ctx, fmt::format("{}: {}", t.option, added.error().message));
+    }
+    if (Status checked = check_device_filter(f); !checked)
+      return fail_usage(ctx, "--lsc: " + checked.error().message);
     f.limit = o->limit;
-    f.after_name = o->after;
-    if (!o->prefix.empty())
-      f.name_prefix = o->prefix;
-    if (!o->op.empty()) {
-      auto op = parse_operation(o->op);
-      if (!op)
-        return fail(ctx, op.error());
-      f.operation = *op;
-    }
-    if (!o->auth.empty()) {
-      auto mode = parse_auth_mode(o->auth);
-      if (!mode)
-        return fail(ctx, mode.error());
-      f.auth_mode = *mode;
-    }
-    if (!o->status.empty()) {
-      static const std::pair<const char*, StatusKind> kKinds[] = {{"none", StatusKind::kNone},
-                                                                  {"pending", StatusKind::kPending},
-                                                                  {"success", StatusKind::kSuccess},
-                                                                  {"failed", StatusKind::kFailed}};
-      auto it = std::find_if(std::begin(kKinds), std::end(kKinds),
-                             [&](const auto& k) { return o->status == k.first; });
-      if (it == std::end(kKinds)) {
-        return fail_usage(ctx,
-                          "--status '" + o->status + "': use none, pending, success or failed");
-      }
-      f.status_kind = it->second;
-    }
-    if (!o->expiring.empty()) {
-      auto when = parse_when(o->expiring, env->clock());
-      if (!when || !*when) {
-        return fail_usage(ctx, "--lsc-expires-before needs a time such as +30d or 2027-01-01");
-      }
-      f.lsc_expires_before = **when;
-      f.with_lsc_only = true;
-    }
     auto devices = env->admin().list_devices(f);
     if (!devices)
       return fail(ctx, devices.error());

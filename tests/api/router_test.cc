@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/api/problem.h"
+#include "capf/api/respond.h"
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "tests/api/log_capture.h"
 #include "tests/common/temp_dir.h"
@@ -178,6 +179,46 @@ TEST(UrlDecode, DecodesEscapesAndRefusesBadOnes) {
   EXPECT_FALSE(url_decode("%2", false).has_value());
   EXPECT_FALSE(url_decode("%zz", false).has_value());
   EXPECT_EQ(split_path("/api//v1/x/"), (std::vector<std::string>{"api", "v1", "x"}));
+}
+
+struct Counter {
+  int calls = 0;
+};
+
+ApiResponse count_call(Counter& counter, const RouteRequest&) {
+  ++counter.calls;
+  return json_response(json{{"calls", counter.calls}});
+}
+
+// Builds a handler that reads a parameter and a service result with CAPF_API_ASSIGN.
+ApiResponse half(Counter& counter, const RouteRequest& req) {
+  CAPF_API_ASSIGN(const auto n, query_int(req.http, "n", 0, 100, "a number: give 0 to 100"));
+  CAPF_API_ASSIGN(
+      const int even,
+      (n.value_or(0) % 2 == 0 ? Result<int>(static_cast<int>(n.value_or(0)))
+                              : Result<int>(make_error(ErrorCode::kInvalidArgument, "odd"))));
+  ++counter.calls;
+  return json_response(json{{"half", even / 2}});
+}
+
+TEST_F(RouterTest, AddBindsTheServicesToTheHandler) {
+  Counter counter;
+  Router& router = *router_;
+  router.add("GET", "/count", std::nullopt, counter, count_call);
+  router.add("GET", "/half", std::nullopt, counter, half);
+  ApiRequest get;
+  get.method = "GET";
+  get.path = "/count";
+  EXPECT_EQ(json::parse(router.handle(get).body)["calls"], 1);
+  EXPECT_EQ(json::parse(router.handle(get).body)["calls"], 2);
+  get.path = "/half";
+  get.query = {{"n", "8"}};
+  EXPECT_EQ(json::parse(router.handle(get).body)["half"], 4);
+  get.query = {{"n", "7"}};
+  EXPECT_EQ(router.handle(get).status, 400);
+  get.query = {{"n", "x"}};
+  EXPECT_EQ(router.handle(get).status, 400);
+  EXPECT_EQ(counter.calls, 3);
 }
 
 }  // namespace

@@ -1,10 +1,8 @@
 // /api/v1/tokens (admin) and /api/v1/audit, and /metrics.
-#include <charconv>
-
 #include <fmt/format.h>
 
 #include "capf/api/admin_api.h"
-#include "capf/api/problem.h"
+#include "capf/api/respond.h"
 #include "capf/service/token_expiry.h"
 #include "capf/store/stored_values.h"
 
@@ -13,31 +11,14 @@ namespace {
 
 using nlohmann::json;
 
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  std::int64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return std::nullopt;
-  return n;
-}
-
 ApiResponse list_tokens(ApiServices& s, const RouteRequest&) {
-  auto tokens = s.access.list_tokens();
-  if (!tokens)
-    return problem(tokens.error());
-  json items = json::array();
-  for (const auto& t : *tokens)
-    items.push_back(to_json(t));
-  return json_response(json{{"items", items}});
+  return respond_items(s.access.list_tokens());
 }
 
 ApiResponse create_token(ApiServices& s, const RouteRequest& req) {
-  json body = json::parse(req.http.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return problem(400,
-                   "the body must be a JSON object: {\"role\": \"viewer\", \"name\": "
-                   "\"dashboard\", \"expires\": \"90d\"}");
-  }
+  CAPF_API_ASSIGN(
+      json body,
+      parse_body(req.http, R"({"role": "viewer", "name": "dashboard", "expires": "90d"})"));
   if (!body.contains("role") || !body["role"].is_string())
     return field_problem("role", "give the role: admin, operator or viewer");
   auto role = parse_admin_role(body["role"].get<std::string>());
@@ -62,55 +43,42 @@ ApiResponse create_token(ApiServices& s, const RouteRequest& req) {
     if (key != "role" && key != "name" && key != "expires")
       return field_problem(key, "unknown field: use role, name and expires");
   }
-  auto created = s.access.create_token(name, *role, req.actor(), expires);
-  if (!created)
-    return problem(created.error());
-  json j = to_json(created->token);
-  j["token"] = created->secret;  // shown once
-  return json_response(j, 201);
+  return respond(
+      s.access.create_token(name, *role, req.actor(), expires),
+      [](const auto& created) {
+        json j = to_json(created.token);
+        j["token"] = created.secret;  // shown once
+        return j;
+      },
+      201);
 }
 
 ApiResponse revoke_token(ApiServices& s, const RouteRequest& req) {
-  auto id = parse_int(req.params.at("id"));
+  auto id = parse_whole_number(req.params.at("id"));
   if (!id || *id <= 0)
     return field_problem("id", "a token id is a positive number: see GET /api/v1/tokens");
-  Status revoked = s.access.revoke_token(*id, req.actor());
-  if (!revoked)
-    return problem(revoked.error());
-  return no_content();
+  return respond(s.access.revoke_token(*id, req.actor()));
 }
 
 ApiResponse list_audit(ApiServices& s, const RouteRequest& req) {
+  if (auto unknown = only_parameters(req.http, {"limit", "before", "target", "actor"}, "filter"))
+    return *unknown;
   AuditFilter f;
-  f.limit = 100;
-  for (const auto& [key, value] : req.http.query) {
-    if (key == "limit") {
-      auto n = parse_int(value);
-      if (!n || *n < 1 || *n > 1000)
-        return field_problem(key, fmt::format("'{}' is not a page size: give 1 to 1000", value));
-      f.limit = static_cast<std::size_t>(*n);
-    } else if (key == "before") {
-      auto n = parse_int(value);
-      if (!n || *n < 1)
-        return field_problem(key, "give the id of the last entry of the previous page");
-      f.before_id = *n;
-    } else if (key == "target") {
-      f.target = value;
-    } else if (key == "actor") {
-      f.actor = value;
-    } else {
-      return field_problem(key, "unknown filter: use limit, before, target or actor");
-    }
-  }
-  auto entries = s.access.audit_log(f);
-  if (!entries)
-    return problem(entries.error());
-  json items = json::array();
-  for (const auto& e : *entries)
-    items.push_back(to_json(e));
-  json next =
-      entries->size() == f.limit && !entries->empty() ? json(entries->back().id) : json(nullptr);
-  return json_response(json{{"items", items}, {"next", next}});
+  CAPF_API_ASSIGN(f.limit, page_limit(req.http));
+  CAPF_API_ASSIGN(const auto before,
+                  query_int(req.http, "before", 1, INT64_MAX,
+                            "an entry id: give the id of the last entry of the previous page"));
+  if (before)
+    f.before_id = *before;
+  if (auto target = req.http.query.find("target"); target != req.http.query.end())
+    f.target = target->second;
+  if (auto actor = req.http.query.find("actor"); actor != req.http.query.end())
+    f.actor = actor->second;
+  CAPF_API_ASSIGN(const auto entries, s.access.audit_log(f));
+  json body = items_json(entries);
+  body["next"] =
+      entries.size() == f.limit && !entries.empty() ? json(entries.back().id) : json(nullptr);
+  return json_response(body);
 }
 
 ApiResponse metrics(ApiServices& s, Router& router, const RouteRequest&) {
@@ -120,10 +88,8 @@ ApiResponse metrics(ApiServices& s, Router& router, const RouteRequest&) {
   for (StatusKind kind : kAllStatusKinds) {
     DeviceFilter f;
     f.status_kind = kind;
-    auto n = s.admin.count_devices(f);
-    if (!n)
-      return problem(n.error());
-    out += fmt::format("opencapf_devices{{status=\"{}\"}} {}\n", stored_name(kind), *n);
+    CAPF_API_ASSIGN(const std::int64_t n, s.admin.count_devices(f));
+    out += fmt::format("opencapf_devices{{status=\"{}\"}} {}\n", stored_name(kind), n);
   }
   out += "# HELP opencapf_api_responses_total Admin API responses by HTTP status.\n";
   out += "# TYPE opencapf_api_responses_total counter\n";
@@ -142,14 +108,10 @@ ApiResponse metrics(ApiServices& s, Router& router, const RouteRequest&) {
 }  // namespace
 
 void add_access_routes(Router& router, ApiServices& s) {
-  router.add("GET", "/api/v1/tokens", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return list_tokens(s, r); });
-  router.add("POST", "/api/v1/tokens", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return create_token(s, r); });
-  router.add("DELETE", "/api/v1/tokens/{id}", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return revoke_token(s, r); });
-  router.add("GET", "/api/v1/audit", Permission::kRead,
-             [&s](const RouteRequest& r) { return list_audit(s, r); });
+  router.add("GET", "/api/v1/tokens", Permission::kAdminister, s, list_tokens);
+  router.add("POST", "/api/v1/tokens", Permission::kAdminister, s, create_token);
+  router.add("DELETE", "/api/v1/tokens/{id}", Permission::kAdminister, s, revoke_token);
+  router.add("GET", "/api/v1/audit", Permission::kRead, s, list_audit);
 }
 
 void add_metrics_route(Router& router, ApiServices& s) {

@@ -11,14 +11,16 @@
 #include "capf/issuer/capf_identity.h"
 #include "capf/service/access_service.h"
 #include "capf/service/admin_service.h"
+#include "capf/service/capf_reports.h"
 #include "capf/service/certificate_admin.h"
+#include "capf/service/device_csv.h"
 #include "capf/service/identity_admin.h"
 #include "capf/service/offline_admin.h"
-#include "capf/store/device_store.h"
 
 namespace capf::api {
 
-// The services the routes use; all borrowed, and all must outlive the server.
+// The services the routes use; all borrowed but the CSV and report services (which borrow the
+// registry themselves), and all must outlive the server. The routes see no registry.
 struct ApiServices {
   AdminService& admin;
   AccessService& access;
@@ -26,7 +28,8 @@ struct ApiServices {
   IdentityAdmin& identity;
   CrlCache& crl;
   const Clock& clock;
-  Registry& registry;  // for CSV import/export and the reports
+  DeviceCsv csv;        // CSV import and export
+  CapfReports reports;  // the CAPF and expiring-LSC reports
   // Extra Prometheus text appended to /metrics (the phone server's counters); may be empty.
   std::function<std::string()> server_metrics;
   // The Offline CA procedure (it reads the configured offline chain at each import).

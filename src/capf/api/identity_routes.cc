@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "capf/api/admin_api.h"
-#include "capf/api/problem.h"
+#include "capf/api/respond.h"
 #include "capf/domain/device.h"
 #include "capf/pki/certificate.h"
 #include "capf/pki/profiles.h"
@@ -28,29 +28,27 @@ json certificate_json(const pki::Certificate& c) {
 }
 
 ApiResponse list_identities(ApiServices& s, const RouteRequest&) {
-  auto entries = s.identity.list();
-  if (!entries)
-    return problem(entries.error());
-  json items = json::array();
-  for (const auto& e : *entries) {
-    json j = certificate_json(e.certificate);
-    j.erase("warnings");
-    j["current"] = e.current;
-    j["expired"] = e.expired;
-    j["problems"] = e.problems;
-    items.push_back(std::move(j));
-  }
-  return json_response(json{{"items", items}});
+  return respond(s.identity.list(), [](const auto& entries) {
+    json items = json::array();
+    for (const auto& e : entries) {
+      json j = certificate_json(e.certificate);
+      j.erase("warnings");
+      j["current"] = e.current;
+      j["expired"] = e.expired;
+      j["problems"] = e.problems;
+      items.push_back(std::move(j));
+    }
+    return json{{"items", items}};
+  });
 }
 
 ApiResponse get_csr(ApiServices& s, const RouteRequest&) {
-  auto pem = s.identity.csr_pem();
-  if (!pem)
-    return problem(pem.error());
-  ApiResponse r;
-  r.content_type = "application/x-pem-file";
-  r.body = *pem;
-  return r;
+  return respond(s.identity.csr_pem(), [](std::string& pem) {
+    ApiResponse r;
+    r.content_type = "application/x-pem-file";
+    r.body = std::move(pem);
+    return r;
+  });
 }
 
 // The body: PEM, the signed CAPF certificate first, then (optionally) its issuing CAs and root.
@@ -61,23 +59,17 @@ ApiResponse import_identity(ApiServices& s, const RouteRequest& req) {
                    "GET /api/v1/ca/csr, then its issuing CAs and root, as PEM "
                    "(Content-Type: application/x-pem-file)");
   }
-  auto imported = s.identity.import(req.http.body, std::nullopt, req.actor());
-  if (!imported)
-    return problem(imported.error());
-  return json_response(certificate_json(*imported), 201);
+  return respond(s.identity.import(req.http.body, std::nullopt, req.actor()), certificate_json,
+                 201);
 }
 
 // {"key": "ec:p256", "subject": "CN=...", "days": 1825}, every field optional.
 ApiResponse regenerate_identity(ApiServices& s, const RouteRequest& req) {
   RegenerateOptions options;
   if (!req.http.body.empty()) {
-    json body = json::parse(req.http.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      return problem(
-          400,
-          "the body must be a JSON object such as {\"key\": \"ec:p256\", "
-          "\"subject\": \"CN=CAPF-1,O=Example\", \"days\": 1825} (every field optional)");
-    }
+    CAPF_API_ASSIGN(const json body,
+                    parse_body(req.http, R"({"key": "ec:p256", "subject": "CN=CAPF-1,O=Example", )"
+                                         R"("days": 1825} (every field optional))"));
     for (const auto& [key, value] : body.items()) {
       if (key == "key") {
         if (!value.is_string())
@@ -102,32 +94,21 @@ ApiResponse regenerate_identity(ApiServices& s, const RouteRequest& req) {
       }
     }
   }
-  auto cert = s.identity.regenerate(options, req.actor());
-  if (!cert)
-    return problem(cert.error());
-  return json_response(certificate_json(*cert), 201);
+  return respond(s.identity.regenerate(options, req.actor()), certificate_json, 201);
 }
 
 ApiResponse retire_identity(ApiServices& s, const RouteRequest& req) {
-  Status retired = s.identity.retire(req.params.at("fingerprint"), req.actor());
-  if (!retired)
-    return problem(retired.error());
-  return no_content();
+  return respond(s.identity.retire(req.params.at("fingerprint"), req.actor()));
 }
 
 }  // namespace
 
 void add_identity_routes(Router& router, ApiServices& s) {
-  router.add("GET", "/api/v1/ca", Permission::kRead,
-             [&s](const RouteRequest& r) { return list_identities(s, r); });
-  router.add("GET", "/api/v1/ca/csr", Permission::kRead,
-             [&s](const RouteRequest& r) { return get_csr(s, r); });
-  router.add("POST", "/api/v1/ca/import", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return import_identity(s, r); });
-  router.add("POST", "/api/v1/ca/regenerate", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return regenerate_identity(s, r); });
-  router.add("DELETE", "/api/v1/ca/{fingerprint}", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return retire_identity(s, r); });
+  router.add("GET", "/api/v1/ca", Permission::kRead, s, list_identities);
+  router.add("GET", "/api/v1/ca/csr", Permission::kRead, s, get_csr);
+  router.add("POST", "/api/v1/ca/import", Permission::kAdminister, s, import_identity);
+  router.add("POST", "/api/v1/ca/regenerate", Permission::kAdminister, s, regenerate_identity);
+  router.add("DELETE", "/api/v1/ca/{fingerprint}", Permission::kAdminister, s, retire_identity);
 }
 
 }  // namespace capf::api

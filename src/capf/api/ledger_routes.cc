@@ -1,11 +1,9 @@
 // The issuance ledger (/api/v1/certificates), the CRL (/api/v1/crl, public: a CRL distribution
 // point) and the trust stores (/api/v1/trust).
-#include <charconv>
-
 #include <fmt/format.h>
 
 #include "capf/api/admin_api.h"
-#include "capf/api/problem.h"
+#include "capf/api/respond.h"
 #include "capf/pki/certificate.h"
 #include "capf/service/device_json.h"
 
@@ -14,61 +12,46 @@ namespace {
 
 using nlohmann::json;
 
+// The ledger's record without its PEM (GET /api/v1/certificates/{serial} has it).
+json summary_json(const IssuedCertificate& c) {
+  json j = to_json(c);
+  j.erase("pem");
+  return j;
+}
+
 ApiResponse list_certificates(ApiServices& s, const RouteRequest& req) {
+  if (auto unknown =
+          only_parameters(req.http, {"device", "state", "expires_before", "limit"}, "filter"))
+    return *unknown;
   CertificateFilter f;
-  f.limit = 100;
-  for (const auto& [key, value] : req.http.query) {
-    if (key == "device") {
-      f.device_name = value;
-    } else if (key == "state") {
-      auto state = parse_certificate_state(value);
-      if (!state)
-        return field_problem(key, state.error().message);
-      f.state = *state;
-    } else if (key == "expires_before") {
-      auto when = parse_utc(value);
-      if (!when) {
-        return field_problem(
-            key, fmt::format("'{}' is not a time: use e.g. 2027-01-31T00:00:00Z", value));
-      }
-      f.expires_before = *when;
-    } else if (key == "limit") {
-      std::size_t n = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || end != value.data() + value.size() || n < 1 || n > 1000)
-        return field_problem(key, fmt::format("'{}' is not a page size: give 1 to 1000", value));
-      f.limit = n;
-    } else {
-      return field_problem(key, "unknown filter: use device, state, expires_before or limit");
-    }
+  CAPF_API_ASSIGN(f.limit, page_limit(req.http));
+  CAPF_API_ASSIGN(f.expires_before, query_time(req.http, "expires_before"));
+  if (auto device = req.http.query.find("device"); device != req.http.query.end())
+    f.device_name = device->second;
+  if (auto state = req.http.query.find("state"); state != req.http.query.end()) {
+    auto parsed = parse_certificate_state(state->second);
+    if (!parsed)
+      return field_problem("state", parsed.error().message);
+    f.state = *parsed;
   }
-  auto certs = s.certificates.list(f);
-  if (!certs)
-    return problem(certs.error());
-  json items = json::array();
-  for (const auto& c : *certs) {
-    json j = to_json(c);
-    j.erase("pem");
-    items.push_back(j);
-  }
-  return json_response(json{{"items", items}});
+  return respond(s.certificates.list(f), [](const std::vector<IssuedCertificate>& certs) {
+    json items = json::array();
+    for (const auto& c : certs)
+      items.push_back(summary_json(c));
+    return json{{"items", items}};
+  });
 }
 
 ApiResponse get_certificate(ApiServices& s, const RouteRequest& req) {
-  auto cert = s.certificates.show(req.params.at("serial"));
-  if (!cert)
-    return problem(cert.error());
-  return json_response(to_json(*cert));
+  return respond(s.certificates.show(req.params.at("serial")),
+                 [](const IssuedCertificate& c) { return to_json(c); });
 }
 
 // {"reason": "keyCompromise"} (RFC 5280 names; default unspecified).
 ApiResponse revoke_certificate(ApiServices& s, const RouteRequest& req) {
   std::string reason = "unspecified";
   if (!req.http.body.empty()) {
-    json body = json::parse(req.http.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      return problem(400, "the body must be a JSON object: {\"reason\": \"keyCompromise\"}");
-    }
+    CAPF_API_ASSIGN(const json body, parse_body(req.http, R"({"reason": "keyCompromise"})"));
     for (const auto& [key, value] : body.items()) {
       if (key != "reason")
         return field_problem(key, "unknown field: use reason");
@@ -77,12 +60,7 @@ ApiResponse revoke_certificate(ApiServices& s, const RouteRequest& req) {
       reason = value.get<std::string>();
     }
   }
-  auto revoked = s.certificates.revoke(req.params.at("serial"), reason, req.actor());
-  if (!revoked)
-    return problem(revoked.error());
-  json j = to_json(*revoked);
-  j.erase("pem");
-  return json_response(j);
+  return respond(s.certificates.revoke(req.params.at("serial"), reason, req.actor()), summary_json);
 }
 
 ApiResponse get_crl(ApiServices& s, const RouteRequest& req) {
@@ -92,32 +70,22 @@ ApiResponse get_crl(ApiServices& s, const RouteRequest& req) {
     return field_problem("format",
                          fmt::format("'{}': use der (the default) or pem", format->second));
   }
-  auto crl = s.crl.get();
-  if (!crl)
-    return problem(crl.error());
+  CAPF_API_ASSIGN(const CrlResult crl, s.crl.get());
   ApiResponse r;
   if (pem) {
     r.content_type = "application/x-pem-file";
-    r.body = crl->pem;
+    r.body = crl.pem;
   } else {
-    auto der = pki::pem_decode("X509 CRL", crl->pem);
-    if (!der)
-      return problem(der.error());
+    CAPF_API_ASSIGN(const auto der, pki::pem_decode("X509 CRL", crl.pem));
     r.content_type = "application/pkix-crl";
-    r.body = to_string(*der);
+    r.body = to_string(der);
   }
   r.headers.emplace_back("Cache-Control", "max-age=300");
   return r;
 }
 
 ApiResponse list_trust(ApiServices& s, const RouteRequest& req) {
-  auto entries = s.admin.trust_list(req.params.at("store"));
-  if (!entries)
-    return problem(entries.error());
-  json items = json::array();
-  for (const auto& e : *entries)
-    items.push_back(to_json(e));
-  return json_response(json{{"items", items}});
+  return respond_items(s.admin.trust_list(req.params.at("store")));
 }
 
 ApiResponse add_trust(ApiServices& s, const RouteRequest& req) {
@@ -128,37 +96,31 @@ ApiResponse add_trust(ApiServices& s, const RouteRequest& req) {
   }
   auto label = req.http.query.find("label");
   std::string l = label != req.http.query.end() ? label->second : "added through the API";
-  auto added = s.admin.trust_add(req.params.at("store"), as_bytes(req.http.body), l, req.actor());
-  if (!added)
-    return problem(added.error());
-  return json_response(json{{"added", *added}}, 201);
+  return respond(
+      s.admin.trust_add(req.params.at("store"), as_bytes(req.http.body), l, req.actor()),
+      [](const auto& added) {
+        return json{{"added", added}};
+      },
+      201);
 }
 
 ApiResponse remove_trust(ApiServices& s, const RouteRequest& req) {
-  Status removed =
-      s.admin.trust_remove(req.params.at("store"), req.params.at("fingerprint"), req.actor());
-  if (!removed)
-    return problem(removed.error());
-  return no_content();
+  return respond(
+      s.admin.trust_remove(req.params.at("store"), req.params.at("fingerprint"), req.actor()));
 }
 
 }  // namespace
 
 void add_ledger_routes(Router& router, ApiServices& s) {
-  router.add("GET", "/api/v1/certificates", Permission::kRead,
-             [&s](const RouteRequest& r) { return list_certificates(s, r); });
-  router.add("GET", "/api/v1/certificates/{serial}", Permission::kRead,
-             [&s](const RouteRequest& r) { return get_certificate(s, r); });
-  router.add("POST", "/api/v1/certificates/{serial}/revoke", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return revoke_certificate(s, r); });
-  router.add("GET", "/api/v1/crl", std::nullopt,
-             [&s](const RouteRequest& r) { return get_crl(s, r); });
-  router.add("GET", "/api/v1/trust/{store}", Permission::kRead,
-             [&s](const RouteRequest& r) { return list_trust(s, r); });
-  router.add("POST", "/api/v1/trust/{store}", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return add_trust(s, r); });
-  router.add("DELETE", "/api/v1/trust/{store}/{fingerprint}", Permission::kAdminister,
-             [&s](const RouteRequest& r) { return remove_trust(s, r); });
+  router.add("GET", "/api/v1/certificates", Permission::kRead, s, list_certificates);
+  router.add("GET", "/api/v1/certificates/{serial}", Permission::kRead, s, get_certificate);
+  router.add("POST", "/api/v1/certificates/{serial}/revoke", Permission::kAdminister, s,
+             revoke_certificate);
+  router.add("GET", "/api/v1/crl", std::nullopt, s, get_crl);
+  router.add("GET", "/api/v1/trust/{store}", Permission::kRead, s, list_trust);
+  router.add("POST", "/api/v1/trust/{store}", Permission::kAdminister, s, add_trust);
+  router.add("DELETE", "/api/v1/trust/{store}/{fingerprint}", Permission::kAdminister, s,
+             remove_trust);
 }
 
 }  // namespace capf::api

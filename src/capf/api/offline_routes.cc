@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "capf/api/admin_api.h"
-#include "capf/api/problem.h"
+#include "capf/api/respond.h"
 #include "capf/service/device_json.h"
 
 namespace capf::api {
@@ -53,32 +53,22 @@ class ScratchDir {
 ApiResponse list_requests(ApiServices& s, const RouteRequest& req) {
   auto stale = req.http.query.find("stale");
   const bool want_stale = stale != req.http.query.end() && stale->second == "true";
-  auto requests = s.offline.list(want_stale);
-  if (!requests)
-    return problem(requests.error());
-  json items = json::array();
-  for (const auto& r : *requests)
-    items.push_back(to_json(r));
-  return json_response(json{{"items", items}});
+  return respond_items(s.offline.list(want_stale));
 }
 
 ApiResponse export_requests(ApiServices& s, const RouteRequest&) {
-  auto scratch = ScratchDir::create();
-  if (!scratch)
-    return problem(scratch.error());
-  auto report = s.offline.export_requests(scratch->path() / "requests");
-  if (!report)
-    return problem(report.error());
-  std::ifstream in(report->archive, std::ios::binary);
+  CAPF_API_ASSIGN(const ScratchDir scratch, ScratchDir::create());
+  CAPF_API_ASSIGN(const auto report, s.offline.export_requests(scratch.path() / "requests"));
+  std::ifstream in(report.archive, std::ios::binary);
   std::string archive((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof())
     return internal_problem(fmt::format("cannot read the exported archive {}: {}",
-                                        report->archive.string(), std::strerror(errno)));
+                                        report.archive.string(), std::strerror(errno)));
   ApiResponse r;
   r.content_type = "application/gzip";
   r.body = std::move(archive);
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"capf-requests.tgz\"");
-  r.headers.emplace_back("X-Request-Count", std::to_string(report->requests.size()));
+  r.headers.emplace_back("X-Request-Count", std::to_string(report.requests.size()));
   return r;
 }
 
@@ -99,10 +89,8 @@ ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
   }
   auto partial = req.http.query.find("partial");
   const bool want_partial = partial != req.http.query.end() && partial->second == "true";
-  auto scratch = ScratchDir::create();
-  if (!scratch)
-    return problem(scratch.error());
-  const fs::path file = scratch->path() / upload_name(req.http);
+  CAPF_API_ASSIGN(const ScratchDir scratch, ScratchDir::create());
+  const fs::path file = scratch.path() / upload_name(req.http);
   {
     std::ofstream out(file, std::ios::binary);
     out.write(req.http.body.data(), static_cast<std::streamsize>(req.http.body.size()));
@@ -110,26 +98,24 @@ ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
       return internal_problem(
           fmt::format("cannot store the upload in {}: {}", file.string(), std::strerror(errno)));
   }
-  auto report = s.offline.import({file}, want_partial, req.actor());
-  if (!report)
-    return problem(report.error());
+  CAPF_API_ASSIGN(const auto report, s.offline.import({file}, want_partial, req.actor()));
   json lines = json::array();
-  for (const auto& l : report->lines) {
+  for (const auto& l : report.lines) {
     lines.push_back(json{{"source", fs::path(l.source).filename().string()},
                          {"device", l.device},
                          {"ok", l.ok},
                          {"outcome", l.outcome}});
   }
-  json body{{"applied", report->applied},
-            {"imported", report->imported},
-            {"stale", report->stale},
-            {"errors", report->errors},
+  json body{{"applied", report.applied},
+            {"imported", report.imported},
+            {"stale", report.stale},
+            {"errors", report.errors},
             {"lines", lines}};
-  if (!report->applied && report->errors > 0) {
+  if (!report.applied && report.errors > 0) {
     return problem(400,
                    fmt::format("{} certificate{} could not be imported and nothing was: see "
                                "report.lines, or send ?partial=true to import the others",
-                               report->errors, report->errors == 1 ? "" : "s"),
+                               report.errors, report.errors == 1 ? "" : "s"),
                    json{{"report", body}});
   }
   return json_response(body);
@@ -138,12 +124,9 @@ ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
 }  // namespace
 
 void add_offline_routes(Router& router, ApiServices& s) {
-  router.add("GET", "/api/v1/offline/requests", Permission::kRead,
-             [&s](const RouteRequest& r) { return list_requests(s, r); });
-  router.add("GET", "/api/v1/offline/export", Permission::kRead,
-             [&s](const RouteRequest& r) { return export_requests(s, r); });
-  router.add("POST", "/api/v1/offline/import", Permission::kOperate,
-             [&s](const RouteRequest& r) { return import_certificates(s, r); });
+  router.add("GET", "/api/v1/offline/requests", Permission::kRead, s, list_requests);
+  router.add("GET", "/api/v1/offline/export", Permission::kRead, s, export_requests);
+  router.add("POST", "/api/v1/offline/import", Permission::kOperate, s, import_certificates);
 }
 
 }  // namespace capf::api

@@ -29,6 +29,14 @@ class Router {
   // public (no token asked for).
   void add(std::string method, std::string pattern, std::optional<Permission> permission,
            Handler handler);
+  // The same with the services the handler uses bound: it is called as handler(services,
+  // request), so a route group registers its functions without a wrapper each.
+  template <typename Services>
+  void add(std::string method, std::string pattern, std::optional<Permission> permission,
+           Services& services, ApiResponse (*handler)(Services&, const RouteRequest&)) {
+    add(std::move(method), std::move(pattern), permission,
+        [&services, handler](const RouteRequest& r) { return handler(services, r); });
+  }
 
   // 404 for an unknown path, 405 (with Allow) for a known path and another method; on token
   // routes: 401 (with WWW-Authenticate) without a valid bearer token, or 429 (with Retry-After)

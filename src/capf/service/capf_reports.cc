@@ -1,30 +1,17 @@
 #include "capf/service/capf_reports.h"
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
+#include "capf/service/device_filter.h"
+
 namespace capf {
-
-namespace {
-
-Result<std::string> to_text(const std::function<Status(const CsvSink&)>& report) {
-  std::string out;
-  CAPF_TRY(report([&out](std::string_view chunk) -> Status {
-    out += chunk;
-    return ok();
-  }));
-  return out;
-}
-
-}  // namespace
 
 Status CapfReports::capf_report(const CsvSink& sink, std::size_t page_size) {
   CAPF_TRY(sink(csv_line({"device", "operation", "auth_mode", "status", "status_time", "lsc_serial",
                           "lsc_issuer", "lsc_expiry"})));
-  DeviceFilter filter;
-  filter.limit = std::max<std::size_t>(page_size, 1);
-  for (;;) {
-    CAPF_ASSIGN_OR_RETURN(std::vector<Device> page, registry_.list_devices(filter));
+  return for_each_device_page(registry_, DeviceFilter{}, page_size, [&sink](auto& page) {
     std::string chunk;
     for (const Device& d : page) {
       chunk += csv_line({d.name.str(), std::string(short_name(d.operation)),
@@ -32,16 +19,12 @@ Status CapfReports::capf_report(const CsvSink& sink, std::size_t page_size) {
                          format_utc(d.status_time), d.lsc ? d.lsc->serial_hex : "",
                          d.lsc ? d.lsc->issuer : "", d.lsc ? format_utc(d.lsc->not_after) : ""});
     }
-    if (!chunk.empty())
-      CAPF_TRY(sink(chunk));
-    if (page.size() < filter.limit)
-      return ok();
-    filter.after_name = page.back().name.str();
-  }
+    return sink(chunk);
+  });
 }
 
 Result<std::string> CapfReports::capf_report_text() {
-  return to_text([this](const CsvSink& sink) { return capf_report(sink); });
+  return csv_text([this](const CsvSink& sink) { return capf_report(sink); });
 }
 
 Status CapfReports::expiring_report(int days, const CsvSink& sink, std::size_t page_size) {
@@ -53,17 +36,11 @@ Status CapfReports::expiring_report(int days, const CsvSink& sink, std::size_t p
   DeviceFilter filter;
   filter.with_lsc_only = true;
   filter.lsc_expires_before = now + std::chrono::hours(24) * days;
-  filter.limit = std::max<std::size_t>(page_size, 1);
   std::vector<Device> expiring;
-  for (;;) {
-    CAPF_ASSIGN_OR_RETURN(std::vector<Device> page, registry_.list_devices(filter));
-    const bool last = page.size() < filter.limit;
-    if (!page.empty())
-      filter.after_name = page.back().name.str();
+  CAPF_TRY(for_each_device_page(registry_, filter, page_size, [&expiring](auto& page) {
     std::move(page.begin(), page.end(), std::back_inserter(expiring));
-    if (last)
-      break;
-  }
+    return ok();
+  }));
   std::sort(expiring.begin(), expiring.end(), [](const Device& a, const Device& b) {
     if (a.lsc->not_after != b.lsc->not_after)
       return a.lsc->not_after < b.lsc->not_after;
@@ -86,7 +63,7 @@ Status CapfReports::expiring_report(int days, const CsvSink& sink, std::size_t p
 }
 
 Result<std::string> CapfReports::expiring_report_text(int days) {
-  return to_text([this, days](const CsvSink& sink) { return expiring_report(days, sink); });
+  return csv_text([this, days](const CsvSink& sink) { return expiring_report(days, sink); });
 }
 
 }  // namespace capf

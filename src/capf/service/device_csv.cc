@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "capf/common/strings.h"
+#include "capf/service/device_filter.h"
 
 namespace capf {
 
@@ -342,10 +343,7 @@ Result<DeviceImportReport> DeviceCsv::import_csv(std::string_view text,
 
 Status DeviceCsv::export_csv(const CsvSink& sink, std::size_t page_size) {
   CAPF_TRY(sink(csv_line({export_columns().begin(), export_columns().end()})));
-  DeviceFilter filter;
-  filter.limit = std::max<std::size_t>(page_size, 1);
-  for (;;) {
-    CAPF_ASSIGN_OR_RETURN(std::vector<Device> page, registry_.list_devices(filter));
+  return for_each_device_page(registry_, DeviceFilter{}, page_size, [&sink](auto& page) {
     std::string chunk;
     for (const Device& d : page) {
       chunk += csv_line({d.name.str(), std::string(short_name(d.operation)),
@@ -355,17 +353,17 @@ Status DeviceCsv::export_csv(const CsvSink& sink, std::size_t page_size) {
                          std::to_string(d.ec_bits), d.deadline ? format_utc(*d.deadline) : "none",
                          d.description});
     }
-    if (!chunk.empty())
-      CAPF_TRY(sink(chunk));
-    if (page.size() < filter.limit)
-      return ok();
-    filter.after_name = page.back().name.str();
-  }
+    return sink(chunk);
+  });
 }
 
 Result<std::string> DeviceCsv::export_csv_text() {
+  return csv_text([this](const CsvSink& sink) { return export_csv(sink); });
+}
+
+Result<std::string> csv_text(const std::function<Status(const CsvSink&)>& write) {
   std::string out;
-  CAPF_TRY(export_csv([&out](std::string_view chunk) -> Status {
+  CAPF_TRY(write([&out](std::string_view chunk) -> Status {
     out += chunk;
     return ok();
   }));

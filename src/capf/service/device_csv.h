@@ -19,6 +19,9 @@ namespace capf {
 // Consumes one piece of CSV output; an error stops the export and is returned from it.
 using CsvSink = std::function<Status(std::string_view)>;
 
+// What `write` writes to its sink, as one string (the API answers with it whole).
+Result<std::string> csv_text(const std::function<Status(const CsvSink&)>& write);
+
 struct DeviceImportOptions {
   // Import the valid lines and report the others; by default one bad line imports nothing.
   bool valid_only = false;
