@@ -24,22 +24,22 @@ DeviceChange install_by(AuthMode mode, std::optional<std::string> string = std::
 
 class EnrollmentServiceTest : public ServiceFixture {};
 
-TEST_F(EnrollmentServiceTest, UnknownDeviceEndsWithReason9AndWritesNothing) {
+TEST_F(EnrollmentServiceTest, UnknownDeviceEndsAsUnknownAndWritesNothing) {
   OpenDecision d = service_->open(session(), auth_response("SEP00000000ABCD"));
   EXPECT_EQ(d.kind, OpenDecision::Kind::kEnd);
-  EXPECT_EQ(d.end_reason, protocol::reason::kUnknownDevice);
+  EXPECT_EQ(d.end, SessionEnd::kUnknownDevice);
   auto all = registry_->list_devices({});
   ASSERT_TRUE(all);
   EXPECT_TRUE(all->empty());
 }
 
-TEST_F(EnrollmentServiceTest, NoOperationEndsWithReason0) {
+TEST_F(EnrollmentServiceTest, NoOperationEndsAsNothingToDo) {
   DeviceChange c;
   c.name = kPhone;
   set(c);
   OpenDecision d = service_->open(session(), auth_response(kPhone));
   EXPECT_EQ(d.kind, OpenDecision::Kind::kEnd);
-  EXPECT_EQ(d.end_reason, protocol::reason::kNoAction);
+  EXPECT_EQ(d.end, SessionEnd::kNoOperation);
 }
 
 TEST_F(EnrollmentServiceTest, VersionsOneToThreeAcceptedOthersRefused) {
@@ -54,7 +54,7 @@ TEST_F(EnrollmentServiceTest, VersionsOneToThreeAcceptedOthersRefused) {
     r.version = v;
     OpenDecision d = service_->open(session(), r);
     EXPECT_EQ(d.kind, OpenDecision::Kind::kEnd) << int(v);
-    EXPECT_EQ(d.end_reason, protocol::reason::kFailure);
+    EXPECT_EQ(d.end, SessionEnd::kUnsupportedVersion);
   }
 }
 
@@ -77,7 +77,7 @@ TEST_F(EnrollmentServiceTest, InstallRecordsLedgerBeforeDeliveryAndSucceedsOnlyA
   EXPECT_EQ((*entry)->device_name, kPhone);
   EXPECT_EQ(get(kPhone).status, OperationStatus::pending());
 
-  EXPECT_EQ(service_->stored(s, *d.context, 1), protocol::reason::kSuccess);
+  EXPECT_EQ(service_->stored(s, *d.context, kDone), SessionEnd::kCertificateStored);
   Device after = get(kPhone);
   EXPECT_EQ(after.status, OperationStatus::success(Operation::kInstall));
   EXPECT_EQ(after.operation, Operation::kNone);
@@ -99,7 +99,7 @@ TEST_F(EnrollmentServiceTest, PhoneRefusingToStoreFailsTheUpgradeAndKeepsTheOper
   kr.public_key = key->spki_der();
   KeyDecision k = service_->key_generated(s, *d.context, kr);
   ASSERT_EQ(k.kind, KeyDecision::Kind::kStore);
-  EXPECT_EQ(service_->stored(s, *d.context, 7), protocol::reason::kFailure);
+  EXPECT_EQ(service_->stored(s, *d.context, kRefused), SessionEnd::kNotStored);
   Device after = get(kPhone);
   EXPECT_EQ(after.status, OperationStatus::failed(Operation::kInstall, FailureReason::kNone));
   EXPECT_EQ(after.operation, Operation::kInstall);
@@ -196,7 +196,7 @@ TEST_F(EnrollmentServiceTest, WrongAuthStringCountsAndLocksAfterTheLimit) {
   set(install_by(AuthMode::kAuthString, "123456"));
   for (int i = 1; i <= 3; ++i) {
     OpenDecision d = service_->open(session(), auth_response(kPhone, "654321"));
-    EXPECT_EQ(d.end_reason, protocol::reason::kFailure);
+    EXPECT_EQ(d.end, SessionEnd::kAuthenticationFailed);
     Device dev = get(kPhone);
     EXPECT_EQ(dev.auth_failures, i);
     EXPECT_EQ(dev.status,
@@ -273,7 +273,7 @@ TEST_F(EnrollmentServiceTest, PastDeadlineFailsAsLate) {
   clock_.advance(std::chrono::hours(2));
   OpenDecision d = service_->open(session(), auth_response(kPhone));
   EXPECT_EQ(d.kind, OpenDecision::Kind::kEnd);
-  EXPECT_EQ(d.end_reason, protocol::reason::kFailure);
+  EXPECT_EQ(d.end, SessionEnd::kDeadlinePassed);
   EXPECT_EQ(get(kPhone).status,
             OperationStatus::failed(Operation::kInstall, FailureReason::kRequestLate));
 }
@@ -433,10 +433,10 @@ TEST_F(EnrollmentServiceTest, TroubleshootCollectsCertificates) {
   auto key = pki::PrivateKey::generate({KeyType::kEc, 256});
   auto cert = pki::issue_lsc({kPhone, key->spki_der(), pki::random_serial(), 30},
                              identity_->current()->certificate, identity_->current()->key, clock_);
-  protocol::FetchCertificateResponse fr;
-  fr.reason = 1;
-  fr.certificates = {protocol::CertificateItem{1, 0, cert->der()}};
-  EXPECT_EQ(service_->fetched(session(), *d.context, fr), protocol::reason::kNoAction);
+  const std::vector<protocol::CertificateItem> sent = {
+      protocol::CertificateItem{1, 0, cert->der()}};
+  EXPECT_EQ(service_->fetched(session(), *d.context, kDone, sent),
+            SessionEnd::kCertificatesFetched);
   Device after = get(kPhone);
   EXPECT_EQ(after.status, OperationStatus::success(Operation::kTroubleshoot));
   EXPECT_EQ(after.operation, Operation::kNone);
@@ -460,7 +460,7 @@ TEST_F(EnrollmentServiceTest, DeleteClearsTheLscAndRevokesIt) {
   set(c);
   OpenDecision d = service_->open(session(), auth_response(kPhone));
   ASSERT_EQ(d.kind, OpenDecision::Kind::kDelete);
-  EXPECT_EQ(service_->deleted(session(), *d.context, 1), protocol::reason::kSuccess);
+  EXPECT_EQ(service_->deleted(session(), *d.context, kDone), SessionEnd::kCertificateDeleted);
   Device after = get(kPhone);
   EXPECT_EQ(after.status, OperationStatus::success(Operation::kDelete));
   EXPECT_FALSE(after.lsc);
@@ -473,7 +473,7 @@ TEST_F(EnrollmentServiceTest, DeleteWithNothingToDeleteFails) {
   c.operation = Operation::kDelete;
   set(c);
   OpenDecision d = service_->open(session(), auth_response(kPhone));
-  EXPECT_EQ(service_->deleted(session(), *d.context, 7), protocol::reason::kFailure);
+  EXPECT_EQ(service_->deleted(session(), *d.context, kRefused), SessionEnd::kNotDeleted);
   EXPECT_EQ(get(kPhone).status, OperationStatus::failed(Operation::kDelete, FailureReason::kNone));
 }
 
@@ -513,7 +513,7 @@ TEST_F(EnrollmentServiceTest, ConfirmationThatCannotUpdateTheDeviceChangesNothin
   auto second = deliver(auth_response(kPhone));
   ASSERT_TRUE(second);
   ASSERT_TRUE(admin_->remove_device(kPhone, "test"));
-  service_->stored(second->session, second->context, protocol::reason::kSuccess);
+  service_->stored(second->session, second->context, kDone);
   EXPECT_EQ((*registry_->find_certificate(second->cert.serial_hex()))->state,
             CertificateState::kIssued);
   EXPECT_EQ((*registry_->find_certificate(first->serial_hex()))->state,
@@ -532,7 +532,7 @@ TEST_F(EnrollmentServiceTest, AdminChangeDuringSessionIsNotOverwritten) {
   c.name = kPhone;
   c.operation = Operation::kTroubleshoot;
   set(c);
-  service_->stored(s, *d.context, 1);
+  service_->stored(s, *d.context, kDone);
   EXPECT_EQ(get(kPhone).operation, Operation::kTroubleshoot);
 }
 

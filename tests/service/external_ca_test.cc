@@ -86,15 +86,11 @@ class ExternalCa : public ServiceFixture {
     kr.public_key = key.spki_der();
     KeyDecision k = service_->key_generated(s_, ctx_, kr);
     EXPECT_EQ(k.kind, KeyDecision::Kind::kSign) << k.log;
-    protocol::SignCertificateResponse sr;
-    if (phone_signs) {
-      sr.reason = 1;
-      sr.signature = protocol::HashedSignature{k.digest_type,
-                                               *key.sign(pki::Hash::kSha256, k.request_info_der)};
-    } else {
-      sr.reason = 7;
-    }
-    return service_->request_signed(s_, ctx_, sr);
+    if (!phone_signs)
+      return service_->request_signed(s_, ctx_, kRefused, std::nullopt);
+    const protocol::HashedSignature signature{k.digest_type,
+                                              *key.sign(pki::Hash::kSha256, k.request_info_der)};
+    return service_->request_signed(s_, ctx_, kDone, signature);
   }
 
   std::vector<CertificateRequestRecord> requests() {
@@ -122,7 +118,7 @@ TEST_F(ExternalCa, OnlineAnswerIsStoredInTheSameSession) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].state, RequestState::kReady);
   EXPECT_NE(reqs[0].csr_pem.find("BEGIN CERTIFICATE REQUEST"), std::string::npos);
-  EXPECT_EQ(service_->stored(s_, ctx_, 1), protocol::reason::kSuccess);
+  EXPECT_EQ(service_->stored(s_, ctx_, kDone), SessionEnd::kCertificateStored);
   EXPECT_EQ(requests()[0].state, RequestState::kDelivered);
   EXPECT_EQ(get(kPhone).status, OperationStatus::success(Operation::kInstall));
 }
@@ -150,10 +146,8 @@ TEST_F(ExternalCa, ASignatureByAnotherKeyIsRefusedBeforeTheCaSeesIt) {
   kr.public_key = key.spki_der();
   KeyDecision k = service_->key_generated(s_, ctx_, kr);
   auto other = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
-  protocol::SignCertificateResponse sr;
-  sr.reason = 1;
-  sr.signature = protocol::HashedSignature{2, *other.sign(pki::Hash::kSha256, k.request_info_der)};
-  EXPECT_EQ(service_->request_signed(s_, ctx_, sr).kind, KeyDecision::Kind::kEnd);
+  const protocol::HashedSignature signature{2, *other.sign(pki::Hash::kSha256, k.request_info_der)};
+  EXPECT_EQ(service_->request_signed(s_, ctx_, kDone, signature).kind, KeyDecision::Kind::kEnd);
   EXPECT_EQ(ca->issued_calls, 0);
   EXPECT_NE(get(kPhone).status_detail.find("does not verify"), std::string::npos);
 }
@@ -210,13 +204,13 @@ TEST_F(ExternalCa, PendingRequestIsDeliveredAtALaterContact) {
   auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
   KeyDecision k = sign_session(key);
   EXPECT_EQ(k.kind, KeyDecision::Kind::kEnd);
-  EXPECT_EQ(k.end_reason, protocol::reason::kNoAction);  // the phone keeps its key
+  EXPECT_EQ(k.end, SessionEnd::kWaitingForCa);  // the phone keeps its key
   EXPECT_EQ(get(kPhone).status, OperationStatus::pending());
   EXPECT_EQ(requests()[0].ticket, "ticket-1");
   // Next contact while the CA still holds it: no new key, nothing to do.
   OpenDecision d = service_->open(session(), auth_response(kPhone));
   EXPECT_EQ(d.kind, OpenDecision::Kind::kEnd);
-  EXPECT_EQ(d.end_reason, protocol::reason::kNoAction);
+  EXPECT_EQ(d.end, SessionEnd::kWaitingForCa);
   // The CA issues; the poller collects it; the next contact delivers it without a new key.
   ca->hold = false;
   EXPECT_EQ(service_->poll_pending_requests(), 1);
@@ -228,7 +222,7 @@ TEST_F(ExternalCa, PendingRequestIsDeliveredAtALaterContact) {
   ASSERT_TRUE(delivered);
   EXPECT_EQ(delivered->spki_der(), key.spki_der());
   ctx_ = *d.context;
-  EXPECT_EQ(service_->stored(s_, ctx_, 1), protocol::reason::kSuccess);
+  EXPECT_EQ(service_->stored(s_, ctx_, kDone), SessionEnd::kCertificateStored);
   EXPECT_EQ(get(kPhone).status, OperationStatus::success(Operation::kInstall));
   EXPECT_EQ(requests()[0].state, RequestState::kDelivered);
 }
@@ -274,7 +268,7 @@ TEST_F(ExternalCa, PhoneWithoutThePendingKeyStartsOver) {
   OpenDecision d = service_->open(s_, auth_response(kPhone));
   ASSERT_EQ(d.kind, OpenDecision::Kind::kDeliver);
   ctx_ = *d.context;
-  EXPECT_EQ(service_->stored(s_, ctx_, 7), protocol::reason::kFailure);
+  EXPECT_EQ(service_->stored(s_, ctx_, kRefused), SessionEnd::kNotStored);
   EXPECT_EQ(requests()[0].state, RequestState::kFailed);
   // The next contact asks for a new key.
   EXPECT_EQ(service_->open(session(), auth_response(kPhone)).kind, OpenDecision::Kind::kInstall);
@@ -307,7 +301,7 @@ TEST_F(OfflineCa, ExportSignImportDeliver) {
   auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
   KeyDecision k = sign_session(key);
   EXPECT_EQ(k.kind, KeyDecision::Kind::kEnd);
-  EXPECT_EQ(k.end_reason, protocol::reason::kNoAction);
+  EXPECT_EQ(k.end, SessionEnd::kWaitingForCa);
   EXPECT_EQ(get(kPhone).status, OperationStatus::pending());
   EXPECT_EQ(*offline_->count(), 1);
   auto exported = offline_->export_requests(tmp_.path() / "export");
@@ -346,7 +340,7 @@ TEST_F(OfflineCa, ExportSignImportDeliver) {
   OpenDecision d = service_->open(s_, auth_response(kPhone));
   ASSERT_EQ(d.kind, OpenDecision::Kind::kDeliver) << d.log;
   ctx_ = *d.context;
-  EXPECT_EQ(service_->stored(s_, ctx_, 1), protocol::reason::kSuccess);
+  EXPECT_EQ(service_->stored(s_, ctx_, kDone), SessionEnd::kCertificateStored);
   EXPECT_EQ(get(kPhone).status, OperationStatus::success(Operation::kInstall));
   EXPECT_EQ(get(kPhone).lsc->serial_hex, signed_cert.serial_hex());
 }
@@ -413,7 +407,7 @@ TEST_F(OfflineCa, WaitingRequestBlocksNewKeysUntilTheAdminStartsOver) {
   // The phone comes back before the import: no new key (it would orphan the exported request).
   OpenDecision d = service_->open(session(), auth_response(kPhone));
   EXPECT_EQ(d.kind, OpenDecision::Kind::kEnd);
-  EXPECT_EQ(d.end_reason, protocol::reason::kNoAction);
+  EXPECT_EQ(d.end, SessionEnd::kWaitingForCa);
   // The admin sets the operation again (the phone lost its key, say): the request is superseded
   // and the next contact makes a new key and a new request.
   set_install();

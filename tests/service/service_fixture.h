@@ -62,6 +62,10 @@ class ServiceFixture : public ::testing::Test {
     return *d;
   }
 
+  // The phone's answers as the session passes them on: it did what was asked (REASON 1), or not.
+  static constexpr PhoneAnswer kDone{true, 1};
+  static constexpr PhoneAnswer kRefused{false, 7};
+
   static protocol::AuthResponse auth_response(const std::string& name,
                                               std::optional<std::string> password = std::nullopt) {
     protocol::AuthResponse r;
@@ -100,7 +104,7 @@ class ServiceFixture : public ::testing::Test {
     KeyDecision k = service_->key_generated(s, *d.context, kr);
     if (k.kind != KeyDecision::Kind::kStore)
       return std::nullopt;
-    if (service_->stored(s, *d.context, 1) != 1)
+    if (service_->stored(s, *d.context, kDone) != SessionEnd::kCertificateStored)
       return std::nullopt;
     if (key_out != nullptr)
       *key_out = *key;

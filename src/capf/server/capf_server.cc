@@ -61,7 +61,7 @@ int server_index() {
 
 struct CapfServer::Impl {
   ServerOptions options;
-  EnrollmentService& service;
+  EnrollmentApi& service;
   const IdentityHolder& identity;
   // Before the io_context: handlers it still holds when destroyed give their leases back here.
   AddressLimits address_connections;
@@ -93,7 +93,7 @@ struct CapfServer::Impl {
   bool running = false;
   bool stopped = false;
 
-  Impl(const ServerOptions& o, EnrollmentService& s, const IdentityHolder& id)
+  Impl(const ServerOptions& o, EnrollmentApi& s, const IdentityHolder& id)
       : options(o),
         service(s),
         identity(id),
@@ -252,7 +252,7 @@ CapfServer::~CapfServer() {
 }
 
 Result<std::unique_ptr<CapfServer>> CapfServer::create(const ServerOptions& options,
-                                                       EnrollmentService& service,
+                                                       EnrollmentApi& service,
                                                        const IdentityHolder& identity) {
   if (options.listen.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "no listen address: give --listen HOST:PORT");

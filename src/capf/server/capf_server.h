@@ -12,7 +12,7 @@
 #include "capf/common/result.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/server/phone_session.h"
-#include "capf/service/enrollment_service.h"
+#include "capf/service/enrollment_api.h"
 
 namespace capf {
 
@@ -44,7 +44,7 @@ struct ServerCounters {
 class CapfServer {
  public:
   static Result<std::unique_ptr<CapfServer>> create(const ServerOptions& options,
-                                                    EnrollmentService& service,
+                                                    EnrollmentApi& service,
                                                     const IdentityHolder& identity);
   ~CapfServer();
 

@@ -31,7 +31,7 @@ std::string peer_of(const PhoneSession::Socket& socket) {
 
 }  // namespace
 
-PhoneSession::PhoneSession(Socket socket, asio::ssl::context& tls, EnrollmentService& service,
+PhoneSession::PhoneSession(Socket socket, asio::ssl::context& tls, EnrollmentApi& service,
                            asio::thread_pool& workers, const SessionLimits& limits,
                            std::uint32_t session_id, std::function<void()> on_finish)
     : stream_(std::move(socket), tls.native_handle()),
@@ -208,8 +208,8 @@ asio::awaitable<void> PhoneSession::serve() {
   switch (decision.kind) {
     case OpenDecision::Kind::kEnd:
       spdlog::info("session {} {} device {}: {}; END_SESSION reason {}", info_.id_hex(), info_.peer,
-                   auth.device_name, decision.log, decision.end_reason);
-      co_await end(decision.end_reason);
+                   auth.device_name, decision.log, wire_reason(decision.end));
+      co_await end(wire_reason(decision.end));
       co_return;
     case OpenDecision::Kind::kInstall:
       co_await install(*decision.context);
@@ -297,8 +297,10 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
       if (!sign_event)
         co_return;
       const auto& signed_response = std::get<protocol::SignCertificateResponse>(*sign_event);
-      decision = co_await run_blocking(
-          workers_, [&] { return service_.request_signed(info_, ctx, signed_response); });
+      const PhoneAnswer answer = phone_answer(signed_response.reason);
+      decision = co_await run_blocking(workers_, [&] {
+        return service_.request_signed(info_, ctx, answer, signed_response.signature);
+      });
     }
     switch (decision.kind) {
       case KeyDecision::Kind::kAskNextKey:
@@ -308,8 +310,8 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
       case KeyDecision::Kind::kSign:  // only after a key response, handled above
       case KeyDecision::Kind::kEnd:
         spdlog::info("session {} {} device {}: {}; END_SESSION reason {}", info_.id_hex(),
-                     info_.peer, ctx.device.str(), decision.log, decision.end_reason);
-        co_await end(decision.end_reason);
+                     info_.peer, ctx.device.str(), decision.log, wire_reason(decision.end));
+        co_await end(wire_reason(decision.end));
         co_return;
       case KeyDecision::Kind::kStore:
         break;
@@ -325,10 +327,11 @@ asio::awaitable<void> PhoneSession::store_certificate(EnrollmentContext& ctx, co
   std::optional<protocol::ClientEvent> reply = co_await request_reply(store_frame, ctx);
   if (!reply)
     co_return;
-  std::uint8_t phone_reason = std::get<protocol::StoreCertificateResponse>(*reply).reason;
-  std::uint8_t end_reason =
-      co_await run_blocking(workers_, [&] { return service_.stored(info_, ctx, phone_reason); });
-  co_await end(end_reason);
+  const PhoneAnswer answer =
+      phone_answer(std::get<protocol::StoreCertificateResponse>(*reply).reason);
+  const SessionEnd outcome =
+      co_await run_blocking(workers_, [&] { return service_.stored(info_, ctx, answer); });
+  co_await end(wire_reason(outcome));
 }
 
 asio::awaitable<std::optional<protocol::ClientEvent>> PhoneSession::request_reply(
@@ -352,9 +355,10 @@ asio::awaitable<void> PhoneSession::fetch(EnrollmentContext& ctx) {
   if (!reply)
     co_return;
   const auto& response = std::get<protocol::FetchCertificateResponse>(*reply);
-  std::uint8_t end_reason =
-      co_await run_blocking(workers_, [&] { return service_.fetched(info_, ctx, response); });
-  co_await end(end_reason);
+  const PhoneAnswer answer = phone_answer(response.reason);
+  const SessionEnd outcome = co_await run_blocking(
+      workers_, [&] { return service_.fetched(info_, ctx, answer, response.certificates); });
+  co_await end(wire_reason(outcome));
 }
 
 asio::awaitable<void> PhoneSession::remove(EnrollmentContext& ctx) {
@@ -362,10 +366,11 @@ asio::awaitable<void> PhoneSession::remove(EnrollmentContext& ctx) {
   std::optional<protocol::ClientEvent> reply = co_await request_reply(frame, ctx);
   if (!reply)
     co_return;
-  std::uint8_t phone_reason = std::get<protocol::DeleteCertificateResponse>(*reply).reason;
-  std::uint8_t end_reason =
-      co_await run_blocking(workers_, [&] { return service_.deleted(info_, ctx, phone_reason); });
-  co_await end(end_reason);
+  const PhoneAnswer answer =
+      phone_answer(std::get<protocol::DeleteCertificateResponse>(*reply).reason);
+  const SessionEnd outcome =
+      co_await run_blocking(workers_, [&] { return service_.deleted(info_, ctx, answer); });
+  co_await end(wire_reason(outcome));
 }
 
 }  // namespace capf

@@ -1,6 +1,7 @@
 // PhoneSession: one phone connection on port 3804, as one coroutine on its own strand. It reads and
-// writes frames, keeps every read under a deadline, and asks the EnrollmentService (on the worker
-// pool) what to do; it never touches SQL or signing itself.
+// writes frames, keeps every read under a deadline, and asks the EnrollmentApi (on the worker pool)
+// what to do; it never touches SQL or signing itself. session_errors.h turns the answers into
+// bytes.
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,7 @@
 #include "capf/protocol/server_session.h"
 #include "capf/server/session_errors.h"
 #include "capf/server/tls_stream.h"
-#include "capf/service/enrollment_service.h"
+#include "capf/service/enrollment_api.h"
 
 namespace capf {
 
@@ -33,7 +34,7 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   using Socket = boost::asio::ip::tcp::socket;
 
   // `socket` must already use the session's strand as its executor.
-  PhoneSession(Socket socket, boost::asio::ssl::context& tls, EnrollmentService& service,
+  PhoneSession(Socket socket, boost::asio::ssl::context& tls, EnrollmentApi& service,
                boost::asio::thread_pool& workers, const SessionLimits& limits,
                std::uint32_t session_id, std::function<void()> on_finish);
   ~PhoneSession();
@@ -71,7 +72,7 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
 
   TlsStream stream_;
   boost::asio::steady_timer watchdog_;
-  EnrollmentService& service_;
+  EnrollmentApi& service_;
   boost::asio::thread_pool& workers_;
   SessionLimits limits_;
   protocol::ServerSession machine_;

@@ -9,18 +9,18 @@
 
 namespace capf::detail {
 
-inline OpenDecision end_with(std::uint8_t reason, std::string log) {
+inline OpenDecision end_with(SessionEnd end, std::string log) {
   OpenDecision d;
   d.kind = OpenDecision::Kind::kEnd;
-  d.end_reason = reason;
+  d.end = end;
   d.log = std::move(log);
   return d;
 }
 
-inline KeyDecision key_end(std::string log, std::uint8_t reason = protocol::reason::kFailure) {
+inline KeyDecision key_end(SessionEnd end, std::string log) {
   KeyDecision d;
   d.kind = KeyDecision::Kind::kEnd;
-  d.end_reason = reason;
+  d.end = end;
   d.log = std::move(log);
   return d;
 }

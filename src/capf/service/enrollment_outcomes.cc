@@ -20,12 +20,13 @@ std::string describe(const pki::Certificate& cert) {
 
 }  // namespace
 
-std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentContext& ctx,
-                                       std::uint8_t reason) {
+SessionEnd EnrollmentService::stored(const SessionInfo& session, EnrollmentContext& ctx,
+                                     PhoneAnswer answer) {
   const TimePoint now = clock_.now();
   const std::string serial = ctx.issued_serial.value_or("");
-  if (reason != protocol::reason::kSuccess) {
-    std::string why = fmt::format("the phone did not store the certificate (reason {})", reason);
+  if (!answer.done) {
+    std::string why =
+        fmt::format("the phone did not store the certificate (reason {})", answer.reason);
     if (ctx.request_id) {
       // A certificate signed since an earlier session: the phone no longer holds that key. The
       // request is over; the next contact makes a new key and a new request.
@@ -46,7 +47,7 @@ std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentCon
       spdlog::error("session {}: {}", session.id_hex(), s.error().message);
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                false);
-    return protocol::reason::kFailure;
+    return SessionEnd::kNotStored;
   }
   // The ledger, the request, the revocation of what it replaces and the device's LSC and status
   // change in one transaction: a crash leaves either the whole confirmation or none of it (then
@@ -81,7 +82,7 @@ std::uint8_t EnrollmentService::stored(const SessionInfo& session, EnrollmentCon
   if (!u)
     spdlog::error("session {}: confirmation not recorded: {}", session.id_hex(), u.error().message);
   log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
-  return protocol::reason::kSuccess;
+  return SessionEnd::kCertificateStored;
 }
 
 Status EnrollmentService::revoke_replaced(const Device& device, const EnrollmentContext& ctx,
@@ -111,17 +112,17 @@ Status EnrollmentService::revoke_replaced(const Device& device, const Enrollment
   return ok();
 }
 
-std::uint8_t EnrollmentService::fetched(const SessionInfo& session, EnrollmentContext& ctx,
-                                        const protocol::FetchCertificateResponse& response) {
-  if (response.reason != protocol::reason::kSuccess || response.certificates.empty()) {
+SessionEnd EnrollmentService::fetched(const SessionInfo& session, EnrollmentContext& ctx,
+                                      PhoneAnswer answer,
+                                      const std::vector<protocol::CertificateItem>& certificates) {
+  if (!answer.done || certificates.empty()) {
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
-               fmt::format("the phone returned no certificate (reason {})", response.reason),
-               false);
-    return protocol::reason::kNoAction;
+               fmt::format("the phone returned no certificate (reason {})", answer.reason), false);
+    return SessionEnd::kNothingFetched;
   }
   std::string detail;
   std::optional<LscInfo> lsc;
-  for (const auto& item : response.certificates) {
+  for (const auto& item : certificates) {
     const char* kind = item.type == protocol::cert_type::kMic ? "MIC" : "LSC";
     auto cert = pki::Certificate::from_der(item.der);
     if (!cert) {
@@ -142,7 +143,7 @@ std::uint8_t EnrollmentService::fetched(const SessionInfo& session, EnrollmentCo
         d.status_detail = fmt::format(
             "{} certificate(s) collected; see `opencapf device show {} "
             "--history`",
-            response.certificates.size(), ctx.device.str());
+            certificates.size(), ctx.device.str());
         if (d.operation == ctx.operation)
           d.operation = Operation::kNone;
         if (lsc)
@@ -152,16 +153,17 @@ std::uint8_t EnrollmentService::fetched(const SessionInfo& session, EnrollmentCo
   if (!s)
     spdlog::error("session {}: {}", session.id_hex(), s.error().message);
   log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
-  return protocol::reason::kNoAction;
+  return SessionEnd::kCertificatesFetched;
 }
 
-std::uint8_t EnrollmentService::deleted(const SessionInfo& session, EnrollmentContext& ctx,
-                                        std::uint8_t reason) {
-  if (reason != protocol::reason::kSuccess) {
-    set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
-               fmt::format("the phone deleted nothing (reason {}): it may hold no LSC", reason),
-               false);
-    return protocol::reason::kFailure;
+SessionEnd EnrollmentService::deleted(const SessionInfo& session, EnrollmentContext& ctx,
+                                      PhoneAnswer answer) {
+  if (!answer.done) {
+    set_status(
+        session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
+        fmt::format("the phone deleted nothing (reason {}): it may hold no LSC", answer.reason),
+        false);
+    return SessionEnd::kNotDeleted;
   }
   const TimePoint now = clock_.now();
   Status s = update_device(
@@ -186,7 +188,7 @@ std::uint8_t EnrollmentService::deleted(const SessionInfo& session, EnrollmentCo
   if (!s)
     spdlog::error("session {}: {}", session.id_hex(), s.error().message);
   log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
-  return protocol::reason::kSuccess;
+  return SessionEnd::kCertificateDeleted;
 }
 
 }  // namespace capf

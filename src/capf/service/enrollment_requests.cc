@@ -124,7 +124,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
     }
     set_status(session, ctx, OperationStatus::failed(ctx.operation, detail::ca_failure_reason(e)),
                "issuing failed: " + e.message, false);
-    return detail::key_end("issuing failed: " + e.message);
+    return detail::key_end(SessionEnd::kIssuingFailed, "issuing failed: " + e.message);
   }
   if (const auto* pending = std::get_if<PendingIssue>(&*outcome)) {
     // The CA holds the request (offline, or "taken under submission"): the phone keeps its key
@@ -150,7 +150,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
     if (!s)
       spdlog::error("session {}: {}", session.id_hex(), s.error().message);
     log_finished(session, ctx, OperationStatus::pending(), pending->detail);
-    return detail::key_end(pending->detail, protocol::reason::kNoAction);
+    return detail::key_end(SessionEnd::kWaitingForCa, pending->detail);
   }
   const Issued& issued = std::get<Issued>(*outcome);
   Status recorded = record_issued(session.id_hex(), ctx.device.str(), issued.certificate,
@@ -159,7 +159,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
     std::string why = "cannot record the issued certificate: " + recorded.error().message;
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                false);
-    return detail::key_end(why);
+    return detail::key_end(SessionEnd::kInternalError, why);
   }
   ctx.issued_serial = issued.certificate.serial_hex();
   KeyDecision d;
@@ -169,21 +169,22 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
   return d;
 }
 
-KeyDecision EnrollmentService::request_signed(const SessionInfo& session, EnrollmentContext& ctx,
-                                              const protocol::SignCertificateResponse& response) {
-  if (response.reason != protocol::reason::kSuccess || !response.signature) {
+KeyDecision EnrollmentService::request_signed(
+    const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
+    const std::optional<protocol::HashedSignature>& signature) {
+  if (!answer.done || !signature) {
     std::string why = fmt::format(
         "the phone refused to sign its certificate request (reason {}): {} mode needs phones "
         "that support SIGN_CERTIFICATE_REQUEST; use `opencapf issuer set --mode capf` for this "
         "phone model",
-        response.reason, ctx.issuer->mode());
+        answer.reason, ctx.issuer->mode());
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return detail::key_end(why);
+    return detail::key_end(SessionEnd::kSigningFailed, why);
   }
-  auto hash = pki::hash_from_id(response.signature->hash_id);
-  auto csr = hash ? pki::assemble_csr(ctx.request_info, *hash, response.signature->signature)
+  auto hash = pki::hash_from_id(signature->hash_id);
+  auto csr = hash ? pki::assemble_csr(ctx.request_info, *hash, signature->signature)
                   : Result<Bytes>(hash.error());
   if (!csr) {
     std::string why = "the phone's signature over its certificate request does not verify: " +
@@ -191,7 +192,7 @@ KeyDecision EnrollmentService::request_signed(const SessionInfo& session, Enroll
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return detail::key_end(why);
+    return detail::key_end(SessionEnd::kSigningFailed, why);
   }
   // The queue keeps the request without the issuer's secret (SCEP's challenge password).
   auto stored = ctx.issuer->stored_request(*csr);
@@ -199,7 +200,7 @@ KeyDecision EnrollmentService::request_signed(const SessionInfo& session, Enroll
     std::string why = "cannot record the certificate request: " + stored.error().message;
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                false);
-    return detail::key_end(why);
+    return detail::key_end(SessionEnd::kInternalError, why);
   }
   const KeySpec key = ctx.current_key();
   CertificateRequestRecord record;
@@ -218,7 +219,7 @@ KeyDecision EnrollmentService::request_signed(const SessionInfo& session, Enroll
     std::string why = "cannot record the certificate request: " + inserted.error().message;
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                false);
-    return detail::key_end(why);
+    return detail::key_end(SessionEnd::kInternalError, why);
   }
   ctx.request_id = record.id;
   IssueRequest request{ctx.device.str(), ctx.spki, key, *csr, session.id_hex()};
@@ -295,14 +296,14 @@ std::optional<OpenDecision> EnrollmentService::resume_request(const SessionInfo&
         set_status(session, ctx,
                    OperationStatus::failed(ctx.operation, FailureReason::kCaRejectedConnection),
                    "the CA denied request " + request.id + ": " + request.last_error, false);
-        return detail::end_with(protocol::reason::kFailure, "the CA denied the request");
+        return detail::end_with(SessionEnd::kCaDenied, "the CA denied the request");
       }
       if (!outcome) {
         set_status(
             session, ctx,
             OperationStatus::failed(ctx.operation, detail::ca_failure_reason(outcome.error())),
             "request " + request.id + " is kept; the CA: " + request.last_error, false);
-        return detail::end_with(protocol::reason::kFailure, "the CA cannot be reached");
+        return detail::end_with(SessionEnd::kCaUnreachable, "the CA cannot be reached");
       }
     }
   }
@@ -325,7 +326,7 @@ std::optional<OpenDecision> EnrollmentService::resume_request(const SessionInfo&
   if (request.state == RequestState::kWaiting && request.mode == ctx.issuer->mode()) {
     // Still with the CA: no new key (it would supersede the request), nothing to do yet.
     return detail::end_with(
-        protocol::reason::kNoAction,
+        SessionEnd::kWaitingForCa,
         fmt::format("request {} still waits for the {} CA", request.id, request.mode));
   }
   // A request of another mode (the admin switched modes): the new request will supersede it.

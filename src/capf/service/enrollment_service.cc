@@ -144,30 +144,30 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
                                      const protocol::AuthResponse& response) {
   if (response.version < 1 || response.version > 3) {
     return detail::end_with(
-        protocol::reason::kFailure,
+        SessionEnd::kUnsupportedVersion,
         fmt::format("unsupported protocol version {} (1 to 3 are accepted)", response.version));
   }
   auto name = DeviceName::parse(response.device_name);
   if (!name) {
-    return detail::end_with(protocol::reason::kUnknownDevice,
+    return detail::end_with(SessionEnd::kUnknownDevice,
                             fmt::format("unknown device: {}", name.error().message));
   }
   auto found = registry_.find_device(*name);
   if (!found) {
     spdlog::error("session {} device {}: registry lookup failed: {}", session.id_hex(), name->str(),
                   found.error().message);
-    return detail::end_with(protocol::reason::kFailure, "registry unavailable");
+    return detail::end_with(SessionEnd::kRegistryUnavailable, "registry unavailable");
   }
   if (!found->has_value()) {
     return detail::end_with(
-        protocol::reason::kUnknownDevice,
+        SessionEnd::kUnknownDevice,
         fmt::format("unknown device {}: add it with `opencapf device set {} --op "
                     "install ...`",
                     name->str(), name->str()));
   }
   const Device& device = **found;
   if (device.operation == Operation::kNone) {
-    return detail::end_with(protocol::reason::kNoAction,
+    return detail::end_with(SessionEnd::kNoOperation,
                             fmt::format("device {} has no pending operation", device.name.str()));
   }
 
@@ -185,7 +185,7 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
                fmt::format("the phone came at {}, after the deadline {}: set a new deadline",
                            format_utc(now), format_utc(*device.deadline)),
                false);
-    return detail::end_with(protocol::reason::kFailure, "operation deadline passed");
+    return detail::end_with(SessionEnd::kDeadlinePassed, "operation deadline passed");
   }
 
   AuthOutcome auth = authenticate(session, device, response);
@@ -193,7 +193,8 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
   if (!auth.ok) {
     set_status(session, ctx, OperationStatus::failed(ctx.operation, auth.reason), auth.detail,
                false);
-    return detail::end_with(protocol::reason::kFailure, "authentication failed: " + auth.detail);
+    return detail::end_with(SessionEnd::kAuthenticationFailed,
+                            "authentication failed: " + auth.detail);
   }
 
   OpenDecision decision;
@@ -219,7 +220,7 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
                                ctx.issuer->describe(), to_string(device.key_order), device.rsa_bits,
                                device.ec_bits),
                    false);
-        return detail::end_with(protocol::reason::kFailure, "no key the issuer supports");
+        return detail::end_with(SessionEnd::kNoSupportedKey, "no key the issuer supports");
       }
       decision.kind = OpenDecision::Kind::kInstall;
       break;
@@ -231,7 +232,7 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
       decision.kind = OpenDecision::Kind::kDelete;
       break;
     case Operation::kNone:
-      return detail::end_with(protocol::reason::kNoAction, "no pending operation");
+      return detail::end_with(SessionEnd::kNoOperation, "no pending operation");
   }
   decision.log = fmt::format("authenticated by {}", auth.method);
   decision.context = std::move(ctx);
@@ -258,7 +259,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
         OperationStatus::failed(ctx.operation, ec_only ? FailureReason::kNoEcSupport
                                                        : FailureReason::kKeyGenerationFailed),
         why, false);
-    return detail::key_end(why);
+    return detail::key_end(SessionEnd::kKeyGenerationFailed, why);
   }
   auto key = pki::PublicKey::from_spki_der(*response.public_key);
   if (!key) {
@@ -266,7 +267,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return detail::key_end(why);
+    return detail::key_end(SessionEnd::kKeyGenerationFailed, why);
   }
   if (key->spec() != asked) {
     std::string why = fmt::format("asked the phone for {}, it returned {}", to_string(asked),
@@ -274,7 +275,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return detail::key_end(why);
+    return detail::key_end(SessionEnd::kKeyGenerationFailed, why);
   }
 
   ctx.spki = *response.public_key;
@@ -289,7 +290,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
       std::string why = "cannot build the certificate request: " + info.error().message;
       set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                  false);
-      return detail::key_end(why);
+      return detail::key_end(SessionEnd::kInternalError, why);
     }
     ctx.request_info = *info;
     KeyDecision d;

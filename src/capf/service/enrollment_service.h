@@ -18,76 +18,19 @@
 #include "capf/issuer/issuer.h"
 #include "capf/issuer/issuer_holder.h"
 #include "capf/pki/certificate.h"
-#include "capf/protocol/message.h"
 #include "capf/service/authenticator.h"
+#include "capf/service/enrollment_api.h"
 #include "capf/service/session_metrics.h"
 #include "capf/store/device_store.h"
 
 namespace capf {
-
-struct SessionInfo {
-  std::uint32_t session_id = 0;
-  std::string peer;         // "198.51.100.7:51234"
-  std::string tls_version;  // "TLSv1.3"
-  std::string id_hex() const;
-};
 
 struct EnrollmentPolicy {
   AuthPolicy auth;
   bool allow_rsa_512 = false;
 };
 
-// What a session is doing for its device, carried from one step to the next.
-struct EnrollmentContext {
-  DeviceName device;
-  Operation operation = Operation::kNone;
-  std::shared_ptr<Issuer> issuer;  // the issuer when the session started, kept to its end
-  std::vector<KeySpec> key_plan;   // install: keys to ask for, in order
-  std::size_t key_index = 0;       // the one asked for last
-  std::string auth_method;
-  Bytes spki;          // the phone's new public key
-  Bytes request_info;  // the CertificationRequestInfo the phone was asked to sign (§6.10)
-  std::optional<std::string> request_id;       // the certificate request record (external CAs)
-  std::optional<std::string> issued_serial;    // set once an LSC was issued and recorded
-  std::optional<std::string> previous_serial;  // the LSC the device held before
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  KeySpec current_key() const { return key_plan.at(key_index); }
-};
-
-// After AUTH_RESPONSE: end the session, run the device's operation, or deliver a certificate an
-// external CA signed since the phone's last contact (the phone still holds that key).
-struct OpenDecision {
-  enum class Kind { kEnd, kInstall, kFetch, kDelete, kDeliver };
-  Kind kind = Kind::kEnd;
-  std::uint8_t end_reason = protocol::reason::kFailure;  // for kEnd
-  std::optional<EnrollmentContext> context;              // for the others
-  Bytes certificate_der;                                 // for kDeliver
-  std::string log;                                       // why, for the session's log line
-};
-
-// After KEY_GENERATE_RESPONSE (or SIGN_CERTIFICATE_RESPONSE): ask for the next key of the plan,
-// have the phone sign a request (external CAs, docs/protocol.md §6.10), deliver a certificate, or
-// end.
-struct KeyDecision {
-  enum class Kind { kAskNextKey, kSign, kStore, kEnd };
-  Kind kind = Kind::kEnd;
-  Bytes request_info_der;                                 // kSign
-  std::uint8_t digest_type = protocol::hash_id::kSha256;  // kSign
-  Bytes certificate_der;                                  // kStore
-  std::uint8_t end_reason = protocol::reason::kFailure;   // kEnd
-  std::string log;
-};
-
-// Ways a session can end without the phone finishing its part.
-enum class SessionFailure {
-  kReadTimeout,    // the phone stopped answering
-  kKeygenTimeout,  // no key within the key-generation wait
-  kDisconnected,   // the connection closed or TLS failed
-  kBadMessage,     // malformed bytes, wrong session id, unexpected command
-  kShutdown,       // the server is stopping
-};
-
-class EnrollmentService {
+class EnrollmentService final : public EnrollmentApi {
  public:
   EnrollmentService(Registry& registry, Authenticator& authenticator, const IssuerHolder& issuers,
                     const IdentityHolder& identity, const Clock& clock, EnrollmentPolicy policy)
@@ -98,38 +41,40 @@ class EnrollmentService {
         clock_(clock),
         policy_(policy) {}
 
-  // docs/protocol.md §6.1 checks in order: version 1..3, device name, lookup (unknown → END 9),
+  // docs/protocol.md §6.1 checks in order: version 1..3, device name, lookup (kUnknownDevice),
   // deadline, authentication (wrong string counts against the attempt limit), then the operation.
-  OpenDecision open(const SessionInfo& session, const protocol::AuthResponse& response);
+  OpenDecision open(const SessionInfo& session, const protocol::AuthResponse& response) override;
 
   // Install: checks the returned key against what was asked; a refused key moves to the next key
   // of the plan (EC preferred, RSA backup). CAPF mode issues, records the certificate in the
   // ledger, and returns it to be stored; external modes first ask the phone to sign a request.
   KeyDecision key_generated(const SessionInfo& session, EnrollmentContext& ctx,
-                            const protocol::KeyGenerateResponse& response);
+                            const protocol::KeyGenerateResponse& response) override;
   // External modes: the phone's signature over the request info. Assembles and verifies the
   // PKCS#10, records the request, and passes it to the CA: an answer within the session is stored
-  // at once; an offline or pending request ends the session with reason 0 (the phone keeps its
-  // key and receives the certificate at a later contact).
-  KeyDecision request_signed(const SessionInfo& session, EnrollmentContext& ctx,
-                             const protocol::SignCertificateResponse& response);
+  // at once; an offline or pending request ends the session with kWaitingForCa (the phone keeps
+  // its key and receives the certificate at a later contact).
+  KeyDecision request_signed(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
+                             const std::optional<protocol::HashedSignature>& signature) override;
 
   // Asks the online CA again about every request it holds (the daemon calls this periodically);
   // certificates that arrived become ready for the phones' next contact. Returns how many did.
   int poll_pending_requests();
 
-  // The phone's answer to STORE_CERTIFICATE_REQUEST; returns the END_SESSION reason (1 or 7).
-  std::uint8_t stored(const SessionInfo& session, EnrollmentContext& ctx, std::uint8_t reason);
-  // The phone's answer to FETCH_CERTIFICATE_REQUEST; returns the END_SESSION reason (0).
-  std::uint8_t fetched(const SessionInfo& session, EnrollmentContext& ctx,
-                       const protocol::FetchCertificateResponse& response);
-  // The phone's answer to DELETE_CERTIFICATE_REQUEST; returns the END_SESSION reason (1 or 7).
-  std::uint8_t deleted(const SessionInfo& session, EnrollmentContext& ctx, std::uint8_t reason);
+  // The phone's answer to STORE_CERTIFICATE_REQUEST: kCertificateStored or kNotStored.
+  SessionEnd stored(const SessionInfo& session, EnrollmentContext& ctx,
+                    PhoneAnswer answer) override;
+  // The phone's answer to FETCH_CERTIFICATE_REQUEST: kCertificatesFetched or kNothingFetched.
+  SessionEnd fetched(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
+                     const std::vector<protocol::CertificateItem>& certificates) override;
+  // The phone's answer to DELETE_CERTIFICATE_REQUEST: kCertificateDeleted or kNotDeleted.
+  SessionEnd deleted(const SessionInfo& session, EnrollmentContext& ctx,
+                     PhoneAnswer answer) override;
 
   // The session ended early; records the failure on the device (nothing if ctx is null, i.e.
   // before the device was known).
   void failed(const SessionInfo& session, const EnrollmentContext* ctx, SessionFailure failure,
-              const std::string& detail);
+              const std::string& detail) override;
 
   // Finished sessions and issuer calls so far (for /metrics).
   const SessionMetrics& metrics() const { return metrics_; }
