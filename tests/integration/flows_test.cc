@@ -46,27 +46,32 @@ class Flows : public ServerFixture {
   }
 };
 
-TEST_F(Flows, InstallsRsa1024) {
-  expect_install(KeyOrder::kRsaOnly, 1024, 256, {KeyType::kRsa, 1024});
+struct InstallCase {
+  const char* name;
+  KeyOrder order;
+  int rsa_bits;
+  int ec_bits;
+  KeySpec expect;
+};
+
+class FlowsInstall : public Flows, public ::testing::WithParamInterface<InstallCase> {};
+
+TEST_P(FlowsInstall, InstallsTheKeyOfTheDevicesSettings) {
+  const InstallCase& c = GetParam();
+  expect_install(c.order, c.rsa_bits, c.ec_bits, c.expect);
 }
-TEST_F(Flows, InstallsRsa2048) {
-  expect_install(KeyOrder::kRsaOnly, 2048, 256, {KeyType::kRsa, 2048});
-}
-TEST_F(Flows, InstallsRsa3072) {
-  expect_install(KeyOrder::kRsaOnly, 3072, 256, {KeyType::kRsa, 3072});
-}
-TEST_F(Flows, InstallsRsa4096) {
-  expect_install(KeyOrder::kRsaOnly, 4096, 256, {KeyType::kRsa, 4096});
-}
-TEST_F(Flows, InstallsEcP256) {
-  expect_install(KeyOrder::kEcOnly, 2048, 256, {KeyType::kEc, 256});
-}
-TEST_F(Flows, InstallsEcP384) {
-  expect_install(KeyOrder::kEcOnly, 2048, 384, {KeyType::kEc, 384});
-}
-TEST_F(Flows, InstallsEcP521) {
-  expect_install(KeyOrder::kEcOnly, 2048, 521, {KeyType::kEc, 521});
-}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryKey, FlowsInstall,
+    ::testing::Values(InstallCase{"Rsa1024", KeyOrder::kRsaOnly, 1024, 256, {KeyType::kRsa, 1024}},
+                      InstallCase{"Rsa2048", KeyOrder::kRsaOnly, 2048, 256, {KeyType::kRsa, 2048}},
+                      InstallCase{"Rsa3072", KeyOrder::kRsaOnly, 3072, 256, {KeyType::kRsa, 3072}},
+                      InstallCase{"Rsa4096", KeyOrder::kRsaOnly, 4096, 256, {KeyType::kRsa, 4096}},
+                      InstallCase{"EcP256", KeyOrder::kEcOnly, 2048, 256, {KeyType::kEc, 256}},
+                      InstallCase{"EcP384", KeyOrder::kEcOnly, 2048, 384, {KeyType::kEc, 384}},
+                      InstallCase{"EcP521", KeyOrder::kEcOnly, 2048, 521, {KeyType::kEc, 521}}),
+    [](const ::testing::TestParamInfo<InstallCase>& info) { return std::string(info.param.name); });
+
 TEST_F(Flows, EcPreferredUsesEcWhenThePhoneCan) {
   expect_install(KeyOrder::kEcPreferredRsaBackup, 2048, 384, {KeyType::kEc, 384});
 }

@@ -538,6 +538,7 @@ class OneTlsSession {
 };
 
 struct TlsCase {
+  const char* name;
   KeyType key;
   std::string client_options;  // openssl s_client options that pick the protocol and suite
   std::string protocol;        // as SSL_get_version and s_client -brief print it
@@ -578,34 +579,40 @@ void expect_handshake(const TlsCase& c) {
   EXPECT_THAT(client.output, HasSubstr("Signature type: " + c.signature_type + "\n"));
 }
 
-TEST(Pkcs11Tls, RsaKeyTls13) {
-  expect_handshake({KeyType::kRsa, "-tls1_3", "TLSv1.3", "TLS_AES_256_GCM_SHA384", "RSA-PSS"});
+class Pkcs11Tls : public ::testing::TestWithParam<TlsCase> {};
+
+TEST_P(Pkcs11Tls, HandshakesWithATokenKey) {
+  expect_handshake(GetParam());
 }
 
-TEST(Pkcs11Tls, RsaKeyTls12WithPkcs1Signature) {
-  expect_handshake({KeyType::kRsa,
-                    "-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -sigalgs RSA+SHA256", "TLSv1.2",
-                    "ECDHE-RSA-AES128-GCM-SHA256", "RSA"});
-}
-
-TEST(Pkcs11Tls, RsaKeyTls12WithPssSignature) {
-  expect_handshake({KeyType::kRsa,
-                    "-tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384 -sigalgs rsa_pss_rsae_sha256",
-                    "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "RSA-PSS"});
-}
-
-// A client that offers both ECDHE and the RSA key-exchange suites gets ECDHE (server preference).
-TEST(Pkcs11Tls, RsaKeyTls12PrefersEcdheOverRsaKeyExchange) {
-  expect_handshake({KeyType::kRsa, "-tls1_2 -cipher AES128-SHA:ECDHE-RSA-AES128-SHA", "TLSv1.2",
-                    "ECDHE-RSA-AES128-SHA", "RSA-PSS"});
-}
+// One handshake per row; RsaKeyTls12PrefersEcdhe: a client that offers both ECDHE and the RSA
+// key-exchange suites gets ECDHE (server preference).
+INSTANTIATE_TEST_SUITE_P(
+    Suites, Pkcs11Tls,
+    ::testing::Values(
+        TlsCase{"RsaKeyTls13", KeyType::kRsa, "-tls1_3", "TLSv1.3", "TLS_AES_256_GCM_SHA384",
+                "RSA-PSS"},
+        TlsCase{"RsaKeyTls12WithPkcs1Signature", KeyType::kRsa,
+                "-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -sigalgs RSA+SHA256", "TLSv1.2",
+                "ECDHE-RSA-AES128-GCM-SHA256", "RSA"},
+        TlsCase{"RsaKeyTls12WithPssSignature", KeyType::kRsa,
+                "-tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384 -sigalgs rsa_pss_rsae_sha256",
+                "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "RSA-PSS"},
+        TlsCase{"RsaKeyTls12PrefersEcdhe", KeyType::kRsa,
+                "-tls1_2 -cipher AES128-SHA:ECDHE-RSA-AES128-SHA", "TLSv1.2",
+                "ECDHE-RSA-AES128-SHA", "RSA-PSS"},
+        TlsCase{"EcKeyTls13", KeyType::kEc, "-tls1_3", "TLSv1.3", "TLS_AES_256_GCM_SHA384",
+                "ECDSA"},
+        TlsCase{"EcKeyTls12", KeyType::kEc, "-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256",
+                "TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDSA"}),
+    [](const ::testing::TestParamInfo<TlsCase>& info) { return std::string(info.param.name); });
 
 // The RSA key-exchange suites (AES128-SHA, AES256-SHA) are offered by the legacy profile only, and
 // there they do not work with a token key: OpenSSL 3.0's libssl decrypts the premaster secret
 // with RSA_PKCS1_WITH_TLS_PADDING, which the legacy (engine) RSA method does not know
 // (openssl/openssl#16738). A client that offers nothing else fails. The day the legacy case passes
 // a handshake, the limitation is gone and this test should say so.
-TEST(Pkcs11Tls, RsaKeyExchangeSuitesFailWithATokenKey) {
+TEST(Pkcs11TlsLegacy, RsaKeyExchangeSuitesFailWithATokenKey) {
   CommandResult client;
   OneTlsSession::Outcome outcome;
   handshake(KeyType::kRsa, "-tls1_2 -cipher AES128-SHA", client, outcome, /*legacy=*/true);
@@ -614,15 +621,6 @@ TEST(Pkcs11Tls, RsaKeyExchangeSuitesFailWithATokenKey) {
   // The modern profile does not offer them at all.
   handshake(KeyType::kRsa, "-tls1_2 -cipher AES128-SHA", client, outcome);
   EXPECT_EQ(outcome.error, "handshake: no shared cipher") << client.output;
-}
-
-TEST(Pkcs11Tls, EcKeyTls13) {
-  expect_handshake({KeyType::kEc, "-tls1_3", "TLSv1.3", "TLS_AES_256_GCM_SHA384", "ECDSA"});
-}
-
-TEST(Pkcs11Tls, EcKeyTls12) {
-  expect_handshake({KeyType::kEc, "-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256", "TLSv1.2",
-                    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDSA"});
 }
 
 // ---- a fresh engine in a child process (tests/pki/pkcs11_probe.cc) ----
