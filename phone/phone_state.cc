@@ -2,7 +2,7 @@
 
 #include <system_error>
 
-#include "phone/atomic_file.h"
+#include "capf/common/file.h"
 #include "phone/test_manufacturer.h"
 
 namespace capf::phone {
@@ -91,8 +91,8 @@ Status PhoneState::save(std::string_view cert_file, std::string_view key_file,
   }
   CAPF_ASSIGN_OR_RETURN(auto key_pem, credential.key.to_pem());
   // Key first, so that a certificate on disk always has its key next to it.
-  CAPF_TRY(write_file_atomic(dir_ / key_file, key_pem, /*private_file=*/true));
-  return write_file_atomic(dir_ / cert_file, credential.certificate.pem(), /*private_file=*/false);
+  CAPF_TRY(write_file_atomically(dir_ / key_file, key_pem, FileMode::kPrivate));
+  return write_file_atomically(dir_ / cert_file, credential.certificate.pem(), FileMode::kPublic);
 }
 
 Status PhoneState::save_lsc(const pki::Certificate& cert, const pki::PrivateKey& key) {
@@ -109,7 +109,7 @@ Status PhoneState::save_lsc(const pki::Certificate& cert, const pki::PrivateKey&
 Status PhoneState::save_pending_key(const pki::PrivateKey& key) {
   if (!dir_.empty()) {
     CAPF_ASSIGN_OR_RETURN(auto pem, key.to_pem());
-    CAPF_TRY(write_file_atomic(dir_ / kPendingKeyFile, pem, /*private_file=*/true));
+    CAPF_TRY(write_file_atomically(dir_ / kPendingKeyFile, pem, FileMode::kPrivate));
   }
   pending_key_ = key;
   return ok();

@@ -12,9 +12,9 @@
 #include <openssl/bn.h>
 #include <openssl/x509v3.h>
 
+#include "capf/common/file.h"
 #include "capf/pki/openssl_ptr.h"
 #include "capf/pki/profiles.h"
-#include "phone/atomic_file.h"
 
 namespace capf::phone {
 namespace {
@@ -130,8 +130,8 @@ Result<ManufacturingCa> create_ca(const std::filesystem::path& cert_path,
   CAPF_ASSIGN_OR_RETURN(auto cert, build_certificate(spec, clock));
   CAPF_ASSIGN_OR_RETURN(auto key_pem, key.to_pem());
   // Key first: a crash in between leaves a key without a certificate, which load reports.
-  CAPF_TRY(write_file_atomic(key_path, key_pem, /*private_file=*/true));
-  CAPF_TRY(write_file_atomic(cert_path, cert.pem(), /*private_file=*/false));
+  CAPF_TRY(write_file_atomically(key_path, key_pem, FileMode::kPrivate));
+  CAPF_TRY(write_file_atomically(cert_path, cert.pem(), FileMode::kPublic));
   return ManufacturingCa{std::move(cert), std::move(key), cert_path};
 }
 

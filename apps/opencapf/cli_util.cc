@@ -4,7 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
+
+#include "capf/common/file.h"
 
 namespace capf::cli {
 
@@ -46,12 +47,10 @@ std::string cli_actor() {
 }
 
 Result<std::string> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return make_error(ErrorCode::kInvalidArgument, "cannot read {}: check the path", path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto bytes = read_file(path);
+  if (!bytes)  // a path the administrator gave: a usage error (exit code 2)
+    return Error{ErrorCode::kInvalidArgument, bytes.error().message};
+  return bytes;
 }
 
 Status write_output(const std::string& path,

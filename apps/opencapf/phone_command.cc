@@ -3,10 +3,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -69,21 +67,6 @@ bool parse_server(std::string_view text, std::string& host, std::uint16_t& port)
   host = std::string(h);
   port = static_cast<std::uint16_t>(value);
   return true;
-}
-
-Result<std::vector<pki::Certificate>> read_trust(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return make_error(ErrorCode::kIo, "cannot read the file");
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  const std::string text = content.str();
-  if (text.find("-----BEGIN") != std::string::npos) {
-    return pki::Certificate::all_from_pem(text);
-  }
-  CAPF_ASSIGN_OR_RETURN(auto cert, pki::Certificate::from_bytes(as_bytes(text)));
-  return std::vector<pki::Certificate>{std::move(cert)};
 }
 
 void print_mic(const phone::PhoneState& state, const std::filesystem::path& mfg_dir) {
@@ -194,12 +177,10 @@ int run_phone(const PhoneArgs& args) {
   if (args.capf_cert.empty()) {
     return usage("--capf-cert FILE is required: the CAPF certificate the phone trusts (PEM)");
   }
-  auto trust = read_trust(args.capf_cert);
+  auto trust = pki::read_certificates(args.capf_cert);
   if (!trust) {
-    return usage(
-        fmt::format("--capf-cert {}: {}: give the PEM file of the server's CAPF "
-                    "certificate",
-                    args.capf_cert, trust.error().message));
+    return usage(fmt::format("--capf-cert: {}; give the PEM file of the server's CAPF certificate",
+                             trust.error().message));
   }
   options.server_trust = std::move(trust).value();
 

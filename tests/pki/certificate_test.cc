@@ -10,6 +10,7 @@
 
 #include "capf/pki/certificate.h"
 #include "capf/pki/profiles.h"
+#include "tests/common/temp_dir.h"
 #include "tests/pki/pki_test_util.h"
 
 namespace capf::pki {
@@ -241,6 +242,46 @@ TEST(ParseDn, ErrorsNameTheBadPart) {
   ASSERT_FALSE(long_cn);
   EXPECT_THAT(long_cn.error().message, HasSubstr("1..64"));
   EXPECT_TRUE(parse_dn("CN=" + std::string(64, 'a')));
+}
+
+struct CertificateFileCase {
+  std::string name;
+  std::string content;  // "" with `directory` or for a missing file
+  std::size_t certificates;
+  std::string reason;  // what the one message ends with; "" when it reads
+};
+
+TEST(ReadCertificates, ReadsPemChainsAndOneDerWithOneMessageOtherwise) {
+  ::capf::testing::TempDir dir;
+  std::filesystem::create_directory(dir / "folder");
+  const Certificate a = make_capf("CN=A"), b = make_capf("CN=B");
+  const CertificateFileCase cases[] = {
+      {"chain.pem", a.pem() + b.pem(), 2, ""},
+      {"one.pem", "junk before\n" + a.pem(), 1, ""},
+      {"one.der", to_string(a.der()), 1, ""},
+      {"missing.pem", "", 0, "No such file or directory"},
+      {"folder", "", 0, "Is a directory"},
+      {"empty.pem", "", 0, "the file is empty"},
+      {"garbage.pem", "not a certificate", 0, "neither PEM certificates nor one DER certificate"},
+      {"broken.pem", a.pem() + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 0,
+       "pem certificate number 2 is broken"},
+  };
+  for (const auto& c : cases) {
+    if (!c.content.empty() || c.name == "empty.pem")
+      dir.write(c.name, c.content);
+    auto certs = read_certificates(dir / c.name);
+    if (c.reason.empty()) {
+      ASSERT_TRUE(certs) << c.name << ": " << certs.error().message;
+      ASSERT_EQ(certs->size(), c.certificates) << c.name;
+      EXPECT_EQ(certs->front().subject(), "CN=A") << c.name;
+      continue;
+    }
+    ASSERT_FALSE(certs) << c.name;
+    EXPECT_EQ(certs.error().code, ErrorCode::kInvalidArgument) << c.name;
+    EXPECT_THAT(certs.error().message,
+                ::testing::StartsWith("cannot read " + (dir / c.name).string() + ": "));
+    EXPECT_THAT(certs.error().message, HasSubstr(c.reason)) << c.name;
+  }
 }
 
 }  // namespace

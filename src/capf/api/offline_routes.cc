@@ -8,13 +8,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include <fmt/format.h>
 
 #include "capf/api/admin_api.h"
 #include "capf/api/respond.h"
+#include "capf/common/file.h"
 #include "capf/service/device_json.h"
 
 namespace capf::api {
@@ -59,14 +59,12 @@ ApiResponse list_requests(ApiServices& s, const RouteRequest& req) {
 ApiResponse export_requests(ApiServices& s, const RouteRequest&) {
   CAPF_API_ASSIGN(const ScratchDir scratch, ScratchDir::create());
   CAPF_API_ASSIGN(const auto report, s.offline.export_requests(scratch.path() / "requests"));
-  std::ifstream in(report.archive, std::ios::binary);
-  std::string archive((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof())
-    return internal_problem(fmt::format("cannot read the exported archive {}: {}",
-                                        report.archive.string(), std::strerror(errno)));
+  auto archive = read_file(report.archive);
+  if (!archive)
+    return internal_problem(archive.error().message);
   ApiResponse r;
   r.content_type = "application/gzip";
-  r.body = std::move(archive);
+  r.body = std::move(archive).value();
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"capf-requests.tgz\"");
   r.headers.emplace_back("X-Request-Count", std::to_string(report.requests.size()));
   return r;

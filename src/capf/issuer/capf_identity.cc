@@ -2,55 +2,15 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
-
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "capf/common/file.h"
 #include "capf/pki/key_source.h"
 
 namespace capf {
 
 namespace {
-
-Result<std::string> read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return make_error(ErrorCode::kIo, "cannot read {}", path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Writes `text` to `path` through a temporary file in the same directory and a rename, so a reader
-// sees either the old file or the new one, never half of one.
-Status write_atomically(const std::filesystem::path& path, const std::string& text, mode_t mode) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return make_error(ErrorCode::kIo, "cannot create {}", tmp.string());
-  ::fchmod(fd, mode);
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n <= 0) {
-      ::close(fd);
-      return make_error(ErrorCode::kIo, "cannot write {}", tmp.string());
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return make_error(ErrorCode::kIo, "cannot flush {}", tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    return make_error(ErrorCode::kIo, "cannot rename {} to {}: {}", tmp.string(), path.string(),
-                      ec.message());
-  return ok();
-}
 
 // The files of an identity change together: write_identity first writes every new file beside
 // its target ("<file>.new"), then a commit marker, then renames them into place and removes the
@@ -108,7 +68,7 @@ Status roll_forward(const IdentityPaths& paths) {
 
 Result<CapfIdentity> load_once(const IdentityPaths& paths,
                                std::optional<std::string_view> passphrase) {
-  CAPF_ASSIGN_OR_RETURN(std::string cert_pem, read_text(paths.cert));
+  CAPF_ASSIGN_OR_RETURN(std::string cert_pem, read_file(paths.cert));
   auto cert = pki::Certificate::from_pem(cert_pem);
   if (!cert)
     return cert.error().with_context(paths.cert.string());
@@ -121,7 +81,7 @@ Result<CapfIdentity> load_once(const IdentityPaths& paths,
       return key.error().with_context("the CAPF key in the PKCS#11 token");
   } else {
     key_name = paths.key.string();
-    CAPF_ASSIGN_OR_RETURN(std::string key_pem, read_text(paths.key));
+    CAPF_ASSIGN_OR_RETURN(std::string key_pem, read_file(paths.key));
     key = pki::PrivateKey::from_pem(key_pem, passphrase);
     if (!key)
       return key.error().with_context(paths.key.string());
@@ -135,7 +95,7 @@ Result<CapfIdentity> load_once(const IdentityPaths& paths,
   std::vector<pki::Certificate> chain;
   std::error_code ec;
   if (!paths.chain.empty() && std::filesystem::exists(paths.chain, ec)) {
-    CAPF_ASSIGN_OR_RETURN(std::string chain_pem, read_text(paths.chain));
+    CAPF_ASSIGN_OR_RETURN(std::string chain_pem, read_file(paths.chain));
     if (chain_pem.find("-----BEGIN") != std::string::npos) {
       auto all = pki::Certificate::all_from_pem(chain_pem);
       if (!all)
@@ -165,16 +125,18 @@ Status write_identity(const IdentityPaths& paths, const CapfIdentity& identity,
   CAPF_TRY(roll_forward(paths));
   if (paths.key_uri.empty()) {
     CAPF_ASSIGN_OR_RETURN(std::string key_pem, identity.key.to_pem(passphrase));
-    CAPF_TRY(write_atomically(staged(paths.key), key_pem, 0600));
+    CAPF_TRY(write_file_atomically(staged(paths.key), key_pem, FileMode::kPrivate));
   }
-  CAPF_TRY(write_atomically(staged(paths.cert), identity.certificate.pem(), 0644));
+  CAPF_TRY(
+      write_file_atomically(staged(paths.cert), identity.certificate.pem(), FileMode::kPublic));
   if (!paths.chain.empty()) {
     std::string chain_pem;
     for (const auto& c : identity.chain)
       chain_pem += c.pem();
-    CAPF_TRY(write_atomically(staged(paths.chain), chain_pem, 0644));
+    CAPF_TRY(write_file_atomically(staged(paths.chain), chain_pem, FileMode::kPublic));
   }
-  CAPF_TRY(write_atomically(marker_of(paths), "the CAPF identity is being replaced\n", 0644));
+  CAPF_TRY(write_file_atomically(marker_of(paths), "the CAPF identity is being replaced\n",
+                                 FileMode::kPublic));
   sync_directory(paths.cert);
   return roll_forward(paths);
 }

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "capf/common/file.h"
 #include "capf/pki/ossl_util.h"
 
 namespace capf::pki {
@@ -201,6 +202,27 @@ Result<Bytes> pem_decode(std::string_view label, std::string_view pem) {
   }
   ERR_clear_error();
   return make_error(ErrorCode::kMalformed, "no PEM block \"{}\" in the text", label);
+}
+
+Result<std::vector<Certificate>> read_certificates(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  if (!text)  // "cannot read PATH: REASON"
+    return Error{ErrorCode::kInvalidArgument, text.error().message};
+  auto refuse = [&path](std::string_view reason) {
+    return make_error(ErrorCode::kInvalidArgument, "cannot read {}: {}", path.string(), reason);
+  };
+  if (text->empty())
+    return refuse("the file is empty");
+  if (looks_like_pem(as_bytes(*text))) {
+    auto certs = Certificate::all_from_pem(*text);
+    if (!certs)
+      return refuse(certs.error().message);
+    return certs;
+  }
+  auto der = Certificate::from_der(as_bytes(*text));
+  if (!der)
+    return refuse("neither PEM certificates nor one DER certificate");
+  return std::vector<Certificate>{std::move(der).value()};
 }
 
 }  // namespace capf::pki

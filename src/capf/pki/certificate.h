@@ -1,6 +1,7 @@
 // Certificate: an immutable X.509 certificate with the accessors CAPF needs.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,12 @@ class Certificate {
   explicit Certificate(std::shared_ptr<X509> cert) : cert_(std::move(cert)) {}
   std::shared_ptr<X509> cert_;
 };
+
+// The certificates of a file: a PEM chain (every certificate, in order) or one DER certificate.
+// kInvalidArgument with one message for a missing, empty or garbled file: "cannot read PATH:
+// REASON" (the system's reason, "the file is empty", or what is wrong with the PEM). Callers add
+// which setting named the file and how to fix it.
+Result<std::vector<Certificate>> read_certificates(const std::filesystem::path& path);
 
 // PEM text of DER bytes under a label ("CERTIFICATE REQUEST", "CERTIFICATE").
 std::string pem_encode(std::string_view label, ByteView der);

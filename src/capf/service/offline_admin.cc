@@ -5,13 +5,13 @@
 #include <chrono>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "capf/common/file.h"
 #include "capf/pki/key.h"
 #include "capf/pki/verify.h"
 #include "capf/service/audit_trail.h"
@@ -78,10 +78,13 @@ Status collect(const std::filesystem::path& path, std::vector<Input>& out, Impor
       out.push_back({path.string() + ":" + e.name, std::move(e.data)});
     return ok();
   }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  out.push_back({path.string(), s.str()});
+  auto text = read_file(path);
+  if (!text) {
+    report.lines.push_back({path.string(), "", text.error().message, false});
+    ++report.errors;
+    return ok();
+  }
+  out.push_back({path.string(), std::move(text).value()});
   return ok();
 }
 

@@ -6,22 +6,19 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <random>
+
+#include "capf/common/file.h"
 
 namespace capf::acme {
 
 namespace {
 
 Result<pki::PrivateKey> load(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return make_error(ErrorCode::kIo, "cannot read the acme account key {}: {}", path.string(),
-                      std::strerror(errno));
-  }
-  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto key = pki::PrivateKey::from_pem(pem);
+  auto pem = read_file(path);
+  if (!pem)
+    return pem.error().with_context("the acme account key");
+  auto key = pki::PrivateKey::from_pem(*pem);
   if (!key) {
     return key.error().with_context(
         fmt::format("acme account key {} (an unencrypted PEM key is needed; remove the file to "
