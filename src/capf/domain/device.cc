@@ -5,83 +5,27 @@
 namespace capf {
 
 std::string_view to_string(Operation op) {
-  switch (op) {
-    case Operation::kNone:
-      return "No Pending Operation";
-    case Operation::kInstall:
-      return "Install/Upgrade";
-    case Operation::kDelete:
-      return "Delete";
-    case Operation::kTroubleshoot:
-      return "Troubleshoot";
-  }
-  return "?";
+  return display_of(kOperationSpellings, op);
 }
 
 std::string_view short_name(Operation op) {
-  switch (op) {
-    case Operation::kNone:
-      return "none";
-    case Operation::kInstall:
-      return "install";
-    case Operation::kDelete:
-      return "delete";
-    case Operation::kTroubleshoot:
-      return "troubleshoot";
-  }
-  return "?";
+  return name_of(kOperationSpellings, op);
 }
 
 std::string_view to_string(AuthMode mode) {
-  switch (mode) {
-    case AuthMode::kAuthString:
-      return "By Authentication String";
-    case AuthMode::kNullString:
-      return "By Null String";
-    case AuthMode::kLscFirst:
-      return "By Existing Certificate (precedence to LSC)";
-    case AuthMode::kMicFirst:
-      return "By Existing Certificate (precedence to MIC)";
-  }
-  return "?";
+  return display_of(kAuthModeSpellings, mode);
 }
 
 std::string_view short_name(AuthMode mode) {
-  switch (mode) {
-    case AuthMode::kAuthString:
-      return "string";
-    case AuthMode::kNullString:
-      return "null";
-    case AuthMode::kLscFirst:
-      return "lsc";
-    case AuthMode::kMicFirst:
-      return "mic";
-  }
-  return "?";
+  return name_of(kAuthModeSpellings, mode);
 }
 
 std::string_view to_string(KeyOrder order) {
-  switch (order) {
-    case KeyOrder::kRsaOnly:
-      return "RSA Only";
-    case KeyOrder::kEcOnly:
-      return "EC Only";
-    case KeyOrder::kEcPreferredRsaBackup:
-      return "EC Preferred, RSA Backup";
-  }
-  return "?";
+  return display_of(kKeyOrderSpellings, order);
 }
 
 std::string_view short_name(KeyOrder order) {
-  switch (order) {
-    case KeyOrder::kRsaOnly:
-      return "rsa";
-    case KeyOrder::kEcOnly:
-      return "ec";
-    case KeyOrder::kEcPreferredRsaBackup:
-      return "ec-rsa";
-  }
-  return "?";
+  return name_of(kKeyOrderSpellings, order);
 }
 
 std::string_view to_string(KeyType type) {
@@ -95,35 +39,7 @@ std::string_view to_string(KeyType type) {
 }
 
 std::string_view to_string(FailureReason reason) {
-  switch (reason) {
-    case FailureReason::kNone:
-      return "";
-    case FailureReason::kInvalidLsc:
-      return "Invalid LSC";
-    case FailureReason::kInvalidAuthString:
-      return "Invalid Authentication String";
-    case FailureReason::kInvalidMic:
-      return "Invalid MIC";
-    case FailureReason::kInvalidCredentials:
-      return "Invalid Credentials";
-    case FailureReason::kPhoneCommunicationFailure:
-      return "Phone Communication Failure";
-    case FailureReason::kKeyGenerationFailed:
-      return "Key Generation Failed";
-    case FailureReason::kKeyGenerationTimeout:
-      return "Key Generation Timeout";
-    case FailureReason::kRequestLate:
-      return "User Initiated Request Late";
-    case FailureReason::kRequestTimedOut:
-      return "User Initiated Request Timed out";
-    case FailureReason::kCaCommunicationFailure:
-      return "CA Communication Failure";
-    case FailureReason::kCaRejectedConnection:
-      return "CA Rejected Connection";
-    case FailureReason::kNoEcSupport:
-      return "No Support for EC only in CAPF version 3";
-  }
-  return "?";
+  return display_of(kFailureReasonSpellings, reason);
 }
 
 namespace {
@@ -144,20 +60,12 @@ std::string_view status_verb(Operation op) {
 }  // namespace
 
 std::string to_string(const OperationStatus& status) {
-  switch (status.kind) {
-    case StatusKind::kNone:
-      return "None";
-    case StatusKind::kPending:
-      return "Operation Pending";
-    case StatusKind::kSuccess:
-      return fmt::format("{} Success", status_verb(status.operation));
-    case StatusKind::kFailed:
-      if (status.reason == FailureReason::kNone) {
-        return fmt::format("{} Failed", status_verb(status.operation));
-      }
-      return fmt::format("{} Failed: {}", status_verb(status.operation), to_string(status.reason));
-  }
-  return "?";
+  const std::string_view kind = display_of(kStatusKindSpellings, status.kind);
+  if (status.kind == StatusKind::kNone || status.kind == StatusKind::kPending)
+    return std::string(kind);
+  if (status.kind == StatusKind::kFailed && status.reason != FailureReason::kNone)
+    return fmt::format("{} {}: {}", status_verb(status.operation), kind, to_string(status.reason));
+  return fmt::format("{} {}", status_verb(status.operation), kind);
 }
 
 std::string to_string(const KeySpec& spec) {
@@ -167,10 +75,8 @@ std::string to_string(const KeySpec& spec) {
 }
 
 Result<Operation> parse_operation(std::string_view text) {
-  for (Operation op : kAllOperations) {
-    if (text == short_name(op) || text == to_string(op))
-      return op;
-  }
+  if (auto op = parse_spelling(kOperationSpellings, text, /*or_display=*/true))
+    return *op;
   if (text == "upgrade" || text == "fetch") {
     return text == "upgrade" ? Operation::kInstall : Operation::kTroubleshoot;
   }
@@ -179,28 +85,23 @@ Result<Operation> parse_operation(std::string_view text) {
 }
 
 Result<AuthMode> parse_auth_mode(std::string_view text) {
-  for (AuthMode m :
-       {AuthMode::kAuthString, AuthMode::kNullString, AuthMode::kLscFirst, AuthMode::kMicFirst}) {
-    if (text == short_name(m) || text == to_string(m))
-      return m;
-  }
+  if (auto mode = parse_spelling(kAuthModeSpellings, text, /*or_display=*/true))
+    return *mode;
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown authentication mode '{}': use string, null, lsc or mic", text);
 }
 
 Result<KeyOrder> parse_key_order(std::string_view text) {
-  for (KeyOrder o : {KeyOrder::kRsaOnly, KeyOrder::kEcOnly, KeyOrder::kEcPreferredRsaBackup}) {
-    if (text == short_name(o) || text == to_string(o))
-      return o;
-  }
+  if (auto order = parse_spelling(kKeyOrderSpellings, text, /*or_display=*/true))
+    return *order;
   return make_error(ErrorCode::kInvalidArgument, "unknown key order '{}': use rsa, ec or ec-rsa",
                     text);
 }
 
 Result<OperationStatus> parse_status(std::string_view text) {
-  if (text == "None")
+  if (text == to_string(OperationStatus::none()))
     return OperationStatus::none();
-  if (text == "Operation Pending")
+  if (text == to_string(OperationStatus::pending()))
     return OperationStatus::pending();
   for (Operation op : kAllOperations) {
     OperationStatus s = OperationStatus::success(op);

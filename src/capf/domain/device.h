@@ -11,6 +11,7 @@
 #include "capf/common/clock.h"
 #include "capf/common/result.h"
 #include "capf/domain/device_name.h"
+#include "capf/domain/spelling.h"
 
 namespace capf {
 
@@ -57,26 +58,53 @@ enum class FailureReason {
   kNoEcSupport,  // "Upgrade Failed: No Support for EC only in CAPF version 3"
 };
 
-// Every value of the enums above, for parsers, stores and tests that must cover them all.
-inline constexpr Operation kAllOperations[] = {Operation::kNone, Operation::kInstall,
-                                               Operation::kDelete, Operation::kTroubleshoot};
-inline constexpr StatusKind kAllStatusKinds[] = {StatusKind::kNone, StatusKind::kPending,
-                                                 StatusKind::kSuccess, StatusKind::kFailed};
-inline constexpr FailureReason kAllFailureReasons[] = {
-    FailureReason::kNone,
-    FailureReason::kInvalidLsc,
-    FailureReason::kInvalidAuthString,
-    FailureReason::kInvalidMic,
-    FailureReason::kInvalidCredentials,
-    FailureReason::kPhoneCommunicationFailure,
-    FailureReason::kKeyGenerationFailed,
-    FailureReason::kKeyGenerationTimeout,
-    FailureReason::kRequestLate,
-    FailureReason::kRequestTimedOut,
-    FailureReason::kCaCommunicationFailure,
-    FailureReason::kCaRejectedConnection,
-    FailureReason::kNoEcSupport,
+// One table per enum (domain/spelling.h): short name and CUCM's display text, in one place.
+inline constexpr Spelling<Operation> kOperationSpellings[] = {
+    {Operation::kNone, "none", "No Pending Operation"},
+    {Operation::kInstall, "install", "Install/Upgrade"},
+    {Operation::kDelete, "delete", "Delete"},
+    {Operation::kTroubleshoot, "troubleshoot", "Troubleshoot"},
 };
+inline constexpr Spelling<AuthMode> kAuthModeSpellings[] = {
+    {AuthMode::kAuthString, "string", "By Authentication String"},
+    {AuthMode::kNullString, "null", "By Null String"},
+    {AuthMode::kLscFirst, "lsc", "By Existing Certificate (precedence to LSC)"},
+    {AuthMode::kMicFirst, "mic", "By Existing Certificate (precedence to MIC)"},
+};
+inline constexpr Spelling<KeyOrder> kKeyOrderSpellings[] = {
+    {KeyOrder::kRsaOnly, "rsa", "RSA Only"},
+    {KeyOrder::kEcOnly, "ec", "EC Only"},
+    {KeyOrder::kEcPreferredRsaBackup, "ec-rsa", "EC Preferred, RSA Backup"},
+};
+// The display text of kSuccess and kFailed follows the operation's verb ("Upgrade Success").
+inline constexpr Spelling<StatusKind> kStatusKindSpellings[] = {
+    {StatusKind::kNone, "none", "None"},
+    {StatusKind::kPending, "pending", "Operation Pending"},
+    {StatusKind::kSuccess, "success", "Success"},
+    {StatusKind::kFailed, "failed", "Failed"},
+};
+inline constexpr Spelling<FailureReason> kFailureReasonSpellings[] = {
+    {FailureReason::kNone, "none", ""},
+    {FailureReason::kInvalidLsc, "invalid-lsc", "Invalid LSC"},
+    {FailureReason::kInvalidAuthString, "invalid-auth-string", "Invalid Authentication String"},
+    {FailureReason::kInvalidMic, "invalid-mic", "Invalid MIC"},
+    {FailureReason::kInvalidCredentials, "invalid-credentials", "Invalid Credentials"},
+    {FailureReason::kPhoneCommunicationFailure, "phone-communication-failure",
+     "Phone Communication Failure"},
+    {FailureReason::kKeyGenerationFailed, "key-generation-failed", "Key Generation Failed"},
+    {FailureReason::kKeyGenerationTimeout, "key-generation-timeout", "Key Generation Timeout"},
+    {FailureReason::kRequestLate, "request-late", "User Initiated Request Late"},
+    {FailureReason::kRequestTimedOut, "request-timed-out", "User Initiated Request Timed out"},
+    {FailureReason::kCaCommunicationFailure, "ca-communication-failure",
+     "CA Communication Failure"},
+    {FailureReason::kCaRejectedConnection, "ca-rejected-connection", "CA Rejected Connection"},
+    {FailureReason::kNoEcSupport, "no-ec-support", "No Support for EC only in CAPF version 3"},
+};
+
+// Every value of the enums above, for parsers, stores and tests that must cover them all.
+inline constexpr auto kAllOperations = values_of(kOperationSpellings);
+inline constexpr auto kAllStatusKinds = values_of(kStatusKindSpellings);
+inline constexpr auto kAllFailureReasons = values_of(kFailureReasonSpellings);
 
 // Certificate Operation Status, as CUCM shows it: "None", "Operation Pending", "Upgrade Success",
 // "Upgrade Failed: Invalid Authentication String", ...

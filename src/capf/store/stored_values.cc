@@ -3,67 +3,23 @@
 namespace capf {
 
 std::string_view stored_name(StatusKind kind) {
-  switch (kind) {
-    case StatusKind::kNone:
-      return "none";
-    case StatusKind::kPending:
-      return "pending";
-    case StatusKind::kSuccess:
-      return "success";
-    case StatusKind::kFailed:
-      return "failed";
-  }
-  return "?";
+  return name_of(kStatusKindSpellings, kind);
 }
 
 std::string_view stored_name(FailureReason reason) {
-  switch (reason) {
-    case FailureReason::kNone:
-      return "none";
-    case FailureReason::kInvalidLsc:
-      return "invalid-lsc";
-    case FailureReason::kInvalidAuthString:
-      return "invalid-auth-string";
-    case FailureReason::kInvalidMic:
-      return "invalid-mic";
-    case FailureReason::kInvalidCredentials:
-      return "invalid-credentials";
-    case FailureReason::kPhoneCommunicationFailure:
-      return "phone-communication-failure";
-    case FailureReason::kKeyGenerationFailed:
-      return "key-generation-failed";
-    case FailureReason::kKeyGenerationTimeout:
-      return "key-generation-timeout";
-    case FailureReason::kRequestLate:
-      return "request-late";
-    case FailureReason::kRequestTimedOut:
-      return "request-timed-out";
-    case FailureReason::kCaCommunicationFailure:
-      return "ca-communication-failure";
-    case FailureReason::kCaRejectedConnection:
-      return "ca-rejected-connection";
-    case FailureReason::kNoEcSupport:
-      return "no-ec-support";
-  }
-  return "?";
+  return name_of(kFailureReasonSpellings, reason);
 }
 
 Result<StatusKind> parse_stored_status_kind(std::string_view text) {
-  for (StatusKind kind : kAllStatusKinds) {
-    if (text == stored_name(kind)) {
-      return kind;
-    }
-  }
+  if (auto kind = parse_spelling(kStatusKindSpellings, text, /*or_display=*/false))
+    return *kind;
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown status kind '{}': use none, pending, success or failed", text);
 }
 
 Result<FailureReason> parse_stored_failure_reason(std::string_view text) {
-  for (FailureReason reason : kAllFailureReasons) {
-    if (text == stored_name(reason)) {
-      return reason;
-    }
-  }
+  if (auto reason = parse_spelling(kFailureReasonSpellings, text, /*or_display=*/false))
+    return *reason;
   return make_error(ErrorCode::kInvalidArgument, "unknown failure reason '{}'", text);
 }
 

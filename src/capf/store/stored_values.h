@@ -11,8 +11,10 @@
 
 namespace capf {
 
-// Status columns: status_kind "none" | "pending" | "success" | "failed"; status_operation is
-// short_name(Operation); status_reason "none" | "invalid-lsc" | "invalid-auth-string" | ...
+// Status columns hold the short names of domain/device.h's tables: status_kind
+// (kStatusKindSpellings: "none" | "pending" | "success" | "failed"), status_operation
+// (kOperationSpellings: "install", ...), status_reason (kFailureReasonSpellings: "none" |
+// "invalid-lsc" | ...).
 std::string_view stored_name(StatusKind kind);
 std::string_view stored_name(FailureReason reason);
 Result<StatusKind> parse_stored_status_kind(std::string_view text);
