@@ -4,11 +4,8 @@
 #include <csignal>
 #include <mutex>
 #include <set>
-#include <thread>
-#include <type_traits>
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,7 +13,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -25,6 +21,8 @@
 
 #include "capf/api/problem.h"
 #include "capf/common/address_limits.h"
+#include "capf/runtime/asio_runtime.h"
+#include "capf/runtime/run_blocking.h"
 
 namespace capf::api {
 
@@ -39,24 +37,6 @@ namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr auto kShutdownDeadline = std::chrono::seconds(5);
-
-// Runs `fn` on the worker pool and resumes the calling coroutine on its own executor with the
-// result: the I/O thread never waits for the registry.
-template <typename Fn>
-asio::awaitable<std::invoke_result_t<Fn&>> on_workers(asio::thread_pool& pool, Fn fn) {
-  using R = std::invoke_result_t<Fn&>;
-  auto home = co_await asio::this_coro::executor;
-  auto initiation = [&pool, home](auto handler, Fn work) {
-    asio::post(pool, [handler = std::move(handler), work = std::move(work), home]() mutable {
-      R result = work();
-      asio::post(home, [handler = std::move(handler), result = std::move(result)]() mutable {
-        std::move(handler)(std::move(result));
-      });
-    });
-  };
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
-      initiation, asio::use_awaitable, std::move(fn));
-}
 
 // Splits the request target into the decoded path and query; nullopt for a bad %-escape.
 std::optional<ApiRequest> parse_target(std::string_view target) {
@@ -137,16 +117,13 @@ struct AdminServer::Impl {
   AddressLimits address_handshakes;
   // Open connections' streams, for stop(); touched only on the I/O thread.
   std::set<beast::tcp_stream*> connections;
-  std::mutex state_mu;
-  bool running = false;
-  bool stopped = false;
 
   // Destroyed before the members above: coroutine frames still held by the io_context unregister
   // their connection when they are destroyed.
-  asio::thread_pool workers;
-  asio::io_context io{1};
+  AsioRuntime runtime;
+  asio::io_context& io = runtime.io();
+  asio::thread_pool& workers = runtime.workers();
   std::unique_ptr<tcp::acceptor> acceptor;
-  std::thread io_thread;
 
   Impl(const AdminServerOptions& o, std::shared_ptr<ssl::context> t, Router& r)
       : options(o),
@@ -154,7 +131,7 @@ struct AdminServer::Impl {
         tls(std::move(t)),
         address_connections(o.max_connections_per_address),
         address_handshakes(o.max_handshakes_per_address),
-        workers(static_cast<std::size_t>(std::max(1, o.worker_threads))) {}
+        runtime(o.worker_threads, /*io_concurrency_hint=*/1) {}
 
   asio::awaitable<void> accept_loop() {
     while (acceptor->is_open()) {
@@ -269,7 +246,7 @@ struct AdminServer::Impl {
           // owned the request freed it twice; see docs/development.md).
           Router* r = &router;
           const ApiRequest* request = &api;
-          response = co_await on_workers(workers, [r, request] { return r->handle(*request); });
+          response = co_await run_blocking(workers, [r, request] { return r->handle(*request); });
         }
       }
       auto res = to_http(response, version, keep_alive);
@@ -332,14 +309,7 @@ Status AdminServer::start() {
   }
   m.acceptor = std::move(acceptor);
   asio::co_spawn(m.io, m.accept_loop(), asio::detached);
-  {
-    std::lock_guard lock(m.state_mu);
-    m.running = true;
-  }
-  m.io_thread = std::thread([&m] {
-    auto guard = asio::make_work_guard(m.io);
-    m.io.run();
-  });
+  m.runtime.start(1);
   return ok();
 }
 
@@ -350,31 +320,18 @@ void AdminServer::replace_tls(std::shared_ptr<ssl::context> tls) {
 
 void AdminServer::stop() {
   Impl& m = *impl_;
-  {
-    std::lock_guard lock(m.state_mu);
-    if (!m.running || m.stopped)
-      return;
-    m.stopped = true;
-  }
-  asio::post(m.io, [&m] {
-    error_code ec;
-    m.acceptor->close(ec);
-    for (beast::tcp_stream* s : m.connections) {
-      s->socket().shutdown(tcp::socket::shutdown_both, ec);
-      s->cancel();
-    }
-  });
+  auto close = [&m] {
+    asio::post(m.io, [&m] {
+      error_code ec;
+      m.acceptor->close(ec);
+      for (beast::tcp_stream* s : m.connections) {
+        s->socket().shutdown(tcp::socket::shutdown_both, ec);
+        s->cancel();
+      }
+    });
+  };
   // Connections end at their next step; a request in the registry finishes first.
-  for (int i = 0; i < 300 && m.active.load() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  m.workers.join();
-  m.io.stop();
-  if (m.io_thread.joinable()) {
-    m.io_thread.join();
-  }
-  std::lock_guard lock(m.state_mu);
-  m.running = false;
+  m.runtime.stop(close, [&m] { return m.active.load() > 0; });
 }
 
 std::uint16_t AdminServer::port() const {

@@ -2,10 +2,8 @@
 
 #include <sys/random.h>
 
-#include <condition_variable>
 #include <csignal>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -21,6 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "capf/common/address_limits.h"
+#include "capf/runtime/asio_runtime.h"
 #include "capf/server/tls_context.h"
 
 namespace capf {
@@ -68,10 +67,10 @@ struct CapfServer::Impl {
   AddressLimits address_handshakes;
   std::mutex tls_mu;
   std::shared_ptr<asio::ssl::context> tls;  // replaced whole; sessions keep the one they began with
-  asio::io_context io;
-  asio::thread_pool workers;
+  AsioRuntime runtime;
+  asio::io_context& io = runtime.io();
+  asio::thread_pool& workers = runtime.workers();
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  std::vector<std::thread> io_threads;
 
   std::atomic<std::int64_t> active{0};
   std::atomic<std::int64_t> peak{0};
@@ -88,10 +87,6 @@ struct CapfServer::Impl {
   std::unordered_map<int, Handshake> handshakes;
   std::mutex sessions_mu;
   std::unordered_map<PhoneSession*, std::weak_ptr<PhoneSession>> sessions;  // for stop()
-  std::mutex state_mu;
-  std::condition_variable stopped_cv;
-  bool running = false;
-  bool stopped = false;
 
   Impl(const ServerOptions& o, EnrollmentApi& s, const IdentityHolder& id)
       : options(o),
@@ -99,7 +94,7 @@ struct CapfServer::Impl {
         identity(id),
         address_connections(o.max_connections_per_address),
         address_handshakes(o.max_handshakes_per_address),
-        workers(static_cast<std::size_t>(std::max(1, o.worker_threads))) {}
+        runtime(o.worker_threads) {}
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
     while (acceptor.is_open()) {
@@ -302,17 +297,7 @@ Status CapfServer::start() {
   for (auto& acceptor : m.acceptors) {
     asio::co_spawn(m.io, m.accept_loop(*acceptor), asio::detached);
   }
-  {
-    std::lock_guard lock(m.state_mu);
-    m.running = true;
-  }
-  int threads = std::max(1, m.options.io_threads);
-  for (int i = 0; i < threads; ++i) {
-    m.io_threads.emplace_back([&m] {
-      auto guard = asio::make_work_guard(m.io);
-      m.io.run();
-    });
-  }
+  m.runtime.start(m.options.io_threads);
   return ok();
 }
 
@@ -327,46 +312,25 @@ Status CapfServer::replace_identity(const CapfIdentity& identity) {
 
 void CapfServer::stop() {
   Impl& m = *impl_;
-  {
-    std::lock_guard lock(m.state_mu);
-    if (!m.running || m.stopped)
-      return;
-    m.stopped = true;
-  }
-  asio::post(m.io, [&m] {
-    for (auto& a : m.acceptors) {
-      error_code ec;
-      a->close(ec);
-    }
-  });
-  {
+  auto close = [&m] {
+    asio::post(m.io, [&m] {
+      for (auto& a : m.acceptors) {
+        error_code ec;
+        a->close(ec);
+      }
+    });
     std::lock_guard lock(m.sessions_mu);
     for (auto& [raw, weak] : m.sessions) {
       if (auto s = weak.lock())
         s->close();
     }
-  }
+  };
   // Sessions end within their short shutdown deadline; blocking work in flight finishes first.
-  for (int i = 0; i < 300 && m.active.load() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  m.workers.join();
-  m.io.stop();
-  for (auto& t : m.io_threads) {
-    if (t.joinable())
-      t.join();
-  }
-  {
-    std::lock_guard lock(m.state_mu);
-    m.running = false;
-  }
-  m.stopped_cv.notify_all();
+  m.runtime.stop(close, [&m] { return m.active.load() > 0; });
 }
 
 void CapfServer::wait() {
-  Impl& m = *impl_;
-  std::unique_lock lock(m.state_mu);
-  m.stopped_cv.wait(lock, [&m] { return !m.running; });
+  impl_->runtime.wait();
 }
 
 std::vector<std::uint16_t> CapfServer::ports() const {

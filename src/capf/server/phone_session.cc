@@ -9,7 +9,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "capf/server/run_blocking.h"
+#include "capf/runtime/run_blocking.h"
 
 namespace capf {
 
