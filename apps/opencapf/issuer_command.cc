@@ -8,11 +8,11 @@ namespace {
 
 void print_status(const IssuerStatus& s) {
   const IssuerConfig& c = s.config;
-  std::printf("%-22s %s\n", "mode:", c.mode.c_str());
+  std::printf("%-22s %s\n", "mode:", std::string(to_string(c.mode)).c_str());
   std::printf("%-22s %s\n", "issuer:", s.description.c_str());
-  if (c.mode == "online") {
+  if (c.mode == IssuerMode::kOnline) {
     const OnlineCaConfig& o = c.online;
-    std::printf("%-22s %s\n", "protocol:", o.protocol.c_str());
+    std::printf("%-22s %s\n", "protocol:", std::string(to_string(o.protocol)).c_str());
     std::printf("%-22s %s\n", "url:", o.url.c_str());
     std::printf("%-22s %s\n", "ca chain:", o.ca_chain_file.c_str());
     if (!o.username.empty())
@@ -25,7 +25,7 @@ void print_status(const IssuerStatus& s) {
                          : !o.password_env.empty() ? "environment variable " + o.password_env
                                                    : std::string("none");
     std::printf("%-22s %s\n", "secret:", secret.c_str());
-  } else if (c.mode == "offline") {
+  } else if (c.mode == IssuerMode::kOffline) {
     std::printf("%-22s %s\n", "ca chain:", c.offline.ca_chain_file.c_str());
   }
   std::printf("%-22s %lld waiting for a CA, %lld ready for their phone\n",
@@ -101,20 +101,27 @@ void add_issuer_command(CLI::App& app, CommandContext& ctx) {
     if (!env)
       return;
     IssuerConfig c = env->config().issuer;  // unchanged settings are kept
-    c.mode = o->mode;
+    auto mode = parse_issuer_mode(o->mode);
+    if (!mode)
+      return fail(ctx, mode.error());
+    c.mode = *mode;
     OnlineCaConfig& online = c.online;
     OfflineCaConfig& offline = c.offline;
-    if (!o->protocol.empty())
-      online.protocol = o->protocol;
+    if (!o->protocol.empty()) {
+      auto protocol = parse_online_protocol(o->protocol);
+      if (!protocol)
+        return fail(ctx, protocol.error());
+      online.protocol = *protocol;
+    }
     if (!o->url.empty())
       online.url = o->url;
     if (!o->ca_chain.empty()) {
       std::error_code ec;
       std::string path = std::filesystem::absolute(o->ca_chain, ec).string();
-      (c.mode == "offline" ? offline.ca_chain_file : online.ca_chain_file) = path;
+      (c.mode == IssuerMode::kOffline ? offline.ca_chain_file : online.ca_chain_file) = path;
     }
     if (!o->key_types.empty()) {
-      (c.mode == "offline" ? offline.key_types : online.key_types) = o->key_types;
+      (c.mode == IssuerMode::kOffline ? offline.key_types : online.key_types) = o->key_types;
     }
     if (!o->username.empty())
       online.username = o->username;

@@ -164,8 +164,8 @@ TEST(IssuerConfig, RewritingKeepsEveryOtherLine) {
       "# my notes\n[server]\nlisten = [\"0.0.0.0:3804\"]  # all\n\n[issuer]\nmode = \"capf\"\n\n"
       "[issuer.online]\nurl = \"old\"\n\n[log]\nlevel = \"debug\"\n";
   IssuerConfig c;
-  c.mode = "online";
-  c.online.protocol = "cfssl";
+  c.mode = IssuerMode::kOnline;
+  c.online.protocol = OnlineProtocol::kCfssl;
   c.online.url = "http://127.0.0.1:8888";
   c.online.ca_chain_file = "ca.pem";
   c.online.key_types = {"rsa:2048", "ec:p256"};
@@ -177,13 +177,46 @@ TEST(IssuerConfig, RewritingKeepsEveryOtherLine) {
   EXPECT_EQ(updated.find("url = \"old\""), std::string::npos);
   auto parsed = Config::parse(updated, "/d");
   ASSERT_TRUE(parsed) << parsed.error().message << "\n" << updated;
-  EXPECT_EQ(parsed->issuer.mode, "online");
+  EXPECT_EQ(parsed->issuer.mode, IssuerMode::kOnline);
   EXPECT_EQ(parsed->issuer.online.url, "http://127.0.0.1:8888");
   EXPECT_EQ(parsed->issuer.online.key_types, (std::vector<std::string>{"rsa:2048", "ec:p256"}));
   EXPECT_EQ(parsed->server.listen, std::vector<std::string>{"0.0.0.0:3804"});
   EXPECT_EQ(parsed->log.level, "debug");
   // Rewriting again changes nothing.
   EXPECT_EQ(replace_issuer_sections(updated, c), updated);
+}
+
+}  // namespace
+}  // namespace capf
+
+namespace capf {
+namespace {
+
+TEST(IssuerConfig, ModesAndProtocolsAreReadOnceIntoTheirEnums) {
+  for (IssuerMode m : {IssuerMode::kCapf, IssuerMode::kOnline, IssuerMode::kOffline}) {
+    auto parsed = parse_issuer_mode(to_string(m));
+    ASSERT_TRUE(parsed) << to_string(m);
+    EXPECT_EQ(*parsed, m);
+  }
+  for (OnlineProtocol p : {OnlineProtocol::kAdcs, OnlineProtocol::kScep, OnlineProtocol::kAcme,
+                           OnlineProtocol::kCfssl}) {
+    auto parsed = parse_online_protocol(to_string(p));
+    ASSERT_TRUE(parsed) << to_string(p);
+    EXPECT_EQ(*parsed, p);
+  }
+  EXPECT_FALSE(parse_online_protocol(""));
+  auto c = parse_issuer_config("[issuer]\nmode = \"sideways\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("use \"capf\", \"online\" or \"offline\""), std::string::npos);
+  c = parse_issuer_config("[issuer.online]\nprotocol = \"est\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("protocol = \"est\": use adcs, scep, acme or cfssl"),
+            std::string::npos);
+  c = parse_issuer_config(
+      "[issuer]\nmode = \"offline\"\n[issuer.offline]\nca_chain_file = \"c\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->mode, IssuerMode::kOffline);
+  EXPECT_EQ(c->online.protocol, OnlineProtocol::kNone);
 }
 
 }  // namespace

@@ -81,6 +81,10 @@ TEST(SettingsTable, EachSettingIsReadIntoItsMember) {
             v = !v;
           } else if constexpr (std::is_same_v<T, std::string>) {
             v = "x";
+          } else if constexpr (std::is_same_v<T, IssuerMode>) {
+            v = IssuerMode::kOffline;
+          } else if constexpr (std::is_same_v<T, OnlineProtocol>) {
+            v = OnlineProtocol::kScep;
           } else {
             v = {"rsa:2048"};
           }

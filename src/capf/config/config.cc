@@ -14,6 +14,63 @@ namespace capf {
 
 namespace {
 
+template <typename E>
+struct Word {
+  E value;
+  std::string_view text;
+};
+constexpr Word<IssuerMode> kIssuerModes[] = {{IssuerMode::kCapf, "capf"},
+                                             {IssuerMode::kOnline, "online"},
+                                             {IssuerMode::kOffline, "offline"}};
+constexpr Word<OnlineProtocol> kOnlineProtocols[] = {{OnlineProtocol::kNone, ""},
+                                                     {OnlineProtocol::kAdcs, "adcs"},
+                                                     {OnlineProtocol::kScep, "scep"},
+                                                     {OnlineProtocol::kAcme, "acme"},
+                                                     {OnlineProtocol::kCfssl, "cfssl"}};
+
+template <typename E, std::size_t N>
+std::string_view word_of(const Word<E> (&words)[N], E value) {
+  for (const auto& w : words) {
+    if (w.value == value)
+      return w.text;
+  }
+  return {};
+}
+
+template <typename E, std::size_t N>
+std::optional<E> value_of(const Word<E> (&words)[N], std::string_view text) {
+  for (const auto& w : words) {
+    if (w.text == text)
+      return w.value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(IssuerMode mode) {
+  return word_of(kIssuerModes, mode);
+}
+std::string_view to_string(OnlineProtocol protocol) {
+  return word_of(kOnlineProtocols, protocol);
+}
+
+Result<IssuerMode> parse_issuer_mode(std::string_view text) {
+  if (auto v = value_of(kIssuerModes, text))
+    return *v;
+  return make_error(ErrorCode::kInvalidArgument,
+                    "[issuer] mode = \"{}\": use \"capf\", \"online\" or \"offline\"", text);
+}
+
+Result<OnlineProtocol> parse_online_protocol(std::string_view text) {
+  if (auto v = value_of(kOnlineProtocols, text); v && *v != OnlineProtocol::kNone)
+    return *v;
+  return make_error(ErrorCode::kInvalidArgument,
+                    "[issuer.online] protocol = \"{}\": use adcs, scep, acme or cfssl", text);
+}
+
+namespace {
+
 // Reads one value of type T from `node`; type errors name the setting.
 template <typename T>
 Status read_value(const toml::node& node, std::string_view section, std::string_view key, T& out) {
@@ -35,6 +92,17 @@ Status read_value(const toml::node& node, std::string_view section, std::string_
       return ok();
     }
     return make_error(ErrorCode::kInvalidArgument, "[{}] {} must be a quoted string", section, key);
+  } else if constexpr (std::is_same_v<T, IssuerMode> || std::is_same_v<T, OnlineProtocol>) {
+    std::string text;
+    CAPF_TRY(read_value(node, section, key, text));
+    if constexpr (std::is_same_v<T, IssuerMode>) {
+      CAPF_ASSIGN_OR_RETURN(out, parse_issuer_mode(text));
+    } else if (text.empty()) {
+      out = OnlineProtocol::kNone;  // not set: only online mode needs it
+    } else {
+      CAPF_ASSIGN_OR_RETURN(out, parse_online_protocol(text));
+    }
+    return ok();
   } else {
     static_assert(std::is_same_v<T, std::vector<std::string>>);
     if (const toml::array* arr = node.as_array()) {
@@ -178,10 +246,6 @@ Status validate_key_types(std::string_view section, const std::vector<std::strin
 }  // namespace
 
 Status config_detail::validate_issuer(const IssuerConfig& c) {
-  if (c.mode != "capf" && c.mode != "online" && c.mode != "offline") {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "[issuer] mode = \"{}\": use \"capf\", \"online\" or \"offline\"", c.mode);
-  }
   const OnlineCaConfig& o = c.online;
   CAPF_TRY(validate_key_types("issuer.online", o.key_types));
   CAPF_TRY(validate_key_types("issuer.offline", c.offline.key_types));
@@ -194,14 +258,9 @@ Status config_detail::validate_issuer(const IssuerConfig& c) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[issuer.online] sets both password_file and password_env: keep one");
   }
-  if (c.mode == "online") {
-    static constexpr std::string_view kProtocols[] = {"adcs", "scep", "acme", "cfssl"};
-    if (std::find(std::begin(kProtocols), std::end(kProtocols), o.protocol) ==
-        std::end(kProtocols)) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "[issuer.online] protocol = \"{}\": use adcs, scep, acme or cfssl",
-                        o.protocol);
-    }
+  if (c.mode == IssuerMode::kOnline) {
+    if (o.protocol == OnlineProtocol::kNone)
+      return parse_online_protocol("").error();
     if (o.url.empty()) {
       return make_error(ErrorCode::kInvalidArgument,
                         "[issuer.online] url is empty: give the CA's address, e.g. "
@@ -212,7 +271,7 @@ Status config_detail::validate_issuer(const IssuerConfig& c) {
                         "[issuer.online] ca_chain_file is empty: give the PEM file of the CA that "
                         "signs LSCs, up to its root");
     }
-    if (o.protocol == "adcs") {
+    if (o.protocol == OnlineProtocol::kAdcs) {
       if (o.auth != "ntlm" && o.auth != "basic") {
         return make_error(ErrorCode::kInvalidArgument,
                           "[issuer.online] auth = \"{}\": use \"ntlm\" or \"basic\"", o.auth);
@@ -224,7 +283,7 @@ Status config_detail::validate_issuer(const IssuerConfig& c) {
       }
     }
   }
-  if (c.mode == "offline" && c.offline.ca_chain_file.empty()) {
+  if (c.mode == IssuerMode::kOffline && c.offline.ca_chain_file.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[issuer.offline] ca_chain_file is empty: give the PEM file of the offline "
                       "CA, up to its root");

@@ -64,10 +64,20 @@ struct CapfIdentityConfig {
   std::string passphrase_env;                 // or the name of an environment variable
 };
 
+// Where LSCs come from (docs/architecture.md §4), and the online CA's protocol. Each has one table
+// of its words in opencapf.toml (config.cc); everything past config/ compares the enums.
+enum class IssuerMode { kCapf, kOnline, kOffline };
+enum class OnlineProtocol { kNone, kAdcs, kScep, kAcme, kCfssl };  // kNone: not set ("")
+std::string_view to_string(IssuerMode mode);
+std::string_view to_string(OnlineProtocol protocol);
+// The enum for its word; kInvalidArgument naming the accepted words otherwise.
+Result<IssuerMode> parse_issuer_mode(std::string_view text);
+Result<OnlineProtocol> parse_online_protocol(std::string_view text);
+
 // Where LSCs come from (docs/architecture.md §4): CAPF signs them (capf), an external CA is asked
 // at once (online), or requests wait for an administrator to have them signed elsewhere (offline).
 struct OnlineCaConfig {
-  std::string protocol;                // adcs | scep | acme | cfssl
+  OnlineProtocol protocol = OnlineProtocol::kNone;  // adcs | scep | acme | cfssl
   std::string url;                     // adcs: https://ca.example.net/certsrv; scep: .../scep;
                                        // acme: the directory URL; cfssl: http(s)://host:8888
   std::string ca_chain_file;           // PEM: the CA that signs LSCs, up to its root
@@ -95,7 +105,7 @@ struct OfflineCaConfig {
 };
 
 struct IssuerConfig {
-  std::string mode = "capf";  // capf | online | offline
+  IssuerMode mode = IssuerMode::kCapf;  // capf | online | offline
   OnlineCaConfig online;
   OfflineCaConfig offline;
 };

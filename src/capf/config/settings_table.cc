@@ -156,6 +156,12 @@ std::string setting_toml(const Setting& s, const Config& config) {
     std::string operator()(const SettingField<std::string>& f) const {
       return toml_quoted(f.read(c));
     }
+    std::string operator()(const SettingField<IssuerMode>& f) const {
+      return toml_quoted(to_string(f.read(c)));
+    }
+    std::string operator()(const SettingField<OnlineProtocol>& f) const {
+      return toml_quoted(to_string(f.read(c)));
+    }
     std::string operator()(const SettingField<std::vector<std::string>>& f) const {
       std::string out = "[";
       const auto& v = f.read(c);

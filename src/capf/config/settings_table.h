@@ -32,7 +32,8 @@ constexpr auto field() {
 }
 
 using SettingRef = std::variant<SettingField<int>, SettingField<bool>, SettingField<std::string>,
-                                SettingField<std::vector<std::string>>>;
+                                SettingField<std::vector<std::string>>, SettingField<IssuerMode>,
+                                SettingField<OnlineProtocol>>;
 
 struct Setting {
   std::string_view section;  // "server", "issuer.online": a dot is a sub-table

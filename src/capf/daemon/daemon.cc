@@ -38,7 +38,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   auto issuer = d->factory_->build(config.issuer);
   if (!issuer) {
     return issuer.error().with_context(
-        fmt::format("the [issuer] configuration ({} mode)", config.issuer.mode));
+        fmt::format("the [issuer] configuration ({} mode)", to_string(config.issuer.mode)));
   }
   d->issuers_ = std::make_unique<IssuerHolder>(std::move(issuer).value());
   std::error_code ec;
@@ -296,7 +296,7 @@ void Daemon::maintenance_loop() {
       std::lock_guard reload_lock(reload_mu_);
       config = issuer_config_;
     }
-    if (config.mode == "online" && std::chrono::steady_clock::now() >= next_poll_) {
+    if (config.mode == IssuerMode::kOnline && std::chrono::steady_clock::now() >= next_poll_) {
       next_poll_ =
           std::chrono::steady_clock::now() + std::chrono::seconds(config.online.poll_seconds);
       int arrived = enrollment_->poll_pending_requests();

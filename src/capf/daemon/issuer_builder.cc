@@ -33,6 +33,14 @@ bool resolves(const std::string& host) {
   return rc == 0;
 }
 
+// A connector's create() result as the shared Issuer.
+template <typename Connector>
+Result<std::shared_ptr<Issuer>> as_issuer(Result<std::unique_ptr<Connector>> made) {
+  if (!made)
+    return made.error();
+  return std::shared_ptr<Issuer>(std::move(made).value());
+}
+
 }  // namespace
 
 Result<std::vector<pki::Certificate>> IssuerBuilder::read_chain(const std::string& file,
@@ -59,22 +67,18 @@ Result<std::vector<KeySpec>> IssuerBuilder::key_types(const std::vector<std::str
 }
 
 Result<std::shared_ptr<Issuer>> IssuerBuilder::build(const IssuerConfig& config) {
-  if (config.mode == "capf") {
+  if (config.mode == IssuerMode::kCapf) {
     return std::shared_ptr<Issuer>(
         std::make_shared<LocalCaIssuer>(identity_, clock_, base_.lsc.validity_days));
   }
-  if (config.mode == "offline") {
+  if (config.mode == IssuerMode::kOffline) {
     CAPF_ASSIGN_OR_RETURN(auto chain, read_chain(config.offline.ca_chain_file, "issuer.offline"));
     CAPF_ASSIGN_OR_RETURN(auto types, key_types(config.offline.key_types));
     return std::shared_ptr<Issuer>(std::make_shared<OfflineCaIssuer>(types, std::move(chain)));
   }
-  if (config.mode != "online") {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "[issuer] mode = \"{}\": use capf, online or offline", config.mode);
-  }
   const OnlineCaConfig& o = config.online;
   OnlineCaSettings s;
-  s.protocol = o.protocol;
+  s.protocol = std::string(to_string(o.protocol));
   s.url = o.url;
   CAPF_ASSIGN_OR_RETURN(s.ca_chain, read_chain(o.ca_chain_file, "issuer.online"));
   CAPF_ASSIGN_OR_RETURN(s.key_types, key_types(o.key_types));
@@ -94,31 +98,26 @@ Result<std::shared_ptr<Issuer>> IssuerBuilder::build(const IssuerConfig& config)
   s.http.connect_timeout = std::chrono::seconds(std::min(o.timeout_seconds, 10));
   s.http.retries = o.retries;
   s.http.retry_backoff = std::chrono::milliseconds(o.retry_backoff_ms);
-  if (o.protocol == "cfssl") {
-    CAPF_ASSIGN_OR_RETURN(auto issuer, CfsslIssuer::create(std::move(s), clock_));
-    return std::shared_ptr<Issuer>(std::move(issuer));
+  switch (o.protocol) {
+    case OnlineProtocol::kCfssl:
+      return as_issuer(CfsslIssuer::create(std::move(s), clock_));
+    case OnlineProtocol::kAcme:
+      return as_issuer(AcmeIssuer::create(std::move(s), clock_));
+    case OnlineProtocol::kScep:
+      return as_issuer(ScepIssuer::create(std::move(s), clock_));
+    case OnlineProtocol::kAdcs:
+      return as_issuer(AdcsIssuer::create(std::move(s), clock_));
+    case OnlineProtocol::kNone:
+      break;
   }
-  if (o.protocol == "acme") {
-    CAPF_ASSIGN_OR_RETURN(auto issuer, AcmeIssuer::create(std::move(s), clock_));
-    return std::shared_ptr<Issuer>(std::move(issuer));
-  }
-  if (o.protocol == "scep") {
-    CAPF_ASSIGN_OR_RETURN(auto issuer, ScepIssuer::create(std::move(s), clock_));
-    return std::shared_ptr<Issuer>(std::move(issuer));
-  }
-  if (o.protocol == "adcs") {
-    CAPF_ASSIGN_OR_RETURN(auto issuer, AdcsIssuer::create(std::move(s), clock_));
-    return std::shared_ptr<Issuer>(std::move(issuer));
-  }
-  return make_error(ErrorCode::kInvalidArgument,
-                    "[issuer.online] protocol = \"{}\": use adcs, scep, acme or cfssl", o.protocol);
+  return parse_online_protocol("").error();
 }
 
 std::vector<std::string> IssuerBuilder::check(const IssuerConfig& config) {
   std::vector<std::string> problems;
-  if (config.mode == "capf")
+  if (config.mode == IssuerMode::kCapf)
     return problems;
-  const bool online = config.mode == "online";
+  const bool online = config.mode == IssuerMode::kOnline;
   const std::string& chain_file =
       online ? config.online.ca_chain_file : config.offline.ca_chain_file;
   auto chain = read_chain(chain_file, online ? "issuer.online" : "issuer.offline");

@@ -26,7 +26,7 @@ Result<IssuerStatus> IssuerAdmin::show() {
   status.config = config.issuer;
   status.problems = factory_.check(config.issuer);
   auto issuer = factory_.build(config.issuer);
-  status.description = issuer ? (*issuer)->describe() : config.issuer.mode;
+  status.description = issuer ? (*issuer)->describe() : std::string(to_string(config.issuer.mode));
   if (!issuer && status.problems.empty())
     status.problems.push_back(issuer.error().message);
   CAPF_TRY(count_requests(requests_, status));
@@ -50,14 +50,15 @@ Result<IssuerStatus> IssuerAdmin::set(const IssuerConfig& config, const std::str
     for (const auto& p : status.problems)
       text += "\n  - " + p;
     return make_error(ErrorCode::kInvalidArgument, "cannot switch to {} mode; nothing changed:{}",
-                      config.mode, text);
+                      to_string(config.mode), text);
   }
   CAPF_ASSIGN_OR_RETURN(Config before, Config::load(data_dir_));
   CAPF_TRY(write_issuer_config(data_dir_, config));
   CAPF_TRY(count_requests(requests_, status));
-  CAPF_TRY(record_audit(audit_, actor, "issuer.set", "issuer",
-                        nlohmann::json{{"mode", before.issuer.mode}}.dump(),
-                        nlohmann::json{{"mode", config.mode}, {"ca", status.description}}.dump()));
+  CAPF_TRY(record_audit(
+      audit_, actor, "issuer.set", "issuer",
+      nlohmann::json{{"mode", to_string(before.issuer.mode)}}.dump(),
+      nlohmann::json{{"mode", to_string(config.mode)}, {"ca", status.description}}.dump()));
   return status;
 }
 
