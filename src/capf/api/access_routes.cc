@@ -4,7 +4,6 @@
 #include "capf/api/admin_api.h"
 #include "capf/api/respond.h"
 #include "capf/service/token_expiry.h"
-#include "capf/store/stored_values.h"
 
 namespace capf::api {
 namespace {
@@ -89,7 +88,8 @@ ApiResponse metrics(ApiServices& s, Router& router, const RouteRequest&) {
     DeviceFilter f;
     f.status_kind = kind;
     CAPF_API_ASSIGN(const std::int64_t n, s.admin.count_devices(f));
-    out += fmt::format("opencapf_devices{{status=\"{}\"}} {}\n", stored_name(kind), n);
+    out += fmt::format("opencapf_devices{{status=\"{}\"}} {}\n",
+                       name_of(kStatusKindSpellings, kind), n);
   }
   out += "# HELP opencapf_api_responses_total Admin API responses by HTTP status.\n";
   out += "# TYPE opencapf_api_responses_total counter\n";

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "capf/store/stored_values.h"
+#include "capf/domain/spelling.h"
 
 namespace capf {
 
@@ -41,7 +41,7 @@ Status add_device_filter_term(DeviceFilter& filter, std::string_view term, std::
   } else if (term == "operation") {
     CAPF_ASSIGN_OR_RETURN(filter.operation, parse_operation(value));
   } else if (term == "status") {
-    auto kind = parse_stored_status_kind(value);
+    auto kind = parse_spelling(kStatusKindSpellings, value, /*or_display=*/false);
     if (!kind) {
       return make_error(ErrorCode::kInvalidArgument,
                         "'{}' is not a status: use none, pending, success or failed", value);
