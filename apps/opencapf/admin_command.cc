@@ -11,163 +11,114 @@ namespace capf::cli {
 namespace {
 
 void add_token_create(CLI::App& token, CommandContext& ctx) {
-  auto* cmd = token.add_subcommand(
-      "create", "create an API token and print it once (only its hash is stored)");
-  struct Opts {
-    std::string data, role, name, expires;
-    bool json = false;
+  struct Opts : DataOptions {
+    std::string role, name, expires;
   };
-  auto o = std::make_shared<Opts>();
-  add_data_option(*cmd, o->data);
-  cmd->add_option("--role", o->role, "admin|operator|viewer")->required();
-  cmd->add_option("--name", o->name, "what the token is for (default: the role)");
-  cmd->add_option(
-      "--expires", o->expires,
+  auto c = add_command<Opts>(token, "create",
+                             "create an API token and print it once (only its hash is stored)");
+  c->add_option("--role", c.opts->role, "admin|operator|viewer")->required();
+  c->add_option("--name", c.opts->name, "what the token is for (default: the role)");
+  c->add_option(
+      "--expires", c.opts->expires,
       fmt::format("when the token stops working (default: never): {}", kTokenExpiryForms));
-  cmd->add_flag("--json", o->json, "print JSON");
-  cmd->callback([o, &ctx] {
-    auto role = parse_admin_role(o->role);
+  c.add_json();
+  c.callback(ctx, [](const Opts& o) -> Status {
+    auto role = parse_admin_role(o.role);
     if (!role)
-      return fail_usage(ctx, role.error().message);
+      return usage_error(role.error().message);
     std::optional<TimePoint> expires;
-    if (!o->expires.empty()) {
-      auto parsed = parse_token_expiry(o->expires, SystemClock().now());
+    if (!o.expires.empty()) {
+      auto parsed = parse_token_expiry(o.expires, SystemClock().now());
       if (!parsed)
-        return fail_usage(ctx, "--expires: " + parsed.error().message);
+        return usage_error("--expires: " + parsed.error().message);
       expires = *parsed;
     }
-    auto env = open_environment(ctx, o->data);
-    if (!env)
-      return;
-    auto created = env->access().create_token(o->name.empty() ? o->role : o->name, *role,
-                                              cli_actor(), expires);
-    if (!created)
-      return fail(ctx, created.error());
-    if (o->json) {
-      auto j = to_json(created->token);
-      j["token"] = created->secret;
-      std::printf("%s\n", j.dump(2).c_str());
-      return;
+    CAPF_ASSIGN_OR_RETURN(auto env, Environment::open(o.data));
+    CAPF_ASSIGN_OR_RETURN(auto created, env->access().create_token(o.name.empty() ? o.role : o.name,
+                                                                   *role, cli_actor(), expires));
+    if (o.json) {
+      auto j = to_json(created.token);
+      j["token"] = created.secret;
+      return print_json(j);
     }
-    std::printf("%s\n", created->secret.c_str());
-    const std::string until = created->token.expires
-                                  ? ", expires " + format_utc(*created->token.expires)
+    std::printf("%s\n", created.secret.c_str());
+    const std::string until = created.token.expires
+                                  ? ", expires " + format_utc(*created.token.expires)
                                   : std::string(", never expires");
     std::fprintf(stderr,
                  "opencapf: token %lld (%s, role %s%s) created; it is shown only this once: send "
                  "it as `Authorization: Bearer <token>`\n",
-                 static_cast<long long>(created->token.id), created->token.name.c_str(),
-                 std::string(to_string(created->token.role)).c_str(), until.c_str());
+                 static_cast<long long>(created.token.id), created.token.name.c_str(),
+                 std::string(to_string(created.token.role)).c_str(), until.c_str());
+    return ok();
   });
 }
 
 void add_token_list(CLI::App& token, CommandContext& ctx) {
-  auto* cmd = token.add_subcommand("list", "list API tokens (never their secrets)");
-  struct Opts {
-    std::string data;
-    bool json = false;
-  };
-  auto o = std::make_shared<Opts>();
-  add_data_option(*cmd, o->data);
-  cmd->add_flag("--json", o->json, "print JSON");
-  cmd->callback([o, &ctx] {
-    auto env = open_environment(ctx, o->data);
-    if (!env)
-      return;
-    auto tokens = env->access().list_tokens();
-    if (!tokens)
-      return fail(ctx, tokens.error());
-    if (o->json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& t : *tokens)
-        j.push_back(to_json(t));
-      std::printf("%s\n", j.dump(2).c_str());
-      return;
-    }
-    std::printf("%-5s %-20s %-9s %-21s %-21s %-21s %s\n", "ID", "NAME", "ROLE", "CREATED",
-                "LAST USED", "REVOKED", "EXPIRES");
-    const TimePoint now = env->clock().now();
-    for (const auto& t : *tokens) {
+  auto c = add_command(token, "list", "list API tokens (never their secrets)");
+  c.add_json();
+  c.with_environment(ctx, [](Environment& env, const DataOptions& o) -> Status {
+    CAPF_ASSIGN_OR_RETURN(auto tokens, env.access().list_tokens());
+    if (o.json)
+      return print_json(json_array(tokens));
+    const Table table({5, 20, 9, 21, 21, 21});
+    table.print({"ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED", "EXPIRES"});
+    const TimePoint now = env.clock().now();
+    for (const auto& t : tokens) {
       std::string expires = "never";
-      if (t.expires) {
+      if (t.expires)
         expires = format_utc(*t.expires) + (now >= *t.expires ? " (expired)" : "");
-      }
-      std::printf("%-5lld %-20s %-9s %-21s %-21s %-21s %s\n", static_cast<long long>(t.id),
-                  t.name.c_str(), std::string(to_string(t.role)).c_str(),
-                  format_utc(t.created).c_str(),
-                  t.last_used ? format_utc(*t.last_used).c_str() : "-",
-                  t.revoked ? format_utc(*t.revoked).c_str() : "-", expires.c_str());
+      table.print({std::to_string(t.id), t.name, std::string(to_string(t.role)),
+                   format_utc(t.created), t.last_used ? format_utc(*t.last_used) : "-",
+                   t.revoked ? format_utc(*t.revoked) : "-", expires});
     }
+    return ok();
   });
 }
 
 void add_token_revoke(CLI::App& token, CommandContext& ctx) {
-  auto* cmd = token.add_subcommand("revoke", "revoke an API token: it stops working at once");
-  struct Opts {
-    std::string data;
+  struct Opts : DataOptions {
     std::int64_t id = 0;
   };
-  auto o = std::make_shared<Opts>();
-  add_data_option(*cmd, o->data);
-  cmd->add_option("ID", o->id, "the token's id (see `opencapf admin token list`)")->required();
-  cmd->callback([o, &ctx] {
-    auto env = open_environment(ctx, o->data);
-    if (!env)
-      return;
-    Status revoked = env->access().revoke_token(o->id, cli_actor());
-    if (!revoked)
-      return fail(ctx, revoked.error());
-    std::printf("revoked token %lld\n", static_cast<long long>(o->id));
+  auto c = add_command<Opts>(token, "revoke", "revoke an API token: it stops working at once");
+  c->add_option("ID", c.opts->id, "the token's id (see `opencapf admin token list`)")->required();
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
+    CAPF_TRY(env.access().revoke_token(o.id, cli_actor()));
+    std::printf("revoked token %lld\n", static_cast<long long>(o.id));
+    return ok();
   });
 }
 
 }  // namespace
 
 void add_admin_command(CLI::App& app, CommandContext& ctx) {
-  auto* admin = app.add_subcommand("admin", "access to the admin API");
-  admin->require_subcommand(1);
-  auto* token = admin->add_subcommand("token", "API tokens: create, list, revoke");
-  token->require_subcommand(1);
-  add_token_create(*token, ctx);
-  add_token_list(*token, ctx);
-  add_token_revoke(*token, ctx);
+  CLI::App* admin = add_group(app, ctx, "admin", "access to the admin API", {});
+  add_group(*admin, ctx, "token", "API tokens: create, list, revoke",
+            {add_token_create, add_token_list, add_token_revoke});
 }
 
 void add_audit_command(CLI::App& app, CommandContext& ctx) {
-  auto* cmd = app.add_subcommand(
-      "audit", "the audit log: every change by the CLI and the API, newest first");
-  struct Opts {
-    std::string data, target;
+  struct Opts : DataOptions {
+    std::string target;
     std::size_t limit = 50;
-    bool json = false;
   };
-  auto o = std::make_shared<Opts>();
-  add_data_option(*cmd, o->data);
-  cmd->add_option("--limit", o->limit, "how many entries (default 50)");
-  cmd->add_option("--target", o->target, "only changes to this device, store or token:ID");
-  cmd->add_flag("--json", o->json, "print JSON (with the objects before and after)");
-  cmd->callback([o, &ctx] {
-    auto env = open_environment(ctx, o->data);
-    if (!env)
-      return;
+  auto c = add_command<Opts>(app, "audit",
+                             "the audit log: every change by the CLI and the API, newest first");
+  c->add_option("--limit", c.opts->limit, "how many entries (default 50)");
+  c->add_option("--target", c.opts->target, "only changes to this device, store or token:ID");
+  c.add_json("print JSON (with the objects before and after)");
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
     AuditFilter filter;
-    filter.limit = o->limit;
-    if (!o->target.empty())
-      filter.target = o->target;
-    auto entries = env->access().audit_log(filter);
-    if (!entries)
-      return fail(ctx, entries.error());
-    if (o->json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& e : *entries)
-        j.push_back(to_json(e));
-      std::printf("%s\n", j.dump(2).c_str());
-      return;
-    }
-    for (const auto& e : *entries) {
-      std::printf("%-21s %-22s %-15s %s\n", format_utc(e.time).c_str(), e.actor.c_str(),
-                  e.action.c_str(), e.target.c_str());
-    }
+    filter.limit = o.limit;
+    if (!o.target.empty())
+      filter.target = o.target;
+    CAPF_ASSIGN_OR_RETURN(auto entries, env.access().audit_log(filter));
+    if (o.json)
+      return print_json(json_array(entries));
+    const Table table({21, 22, 15});
+    for (const auto& e : entries)
+      table.print({format_utc(e.time), e.actor, e.action, e.target});
+    return ok();
   });
 }
 

@@ -8,204 +8,174 @@
 
 namespace capf::cli {
 
-void add_cert_command(CLI::App& app, CommandContext& ctx) {
-  auto* cert = app.add_subcommand("cert", "the issuance ledger: every certificate CAPF issued");
-  cert->require_subcommand(1);
+namespace {
 
-  struct ListOpts {
-    std::string data, device, state, expires;
+void add_list(CLI::App& cert, CommandContext& ctx) {
+  struct Opts : DataOptions {
+    std::string device, state, expires;
     std::size_t limit = 1000;
-    bool json = false;
   };
-  auto* list = cert->add_subcommand("list", "certificates, newest first, with filters");
-  auto lo = std::make_shared<ListOpts>();
-  add_data_option(*list, lo->data);
-  list->add_option("--device", lo->device, "issued to this device");
-  list->add_option("--state", lo->state, "issued|installed|rejected|revoked");
-  list->add_option("--expires-before", lo->expires, "UTC date, e.g. 2027-01-01");
-  list->add_option("--limit", lo->limit, "at most this many (default 1000)");
-  list->add_flag("--json", lo->json, "print JSON");
-  list->callback([lo, &ctx] {
-    auto env = open_environment(ctx, lo->data);
-    if (!env)
-      return;
+  auto c = add_command<Opts>(cert, "list", "certificates, newest first, with filters");
+  c->add_option("--device", c.opts->device, "issued to this device");
+  c->add_option("--state", c.opts->state, "issued|installed|rejected|revoked");
+  c->add_option("--expires-before", c.opts->expires, "UTC date, e.g. 2027-01-01");
+  c->add_option("--limit", c.opts->limit, "at most this many (default 1000)");
+  c.add_json();
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
     CertificateFilter f;
-    f.limit = lo->limit;
-    if (!lo->device.empty()) {
-      auto name = DeviceName::parse(lo->device);
-      if (!name)
-        return fail(ctx, name.error());
-      f.device_name = name->str();
+    f.limit = o.limit;
+    if (!o.device.empty()) {
+      CAPF_ASSIGN_OR_RETURN(auto name, DeviceName::parse(o.device));
+      f.device_name = name.str();
     }
-    if (!lo->state.empty()) {
-      auto state = parse_certificate_state(lo->state);
-      if (!state)
-        return fail(ctx, state.error());
-      f.state = *state;
+    if (!o.state.empty()) {
+      CAPF_ASSIGN_OR_RETURN(f.state, parse_certificate_state(o.state));
     }
-    if (!lo->expires.empty()) {
-      auto when = parse_utc(lo->expires);
+    if (!o.expires.empty()) {
+      auto when = parse_utc(o.expires);
       if (!when)
-        return fail_usage(ctx, "--expires-before needs a UTC date such as 2027-01-01");
+        return usage_error("--expires-before needs a UTC date such as 2027-01-01");
       f.expires_before = *when;
     }
-    auto certs = env->certificate_admin().list(f);
-    if (!certs)
-      return fail(ctx, certs.error());
-    if (lo->json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& c : *certs) {
-        auto cj = to_json(c);
-        cj.erase("pem");
-        j.push_back(cj);
-      }
-      std::printf("%s\n", j.dump(2).c_str());
-      return;
+    CAPF_ASSIGN_OR_RETURN(auto certs, env.certificate_admin().list(f));
+    if (o.json) {
+      return print_json(json_array(certs, [](const IssuedCertificate& cert) {
+        auto j = to_json(cert);
+        j.erase("pem");
+        return j;
+      }));
     }
-    const TimePoint now = env->clock().now();
-    std::printf("%-34s %-17s %-9s %-10s %s\n", "SERIAL", "DEVICE", "KEY", "STATE", "EXPIRES");
-    for (const auto& c : *certs) {
-      std::printf("%-34s %-17s %-9s %-10s %s%s%s\n", c.serial_hex.c_str(), c.device_name.c_str(),
-                  c.key_spec.c_str(), std::string(to_string(c.state)).c_str(),
-                  format_utc(c.not_after).c_str(), c.not_after < now ? " (EXPIRED)" : "",
-                  c.revocation_reason.empty() ? "" : (" " + c.revocation_reason).c_str());
+    const TimePoint now = env.clock().now();
+    const Table table({34, 17, 9, 10});
+    table.print({"SERIAL", "DEVICE", "KEY", "STATE", "EXPIRES"});
+    for (const auto& cert : certs) {
+      table.print({cert.serial_hex, cert.device_name, cert.key_spec,
+                   std::string(to_string(cert.state)),
+                   format_utc(cert.not_after) + (cert.not_after < now ? " (EXPIRED)" : "") +
+                       (cert.revocation_reason.empty() ? "" : " " + cert.revocation_reason)});
     }
-    std::printf("%zu certificate(s)\n", certs->size());
+    std::printf("%zu certificate(s)\n", certs.size());
+    return ok();
   });
+}
 
-  struct ShowOpts {
-    std::string data, serial;
-    bool json = false;
+void add_show(CLI::App& cert, CommandContext& ctx) {
+  struct Opts : DataOptions {
+    std::string serial;
   };
-  auto* show = cert->add_subcommand("show", "one certificate: details and PEM");
-  auto so = std::make_shared<ShowOpts>();
-  add_data_option(*show, so->data);
-  show->add_option("SERIAL", so->serial, "serial number (hex)")->required();
-  show->add_flag("--json", so->json, "print JSON");
-  show->callback([so, &ctx] {
-    auto env = open_environment(ctx, so->data);
-    if (!env)
-      return;
-    auto c = env->certificate_admin().show(so->serial);
-    if (!c)
-      return fail(ctx, c.error());
-    if (so->json) {
-      std::printf("%s\n", to_json(*c).dump(2).c_str());
-      return;
-    }
+  auto c = add_command<Opts>(cert, "show", "one certificate: details and PEM");
+  c->add_option("SERIAL", c.opts->serial, "serial number (hex)")->required();
+  c.add_json();
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
+    CAPF_ASSIGN_OR_RETURN(auto cert, env.certificate_admin().show(o.serial));
+    if (o.json)
+      return print_json(to_json(cert));
     std::printf(
         "serial:     %s\ndevice:     %s\nsubject:    %s\nissuer:     %s\nkey:        %s\n"
         "valid:      %s to %s\nstate:      %s%s%s (%s)\nissued:     %s in session %s\n%s",
-        c->serial_hex.c_str(), c->device_name.c_str(), c->subject.c_str(), c->issuer.c_str(),
-        c->key_spec.c_str(), format_utc(c->not_before).c_str(), format_utc(c->not_after).c_str(),
-        std::string(to_string(c->state)).c_str(), c->revocation_reason.empty() ? "" : ", ",
-        c->revocation_reason.c_str(), format_utc(c->state_time).c_str(),
-        format_utc(c->issued_at).c_str(), c->session.c_str(), c->pem.c_str());
+        cert.serial_hex.c_str(), cert.device_name.c_str(), cert.subject.c_str(),
+        cert.issuer.c_str(), cert.key_spec.c_str(), format_utc(cert.not_before).c_str(),
+        format_utc(cert.not_after).c_str(), std::string(to_string(cert.state)).c_str(),
+        cert.revocation_reason.empty() ? "" : ", ", cert.revocation_reason.c_str(),
+        format_utc(cert.state_time).c_str(), format_utc(cert.issued_at).c_str(),
+        cert.session.c_str(), cert.pem.c_str());
+    return ok();
   });
+}
 
-  struct RevokeOpts {
-    std::string data, serial, reason = "unspecified";
+void add_revoke(CLI::App& cert, CommandContext& ctx) {
+  struct Opts : DataOptions {
+    std::string serial, reason = "unspecified";
   };
-  auto* revoke = cert->add_subcommand(
-      "revoke",
+  auto c = add_command<Opts>(
+      cert, "revoke",
       "revoke a certificate: it fails authentication as Invalid LSC and goes into the CRL");
-  auto ro = std::make_shared<RevokeOpts>();
-  add_data_option(*revoke, ro->data);
-  revoke->add_option("SERIAL", ro->serial, "serial number (hex)")->required();
-  revoke->add_option("--reason", ro->reason,
-                     "keyCompromise|cACompromise|affiliationChanged|superseded|"
-                     "cessationOfOperation|certificateHold|privilegeWithdrawn|unspecified");
-  revoke->callback([ro, &ctx] {
-    auto env = open_environment(ctx, ro->data);
-    if (!env)
-      return;
-    auto c = env->certificate_admin().revoke(ro->serial, ro->reason, cli_actor());
-    if (!c)
-      return fail(ctx, c.error());
-    std::printf("revoked %s of %s (%s); publish it with `opencapf crl`\n", c->serial_hex.c_str(),
-                c->device_name.c_str(), c->revocation_reason.c_str());
+  c->add_option("SERIAL", c.opts->serial, "serial number (hex)")->required();
+  c->add_option("--reason", c.opts->reason,
+                "keyCompromise|cACompromise|affiliationChanged|superseded|"
+                "cessationOfOperation|certificateHold|privilegeWithdrawn|unspecified");
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
+    CAPF_ASSIGN_OR_RETURN(auto cert,
+                          env.certificate_admin().revoke(o.serial, o.reason, cli_actor()));
+    std::printf("revoked %s of %s (%s); publish it with `opencapf crl`\n", cert.serial_hex.c_str(),
+                cert.device_name.c_str(), cert.revocation_reason.c_str());
+    return ok();
   });
+}
 
-  struct RenewOpts {
-    std::string data;
+void add_renew(CLI::App& cert, CommandContext& ctx) {
+  struct Opts : DataOptions {
     std::optional<int> within;
   };
-  auto* renew = cert->add_subcommand(
-      "renew",
+  auto c = add_command<Opts>(
+      cert, "renew",
       "schedule install/upgrade by existing LSC now for every device with no operation whose LSC "
       "expires soon (the server also does this every [renewal] check_minutes)");
-  auto rn = std::make_shared<RenewOpts>();
-  add_data_option(*renew, rn->data);
-  renew->add_option("--within", rn->within,
-                    "days before expiry (default [renewal] renew_before_days)");
-  renew->callback([rn, &ctx] {
-    auto env = open_environment(ctx, rn->data);
-    if (!env)
-      return;
-    int days = rn->within.value_or(env->config().renewal.renew_before_days);
-    if (days < 1 || days > 3650) {
-      return fail_usage(ctx, "give --within DAYS (1 to 3650), or set [renewal] renew_before_days");
-    }
-    auto scheduled = env->certificate_admin().schedule_renewals(days);
-    if (!scheduled)
-      return fail(ctx, scheduled.error());
-    for (const auto& name : *scheduled)
+  c->add_option("--within", c.opts->within,
+                "days before expiry (default [renewal] renew_before_days)");
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
+    int days = o.within.value_or(env.config().renewal.renew_before_days);
+    if (days < 1 || days > 3650)
+      return usage_error("give --within DAYS (1 to 3650), or set [renewal] renew_before_days");
+    CAPF_ASSIGN_OR_RETURN(auto scheduled, env.certificate_admin().schedule_renewals(days));
+    for (const auto& name : scheduled)
       std::printf("%s\n", name.c_str());
     std::fprintf(stderr,
                  "%zu device(s) scheduled to renew their LSC by existing LSC at their next "
                  "contact\n",
-                 scheduled->size());
+                 scheduled.size());
+    return ok();
   });
 }
 
+}  // namespace
+
+void add_cert_command(CLI::App& app, CommandContext& ctx) {
+  add_group(app, ctx, "cert", "the issuance ledger: every certificate CAPF issued",
+            {add_list, add_show, add_revoke, add_renew});
+}
+
 void add_crl_command(CLI::App& app, CommandContext& ctx) {
-  auto* crl = app.add_subcommand(
-      "crl", "write a CRL of every revoked LSC, signed by the CAPF key (PEM on stdout or --out)");
-  struct Opts {
-    std::string data, out;
+  struct Opts : DataOptions {
+    std::string out;
     std::optional<int> days;
   };
-  auto o = std::make_shared<Opts>();
-  add_data_option(*crl, o->data);
-  crl->add_option("--out", o->out, "file to write (default: standard output)");
-  crl->add_option("--days", o->days, "nextUpdate in days (default [crl] next_update_days)");
-  crl->callback([o, &ctx] {
-    auto env = open_environment(ctx, o->data);
-    if (!env)
-      return;
-    auto identity = env->load_identity();
-    if (!identity)
-      return fail(ctx, identity.error());
-    int days = o->days.value_or(env->config().crl.next_update_days);
+  auto c = add_command<Opts>(
+      app, "crl",
+      "write a CRL of every revoked LSC, signed by the CAPF key (PEM on stdout or --out)");
+  c->add_option("--out", c.opts->out, "file to write (default: standard output)");
+  c->add_option("--days", c.opts->days, "nextUpdate in days (default [crl] next_update_days)");
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
+    CAPF_ASSIGN_OR_RETURN(auto identity, env.load_identity());
+    int days = o.days.value_or(env.config().crl.next_update_days);
     if (days < 1 || days > 365)
-      return fail_usage(ctx, "--days must be 1 to 365");
-    auto result = env->certificate_admin().make_crl(*identity, days);
-    if (!result)
-      return fail(ctx, result.error());
-    if (o->out.empty()) {
-      std::fputs(result->pem.c_str(), stdout);
-      return;
+      return usage_error("--days must be 1 to 365");
+    CAPF_ASSIGN_OR_RETURN(auto crl, env.certificate_admin().make_crl(identity, days));
+    if (o.out.empty()) {
+      std::fputs(crl.pem.c_str(), stdout);
+      return ok();
     }
-    std::string tmp = o->out + ".tmp";
+    std::string tmp = o.out + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);
-      out << result->pem;
+      out << crl.pem;
       if (!out)
-        return fail_usage(ctx, "cannot write " + tmp);
+        return usage_error("cannot write " + tmp);
     }
     std::error_code ec;
-    std::filesystem::rename(tmp, o->out, ec);
+    std::filesystem::rename(tmp, o.out, ec);
     if (ec)
-      return fail_usage(ctx, "cannot write " + o->out + ": " + ec.message());
+      return usage_error("cannot write " + o.out + ": " + ec.message());
     std::fprintf(stderr, "wrote CRL number %lld with %zu revoked certificate(s), next update %s\n",
-                 static_cast<long long>(result->number), result->revoked,
-                 format_utc(result->next_update).c_str());
-    if (result->other_issuers > 0) {
+                 static_cast<long long>(crl.number), crl.revoked,
+                 format_utc(crl.next_update).c_str());
+    if (crl.other_issuers > 0) {
       std::fprintf(stderr,
                    "left out %zu revoked certificate(s) that a previous CAPF key or an external "
                    "CA signed: they belong in their issuer's CRL\n",
-                   result->other_issuers);
+                   crl.other_issuers);
     }
+    return ok();
   });
 }
 

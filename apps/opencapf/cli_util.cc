@@ -30,6 +30,15 @@ void fail_usage(CommandContext& ctx, const std::string& message) {
   ctx.exit_code = 2;
 }
 
+Error usage_error(std::string message) {
+  return Error{ErrorCode::kInvalidArgument, std::move(message)};
+}
+
+void report(CommandContext& ctx, const Status& status) {
+  if (!status)
+    fail(ctx, status.error());
+}
+
 std::unique_ptr<Environment> open_environment(CommandContext& ctx, const std::string& data_dir) {
   auto env = Environment::open(data_dir);
   if (!env) {
@@ -88,6 +97,32 @@ Status write_output(const std::string& path,
   if (ec)
     return make_error(ErrorCode::kIo, "cannot write {}: {}", path, ec.message());
   return ok();
+}
+
+CLI::App* add_group(CLI::App& parent, CommandContext& ctx, std::string name,
+                    std::string description, std::initializer_list<AddSubcommand> adders) {
+  CLI::App* group = parent.add_subcommand(std::move(name), std::move(description));
+  group->require_subcommand(1);
+  for (AddSubcommand add : adders)
+    add(*group, ctx);
+  return group;
+}
+
+Status print_json(const nlohmann::json& j) {
+  std::printf("%s\n", j.dump(2).c_str());
+  return ok();
+}
+
+void Table::print(const std::vector<std::string>& cells) const {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0)
+      line += ' ';
+    line += cells[i];
+    if (i + 1 < cells.size() && i < widths_.size() && cells[i].size() < widths_[i])
+      line.append(widths_[i] - cells[i].size(), ' ');
+  }
+  std::printf("%s\n", line.c_str());
 }
 
 }  // namespace capf::cli

@@ -6,110 +6,97 @@
 #include "capf/service/device_json.h"
 
 namespace capf::cli {
+
 namespace {
+
 constexpr const char* kStoreNames = "capf-trust, mic-trust or callmanager-trust";
-}  // namespace
 
-void add_trust_command(CLI::App& app, CommandContext& ctx) {
-  auto* trust = app.add_subcommand(
-      "trust",
-      "trust stores: capf-trust (LSC issuers), mic-trust (manufacturing roots that authenticate "
-      "MICs and SUDI), callmanager-trust");
-  trust->require_subcommand(1);
+struct Opts : DataOptions {
+  std::string store, file, label;
+};
 
-  struct Opts {
-    std::string data, store, file, label;
-    bool json = false;
-  };
+// The SHA-256 fingerprints of the certificates in `path` (PEM, one or more, or DER).
+Result<std::vector<std::string>> file_fingerprints(const std::string& path) {
+  CAPF_ASSIGN_OR_RETURN(auto bytes, read_file_bytes(path));
+  std::vector<std::string> fingerprints;
+  if (bytes.find("-----BEGIN") != std::string::npos) {
+    auto certs = pki::Certificate::all_from_pem(bytes);
+    if (!certs)
+      return certs.error().with_context(path);
+    for (const auto& c : *certs)
+      fingerprints.push_back(c.fingerprint_sha256());
+  } else {
+    auto cert = pki::Certificate::from_der(as_bytes(bytes));
+    if (!cert)
+      return cert.error().with_context(path);
+    fingerprints.push_back(cert->fingerprint_sha256());
+  }
+  return fingerprints;
+}
 
-  auto* add = trust->add_subcommand("add", "add every certificate of a PEM or DER file to a store");
-  auto ao = std::make_shared<Opts>();
-  add_data_option(*add, ao->data);
-  add->add_option("STORE", ao->store, kStoreNames)->required();
-  add->add_option("FILE", ao->file, "PEM (one or more certificates) or DER file")->required();
-  add->add_option("--label", ao->label, "a note kept with the entry (default: the file name)");
-  add->callback([ao, &ctx] {
-    auto env = open_environment(ctx, ao->data);
-    if (!env)
-      return;
-    auto bytes = read_file_bytes(ao->file);
-    if (!bytes)
-      return fail(ctx, bytes.error());
+void add_add(CLI::App& trust, CommandContext& ctx) {
+  auto c = add_command<Opts>(trust, "add", "add every certificate of a PEM or DER file to a store");
+  c->add_option("STORE", c.opts->store, kStoreNames)->required();
+  c->add_option("FILE", c.opts->file, "PEM (one or more certificates) or DER file")->required();
+  c->add_option("--label", c.opts->label, "a note kept with the entry (default: the file name)");
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
+    CAPF_ASSIGN_OR_RETURN(auto bytes, read_file_bytes(o.file));
     std::string label =
-        ao->label.empty() ? std::filesystem::path(ao->file).filename().string() : ao->label;
-    auto n = env->admin().trust_add(ao->store, as_bytes(*bytes), label, cli_actor());
-    if (!n)
-      return fail(ctx, n.error());
-    std::printf("added %d certificate(s) to %s\n", *n, ao->store.c_str());
+        o.label.empty() ? std::filesystem::path(o.file).filename().string() : o.label;
+    CAPF_ASSIGN_OR_RETURN(auto n,
+                          env.admin().trust_add(o.store, as_bytes(bytes), label, cli_actor()));
+    std::printf("added %d certificate(s) to %s\n", n, o.store.c_str());
+    return ok();
   });
+}
 
-  auto* list = trust->add_subcommand("list", "list a store");
-  auto lo = std::make_shared<Opts>();
-  add_data_option(*list, lo->data);
-  list->add_option("STORE", lo->store, kStoreNames)->required();
-  list->add_flag("--json", lo->json, "print JSON");
-  list->callback([lo, &ctx] {
-    auto env = open_environment(ctx, lo->data);
-    if (!env)
-      return;
-    auto entries = env->admin().trust_list(lo->store);
-    if (!entries)
-      return fail(ctx, entries.error());
-    if (lo->json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& e : *entries)
-        j.push_back(to_json(e));
-      std::printf("%s\n", j.dump(2).c_str());
-      return;
-    }
-    const TimePoint now = env->clock().now();
-    for (const auto& e : *entries) {
+void add_list(CLI::App& trust, CommandContext& ctx) {
+  auto c = add_command<Opts>(trust, "list", "list a store");
+  c->add_option("STORE", c.opts->store, kStoreNames)->required();
+  c.add_json();
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
+    CAPF_ASSIGN_OR_RETURN(auto entries, env.admin().trust_list(o.store));
+    if (o.json)
+      return print_json(json_array(entries));
+    const TimePoint now = env.clock().now();
+    for (const auto& e : entries) {
       std::printf("%s  %s\n    expires %s%s  label %s\n", e.fingerprint.substr(0, 16).c_str(),
                   e.subject.c_str(), format_utc(e.not_after).c_str(),
                   e.not_after < now ? " (EXPIRED)" : "", e.label.c_str());
     }
-    std::printf("%zu certificate(s) in %s\n", entries->size(), lo->store.c_str());
+    std::printf("%zu certificate(s) in %s\n", entries.size(), o.store.c_str());
+    return ok();
   });
+}
 
-  auto* remove = trust->add_subcommand(
-      "remove", "remove the certificates of FILE, or the one whose fingerprint starts with FILE");
-  auto ro = std::make_shared<Opts>();
-  add_data_option(*remove, ro->data);
-  remove->add_option("STORE", ro->store, kStoreNames)->required();
-  remove->add_option("FILE", ro->file, "certificate file, or a SHA-256 fingerprint prefix")
+void add_remove(CLI::App& trust, CommandContext& ctx) {
+  auto c = add_command<Opts>(
+      trust, "remove",
+      "remove the certificates of FILE, or the one whose fingerprint starts with FILE");
+  c->add_option("STORE", c.opts->store, kStoreNames)->required();
+  c->add_option("FILE", c.opts->file, "certificate file, or a SHA-256 fingerprint prefix")
       ->required();
-  remove->callback([ro, &ctx] {
-    auto env = open_environment(ctx, ro->data);
-    if (!env)
-      return;
-    std::vector<std::string> fingerprints;
+  c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
+    std::vector<std::string> fingerprints{o.file};
     std::error_code ec;
-    if (std::filesystem::is_regular_file(ro->file, ec)) {
-      auto bytes = read_file_bytes(ro->file);
-      if (!bytes)
-        return fail(ctx, bytes.error());
-      if (bytes->find("-----BEGIN") != std::string::npos) {
-        auto certs = pki::Certificate::all_from_pem(*bytes);
-        if (!certs)
-          return fail(ctx, certs.error().with_context(ro->file));
-        for (const auto& c : *certs)
-          fingerprints.push_back(c.fingerprint_sha256());
-      } else {
-        auto cert = pki::Certificate::from_der(as_bytes(*bytes));
-        if (!cert)
-          return fail(ctx, cert.error().with_context(ro->file));
-        fingerprints.push_back(cert->fingerprint_sha256());
-      }
-    } else {
-      fingerprints.push_back(ro->file);
+    if (std::filesystem::is_regular_file(o.file, ec)) {
+      CAPF_ASSIGN_OR_RETURN(fingerprints, file_fingerprints(o.file));
     }
     for (const auto& fp : fingerprints) {
-      Status s = env->admin().trust_remove(ro->store, fp, cli_actor());
-      if (!s)
-        return fail(ctx, s.error());
-      std::printf("removed %s from %s\n", fp.substr(0, 16).c_str(), ro->store.c_str());
+      CAPF_TRY(env.admin().trust_remove(o.store, fp, cli_actor()));
+      std::printf("removed %s from %s\n", fp.substr(0, 16).c_str(), o.store.c_str());
     }
+    return ok();
   });
+}
+
+}  // namespace
+
+void add_trust_command(CLI::App& app, CommandContext& ctx) {
+  add_group(app, ctx, "trust",
+            "trust stores: capf-trust (LSC issuers), mic-trust (manufacturing roots that "
+            "authenticate MICs and SUDI), callmanager-trust",
+            {add_add, add_list, add_remove});
 }
 
 }  // namespace capf::cli
