@@ -11,6 +11,8 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcurl4-openssl-dev libarchive-dev
   # tests and benchmarks, and the real CA servers the online-CA tests talk to
   libgtest-dev libgmock-dev libbenchmark-dev scep pebble golang-cfssl iproute2 util-linux curl jq
+  # the PostgreSQL registry (libpq) and the throwaway server its tests start (initdb, pg_ctl)
+  libpq-dev postgresql
   # the PKCS#11 key source and its tests (SoftHSM2 token, libp11 engine, pkcs11-tool)
   softhsm2 opensc libengine-pkcs11-openssl libp11-dev
   # the web console's browser test: Debian's Chromium driven by playwright-core from npm

@@ -1,5 +1,6 @@
-// The registry conformance suite: every Registry implementation passes the same tests. An
-// implementation joins with one line in its own test file:
+// The registry conformance suite: every Registry implementation passes the same tests (SQLite in
+// sqlite_registry_test.cc, PostgreSQL in postgres_registry_test.cc). An implementation joins with
+// one line in its own test file:
 //
 //   INSTANTIATE_TEST_SUITE_P(Sqlite, RegistryConformance,
 //                            ::testing::Values(RegistryBackendFactory{"sqlite", &make_backend}),
@@ -30,8 +31,8 @@ class RegistryBackend {
 
 struct RegistryBackendFactory {
   std::string name;
-  // Makes a backend over a fresh empty database, or returns nullptr to skip the suite (for example
-  // when no PostgreSQL server is configured).
+  // Makes a backend over a fresh empty database, or returns nullptr when it cannot (no PostgreSQL
+  // server could be started): the test then fails, it is never skipped.
   std::function<std::unique_ptr<RegistryBackend>()> make;
 };
 

@@ -8,80 +8,13 @@
 
 #include <fmt/format.h>
 
+#include "capf/store/sql_rows.h"
+#include "capf/store/sql_where.h"
 #include "capf/store/sqlite/sqlite_registry.h"
-#include "capf/store/sqlite/sqlite_where.h"
 
 namespace capf {
-namespace {
-
-// Order matters: read_token() reads the columns by these positions.
-constexpr std::string_view kTokenColumns =
-    "id, name, role, token_hash, created, last_used, revoked, expires";
-
-Result<AdminToken> read_token(const SqliteQuery& q) {
-  AdminToken t;
-  t.id = q.integer(0);
-  t.name = q.text(1);
-  auto role = parse_admin_role(q.text(2));
-  if (!role) {
-    return make_error(ErrorCode::kDatabase, "admin token {} has a bad role column: {}", t.id,
-                      role.error().message);
-  }
-  t.role = *role;
-  t.hash_hex = q.text(3);
-  t.created = q.time(4);
-  if (!q.is_null(5)) {
-    t.last_used = q.time(5);
-  }
-  if (!q.is_null(6)) {
-    t.revoked = q.time(6);
-  }
-  if (!q.is_null(7)) {
-    t.expires = q.time(7);
-  }
-  return t;
-}
-
-constexpr std::string_view kAuditColumns =
-    "id, event_time, actor, action, target, before_json, after_json";
-
-AuditEntry read_audit(const SqliteQuery& q) {
-  AuditEntry e;
-  e.id = q.integer(0);
-  e.time = q.time(1);
-  e.actor = q.text(2);
-  e.action = q.text(3);
-  e.target = q.text(4);
-  e.before = q.text(5);
-  e.after = q.text(6);
-  return e;
-}
-
-bool is_sha256_hex(const std::string& text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-}  // namespace
-
 Result<AdminToken> SqliteRegistry::insert_token(const AdminToken& token) {
-  if (!is_sha256_hex(token.hash_hex)) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "a token hash must be 64 lower-case hex digits (a SHA-256), got {} "
-                      "characters: hash the secret before storing it",
-                      token.hash_hex.size());
-  }
-  if (token.name.empty()) {
-    return make_error(ErrorCode::kInvalidArgument, "a token needs a name: give it one");
-  }
-  AdminToken stored = token;
-  stored.created = clock_.now();
-  stored.last_used.reset();
-  stored.revoked.reset();
-  if (stored.expires) {
-    stored.expires = from_unix(to_unix(*stored.expires));  // as stored and read back
-  }
+  CAPF_ASSIGN_OR_RETURN(AdminToken stored, token_to_store(token, clock_.now()));
   const std::string doing = fmt::format("recording admin token '{}'", token.name);
   CAPF_TRY(write(doing, [&]() -> Status {
     CAPF_ASSIGN_OR_RETURN(
@@ -216,16 +149,7 @@ Result<std::int64_t> SqliteRegistry::append_audit(const AuditEntry& entry) {
 
 Result<std::vector<AuditEntry>> SqliteRegistry::list_audit(const AuditFilter& filter) {
   std::lock_guard lock(mu_);
-  Where where;
-  if (filter.target) {
-    where.add("target = ?", *filter.target);
-  }
-  if (filter.actor) {
-    where.add("actor = ?", *filter.actor);
-  }
-  if (filter.before_id > 0) {
-    where.add("id < ?", filter.before_id);
-  }
+  Where where = audit_where(filter);
   CAPF_ASSIGN_OR_RETURN(
       sqlite3_stmt * stmt,
       connection_->prepare(fmt::format("SELECT {} FROM audit_log{} ORDER BY id DESC LIMIT ?",

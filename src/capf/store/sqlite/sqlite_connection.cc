@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "capf/store/sql_nesting.h"
+
 namespace capf {
 namespace {
 
@@ -141,21 +143,7 @@ Status SqliteConnection::in_transaction(std::string_view doing, const std::funct
     }
   };
 
-  ++depth_;
-  Status result;
-  try {
-    result = fn();
-  } catch (...) {
-    // Not ours to handle, but the connection must stay usable for the next caller.
-    --depth_;
-    undo();
-    throw;
-  }
-  --depth_;
-  if (!result) {
-    undo();
-    return result;
-  }
+  CAPF_TRY(run_nested(depth_, fn, undo));
   if (sqlite3_get_autocommit(db_) != 0) {
     return make_error(ErrorCode::kDatabase,
                       "{}: the transaction was rolled back after a database error: retry", doing);
@@ -196,13 +184,13 @@ void SqliteQuery::note(int rc) {
   }
 }
 
-SqliteQuery& SqliteQuery::bind(std::string_view text) {
+SqliteQuery& SqliteQuery::bind_text(std::string_view text) {
   note(
       sqlite3_bind_text64(stmt_, next_++, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   return *this;
 }
 
-SqliteQuery& SqliteQuery::bind(std::int64_t value) {
+SqliteQuery& SqliteQuery::bind_integer(std::int64_t value) {
   note(sqlite3_bind_int64(stmt_, next_++, value));
   return *this;
 }

@@ -15,6 +15,7 @@
 
 #include "capf/common/clock.h"
 #include "capf/common/result.h"
+#include "capf/store/sql_binder.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -80,7 +81,7 @@ class SqliteConnection {
 
 // One use of a cached prepared statement: binds in order, steps, reads columns; resets the
 // statement when it goes out of scope so that the cache can hand it out again.
-class SqliteQuery {
+class SqliteQuery : public SqlBinder<SqliteQuery> {
  public:
   SqliteQuery(SqliteConnection& connection, sqlite3_stmt* stmt)
       : connection_(connection), stmt_(stmt) {}
@@ -88,17 +89,10 @@ class SqliteQuery {
   SqliteQuery(const SqliteQuery&) = delete;
   SqliteQuery& operator=(const SqliteQuery&) = delete;
 
-  SqliteQuery& bind(std::string_view text);
-  SqliteQuery& bind(const char* text) { return bind(std::string_view(text)); }
-  SqliteQuery& bind(const std::string& text) { return bind(std::string_view(text)); }
-  SqliteQuery& bind(std::int64_t value);
-  SqliteQuery& bind(int value) { return bind(static_cast<std::int64_t>(value)); }
-  SqliteQuery& bind(TimePoint t) { return bind(to_unix(t)); }  // Unix seconds
+  // bind() in placeholder order (SqlBinder), through these three.
+  SqliteQuery& bind_text(std::string_view text);
+  SqliteQuery& bind_integer(std::int64_t value);
   SqliteQuery& bind_null();
-  template <typename T>
-  SqliteQuery& bind(const std::optional<T>& value) {
-    return value ? bind(*value) : bind_null();
-  }
 
   // true when a row is available, false when the statement is done.
   Result<bool> step(std::string_view doing);

@@ -8,132 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "capf/store/sqlite/sqlite_where.h"
-#include "capf/store/stored_values.h"
+#include "capf/store/sql_rows.h"
+#include "capf/store/sql_where.h"
 
 namespace capf {
-namespace {
-
-// Order matters: read_device() reads the columns by these positions.
-constexpr std::string_view kDeviceColumns =
-    "name, operation, auth_mode, auth_string, key_order, rsa_bits, ec_bits, deadline, "
-    "status_kind, status_operation, status_reason, status_time, status_detail, auth_failures, "
-    "lsc_serial, lsc_issuer, lsc_not_after, description, created, updated, version";
-
-// Binds operation .. description (columns 1..17 of kDeviceColumns), the part a write sets.
-void bind_device_fields(SqliteQuery& q, const Device& d) {
-  q.bind(short_name(d.operation))
-      .bind(short_name(d.auth_mode))
-      .bind(d.auth_string)
-      .bind(short_name(d.key_order))
-      .bind(d.rsa_bits)
-      .bind(d.ec_bits)
-      .bind(d.deadline)
-      .bind(stored_name(d.status.kind))
-      .bind(short_name(d.status.operation))
-      .bind(stored_name(d.status.reason))
-      .bind(d.status_time)
-      .bind(d.status_detail)
-      .bind(d.auth_failures);
-  if (d.lsc) {
-    q.bind(d.lsc->serial_hex).bind(d.lsc->issuer).bind(d.lsc->not_after);
-  } else {
-    q.bind_null().bind_null().bind_null();
-  }
-  q.bind(d.description);
-}
-
-Error bad_column(std::string_view column, const std::string& name, const Error& e) {
-  return make_error(ErrorCode::kDatabase, "device {} has a bad {} column: {}", name, column,
-                    e.message);
-}
-
-Result<Device> read_device(const SqliteQuery& q) {
-  std::string raw_name = q.text(0);
-  auto name = DeviceName::parse_stored(raw_name);
-  if (!name) {
-    return bad_column("name", raw_name, name.error());
-  }
-  auto operation = parse_operation(q.text(1));
-  if (!operation) {
-    return bad_column("operation", raw_name, operation.error());
-  }
-  auto auth_mode = parse_auth_mode(q.text(2));
-  if (!auth_mode) {
-    return bad_column("auth_mode", raw_name, auth_mode.error());
-  }
-  auto key_order = parse_key_order(q.text(4));
-  if (!key_order) {
-    return bad_column("key_order", raw_name, key_order.error());
-  }
-  auto status = parse_stored_status(q.text(8), q.text(9), q.text(10));
-  if (!status) {
-    return bad_column("status", raw_name, status.error());
-  }
-  std::optional<LscInfo> lsc;
-  if (!q.is_null(14)) {
-    lsc = LscInfo{q.text(14), q.text(15), q.time(16)};
-  }
-  std::optional<TimePoint> deadline;
-  if (!q.is_null(7)) {
-    deadline = q.time(7);
-  }
-  // Every field named: Device has members without default initializers.
-  return Device{
-      .name = *name,
-      .operation = *operation,
-      .auth_mode = *auth_mode,
-      .auth_string = q.opt_text(3),
-      .key_order = *key_order,
-      .rsa_bits = static_cast<int>(q.integer(5)),
-      .ec_bits = static_cast<int>(q.integer(6)),
-      .deadline = deadline,
-      .status = *status,
-      .status_time = q.time(11),
-      .status_detail = q.text(12),
-      .auth_failures = static_cast<int>(q.integer(13)),
-      .lsc = std::move(lsc),
-      .description = q.text(17),
-      .created = q.time(18),
-      .updated = q.time(19),
-      .version = q.integer(20),
-  };
-}
-
-Where device_where(const DeviceFilter& f) {
-  Where w;
-  if (f.name_prefix && !f.name_prefix->empty()) {
-    w.add("name >= ?", *f.name_prefix);
-    if (auto bound = prefix_upper_bound(*f.name_prefix)) {
-      w.add("name < ?", *bound);
-    }
-  }
-  if (!f.after_name.empty()) {
-    w.add("name > ?", f.after_name);
-  }
-  if (f.operation) {
-    w.add("operation = ?", std::string(short_name(*f.operation)));
-  }
-  if (f.status_kind) {
-    w.add("status_kind = ?", std::string(stored_name(*f.status_kind)));
-  }
-  if (f.auth_mode) {
-    w.add("auth_mode = ?", std::string(short_name(*f.auth_mode)));
-  }
-  if (f.lsc_expires_before) {
-    w.add("lsc_not_after < ?", to_unix(*f.lsc_expires_before));
-  }
-  if (f.with_lsc_only) {
-    w.add("lsc_serial IS NOT NULL");
-  }
-  if (f.without_lsc_only) {
-    w.add("lsc_serial IS NULL");
-  }
-  return w;
-}
-
-}  // namespace
-
 Result<Device> SqliteRegistry::read_device_locked(const DeviceName& name, std::string_view doing) {
   CAPF_ASSIGN_OR_RETURN(
       sqlite3_stmt * stmt,
@@ -149,14 +27,7 @@ Result<Device> SqliteRegistry::read_device_locked(const DeviceName& name, std::s
 
 Result<std::optional<Device>> SqliteRegistry::find_device(const DeviceName& name) {
   std::lock_guard lock(mu_);
-  auto device = read_device_locked(name, fmt::format("reading device {}", name.str()));
-  if (!device) {
-    if (device.error().code == ErrorCode::kNotFound) {
-      return std::optional<Device>();
-    }
-    return device.error();
-  }
-  return std::optional<Device>(std::move(device).value());
+  return none_if_not_found(read_device_locked(name, fmt::format("reading device {}", name.str())));
 }
 
 Result<Device> SqliteRegistry::insert_device(const Device& device) {
@@ -196,14 +67,7 @@ Result<Device> SqliteRegistry::update_device(const Device& device) {
   const std::string doing = fmt::format("updating device {}", device.name.str());
   std::optional<Device> stored;
   CAPF_TRY(write(doing, [&]() -> Status {
-    CAPF_ASSIGN_OR_RETURN(
-        sqlite3_stmt * stmt,
-        connection_->prepare(
-            "UPDATE devices SET operation = ?, auth_mode = ?, auth_string = ?, key_order = ?, "
-            "rsa_bits = ?, ec_bits = ?, deadline = ?, status_kind = ?, status_operation = ?, "
-            "status_reason = ?, status_time = ?, status_detail = ?, auth_failures = ?, "
-            "lsc_serial = ?, lsc_issuer = ?, lsc_not_after = ?, description = ?, updated = ?, "
-            "version = version + 1 WHERE name = ? AND version = ?"));
+    CAPF_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, connection_->prepare(std::string(kUpdateDeviceSql)));
     {
       SqliteQuery q(*connection_, stmt);
       bind_device_fields(q, device);

@@ -5,7 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "capf/store/sqlite/sqlite_where.h"
+#include "capf/store/sql_rows.h"
+#include "capf/store/sql_where.h"
 
 namespace capf {
 
@@ -44,7 +45,7 @@ Result<std::vector<DeviceEvent>> SqliteRegistry::device_events(const std::string
     if (!row) {
       break;
     }
-    out.push_back(DeviceEvent{q.text(0), q.time(1), q.text(2), q.text(3), q.text(4)});
+    out.push_back(read_event(q));
   }
   return out;
 }
@@ -66,7 +67,7 @@ Result<std::vector<DeviceEvent>> SqliteRegistry::recent_session_events(std::size
     if (!row) {
       break;
     }
-    out.push_back(DeviceEvent{q.text(0), q.time(1), q.text(2), q.text(3), q.text(4)});
+    out.push_back(read_event(q));
   }
   return out;
 }

@@ -7,41 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "capf/store/sqlite/sqlite_where.h"
-#include "capf/store/stored_values.h"
+#include "capf/store/sql_rows.h"
+#include "capf/store/sql_where.h"
 
 namespace capf {
-namespace {
-
-constexpr std::string_view kCertificateColumns =
-    "serial_hex, device_name, issuer, subject, key_spec, not_before, not_after, pem, state, "
-    "issued_at, state_time, session_id, revocation_reason";
-
-Result<IssuedCertificate> read_certificate(const SqliteQuery& q) {
-  IssuedCertificate c;
-  c.serial_hex = q.text(0);
-  c.device_name = q.text(1);
-  c.issuer = q.text(2);
-  c.subject = q.text(3);
-  c.key_spec = q.text(4);
-  c.not_before = q.time(5);
-  c.not_after = q.time(6);
-  c.pem = q.text(7);
-  auto state = parse_certificate_state(q.text(8));
-  if (!state) {
-    return make_error(ErrorCode::kDatabase, "certificate {} has a bad state column: {}",
-                      c.serial_hex, state.error().message);
-  }
-  c.state = *state;
-  c.issued_at = q.time(9);
-  c.state_time = q.time(10);
-  c.session = q.text(11);
-  c.revocation_reason = q.text(12);
-  return c;
-}
-
-}  // namespace
-
 Status SqliteRegistry::record_issued(const IssuedCertificate& cert) {
   const std::string doing =
       fmt::format("recording certificate {} of {}", cert.serial_hex, cert.device_name);
@@ -52,19 +21,7 @@ Status SqliteRegistry::record_issued(const IssuedCertificate& cert) {
                               "?, ?, ?)",
                               kCertificateColumns)));
     SqliteQuery q(*connection_, stmt);
-    q.bind(cert.serial_hex)
-        .bind(cert.device_name)
-        .bind(cert.issuer)
-        .bind(cert.subject)
-        .bind(cert.key_spec)
-        .bind(cert.not_before)
-        .bind(cert.not_after)
-        .bind(cert.pem)
-        .bind(to_string(cert.state))
-        .bind(cert.issued_at)
-        .bind(cert.state_time)
-        .bind(cert.session)
-        .bind(cert.revocation_reason);
+    bind_certificate(q, cert);
     if (auto s = q.run(doing); !s) {
       if (q.violated_constraint()) {
         return make_error(ErrorCode::kAlreadyExists,
@@ -113,19 +70,7 @@ Result<std::optional<IssuedCertificate>> SqliteRegistry::find_certificate(
 Result<std::vector<IssuedCertificate>> SqliteRegistry::list_certificates(
     const CertificateFilter& filter) {
   std::lock_guard lock(mu_);
-  Where where;
-  if (filter.device_name) {
-    where.add("device_name = ?", *filter.device_name);
-  }
-  if (filter.serial_hex) {
-    where.add("serial_hex = ?", *filter.serial_hex);
-  }
-  if (filter.state) {
-    where.add("state = ?", std::string(to_string(*filter.state)));
-  }
-  if (filter.expires_before) {
-    where.add("not_after < ?", to_unix(*filter.expires_before));
-  }
+  Where where = certificate_where(filter);
   CAPF_ASSIGN_OR_RETURN(
       sqlite3_stmt * stmt,
       connection_->prepare(

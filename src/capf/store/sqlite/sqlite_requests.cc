@@ -5,88 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "capf/store/sql_rows.h"
+#include "capf/store/sql_where.h"
 #include "capf/store/sqlite/sqlite_registry.h"
-#include "capf/store/sqlite/sqlite_where.h"
 
 namespace capf {
-namespace {
-
-// Order matters: read_request() reads the columns by these positions, and the writes bind
-// mode .. session_id (columns 2..13) with bind_request_fields().
-constexpr std::string_view kRequestColumns =
-    "id, device_name, mode, ca, key_spec, csr_pem, spki_fingerprint, ticket, state, "
-    "certificate_pem, certificate_serial, last_error, attempts, session_id, created, updated";
-
-// Requests that still wait for the CA or for the phone: the ones a newer request supersedes.
-constexpr std::string_view kOpenStates = "state IN ('waiting', 'ready')";
-
-void bind_request_fields(SqliteQuery& q, const CertificateRequestRecord& r) {
-  q.bind(r.mode)
-      .bind(r.ca)
-      .bind(r.key_spec)
-      .bind(r.csr_pem)
-      .bind(r.spki_fingerprint)
-      .bind(r.ticket)
-      .bind(to_string(r.state))
-      .bind(r.certificate_pem)
-      .bind(r.certificate_serial)
-      .bind(r.last_error)
-      .bind(r.attempts)
-      .bind(r.session);
-}
-
-Result<CertificateRequestRecord> read_request(const SqliteQuery& q) {
-  CertificateRequestRecord r;
-  r.id = q.text(0);
-  r.device_name = q.text(1);
-  r.mode = q.text(2);
-  r.ca = q.text(3);
-  r.key_spec = q.text(4);
-  r.csr_pem = q.text(5);
-  r.spki_fingerprint = q.text(6);
-  r.ticket = q.text(7);
-  auto state = parse_request_state(q.text(8));
-  if (!state) {
-    return make_error(ErrorCode::kDatabase, "certificate request {} has a bad state column: {}",
-                      r.id, state.error().message);
-  }
-  r.state = *state;
-  r.certificate_pem = q.text(9);
-  r.certificate_serial = q.text(10);
-  r.last_error = q.text(11);
-  r.attempts = static_cast<int>(q.integer(12));
-  r.session = q.text(13);
-  r.created = q.time(14);
-  r.updated = q.time(15);
-  return r;
-}
-
-Where request_where(const RequestFilter& f) {
-  Where w;
-  if (f.device_name) {
-    w.add("device_name = ?", *f.device_name);
-  }
-  if (f.mode) {
-    w.add("mode = ?", *f.mode);
-  }
-  if (f.state) {
-    w.add("state = ?", std::string(to_string(*f.state)));
-  }
-  if (f.spki_fingerprint) {
-    w.add("spki_fingerprint = ?", *f.spki_fingerprint);
-  }
-  return w;
-}
-
-}  // namespace
-
 Status SqliteRegistry::insert_request(const CertificateRequestRecord& request) {
-  if (request.id.empty() || request.device_name.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cannot record a certificate request without an id and a device name (id "
-                      "'{}', device '{}'): set both",
-                      request.id, request.device_name);
-  }
+  CAPF_TRY(check_request_to_insert(request));
   const std::string doing =
       fmt::format("recording certificate request {} of {}", request.id, request.device_name);
   return write(doing, [&]() -> Status {
@@ -113,7 +38,7 @@ Status SqliteRegistry::insert_request(const CertificateRequestRecord& request) {
         sqlite3_stmt * stmt,
         connection_->prepare(fmt::format("UPDATE certificate_requests SET state = ?, updated = ? "
                                          "WHERE device_name = ? AND {} AND id <> ?",
-                                         kOpenStates)));
+                                         kOpenRequestStates)));
     SqliteQuery q(*connection_, stmt);
     return q.bind(to_string(RequestState::kSuperseded))
         .bind(now)
@@ -126,13 +51,8 @@ Status SqliteRegistry::insert_request(const CertificateRequestRecord& request) {
 Status SqliteRegistry::update_request(const CertificateRequestRecord& request) {
   const std::string doing = fmt::format("updating certificate request {}", request.id);
   return write(doing, [&]() -> Status {
-    CAPF_ASSIGN_OR_RETURN(
-        sqlite3_stmt * stmt,
-        connection_->prepare(
-            "UPDATE certificate_requests SET mode = ?, ca = ?, key_spec = ?, csr_pem = ?, "
-            "spki_fingerprint = ?, ticket = ?, state = ?, certificate_pem = ?, "
-            "certificate_serial = ?, last_error = ?, attempts = ?, session_id = ?, "
-            "device_name = ?, updated = ? WHERE id = ?"));
+    CAPF_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
+                          connection_->prepare(std::string(kUpdateRequestSql)));
     SqliteQuery q(*connection_, stmt);
     bind_request_fields(q, request);
     CAPF_TRY(q.bind(request.device_name).bind(clock_.now()).bind(request.id).run(doing));
@@ -168,7 +88,7 @@ Result<std::optional<CertificateRequestRecord>> SqliteRegistry::open_request(
       sqlite3_stmt * stmt,
       connection_->prepare(fmt::format("SELECT {} FROM certificate_requests WHERE device_name = ? "
                                        "AND {} ORDER BY created DESC, seq DESC LIMIT 1",
-                                       kRequestColumns, kOpenStates)));
+                                       kRequestColumns, kOpenRequestStates)));
   SqliteQuery q(*connection_, stmt);
   q.bind(device_name);
   CAPF_ASSIGN_OR_RETURN(

@@ -8,31 +8,10 @@
 
 #include <fmt/format.h>
 
+#include "capf/store/sql_rows.h"
 #include "capf/store/stored_values.h"
 
 namespace capf {
-namespace {
-
-constexpr std::string_view kTrustColumns =
-    "store_name, fingerprint, subject, issuer, not_after, pem, label, added";
-
-TrustEntry read_trust(const SqliteQuery& q) {
-  TrustEntry e;
-  e.store = q.text(0);
-  e.fingerprint = q.text(1);
-  e.subject = q.text(2);
-  e.issuer = q.text(3);
-  e.not_after = q.time(4);
-  e.pem = q.text(5);
-  e.label = q.text(6);
-  e.added = q.time(7);
-  return e;
-}
-
-constexpr std::size_t kSha256HexDigits = 64;
-
-}  // namespace
-
 Status SqliteRegistry::bump_trust_generation() {
   CAPF_ASSIGN_OR_RETURN(
       sqlite3_stmt * stmt,
@@ -43,12 +22,7 @@ Status SqliteRegistry::bump_trust_generation() {
 }
 
 Status SqliteRegistry::add_trust(const TrustEntry& entry) {
-  CAPF_ASSIGN_OR_RETURN(std::string fingerprint, normalize_fingerprint(entry.fingerprint));
-  if (fingerprint.size() != kSha256HexDigits) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "fingerprint '{}' has {} hex digits: give the 64 of a SHA-256",
-                      entry.fingerprint, fingerprint.size());
-  }
+  CAPF_ASSIGN_OR_RETURN(std::string fingerprint, trust_fingerprint_to_store(entry));
   const std::string doing =
       fmt::format("adding {} ({}) to {}", entry.subject, fingerprint, entry.store);
   return write(doing, [&]() -> Status {
@@ -58,14 +32,7 @@ Status SqliteRegistry::add_trust(const TrustEntry& entry) {
             "INSERT INTO trust_entries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", kTrustColumns)));
     {
       SqliteQuery q(*connection_, stmt);
-      q.bind(entry.store)
-          .bind(fingerprint)
-          .bind(entry.subject)
-          .bind(entry.issuer)
-          .bind(entry.not_after)
-          .bind(entry.pem)
-          .bind(entry.label)
-          .bind(clock_.now());
+      bind_trust(q, entry, fingerprint, clock_.now());
       if (auto s = q.run(doing); !s) {
         if (q.violated_constraint()) {
           return make_error(ErrorCode::kAlreadyExists, "{} ({}) is already in {}", entry.subject,
@@ -79,12 +46,7 @@ Status SqliteRegistry::add_trust(const TrustEntry& entry) {
 }
 
 Status SqliteRegistry::remove_trust(const std::string& store, const std::string& fingerprint) {
-  CAPF_ASSIGN_OR_RETURN(std::string prefix, normalize_fingerprint(fingerprint));
-  if (prefix.size() < kMinFingerprintPrefix) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "fingerprint prefix '{}' is too short: give at least {} hex digits",
-                      fingerprint, kMinFingerprintPrefix);
-  }
+  CAPF_ASSIGN_OR_RETURN(std::string prefix, trust_prefix_to_match(fingerprint));
   const std::string doing = fmt::format("removing {} from {}", prefix, store);
   return write(doing, [&]() -> Status {
     std::vector<std::string> matches;
@@ -105,16 +67,7 @@ Status SqliteRegistry::remove_trust(const std::string& store, const std::string&
         matches.push_back(q.text(0));
       }
     }
-    if (matches.empty()) {
-      return make_error(ErrorCode::kNotFound, "no certificate with fingerprint {} in {}", prefix,
-                        store);
-    }
-    if (matches.size() > 1) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "fingerprint prefix '{}' matches several certificates in {}: give more "
-                        "digits",
-                        fingerprint, store);
-    }
+    CAPF_TRY(check_trust_matches(matches.size(), prefix, fingerprint, store));
     {
       CAPF_ASSIGN_OR_RETURN(
           sqlite3_stmt * stmt,

@@ -1,5 +1,6 @@
-// Pieces of SQL that SqliteRegistry's files share: a WHERE clause built from a filter, and a
-// LIMIT value. Internal to store/sqlite.
+// Pieces of SQL that every SQL registry shares: a WHERE clause built from a filter with '?'
+// placeholders (PostgreSQL's connection numbers them), and a LIMIT value. The filters mean the
+// same in every engine because their clauses are written once, here.
 #pragma once
 
 #include <algorithm>
@@ -12,7 +13,7 @@
 #include <variant>
 #include <vector>
 
-#include "capf/store/sqlite/sqlite_connection.h"
+#include "capf/store/device_store.h"
 
 namespace capf {
 
@@ -36,11 +37,18 @@ struct Where {
     add(condition);
     args.emplace_back(std::move(arg));
   }
-  void bind_to(SqliteQuery& q) const {
+  // Binds the arguments to an engine's query (anything with bind(string) and bind(int64)).
+  template <typename Query>
+  void bind_to(Query& q) const {
     for (const auto& arg : args) {
       std::visit([&q](const auto& v) { q.bind(v); }, arg);
     }
   }
 };
+
+Where device_where(const DeviceFilter& f);
+Where certificate_where(const CertificateFilter& f);
+Where request_where(const RequestFilter& f);
+Where audit_where(const AuditFilter& f);
 
 }  // namespace capf

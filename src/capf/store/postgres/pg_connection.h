@@ -1,0 +1,162 @@
+// PgConnection: one libpq connection to the registry database, with nested transactions
+// (savepoints) and reconnection; PgQuery: one statement with '?' placeholders, bound in order;
+// PgRows: its result, freed when it goes out of scope. Internal to store/postgres (PgRegistry is
+// the public face). Not thread-safe: PgRegistry serialises every use with its mutex. The libpq
+// types are only forward-declared here, so that code including pg_registry.h does not see
+// libpq-fe.h.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "capf/common/clock.h"
+#include "capf/common/result.h"
+#include "capf/store/sql_binder.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace capf {
+
+struct PgOptions {
+  // A file holding the password (its first line), for servers that ask for one; "" for none
+  // (libpq then uses the URL's passfile, PGPASSFILE or ~/.pgpass as usual).
+  std::string password_file;
+};
+
+// Checks a store URL before anything connects: it must be a libpq connection string
+// (postgresql://... or key=value) and must not carry a password. kInvalidArgument naming the fix.
+Status check_store_url(const std::string& url);
+
+// A query's result: rows of text columns. Frees the PGresult.
+class PgRows {
+ public:
+  explicit PgRows(pg_result* result);
+  ~PgRows();
+  PgRows(PgRows&& other) noexcept;
+  PgRows& operator=(PgRows&&) = delete;
+  PgRows(const PgRows&) = delete;
+  PgRows& operator=(const PgRows&) = delete;
+
+  int size() const;
+  // Rows changed by an INSERT, UPDATE or DELETE.
+  std::int64_t changed() const;
+
+  // One row, read like an SQLite statement (the column readers of store/sql_rows.h).
+  class Row {
+   public:
+    Row(const PgRows& rows, int row) : rows_(rows), row_(row) {}
+    bool is_null(int col) const;
+    std::int64_t integer(int col) const;
+    TimePoint time(int col) const { return from_unix(integer(col)); }
+    std::string text(int col) const;
+    std::optional<std::string> opt_text(int col) const;
+
+   private:
+    const PgRows& rows_;
+    int row_;
+  };
+  Row row(int i) const { return Row(*this, i); }
+
+ private:
+  friend class PgConnection;
+  pg_result* result_;
+};
+
+// Every row of `rows` through `read` (returning T or Result<T>); the first bad row's error.
+template <typename T, typename Read>
+Result<std::vector<T>> read_rows(const PgRows& rows, Read read) {
+  std::vector<T> out;
+  out.reserve(static_cast<std::size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    if constexpr (std::is_same_v<decltype(read(rows.row(i))), T>) {
+      out.push_back(read(rows.row(i)));
+    } else {
+      CAPF_ASSIGN_OR_RETURN(T value, read(rows.row(i)));
+      out.push_back(std::move(value));
+    }
+  }
+  return out;
+}
+
+// The first row through `read`, or nullopt when there is none.
+template <typename T, typename Read>
+Result<std::optional<T>> read_first(const PgRows& rows, Read read) {
+  if (rows.size() == 0) {
+    return std::optional<T>();
+  }
+  CAPF_ASSIGN_OR_RETURN(T value, read(rows.row(0)));
+  return std::optional<T>(std::move(value));
+}
+
+class PgConnection;
+
+// One statement: bind() in placeholder order, then run().
+class PgQuery : public SqlBinder<PgQuery> {
+ public:
+  PgQuery(PgConnection& connection, std::string_view sql) : connection_(connection), sql_(sql) {}
+
+  // bind() in placeholder order (SqlBinder), through these three.
+  PgQuery& bind_text(std::string_view text);
+  PgQuery& bind_integer(std::int64_t value);
+  PgQuery& bind_null();
+
+  // Runs the statement. kAlreadyExists when it broke a unique constraint, kUnavailable when the
+  // server cannot be reached, kDatabase otherwise; each message says what was being done.
+  Result<PgRows> run(std::string_view doing);
+  // run() for a statement whose rows do not matter.
+  Status run_status(std::string_view doing);
+
+ private:
+  PgConnection& connection_;
+  std::string sql_;
+  std::vector<std::optional<std::string>> params_;
+};
+
+class PgConnection {
+ public:
+  // Connects with the URL as libpq reads it (its environment variables, sslmode, passfile).
+  // kInvalidArgument for a malformed URL or one with a password, kUnavailable when the server
+  // cannot be reached or refuses the login.
+  static Result<std::unique_ptr<PgConnection>> open(const std::string& url,
+                                                    const PgOptions& options = {});
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs a statement with '?' placeholders and text parameters (nullopt: NULL).
+  Result<PgRows> execute(const std::string& sql,
+                         const std::vector<std::optional<std::string>>& params,
+                         std::string_view doing);
+  // Runs one or more statements without parameters (migrations, transaction control).
+  Status exec(const std::string& sql, std::string_view doing);
+  // Runs fn in a transaction: BEGIN at the outermost level, a savepoint inside another
+  // transaction, so that a failed call undoes only its own writes. Rolls back when fn fails or
+  // throws. With read_only, the outermost level is a REPEATABLE READ READ ONLY transaction: one
+  // snapshot, writers not blocked.
+  Status in_transaction(std::string_view doing, const std::function<Status()>& fn,
+                        bool read_only = false);
+  // The database name, user and server of this connection, for messages ("capf on
+  // 127.0.0.1:5432 as capf").
+  std::string describe() const;
+
+ private:
+  PgConnection(pg_conn* conn, std::string url, PgOptions options)
+      : conn_(conn), url_(std::move(url)), options_(std::move(options)) {}
+  // Outside a transaction, reconnects a connection the server dropped.
+  Status ensure_connected(std::string_view doing);
+
+  pg_conn* conn_;
+  std::string url_;
+  PgOptions options_;
+  int depth_ = 0;  // nesting of in_transaction()
+};
+
+}  // namespace capf
