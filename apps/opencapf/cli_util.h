@@ -118,11 +118,17 @@ using AddSubcommand = void (*)(CLI::App& group, CommandContext& ctx);
 CLI::App* add_group(CLI::App& parent, CommandContext& ctx, std::string name,
                     std::string description, std::initializer_list<AddSubcommand> adders);
 
+// Adds subcommand `name` to `parent`, without --data: for a command that needs no data directory.
+template <typename Opts>
+Command<Opts> add_command_without_data(CLI::App& parent, std::string name,
+                                       std::string description) {
+  return {parent.add_subcommand(std::move(name), std::move(description)), std::make_shared<Opts>()};
+}
+
 // Adds subcommand `name` to `parent`, with --data.
 template <typename Opts = DataOptions>
 Command<Opts> add_command(CLI::App& parent, std::string name, std::string description) {
-  Command<Opts> c{parent.add_subcommand(std::move(name), std::move(description)),
-                  std::make_shared<Opts>()};
+  auto c = add_command_without_data<Opts>(parent, std::move(name), std::move(description));
   add_data_option(*c.app, c.opts->data);
   return c;
 }

@@ -1,4 +1,6 @@
+// `opencapf issuer show|set`: where LSCs come from and whether its prerequisites are met.
 #include <cstdio>
+#include <filesystem>
 
 #include "apps/opencapf/cli_util.h"
 
@@ -39,126 +41,116 @@ void print_status(const IssuerStatus& s) {
   }
 }
 
+void add_show(CLI::App& issuer, CommandContext& ctx) {
+  auto c = add_command(issuer, "show", "the issuer in use and its prerequisites");
+  c.with_environment(ctx, [&ctx](Environment& env, const DataOptions&) -> Status {
+    CAPF_ASSIGN_OR_RETURN(auto admin, env.issuer_admin());
+    CAPF_ASSIGN_OR_RETURN(auto status, admin->show());
+    print_status(status);
+    if (!status.problems.empty())
+      ctx.exit_code = 1;
+    return ok();
+  });
+}
+
+// An option given replaces the setting; one not given keeps it.
+void set_if_given(std::string& setting, const std::string& given) {
+  if (!given.empty())
+    setting = given;
+}
+void set_if_given(int& setting, const std::optional<int>& given) {
+  if (given)
+    setting = *given;
+}
+// A file named relative to where the command runs, kept as an absolute path.
+void set_path_if_given(std::string& setting, const std::string& given) {
+  std::error_code ec;
+  if (!given.empty())
+    setting = std::filesystem::absolute(given, ec).string();
+}
+
+struct SetOpts : DataOptions {
+  std::string mode, protocol, url, ca_chain, username, password_file, password_env, auth,
+      template_name, profile, acme_email, acme_suffix;
+  std::vector<std::string> key_types;
+  std::optional<int> timeout, retries, poll;
+};
+
+// The settings `o` asks for on top of `c`, the ones in use.
+Status apply(const SetOpts& o, IssuerConfig& c) {
+  CAPF_ASSIGN_OR_RETURN(c.mode, parse_issuer_mode(o.mode));
+  OnlineCaConfig& online = c.online;
+  if (!o.protocol.empty()) {
+    CAPF_ASSIGN_OR_RETURN(online.protocol, parse_online_protocol(o.protocol));
+  }
+  const bool offline = c.mode == IssuerMode::kOffline;
+  set_if_given(online.url, o.url);
+  set_path_if_given(offline ? c.offline.ca_chain_file : online.ca_chain_file, o.ca_chain);
+  if (!o.key_types.empty())
+    (offline ? c.offline.key_types : online.key_types) = o.key_types;
+  set_if_given(online.username, o.username);
+  if (!o.password_file.empty()) {
+    set_path_if_given(online.password_file, o.password_file);
+    online.password_env.clear();
+  }
+  if (!o.password_env.empty()) {
+    online.password_env = o.password_env;
+    online.password_file.clear();
+  }
+  set_if_given(online.auth, o.auth);
+  set_if_given(online.template_name, o.template_name);
+  set_if_given(online.profile, o.profile);
+  set_if_given(online.acme_email, o.acme_email);
+  set_if_given(online.acme_identifier_suffix, o.acme_suffix);
+  set_if_given(online.timeout_seconds, o.timeout);
+  set_if_given(online.retries, o.retries);
+  set_if_given(online.poll_seconds, o.poll);
+  return ok();
+}
+
+void add_set(CLI::App& issuer, CommandContext& ctx) {
+  auto c = add_command<SetOpts>(
+      issuer, "set",
+      "switch mode or CA; refuses, naming every missing piece, unless all prerequisites "
+      "are met (the running server uses it from the next phone session)");
+  SetOpts& o = *c.opts;
+  c->add_option("--mode", o.mode, "capf|online|offline")->required();
+  c->add_option("--protocol", o.protocol, "online: adcs|scep|acme|cfssl");
+  c->add_option("--url", o.url,
+                "online: https://ca/certsrv (adcs), http://ca/scep, the ACME directory, "
+                "http(s)://cfssl:8888");
+  c->add_option("--ca-chain", o.ca_chain, "PEM of the CA that signs LSCs, up to its root");
+  c->add_option("--key-types", o.key_types, "keys the CA can issue, e.g. rsa:2048 ec:p256");
+  c->add_option("--username", o.username, "adcs: DOMAIN\\user");
+  c->add_option("--password-file", o.password_file,
+                "file with the adcs password, scep challenge or cfssl HMAC key (hex)");
+  c->add_option("--password-env", o.password_env, "or an environment variable holding it");
+  c->add_option("--auth", o.auth, "adcs: ntlm (default) or basic");
+  c->add_option("--template", o.template_name, "adcs certificate template");
+  c->add_option("--profile", o.profile, "cfssl signing profile");
+  c->add_option("--acme-email", o.acme_email, "acme account contact");
+  c->add_option("--acme-suffix", o.acme_suffix,
+                "acme: identifier = lower-case device name + this, e.g. .phones.example.net");
+  c->add_option("--timeout", o.timeout, "seconds per exchange with the CA (default 20)");
+  c->add_option("--retries", o.retries, "retries after a network error (default 2)");
+  c->add_option("--poll", o.poll, "seconds between asking the CA about held requests");
+  c.with_environment(ctx, [](Environment& env, const SetOpts& o) -> Status {
+    IssuerConfig config = env.config().issuer;  // unchanged settings are kept
+    CAPF_TRY(apply(o, config));
+    CAPF_ASSIGN_OR_RETURN(auto admin, env.issuer_admin());
+    CAPF_ASSIGN_OR_RETURN(auto status, admin->set(config, cli_actor()));
+    std::printf("issuer set; the running server uses it from the next phone session\n");
+    print_status(status);
+    return ok();
+  });
+}
+
 }  // namespace
 
 void add_issuer_command(CLI::App& app, CommandContext& ctx) {
-  auto* issuer = app.add_subcommand(
-      "issuer", "where LSCs come from: CAPF signs them, an online CA, or an offline CA");
-  issuer->require_subcommand(1);
-
-  auto* show = issuer->add_subcommand("show", "the issuer in use and its prerequisites");
-  auto data_show = std::make_shared<std::string>();
-  add_data_option(*show, *data_show);
-  show->callback([data_show, &ctx] {
-    auto env = open_environment(ctx, *data_show);
-    if (!env)
-      return;
-    auto admin = env->issuer_admin();
-    if (!admin)
-      return fail(ctx, admin.error());
-    auto status = (*admin)->show();
-    if (!status)
-      return fail(ctx, status.error());
-    print_status(*status);
-    if (!status->problems.empty())
-      ctx.exit_code = 1;
-  });
-
-  auto* set = issuer->add_subcommand(
-      "set",
-      "switch mode or CA; refuses, naming every missing piece, unless all prerequisites "
-      "are met (the running server uses it from the next phone session)");
-  struct Opts {
-    std::string data, mode, protocol, url, ca_chain, username, password_file, password_env, auth,
-        template_name, profile, acme_email, acme_suffix;
-    std::vector<std::string> key_types;
-    std::optional<int> timeout, retries, poll;
-  };
-  auto o = std::make_shared<Opts>();
-  add_data_option(*set, o->data);
-  set->add_option("--mode", o->mode, "capf|online|offline")->required();
-  set->add_option("--protocol", o->protocol, "online: adcs|scep|acme|cfssl");
-  set->add_option("--url", o->url,
-                  "online: https://ca/certsrv (adcs), http://ca/scep, the ACME directory, "
-                  "http(s)://cfssl:8888");
-  set->add_option("--ca-chain", o->ca_chain, "PEM of the CA that signs LSCs, up to its root");
-  set->add_option("--key-types", o->key_types, "keys the CA can issue, e.g. rsa:2048 ec:p256");
-  set->add_option("--username", o->username, "adcs: DOMAIN\\user");
-  set->add_option("--password-file", o->password_file,
-                  "file with the adcs password, scep challenge or cfssl HMAC key (hex)");
-  set->add_option("--password-env", o->password_env, "or an environment variable holding it");
-  set->add_option("--auth", o->auth, "adcs: ntlm (default) or basic");
-  set->add_option("--template", o->template_name, "adcs certificate template");
-  set->add_option("--profile", o->profile, "cfssl signing profile");
-  set->add_option("--acme-email", o->acme_email, "acme account contact");
-  set->add_option("--acme-suffix", o->acme_suffix,
-                  "acme: identifier = lower-case device name + this, e.g. .phones.example.net");
-  set->add_option("--timeout", o->timeout, "seconds per exchange with the CA (default 20)");
-  set->add_option("--retries", o->retries, "retries after a network error (default 2)");
-  set->add_option("--poll", o->poll, "seconds between asking the CA about held requests");
-  set->callback([o, &ctx] {
-    auto env = open_environment(ctx, o->data);
-    if (!env)
-      return;
-    IssuerConfig c = env->config().issuer;  // unchanged settings are kept
-    auto mode = parse_issuer_mode(o->mode);
-    if (!mode)
-      return fail(ctx, mode.error());
-    c.mode = *mode;
-    OnlineCaConfig& online = c.online;
-    OfflineCaConfig& offline = c.offline;
-    if (!o->protocol.empty()) {
-      auto protocol = parse_online_protocol(o->protocol);
-      if (!protocol)
-        return fail(ctx, protocol.error());
-      online.protocol = *protocol;
-    }
-    if (!o->url.empty())
-      online.url = o->url;
-    if (!o->ca_chain.empty()) {
-      std::error_code ec;
-      std::string path = std::filesystem::absolute(o->ca_chain, ec).string();
-      (c.mode == IssuerMode::kOffline ? offline.ca_chain_file : online.ca_chain_file) = path;
-    }
-    if (!o->key_types.empty()) {
-      (c.mode == IssuerMode::kOffline ? offline.key_types : online.key_types) = o->key_types;
-    }
-    if (!o->username.empty())
-      online.username = o->username;
-    if (!o->password_file.empty()) {
-      std::error_code ec;
-      online.password_file = std::filesystem::absolute(o->password_file, ec).string();
-      online.password_env.clear();
-    }
-    if (!o->password_env.empty()) {
-      online.password_env = o->password_env;
-      online.password_file.clear();
-    }
-    if (!o->auth.empty())
-      online.auth = o->auth;
-    if (!o->template_name.empty())
-      online.template_name = o->template_name;
-    if (!o->profile.empty())
-      online.profile = o->profile;
-    if (!o->acme_email.empty())
-      online.acme_email = o->acme_email;
-    if (!o->acme_suffix.empty())
-      online.acme_identifier_suffix = o->acme_suffix;
-    if (o->timeout)
-      online.timeout_seconds = *o->timeout;
-    if (o->retries)
-      online.retries = *o->retries;
-    if (o->poll)
-      online.poll_seconds = *o->poll;
-    auto admin = env->issuer_admin();
-    if (!admin)
-      return fail(ctx, admin.error());
-    auto status = (*admin)->set(c, cli_actor());
-    if (!status)
-      return fail(ctx, status.error());
-    std::printf("issuer set; the running server uses it from the next phone session\n");
-    print_status(*status);
-  });
+  add_group(app, ctx, "issuer",
+            "where LSCs come from: CAPF signs them, an online CA, or an offline CA",
+            {add_show, add_set});
 }
 
 }  // namespace capf::cli

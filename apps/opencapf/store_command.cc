@@ -11,18 +11,16 @@ namespace capf::cli {
 
 namespace {
 
-std::string report_json(const RegistryCheckReport& report) {
-  nlohmann::json problems = nlohmann::json::array();
-  for (const RegistryProblem& p : report.problems) {
-    problems.push_back(
-        {{"kind", p.kind}, {"device", p.device}, {"serial", p.serial}, {"detail", p.detail}});
-  }
-  nlohmann::json j{{"ok", report.ok()},
-                   {"devices", report.devices},
-                   {"installed", report.installed},
-                   {"requests", report.requests},
-                   {"problems", problems}};
-  return j.dump(2) + "\n";
+nlohmann::json report_json(const RegistryCheckReport& report) {
+  return {
+      {"ok", report.ok()},
+      {"devices", report.devices},
+      {"installed", report.installed},
+      {"requests", report.requests},
+      {"problems", json_array(report.problems, [](const RegistryProblem& p) {
+         return nlohmann::json{
+             {"kind", p.kind}, {"device", p.device}, {"serial", p.serial}, {"detail", p.detail}};
+       })}};
 }
 
 std::string report_text(const RegistryCheckReport& report) {
@@ -38,34 +36,28 @@ std::string report_text(const RegistryCheckReport& report) {
   return text;
 }
 
-}  // namespace
-
-void add_store_command(CLI::App& app, CommandContext& ctx) {
-  auto* store = app.add_subcommand("store", "the registry database itself");
-  store->require_subcommand(1);
-  auto* check = store->add_subcommand(
-      "check",
+void add_check(CLI::App& store, CommandContext& ctx) {
+  auto c = add_command(
+      store, "check",
       "verify the registry: database integrity, every installed LSC is its device's current one "
       "(one per device, the replaced ones revoked), no lost operation, sane requests; safe while "
       "the server runs. Exit 0 when sound, 1 when anything is wrong");
-  struct Opts {
-    std::string data;
-    bool json = false;
-  };
-  auto o = std::make_shared<Opts>();
-  add_data_option(*check, o->data);
-  check->add_flag("--json", o->json, "print JSON");
-  check->callback([o, &ctx] {
-    auto env = open_environment(ctx, o->data);
-    if (!env)
-      return;
-    auto report = check_registry(env->registry());
-    if (!report)
-      return fail(ctx, report.error());
-    std::fputs((o->json ? report_json(*report) : report_text(*report)).c_str(), stdout);
-    if (!report->ok())
+  c.add_json();
+  c.with_environment(ctx, [&ctx](Environment& env, const DataOptions& o) -> Status {
+    CAPF_ASSIGN_OR_RETURN(auto report, check_registry(env.registry()));
+    if (!report.ok())
       ctx.exit_code = 1;
+    if (o.json)
+      return print_json(report_json(report));
+    std::fputs(report_text(report).c_str(), stdout);
+    return ok();
   });
+}
+
+}  // namespace
+
+void add_store_command(CLI::App& app, CommandContext& ctx) {
+  add_group(app, ctx, "store", "the registry database itself", {add_check});
 }
 
 }  // namespace capf::cli
