@@ -122,6 +122,21 @@ contains "$WORK/list.txt" "2 device(s)"
 "$OPENCAPF" device list --status failed --json >"$WORK/list.json"
 contains "$WORK/list.json" "$PHONE"
 
+step "ca show checks the CA profile; device rm keeps the device's certificates in the ledger"
+"$OPENCAPF" ca show >"$WORK/ca.txt"
+contains "$WORK/ca.txt" "CAPF-e2e"
+contains "$WORK/ca.txt" "profile:     a valid CAPF CA"
+expect_exit 0 "$OPENCAPF" device rm SEP00112233BBBB --json
+contains "$WORK/out.txt" '{"removed":"SEP00112233BBBB"}'
+expect_exit 1 "$OPENCAPF" device rm SEP00112233BBBB
+contains "$WORK/out.txt" "no device SEP00112233BBBB: nothing removed"
+expect_exit 0 "$OPENCAPF" device rm $PHONE
+contains "$WORK/out.txt" "removed $PHONE"
+"$OPENCAPF" device list >"$WORK/list.txt"
+contains "$WORK/list.txt" "0 device(s)"
+"$OPENCAPF" cert list --device SEP00112233BBBB >"$WORK/certs.txt"
+contains "$WORK/certs.txt" "1 certificate(s)"
+
 step "the server stops cleanly on SIGTERM"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || fail "the server exited non-zero on SIGTERM"
