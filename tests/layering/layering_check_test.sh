@@ -41,6 +41,7 @@ src/capf/server/phone_session.cc|#include "capf/store/sqlite/sqlite_registry.h"|
 src/capf/service/enrollment_outcomes.cc|  return protocol::reason::kFailure;|server/session_errors.cc picks the byte
 src/capf/service/enrollment_service.cc|#include "capf/server/session_errors.h"|does not link capf_server
 src/capf/store/device_store.cc|#include "capf/pki/certificate.h"|capf_store does not link capf_pki
+src/capf/issuer/issuer.h|#include "capf/config/config.h"|capf_issuer does not link capf_config
 phone/phone_state.cc|#include "capf/store/device_store.h"|capf_phone does not link capf_store
 CASES
 

@@ -19,7 +19,7 @@ class ScriptedCa final : public Issuer, public DeferredIssuer {
     key_ = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
     root_ = *pki::make_capf_certificate(*key_, {"CN=Scripted CA,O=Example", 3650}, clock);
   }
-  std::string_view mode() const override { return "online"; }
+  IssuerMode mode() const override { return IssuerMode::kOnline; }
   std::string describe() const override { return "online scripted"; }
   bool needs_signed_request() const override { return true; }
   bool supports(const KeySpec& key) const override { return key.type == KeyType::kRsa; }

@@ -12,58 +12,16 @@
 
 namespace capf {
 
-namespace {
-
-template <typename E>
-struct Word {
-  E value;
-  std::string_view text;
-};
-constexpr Word<IssuerMode> kIssuerModes[] = {{IssuerMode::kCapf, "capf"},
-                                             {IssuerMode::kOnline, "online"},
-                                             {IssuerMode::kOffline, "offline"}};
-constexpr Word<OnlineProtocol> kOnlineProtocols[] = {{OnlineProtocol::kNone, ""},
-                                                     {OnlineProtocol::kAdcs, "adcs"},
-                                                     {OnlineProtocol::kScep, "scep"},
-                                                     {OnlineProtocol::kAcme, "acme"},
-                                                     {OnlineProtocol::kCfssl, "cfssl"}};
-
-template <typename E, std::size_t N>
-std::string_view word_of(const Word<E> (&words)[N], E value) {
-  for (const auto& w : words) {
-    if (w.value == value)
-      return w.text;
-  }
-  return {};
-}
-
-template <typename E, std::size_t N>
-std::optional<E> value_of(const Word<E> (&words)[N], std::string_view text) {
-  for (const auto& w : words) {
-    if (w.text == text)
-      return w.value;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::string_view to_string(IssuerMode mode) {
-  return word_of(kIssuerModes, mode);
-}
-std::string_view to_string(OnlineProtocol protocol) {
-  return word_of(kOnlineProtocols, protocol);
-}
-
 Result<IssuerMode> parse_issuer_mode(std::string_view text) {
-  if (auto v = value_of(kIssuerModes, text))
+  if (auto v = parse_spelling(kIssuerModeSpellings, text, false))
     return *v;
   return make_error(ErrorCode::kInvalidArgument,
                     "[issuer] mode = \"{}\": use \"capf\", \"online\" or \"offline\"", text);
 }
 
 Result<OnlineProtocol> parse_online_protocol(std::string_view text) {
-  if (auto v = value_of(kOnlineProtocols, text); v && *v != OnlineProtocol::kNone)
+  if (auto v = parse_spelling(kOnlineProtocolSpellings, text, false);
+      v && *v != OnlineProtocol::kNone)
     return *v;
   return make_error(ErrorCode::kInvalidArgument,
                     "[issuer.online] protocol = \"{}\": use adcs, scep, acme or cfssl", text);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "capf/common/result.h"
+#include "capf/domain/issuer_mode.h"
 
 namespace capf {
 
@@ -64,13 +65,8 @@ struct CapfIdentityConfig {
   std::string passphrase_env;                 // or the name of an environment variable
 };
 
-// Where LSCs come from (docs/architecture.md §4), and the online CA's protocol. Each has one table
-// of its words in opencapf.toml (config.cc); everything past config/ compares the enums.
-enum class IssuerMode { kCapf, kOnline, kOffline };
-enum class OnlineProtocol { kNone, kAdcs, kScep, kAcme, kCfssl };  // kNone: not set ("")
-std::string_view to_string(IssuerMode mode);
-std::string_view to_string(OnlineProtocol protocol);
-// The enum for its word; kInvalidArgument naming the accepted words otherwise.
+// The enum (domain/issuer_mode.h) for its word in opencapf.toml; kInvalidArgument naming the
+// accepted words otherwise.
 Result<IssuerMode> parse_issuer_mode(std::string_view text);
 Result<OnlineProtocol> parse_online_protocol(std::string_view text);
 

@@ -1,4 +1,4 @@
-// IssuerBuilder: the IssuerFactory (issuer/issuer_factory.h) that knows every concrete issuer —
+// IssuerBuilder: the IssuerFactory (service/issuer_factory.h) that knows every concrete issuer —
 // CAPF-signed, offline, and the online connectors (AD CS, SCEP, ACME, CFSSL). Built once per data
 // directory, by Environment::issuer_builder().
 #pragma once
@@ -6,7 +6,7 @@
 #include "capf/common/clock.h"
 #include "capf/config/config.h"
 #include "capf/issuer/capf_identity.h"
-#include "capf/issuer/issuer_factory.h"
+#include "capf/service/issuer_factory.h"
 #include "capf/trust/trust_stores.h"
 
 namespace capf {

@@ -11,6 +11,7 @@
 #include "capf/common/bytes.h"
 #include "capf/common/result.h"
 #include "capf/domain/device.h"
+#include "capf/domain/issuer_mode.h"
 #include "capf/pki/certificate.h"
 
 namespace capf {
@@ -49,10 +50,10 @@ class Issuer {
   virtual ~Issuer() = default;
 
   // One line for admins and logs: "capf", "online adcs https://ca.example.net/certsrv (CiscoRA)".
-  virtual std::string describe() const { return std::string(mode()); }
+  virtual std::string describe() const { return std::string(to_string(mode())); }
 
-  // "capf", "online" or "offline": the mode shown to admins and in logs.
-  virtual std::string_view mode() const = 0;
+  // Where this issuer's certificates come from: the mode shown to admins and in logs.
+  virtual IssuerMode mode() const = 0;
   // Whether issue() needs IssueRequest::csr_der (the phone must sign a request,
   // docs/protocol.md §6.10).
   virtual bool needs_signed_request() const = 0;

@@ -105,7 +105,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
                                      const IssueRequest& request) {
   const auto asked = std::chrono::steady_clock::now();
   auto outcome = ctx.issuer->issue(request);
-  metrics_.record_issuer_call(ctx.issuer->mode(), outcome.has_value(),
+  metrics_.record_issuer_call(to_string(ctx.issuer->mode()), outcome.has_value(),
                               std::chrono::steady_clock::now() - asked);
   if (!outcome) {
     const Error& e = outcome.error();
@@ -133,7 +133,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
       auto record = registry_.find_request(*ctx.request_id);
       if (record && *record) {
         (*record)->ticket = pending->ticket;
-        (*record)->attempts += ctx.issuer->mode() == "online" ? 1 : 0;
+        (*record)->attempts += ctx.issuer->mode() == IssuerMode::kOnline ? 1 : 0;
         Status u = registry_.update_request(**record);
         if (!u)
           spdlog::error("session {}: {}", session.id_hex(), u.error().message);
@@ -177,7 +177,7 @@ KeyDecision EnrollmentService::request_signed(
         "the phone refused to sign its certificate request (reason {}): {} mode needs phones "
         "that support SIGN_CERTIFICATE_REQUEST; use `opencapf issuer set --mode capf` for this "
         "phone model",
-        answer.reason, ctx.issuer->mode());
+        answer.reason, to_string(ctx.issuer->mode()));
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
@@ -206,7 +206,7 @@ KeyDecision EnrollmentService::request_signed(
   CertificateRequestRecord record;
   record.id = new_request_id();
   record.device_name = ctx.device.str();
-  record.mode = std::string(ctx.issuer->mode());
+  record.mode = std::string(to_string(ctx.issuer->mode()));
   record.ca = ctx.issuer->describe();
   record.key_spec = to_string(key);
   record.csr_pem = pki::pem_encode("CERTIFICATE REQUEST", *stored);
@@ -270,8 +270,8 @@ std::optional<OpenDecision> EnrollmentService::resume_request(const SessionInfo&
     return std::nullopt;
   }
   CertificateRequestRecord request = **found;
-  if (request.state == RequestState::kWaiting && request.mode == "online" &&
-      ctx.issuer->mode() == "online") {
+  if (request.state == RequestState::kWaiting && request.mode == to_string(IssuerMode::kOnline) &&
+      ctx.issuer->mode() == IssuerMode::kOnline) {
     // Ask the CA again now: it may have issued a held request, or be reachable again.
     auto outcome = ask_ca(*ctx.issuer, request);
     if (outcome && std::holds_alternative<Issued>(*outcome)) {
@@ -323,7 +323,7 @@ std::optional<OpenDecision> EnrollmentService::resume_request(const SessionInfo&
     d.context = ctx;
     return d;
   }
-  if (request.state == RequestState::kWaiting && request.mode == ctx.issuer->mode()) {
+  if (request.state == RequestState::kWaiting && request.mode == to_string(ctx.issuer->mode())) {
     // Still with the CA: no new key (it would supersede the request), nothing to do yet.
     return detail::end_with(
         SessionEnd::kWaitingForCa,
@@ -335,10 +335,10 @@ std::optional<OpenDecision> EnrollmentService::resume_request(const SessionInfo&
 
 int EnrollmentService::poll_pending_requests() {
   std::shared_ptr<Issuer> issuer = issuers_.current();
-  if (issuer->mode() != "online")
+  if (issuer->mode() != IssuerMode::kOnline)
     return 0;
   RequestFilter filter;
-  filter.mode = "online";
+  filter.mode = to_string(IssuerMode::kOnline);
   filter.state = RequestState::kWaiting;
   auto waiting = registry_.list_requests(filter);
   if (!waiting) {

@@ -93,7 +93,7 @@ void EnrollmentService::log_finished(const SessionInfo& session, const Enrollmen
               "session {} device {} operation {} auth {} issuer {} serial {} key {} duration {}ms "
               "status \"{}\"{}{}",
               session.id_hex(), ctx.device.str(), short_name(ctx.operation), ctx.auth_method,
-              ctx.issuer ? ctx.issuer->mode() : std::string_view("-"),
+              ctx.issuer ? to_string(ctx.issuer->mode()) : std::string_view("-"),
               ctx.issued_serial.value_or("-"),
               ctx.key_plan.empty() ? std::string("-") : to_string(ctx.current_key()), ms,
               to_string(status), detail.empty() ? "" : ": ", detail);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "capf/config/config.h"
-#include "capf/issuer/issuer_factory.h"
+#include "capf/service/issuer_factory.h"
 #include "capf/store/device_store.h"
 
 namespace capf {

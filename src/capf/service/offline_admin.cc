@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "capf/common/file.h"
+#include "capf/domain/issuer_mode.h"
 #include "capf/pki/key.h"
 #include "capf/pki/verify.h"
 #include "capf/service/audit_trail.h"
@@ -24,7 +25,7 @@ namespace {
 
 RequestFilter offline_waiting() {
   RequestFilter f;
-  f.mode = "offline";
+  f.mode = to_string(IssuerMode::kOffline);
   f.state = RequestState::kWaiting;
   f.limit = 1000000;
   return f;

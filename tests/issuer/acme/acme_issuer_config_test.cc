@@ -33,7 +33,7 @@ TEST(AcmeIssuer, DescribesItselfAndAsksForTheLowerCaseDeviceNameWithTheSuffix) {
   s.acme_identifier_suffix = "phones.example.net";
   auto issuer = AcmeIssuer::create(s, clock);
   ASSERT_TRUE(issuer) << issuer.error().message;
-  EXPECT_EQ((*issuer)->mode(), "online");
+  EXPECT_EQ((*issuer)->mode(), IssuerMode::kOnline);
   EXPECT_EQ((*issuer)->describe(), "online acme https://acme.example.net/directory");
   EXPECT_TRUE((*issuer)->needs_signed_request());
   RequestTemplate t = (*issuer)->request_template("SEP001122334455");

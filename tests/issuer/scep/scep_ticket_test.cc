@@ -73,7 +73,7 @@ TEST(ScepIssuerSetup, DescribesItselfAndAsksForTheChallenge) {
   SystemClock clock;
   auto issuer = ScepIssuer::create(settings_for("http://127.0.0.1:8080/scep"), clock);
   ASSERT_TRUE(issuer) << issuer.error().message;
-  EXPECT_EQ((*issuer)->mode(), "online");
+  EXPECT_EQ((*issuer)->mode(), IssuerMode::kOnline);
   EXPECT_EQ((*issuer)->describe(), "online scep http://127.0.0.1:8080/scep");
   EXPECT_TRUE((*issuer)->needs_signed_request());
   RequestTemplate t = (*issuer)->request_template("SEP001122334455");

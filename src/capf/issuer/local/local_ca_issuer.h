@@ -12,7 +12,7 @@ class LocalCaIssuer final : public Issuer {
   LocalCaIssuer(const IdentityHolder& identity, const Clock& clock, int validity_days)
       : identity_(identity), clock_(clock), validity_days_(validity_days) {}
 
-  std::string_view mode() const override { return "capf"; }
+  IssuerMode mode() const override { return IssuerMode::kCapf; }
   bool needs_signed_request() const override { return false; }
   bool supports(const KeySpec& key) const override;
   // Thread-safe; signs with the identity current at the time of the call.

@@ -15,7 +15,7 @@ class OfflineCaIssuer final : public Issuer {
   OfflineCaIssuer(std::vector<KeySpec> key_types, std::vector<pki::Certificate> ca_chain)
       : key_types_(std::move(key_types)), ca_chain_(std::move(ca_chain)) {}
 
-  std::string_view mode() const override { return "offline"; }
+  IssuerMode mode() const override { return IssuerMode::kOffline; }
   std::string describe() const override;
   bool needs_signed_request() const override { return true; }
   bool supports(const KeySpec& key) const override;

@@ -41,7 +41,7 @@ class AcmeIssuer final : public Issuer, public DeferredIssuer, public CheckableI
                                                     AcmePolling polling);
 
   std::string describe() const override { return "online acme " + settings_.url; }
-  std::string_view mode() const override { return "online"; }
+  IssuerMode mode() const override { return IssuerMode::kOnline; }
   bool needs_signed_request() const override { return true; }
   // settings.key_types when given, else RSA 2048/3072/4096 and EC P-256/P-384.
   bool supports(const KeySpec& key) const override;

@@ -38,7 +38,7 @@ class AdcsIssuer final : public Issuer, public DeferredIssuer, public CheckableI
 
   // "online adcs https://ca.example.net/certsrv (template CiscoRA)".
   std::string describe() const override;
-  std::string_view mode() const override { return "online"; }
+  IssuerMode mode() const override { return IssuerMode::kOnline; }
   bool needs_signed_request() const override { return true; }
   // settings.key_types when given; else RSA 1024..4096 only (CUCM refuses ECDSA with Online CA;
   // an admin whose template issues ECDSA lists ec:p256 in key_types).

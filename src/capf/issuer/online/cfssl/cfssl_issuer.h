@@ -24,7 +24,7 @@ class CfsslIssuer final : public Issuer, public CheckableIssuer {
 
   // "online cfssl http://ca.example.net:8888 (profile phone)".
   std::string describe() const override;
-  std::string_view mode() const override { return "online"; }
+  IssuerMode mode() const override { return IssuerMode::kOnline; }
   bool needs_signed_request() const override { return true; }
   // settings.key_types when given; otherwise what CFSSL signs: RSA 2048/3072/4096, EC P-256/384.
   bool supports(const KeySpec& key) const override;

@@ -33,7 +33,7 @@ class ScepIssuer final : public Issuer, public DeferredIssuer, public CheckableI
   // its options.
   static Result<std::unique_ptr<ScepIssuer>> create(OnlineCaSettings settings, const Clock& clock);
 
-  std::string_view mode() const override { return "online"; }
+  IssuerMode mode() const override { return IssuerMode::kOnline; }
   std::string describe() const override;  // "online scep <url>"
   bool needs_signed_request() const override { return true; }
   // settings.key_types when configured, else RSA 2048, 3072 and 4096 only: SCEP CAs issue RSA in
