@@ -17,6 +17,7 @@
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "tests/api/tls_probe.h"
 #include "tests/common/temp_dir.h"
+#include "tests/support/test_registry.h"
 
 namespace capf::api {
 namespace {
@@ -52,10 +53,8 @@ class RawConnection {
 class AdminServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto registry = SqliteRegistry::open((tmp_.path() / "registry.db").string(), clock_,
-                                         SqliteOptions{false, 5000});
-    ASSERT_TRUE(registry) << registry.error().message;
-    registry_ = std::move(registry).value();
+    registry_ = testing::open_test_registry(tmp_.path(), clock_);
+    ASSERT_TRUE(registry_);
     access_ = std::make_unique<AccessService>(*registry_, clock_);
     limiter_ = std::make_unique<AuthFailureLimiter>(clock_, 10);
     router_ = std::make_unique<Router>(*access_, *limiter_);

@@ -18,7 +18,7 @@
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
 #include "tests/integration/server_fixture.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::testing {
 namespace {
@@ -377,8 +377,8 @@ TEST_F(ApiTest, TheCrlIsPublicVerifiesAndIsCached) {
   auto capf_file = root_ / "capf.pem";
   std::ofstream(crl_file, std::ios::binary) << first.body;
   std::ofstream(capf_file) << capf.pem();
-  auto [code, out] = shell("openssl crl -inform DER -in " + crl_file.string() + " -CAfile " +
-                           capf_file.string() + " -noout -verify");
+  auto [code, out] = run_shell("openssl crl -inform DER -in " + crl_file.string() + " -CAfile " +
+                               capf_file.string() + " -noout -verify");
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("verify OK"), std::string::npos) << out;
 }
@@ -547,7 +547,7 @@ TEST_F(ApiTest, AdminsChangeTheCapfIdentityThroughTheApiAndTheDaemonFollows) {
   const auto dir = root_ / "corporate";
   std::filesystem::create_directories(dir);
   const std::string d = dir.string();
-  auto made = pki::testing::run(
+  auto made = capf::testing::run_shell(
       "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + d + "/root.key -out " + d +
       "/root.pem -subj '/CN=Corporate Root/O=Example' -days 3650"
       " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
@@ -556,10 +556,10 @@ TEST_F(ApiTest, AdminsChangeTheCapfIdentityThroughTheApiAndTheDaemonFollows) {
   std::ofstream(dir / "ext.cnf") << "[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"
                                     "keyUsage=critical,digitalSignature,keyCertSign\n"
                                     "extendedKeyUsage=serverAuth\n";
-  auto signed_ =
-      pki::testing::run("openssl x509 -req -in " + d + "/req.pem -CA " + d + "/root.pem -CAkey " +
-                        d + "/root.key -set_serial 0x77 -days 365 -extfile " + d +
-                        "/ext.cnf -extensions v3 -out " + d + "/signed.pem");
+  auto signed_ = capf::testing::run_shell("openssl x509 -req -in " + d + "/req.pem -CA " + d +
+                                          "/root.pem -CAkey " + d +
+                                          "/root.key -set_serial 0x77 -days 365 -extfile " + d +
+                                          "/ext.cnf -extensions v3 -out " + d + "/signed.pem");
   ASSERT_EQ(signed_.exit_code, 0) << signed_.output;
   auto read = [](const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);

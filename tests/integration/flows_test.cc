@@ -36,8 +36,8 @@ class Flows : public ServerFixture {
     EXPECT_TRUE(pki::lsc_profile_problems(*r.installed, capf, kPhone).empty());
     auto capf_file = root_ / "capf.pem";
     std::ofstream(capf_file) << capf.pem();
-    auto [code, out] = shell("openssl verify -CAfile " + capf_file.string() + " " +
-                             (root_ / ("phone-" + std::string(kPhone)) / "lsc.pem").string());
+    auto [code, out] = run_shell("openssl verify -CAfile " + capf_file.string() + " " +
+                                 (root_ / ("phone-" + std::string(kPhone)) / "lsc.pem").string());
     EXPECT_EQ(code, 0) << out;
     Device d = device(kPhone);
     EXPECT_EQ(d.status, OperationStatus::success(Operation::kInstall));
@@ -167,8 +167,8 @@ TEST_F(Flows, MicAuthenticationWithSudi) {
   EXPECT_EQ(run_phone(kPhone).exit_code, 1);  // the manufacturing CA is not trusted yet
   EXPECT_EQ(device(kPhone).status,
             OperationStatus::failed(Operation::kInstall, FailureReason::kInvalidMic));
-  auto ca =
-      pki::Certificate::from_pem(shell("cat " + (root_ / "mfg" / "mfg-ca.pem").string()).second);
+  auto ca = pki::Certificate::from_pem(
+      run_shell("cat " + (root_ / "mfg" / "mfg-ca.pem").string()).output);
   ASSERT_TRUE(ca);
   auto added = env_->admin().trust_add("mic-trust", as_bytes(ca->pem()), "mfg", "test");
   ASSERT_TRUE(added);
@@ -404,7 +404,7 @@ TEST_F(Transport, ServerSendsItsFullChainForASubordinateCapf) {
   // A corporate root signs the CAPF certificate; the phone trusts only the root.
   std::filesystem::create_directories(root_ / "ca");
   auto ca = (root_ / "ca").string();
-  auto [code, out] = shell(
+  auto [code, out] = run_shell(
       "cd " + ca +
       " && openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.pem "
       "-days 30 -subj '/CN=Corporate Root/O=Example' -addext basicConstraints=critical,CA:TRUE "
@@ -430,7 +430,7 @@ TEST_F(Transport, ServerSendsItsFullChainForASubordinateCapf) {
   open_and_serve({"127.0.0.1:0"});
   set(install(kPhone));
   auto o = phone_options(kPhone);
-  auto root_cert = pki::Certificate::from_pem(shell("cat " + ca + "/root.pem").second);
+  auto root_cert = pki::Certificate::from_pem(run_shell("cat " + ca + "/root.pem").output);
   ASSERT_TRUE(root_cert);
   o.server_trust = {*root_cert};
   auto r = run_phone(o);
@@ -438,8 +438,8 @@ TEST_F(Transport, ServerSendsItsFullChainForASubordinateCapf) {
   // The LSC names the CAPF certificate's subject as issuer and verifies through it to the root.
   EXPECT_EQ(r.installed->issuer(), daemon_->identity().certificate.subject());
   auto [vcode, vout] =
-      shell("openssl verify -CAfile " + ca + "/root.pem -untrusted " + ca + "/capf.pem " +
-            (root_ / ("phone-" + std::string(kPhone)) / "lsc.pem").string());
+      run_shell("openssl verify -CAfile " + ca + "/root.pem -untrusted " + ca + "/capf.pem " +
+                (root_ / ("phone-" + std::string(kPhone)) / "lsc.pem").string());
   EXPECT_EQ(vcode, 0) << vout;
 }
 

@@ -14,6 +14,7 @@
 #include "capf/daemon/environment.h"
 #include "phone/phone_session.h"
 #include "tests/common/temp_dir.h"
+#include "tests/support/shell.h"
 
 namespace capf::testing {
 
@@ -128,20 +129,6 @@ inline DeviceChange install(const std::string& name, AuthMode mode = AuthMode::k
   c.operation = Operation::kInstall;
   c.auth_mode = mode;
   return c;
-}
-
-// Runs a shell command; returns its exit status and output.
-inline std::pair<int, std::string> shell(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr)
-    return {-1, ""};
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-    out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace capf::testing

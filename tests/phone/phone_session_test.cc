@@ -7,18 +7,18 @@
 
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
+#include "tests/common/temp_dir.h"
 #include "tests/phone/fake_capf_server.h"
-#include "tests/phone/temp_dir.h"
 
 namespace capf::phone {
 namespace {
 
 namespace proto = capf::protocol;
+using capf::testing::TempDir;
 using testing::capf_credential;
 using testing::run_against_fake_server;
 using testing::ServerMode;
 using testing::ServerScript;
-using testing::TempDir;
 
 constexpr const char* kDevice = "SEP001122334455";
 

@@ -9,12 +9,12 @@
 #include "capf/pki/profiles.h"
 #include "capf/pki/verify.h"
 #include "phone/test_manufacturer.h"
-#include "tests/phone/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 namespace capf::phone {
 namespace {
 
-using testing::TempDir;
+using capf::testing::TempDir;
 
 mode_t file_mode(const std::filesystem::path& path) {
   struct stat st {};

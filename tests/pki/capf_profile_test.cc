@@ -4,14 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "capf/pki/profiles.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::pki {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::run;
+using testing::run_shell;
 using testing::TempDir;
 
 std::vector<int> extension_nids(const Certificate& cert) {
@@ -29,8 +29,8 @@ Certificate openssl_made(const TempDir& dir, const PrivateKey& key, std::string_
                                  "[dn]\nCN = CAPF-cli\nO = Example\n[ext]\n" +
                                      std::string(extensions) + "\n");
   std::string key_file = dir.write("key.pem", *key.to_pem());
-  auto made = run("openssl req -x509 -new -key " + key_file + " -config " + config +
-                  " -extensions ext -days 30 -out " + dir.file("cert.pem"));
+  auto made = run_shell("openssl req -x509 -new -key " + key_file + " -config " + config +
+                        " -extensions ext -days 30 -out " + dir.file("cert.pem"));
   EXPECT_EQ(made.exit_code, 0) << made.output;
   auto cert = Certificate::from_pem(to_string(dir.read("cert.pem")));
   EXPECT_TRUE(cert) << made.output;
@@ -87,7 +87,7 @@ TEST(CapfCertificate, OpensslAgreesWithTheProfile) {
   auto cert = make_capf_certificate(testing::rsa_key(), {"CN=CAPF-1a2b3c4d,O=Example", 365}, clock);
   ASSERT_TRUE(cert) << cert.error().message;
   std::string pem_file = dir.write("capf.pem", cert->pem());
-  auto text = run("openssl x509 -in " + pem_file + " -noout -text");
+  auto text = run_shell("openssl x509 -in " + pem_file + " -noout -text");
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_THAT(text.output, HasSubstr("Version: 3 (0x2)"));
   EXPECT_THAT(text.output, HasSubstr("X509v3 Basic Constraints: critical"));
@@ -100,8 +100,9 @@ TEST(CapfCertificate, OpensslAgreesWithTheProfile) {
   EXPECT_THAT(text.output, HasSubstr("sha256WithRSAEncryption"));
   EXPECT_THAT(text.output, HasSubstr("Not Before: Mar  1 00:00:00 2026 GMT"));
 
-  auto verify = run("openssl verify -attime " + std::to_string(to_unix(testing::test_now()) + 60) +
-                    " -CAfile " + pem_file + " " + pem_file);
+  auto verify =
+      run_shell("openssl verify -attime " + std::to_string(to_unix(testing::test_now()) + 60) +
+                " -CAfile " + pem_file + " " + pem_file);
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr(": OK"));
 }

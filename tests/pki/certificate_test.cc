@@ -11,21 +11,15 @@
 #include "capf/pki/certificate.h"
 #include "capf/pki/profiles.h"
 #include "tests/common/temp_dir.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::pki {
 namespace {
 
 using ::testing::HasSubstr;
 
-Certificate make_capf(std::string subject, const PrivateKey& key = testing::rsa_key()) {
-  FakeClock clock(testing::test_now());
-  auto cert = make_capf_certificate(key, {std::move(subject), 365}, clock);
-  if (!cert) {
-    ADD_FAILURE() << cert.error().message;
-    std::abort();
-  }
-  return *cert;
+Certificate make_capf(std::string_view subject, const PrivateKey& key = testing::rsa_key()) {
+  return testing::test_capf_certificate(key, subject, 365);
 }
 
 std::string entry_text(const X509_NAME* name, int index, int* type) {

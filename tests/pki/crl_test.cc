@@ -10,7 +10,7 @@
 #include <chrono>
 
 #include "capf/pki/profiles.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::pki {
 namespace {
@@ -19,22 +19,10 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::run;
+using testing::run_shell;
 using testing::TempDir;
 
-constexpr std::string_view kCapfSubject =
-    "CN=CAPF-1a2b3c4d,O=Example,OU=Voice,L=Town,ST=State,C=NZ";
 constexpr auto kDay = std::chrono::hours(24);
-
-Certificate make_capf(const PrivateKey& key, std::string_view subject = kCapfSubject) {
-  FakeClock clock(testing::test_now());
-  auto cert = make_capf_certificate(key, {std::string(subject), 3650}, clock);
-  if (!cert) {
-    ADD_FAILURE() << cert.error().message;
-    std::abort();
-  }
-  return *cert;
-}
 
 Certificate make_lsc(const Certificate& capf, const PrivateKey& capf_key,
                      const PrivateKey& phone_key, std::string_view device, TimePoint now) {
@@ -141,7 +129,7 @@ Bytes must(Result<Bytes> bytes) {
 
 struct Fixture {
   explicit Fixture(const PrivateKey& capf_key)
-      : capf(make_capf(capf_key)),
+      : capf(testing::test_capf_certificate(capf_key)),
         revoked(make_lsc(capf, capf_key, testing::ec_key(1), "SEP001122334455", now)),
         kept(make_lsc(capf, capf_key, testing::ec_key(2), "SEP00112233445A", now)),
         crl(must(make_crl(params_at(now + kDay, {{revoked.serial_hex(), now + std::chrono::hours(1),
@@ -169,12 +157,12 @@ class CrlByIssuerKey : public ::testing::TestWithParam<bool> {
 
 TEST_P(CrlByIssuerKey, OpensslVerifiesTheSignature) {
   Fixture f(capf_key());
-  auto pem = run("openssl crl -in " + f.dir.file("crl.pem") + " -CAfile " + f.dir.file("capf.pem") +
-                 " -noout");
+  auto pem = run_shell("openssl crl -in " + f.dir.file("crl.pem") + " -CAfile " +
+                       f.dir.file("capf.pem") + " -noout");
   EXPECT_EQ(pem.exit_code, 0) << pem.output;
   EXPECT_THAT(pem.output, HasSubstr("verify OK"));
-  auto der = run("openssl crl -inform DER -in " + f.dir.file("crl.der") + " -CAfile " +
-                 f.dir.file("capf.pem") + " -noout");
+  auto der = run_shell("openssl crl -inform DER -in " + f.dir.file("crl.der") + " -CAfile " +
+                       f.dir.file("capf.pem") + " -noout");
   EXPECT_EQ(der.exit_code, 0) << der.output;
   EXPECT_THAT(der.output, HasSubstr("verify OK"));
   EXPECT_TRUE(verify_crl(f.crl, f.capf));
@@ -185,17 +173,17 @@ TEST_P(CrlByIssuerKey, OpensslVerifyCrlCheckRefusesTheRevokedLscOnly) {
   const std::string verify = "openssl verify -attime " + attime(testing::test_now() + 2 * kDay) +
                              " -crl_check -CAfile " + f.dir.file("capf.pem") + " -CRLfile " +
                              f.dir.file("crl.pem") + " ";
-  auto revoked = run(verify + f.dir.file("revoked.pem"));
+  auto revoked = run_shell(verify + f.dir.file("revoked.pem"));
   EXPECT_NE(revoked.exit_code, 0) << revoked.output;
   EXPECT_THAT(revoked.output, HasSubstr("certificate revoked"));
-  auto kept = run(verify + f.dir.file("kept.pem"));
+  auto kept = run_shell(verify + f.dir.file("kept.pem"));
   EXPECT_EQ(kept.exit_code, 0) << kept.output;
   EXPECT_THAT(kept.output, HasSubstr(": OK"));
   EXPECT_THAT(kept.output, Not(HasSubstr("revoked")));
   // Past nextUpdate the same CRL is stale, which OpenSSL reports as such.
-  auto stale = run("openssl verify -attime " + attime(testing::test_now() + 30 * kDay) +
-                   " -crl_check -CAfile " + f.dir.file("capf.pem") + " -CRLfile " +
-                   f.dir.file("crl.pem") + " " + f.dir.file("kept.pem"));
+  auto stale = run_shell("openssl verify -attime " + attime(testing::test_now() + 30 * kDay) +
+                         " -crl_check -CAfile " + f.dir.file("capf.pem") + " -CRLfile " +
+                         f.dir.file("crl.pem") + " " + f.dir.file("kept.pem"));
   EXPECT_NE(stale.exit_code, 0) << stale.output;
   EXPECT_THAT(stale.output, HasSubstr("CRL has expired"));
 }
@@ -207,7 +195,7 @@ INSTANTIATE_TEST_SUITE_P(RsaAndEc, CrlByIssuerKey, ::testing::Values(false, true
 
 TEST(Crl, OpensslTextShowsNumberReasonsAuthorityKeyIdAndTimes) {
   const PrivateKey& key = testing::rsa_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   const TimePoint now = testing::test_now();
   auto crl = make_crl(CrlParams{{{"0a", now, RevocationReason::kKeyCompromise},
                                  {"0b", now, RevocationReason::kSuperseded},
@@ -220,7 +208,7 @@ TEST(Crl, OpensslTextShowsNumberReasonsAuthorityKeyIdAndTimes) {
   ASSERT_TRUE(crl) << crl.error().message;
   TempDir dir;
   dir.write("crl.pem", crl_pem(*crl));
-  auto text = run("openssl crl -in " + dir.file("crl.pem") + " -noout -text");
+  auto text = run_shell("openssl crl -in " + dir.file("crl.pem") + " -noout -text");
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_THAT(text.output, HasSubstr("Version 2 (0x1)"));
   EXPECT_THAT(text.output, HasSubstr("sha256WithRSAEncryption"));
@@ -250,7 +238,7 @@ TEST(Crl, OpensslTextShowsNumberReasonsAuthorityKeyIdAndTimes) {
 
 TEST(Crl, EcIssuerSignsWithEcdsaSha256) {
   const PrivateKey& key = testing::ec_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   auto crl = make_crl(params_at(testing::test_now()), capf, key);
   ASSERT_TRUE(crl) << crl.error().message;
   const unsigned char* p = crl->data();
@@ -262,7 +250,7 @@ TEST(Crl, EcIssuerSignsWithEcdsaSha256) {
 
 TEST(Crl, EmptyCrlIsValid) {
   const PrivateKey& key = testing::ec_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   const TimePoint now = testing::test_now();
   Certificate lsc = make_lsc(capf, key, testing::ec_key(1), "SEP001122334455", now);
   auto crl = make_crl(params_at(now, {}, 7), capf, key);
@@ -271,14 +259,14 @@ TEST(Crl, EmptyCrlIsValid) {
   dir.write("crl.pem", crl_pem(*crl));
   dir.write("capf.pem", capf.pem());
   dir.write("lsc.pem", lsc.pem());
-  auto check = run("openssl crl -in " + dir.file("crl.pem") + " -CAfile " + dir.file("capf.pem") +
-                   " -noout -text");
+  auto check = run_shell("openssl crl -in " + dir.file("crl.pem") + " -CAfile " +
+                         dir.file("capf.pem") + " -noout -text");
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_THAT(check.output, HasSubstr("verify OK"));
   EXPECT_THAT(check.output, HasSubstr("No Revoked Certificates."));
-  auto verify =
-      run("openssl verify -attime " + attime(now + kDay) + " -crl_check -CAfile " +
-          dir.file("capf.pem") + " -CRLfile " + dir.file("crl.pem") + " " + dir.file("lsc.pem"));
+  auto verify = run_shell("openssl verify -attime " + attime(now + kDay) + " -crl_check -CAfile " +
+                          dir.file("capf.pem") + " -CRLfile " + dir.file("crl.pem") + " " +
+                          dir.file("lsc.pem"));
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   auto info = parse_crl(*crl);
   ASSERT_TRUE(info) << info.error().message;
@@ -309,7 +297,7 @@ Subordinate make_subordinate(const TempDir& dir, const PrivateKey& root_key,
       "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n");
   std::string root_key_file = dir.write("root.key", *root_key.to_pem());
   std::string capf_key_file = dir.write("capf.key", *capf_key.to_pem());
-  auto made = run(
+  auto made = run_shell(
       "openssl req -x509 -new -key " + root_key_file + " -config " + config +
       " -extensions root -days 30 -out " + dir.file("root.pem") + " && openssl req -new -key " +
       capf_key_file + " -subj '/CN=CAPF-sub/O=Example/OU=Voice/C=NZ' -out " + dir.file("capf.csr") +
@@ -354,10 +342,10 @@ TEST(Crl, SubordinateCapfCrlVerifiesThroughTheRoot) {
   const std::string verify = "openssl verify -attime " + attime(now + std::chrono::hours(1)) +
                              " -crl_check -CAfile " + dir.file("root.pem") + " -untrusted " +
                              dir.file("capf.pem") + " -CRLfile " + dir.file("crl.pem") + " ";
-  auto bad = run(verify + dir.file("revoked.pem"));
+  auto bad = run_shell(verify + dir.file("revoked.pem"));
   EXPECT_NE(bad.exit_code, 0) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("certificate revoked"));
-  auto good = run(verify + dir.file("kept.pem"));
+  auto good = run_shell(verify + dir.file("kept.pem"));
   EXPECT_EQ(good.exit_code, 0) << good.output;
   EXPECT_THAT(good.output, HasSubstr(": OK"));
 }
@@ -375,7 +363,7 @@ TEST(Crl, RefusesAnIssuerWithoutCrlSign) {
 
 TEST(Crl, ParseRoundTripsEverything) {
   const PrivateKey& key = testing::ec_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   const TimePoint now = testing::test_now();
   const std::uint64_t number = 0xfedcba9876543210u;
   // Given out of order, with upper-case hex, colons and a leading zero byte.
@@ -421,7 +409,7 @@ TEST(Crl, ParseRoundTripsEverything) {
 
 TEST(Crl, SerialsMatchTheLscsTheyRevoke) {
   const PrivateKey& key = testing::rsa_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   std::vector<RevokedEntry> revoked;
   std::vector<std::string> serials;
   for (int i = 0; i < 8; ++i) {
@@ -447,7 +435,7 @@ TEST(Crl, SerialsMatchTheLscsTheyRevoke) {
 TEST(Crl, OutputDoesNotDependOnTheOrderOfTheEntries) {
   // RSA PKCS#1 v1.5 signatures are deterministic, so equal inputs give equal bytes.
   const PrivateKey& key = testing::rsa_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   const TimePoint now = testing::test_now();
   std::vector<RevokedEntry> revoked = {{"03", now, RevocationReason::kKeyCompromise},
                                        {"0100", now, RevocationReason::kSuperseded},
@@ -461,7 +449,7 @@ TEST(Crl, OutputDoesNotDependOnTheOrderOfTheEntries) {
 
 TEST(Crl, TimesAfter2049AreGeneralizedTime) {
   const PrivateKey& key = testing::ec_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   const TimePoint later = from_unix(2840140800);  // 2060-01-01T00:00:00Z
   auto crl =
       make_crl(params_at(later, {{"42", later, RevocationReason::kPrivilegeWithdrawn}}), capf, key);
@@ -480,7 +468,7 @@ TEST(Crl, TimesAfter2049AreGeneralizedTime) {
 
 TEST(Crl, VerifyFailsForAnotherIssuerAndForAFlippedByte) {
   const PrivateKey& key = testing::ec_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   auto crl = make_crl(
       params_at(testing::test_now(), {{"0a", testing::test_now(), RevocationReason::kSuperseded}}),
       capf, key);
@@ -489,13 +477,13 @@ TEST(Crl, VerifyFailsForAnotherIssuerAndForAFlippedByte) {
   EXPECT_TRUE(verify_crl(as_bytes(crl_pem(*crl)), capf));
 
   // Same subject, another key: the name matches but the signature does not.
-  Certificate impostor = make_capf(testing::ec_key(5));
+  Certificate impostor = testing::test_capf_certificate(testing::ec_key(5));
   auto by_impostor = verify_crl(*crl, impostor);
   ASSERT_FALSE(by_impostor);
   EXPECT_EQ(by_impostor.error().code, ErrorCode::kCrypto);
   EXPECT_THAT(by_impostor.error().message, HasSubstr("signature does not verify"));
   // Another subject.
-  Certificate other = make_capf(testing::rsa_key(), "CN=CAPF-other,O=Example");
+  Certificate other = testing::test_capf_certificate(testing::rsa_key(), "CN=CAPF-other,O=Example");
   auto by_other = verify_crl(*crl, other);
   ASSERT_FALSE(by_other);
   EXPECT_EQ(by_other.error().code, ErrorCode::kCrypto);
@@ -519,14 +507,14 @@ TEST(Crl, VerifyFailsForAnotherIssuerAndForAFlippedByte) {
   TempDir dir;
   dir.write("capf.pem", capf.pem());
   dir.write("crl.der", date_flipped);
-  auto openssl = run("openssl crl -inform DER -in " + dir.file("crl.der") + " -CAfile " +
-                     dir.file("capf.pem") + " -noout");
+  auto openssl = run_shell("openssl crl -inform DER -in " + dir.file("crl.der") + " -CAfile " +
+                           dir.file("capf.pem") + " -noout");
   EXPECT_THAT(openssl.output, Not(HasSubstr("verify OK")));
 }
 
 TEST(Crl, BadSerialsAreInvalidArguments) {
   const PrivateKey& key = testing::ec_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   const TimePoint now = testing::test_now();
   for (std::string_view serial : {"", "xyz", "0x0a", "-0a", "00", "0:0", "0a:b",
                                   "0102030405060708090a0b0c0d0e0f101112131415"}) {
@@ -553,7 +541,7 @@ TEST(Crl, BadSerialsAreInvalidArguments) {
 
 TEST(Crl, NextUpdateMustBeAfterThisUpdate) {
   const PrivateKey& key = testing::ec_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   const TimePoint now = testing::test_now();
   for (TimePoint next : {now, now - kDay, now + std::chrono::milliseconds(500)}) {
     auto crl = make_crl(CrlParams{{}, 1, now, next}, capf, key);
@@ -565,7 +553,7 @@ TEST(Crl, NextUpdateMustBeAfterThisUpdate) {
 }
 
 TEST(Crl, KeyOfAnotherCertificateIsRefused) {
-  Certificate capf = make_capf(testing::ec_key());
+  Certificate capf = testing::test_capf_certificate(testing::ec_key());
   for (const PrivateKey* wrong : {&testing::ec_key(1), &testing::rsa_key()}) {
     auto crl = make_crl(params_at(testing::test_now()), capf, *wrong);
     ASSERT_FALSE(crl);
@@ -576,7 +564,7 @@ TEST(Crl, KeyOfAnotherCertificateIsRefused) {
 
 TEST(Crl, ParseRefusesWhatIsNotACrl) {
   const PrivateKey& key = testing::ec_key();
-  Certificate capf = make_capf(key);
+  Certificate capf = testing::test_capf_certificate(key);
   const std::string capf_pem = capf.pem();
   for (const Bytes& bad : {Bytes{}, Bytes{0x30, 0x03, 0x02, 0x01, 0x01}, capf.der(),
                            Bytes(capf_pem.begin(), capf_pem.end())}) {

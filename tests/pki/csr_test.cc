@@ -5,13 +5,13 @@
 #include <algorithm>
 
 #include "capf/pki/csr.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::pki {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::run;
+using testing::run_shell;
 using testing::TempDir;
 
 constexpr std::string_view kSubject = "CN=SEP001122334455,O=Example,OU=Voice";
@@ -57,7 +57,7 @@ TEST(Csr, PhoneSignedRequestVerifiesWithOpenssl) {
     auto csr = assemble_csr(*info, hash, *sig);
     ASSERT_TRUE(csr) << csr.error().message;
     std::string file = dir.write("req.der", *csr);
-    auto verify = run("openssl req -inform DER -in " + file + " -verify -noout -text");
+    auto verify = run_shell("openssl req -inform DER -in " + file + " -verify -noout -text");
     EXPECT_EQ(verify.exit_code, 0) << verify.output;
     EXPECT_THAT(verify.output, HasSubstr("verify OK"));
     const bool rsa = phone->spec().type == KeyType::kRsa;
@@ -83,8 +83,8 @@ TEST(Csr, RequestInfoCanCarryDnsNamesAndAChallengePassword) {
   ASSERT_TRUE(info) << info.error().message;
   auto csr = assemble_csr(*info, Hash::kSha256, *phone.sign(Hash::kSha256, *info));
   ASSERT_TRUE(csr) << csr.error().message;
-  auto text =
-      run("openssl req -inform DER -in " + dir.write("req.der", *csr) + " -verify -noout -text");
+  auto text = run_shell("openssl req -inform DER -in " + dir.write("req.der", *csr) +
+                        " -verify -noout -text");
   EXPECT_EQ(text.exit_code, 0) << text.output;
   EXPECT_THAT(text.output, HasSubstr("Requested Extensions"));
   EXPECT_THAT(text.output, HasSubstr("DNS:sep001122334455.phones.test, DNS:alt.phones.test"));
@@ -123,9 +123,10 @@ TEST(Csr, PublicKeyOfPemAndDerRequestsChecksTheSelfSignature) {
   TempDir dir;
   const PrivateKey& key = testing::ec_key(2);
   std::string key_file = dir.write("key.pem", *key.to_pem());
-  auto made = run("openssl req -new -key " + key_file + " -subj /CN=CAPF-ca-csr/O=Example -out " +
-                  dir.file("req.pem") + " && openssl req -in " + dir.file("req.pem") +
-                  " -outform DER -out " + dir.file("req.der"));
+  auto made =
+      run_shell("openssl req -new -key " + key_file + " -subj /CN=CAPF-ca-csr/O=Example -out " +
+                dir.file("req.pem") + " && openssl req -in " + dir.file("req.pem") +
+                " -outform DER -out " + dir.file("req.der"));
   ASSERT_EQ(made.exit_code, 0) << made.output;
   auto from_pem = csr_public_key(dir.read("req.pem"));
   ASSERT_TRUE(from_pem) << from_pem.error().message;

@@ -6,14 +6,14 @@
 #include <openssl/rsa.h>
 
 #include "capf/pki/key.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::pki {
 namespace {
 
 using ::testing::HasSubstr;
 using testing::hex;
-using testing::run;
+using testing::run_shell;
 using testing::TempDir;
 
 const Bytes kAuthData = [] {
@@ -124,10 +124,11 @@ TEST(PrivateKey, ReadsTraditionalPkcs1AndSec1PemIncludingEncrypted) {
   TempDir dir;
   for (const PrivateKey* key : {&testing::rsa_key(), &testing::ec_key()}) {
     std::string in = dir.write("key.pem", *key->to_pem());
-    auto plain = run("openssl pkey -in " + in + " -traditional -out " + dir.file("trad.pem"));
+    auto plain = run_shell("openssl pkey -in " + in + " -traditional -out " + dir.file("trad.pem"));
     ASSERT_EQ(plain.exit_code, 0) << plain.output;
-    auto enc = run("openssl pkey -in " + in + " -traditional -aes128 -passout pass:s3cret -out " +
-                   dir.file("trad-enc.pem"));
+    auto enc =
+        run_shell("openssl pkey -in " + in + " -traditional -aes128 -passout pass:s3cret -out " +
+                  dir.file("trad-enc.pem"));
     ASSERT_EQ(enc.exit_code, 0) << enc.output;
 
     std::string trad = to_string(dir.read("trad.pem"));
@@ -221,9 +222,10 @@ TEST(PublicKey, RejectsKeysOtherThanRsaAndTheThreeCurves) {
 
 TEST(PublicKey, RejectsEcKeysWithExplicitCurveParameters) {
   TempDir dir;
-  auto made = run("openssl ecparam -name prime256v1 -param_enc explicit -genkey -noout -out " +
-                  dir.file("k.pem") + " && openssl pkey -in " + dir.file("k.pem") +
-                  " -pubout -outform DER -out " + dir.file("pub.der"));
+  auto made =
+      run_shell("openssl ecparam -name prime256v1 -param_enc explicit -genkey -noout -out " +
+                dir.file("k.pem") + " && openssl pkey -in " + dir.file("k.pem") +
+                " -pubout -outform DER -out " + dir.file("pub.der"));
   ASSERT_EQ(made.exit_code, 0) << made.output;
   auto parsed = PublicKey::from_spki_der(dir.read("pub.der"));
   ASSERT_FALSE(parsed);
@@ -272,9 +274,10 @@ TEST(Proof, OpensslCliRawHashSignatureVerifies) {
     std::string data_file = dir.write("auth.bin", kAuthData);
     for (std::string_view hash_name : {"sha1", "sha512"}) {
       Hash hash = hash_name == "sha1" ? Hash::kSha1 : Hash::kSha512;
-      auto made = run("openssl dgst -" + std::string(hash_name) + " -binary -out " +
-                      dir.file("hash.bin") + " " + data_file + " && openssl pkeyutl -sign -inkey " +
-                      key_file + " -in " + dir.file("hash.bin") + " -out " + dir.file("sig.bin"));
+      auto made =
+          run_shell("openssl dgst -" + std::string(hash_name) + " -binary -out " +
+                    dir.file("hash.bin") + " " + data_file + " && openssl pkeyutl -sign -inkey " +
+                    key_file + " -in " + dir.file("hash.bin") + " -out " + dir.file("sig.bin"));
       ASSERT_EQ(made.exit_code, 0) << made.output;
       Bytes sig = dir.read("sig.bin");
       auto verified = key->public_key().verify_proof(hash, kAuthData, sig);
@@ -290,9 +293,10 @@ TEST(Proof, OpensslCliRecoversTheBareHashFromOurRsaProof) {
   auto sig = key.sign_proof(Hash::kSha512, kAuthData);
   ASSERT_TRUE(sig);
   dir.write("sig.bin", *sig);
-  auto recovered = run("openssl pkey -in " + key_file + " -pubout -out " + dir.file("pub.pem") +
-                       " && openssl pkeyutl -verifyrecover -pubin -inkey " + dir.file("pub.pem") +
-                       " -in " + dir.file("sig.bin") + " -out " + dir.file("hash.bin"));
+  auto recovered =
+      run_shell("openssl pkey -in " + key_file + " -pubout -out " + dir.file("pub.pem") +
+                " && openssl pkeyutl -verifyrecover -pubin -inkey " + dir.file("pub.pem") +
+                " -in " + dir.file("sig.bin") + " -out " + dir.file("hash.bin"));
   ASSERT_EQ(recovered.exit_code, 0) << recovered.output;
   EXPECT_EQ(dir.read("hash.bin"), digest(Hash::kSha512, kAuthData));
 }

@@ -9,7 +9,7 @@
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
 #include "capf/pki/verify.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::pki {
 namespace {
@@ -17,22 +17,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::run;
+using testing::run_shell;
 using testing::TempDir;
 
 constexpr std::string_view kDevice = "SEP001122334455";
-constexpr std::string_view kCapfSubject =
-    "CN=CAPF-1a2b3c4d,O=Example,OU=Voice,L=Town,ST=State,C=NZ";
-
-Certificate make_capf(const PrivateKey& key, std::string_view subject = kCapfSubject) {
-  FakeClock clock(testing::test_now());
-  auto cert = make_capf_certificate(key, {std::string(subject), 3650}, clock);
-  if (!cert) {
-    ADD_FAILURE() << cert.error().message;
-    std::abort();
-  }
-  return *cert;
-}
 
 LscParams lsc_params(const PrivateKey& phone_key, std::string_view device = kDevice) {
   return LscParams{std::string(device), phone_key.spki_der(), random_serial(), 365};
@@ -74,8 +62,8 @@ Subordinate make_subordinate(const TempDir& dir, const PrivateKey& root_key,
       "keyUsage = critical,digitalSignature,keyCertSign\nextendedKeyUsage = serverAuth,clientAuth\n"
       "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n");
   std::string root_key_file = dir.write("root.key", *root_key.to_pem());
-  auto root = run("openssl req -x509 -new -key " + root_key_file + " -config " + config +
-                  " -extensions root -days 30 -out " + dir.file("root.pem"));
+  auto root = run_shell("openssl req -x509 -new -key " + root_key_file + " -config " + config +
+                        " -extensions root -days 30 -out " + dir.file("root.pem"));
   EXPECT_EQ(root.exit_code, 0) << root.output;
 
   auto info = build_request_info("CN=CAPF-sub,O=Example,OU=Voice,C=NZ", capf_key.spki_der());
@@ -84,7 +72,7 @@ Subordinate make_subordinate(const TempDir& dir, const PrivateKey& root_key,
   auto csr = assemble_csr(*info, Hash::kSha256, *sig);
   EXPECT_TRUE(csr) << (csr ? "" : csr.error().message);
   dir.write("capf.csr.der", *csr);
-  auto signed_capf = run(
+  auto signed_capf = run_shell(
       "openssl req -inform DER -in " + dir.file("capf.csr.der") + " -out " + dir.file("capf.csr") +
       " && openssl x509 -req -in " + dir.file("capf.csr") + " -CA " + dir.file("root.pem") +
       " -CAkey " + root_key_file + " -set_serial 0x7a11ce5e7a11ce5e7a11ce5e -days 30 -extfile " +
@@ -101,7 +89,7 @@ Subordinate make_subordinate(const TempDir& dir, const PrivateKey& root_key,
 
 TEST(Lsc, SelfSignedRsaCapfIssuesTheProfile) {
   const PrivateKey& capf_key = testing::rsa_key();
-  Certificate capf = make_capf(capf_key);
+  Certificate capf = testing::test_capf_certificate(capf_key);
   const PrivateKey& phone = testing::rsa_key(1);
   FakeClock clock(testing::test_now());
   LscParams params = lsc_params(phone);
@@ -124,7 +112,7 @@ TEST(Lsc, SelfSignedRsaCapfIssuesTheProfile) {
 
 TEST(Lsc, ExtensionsAreTheProfileInOrderByteForByte) {
   const PrivateKey& capf_key = testing::ec_key();
-  Certificate capf = make_capf(capf_key);
+  Certificate capf = testing::test_capf_certificate(capf_key);
   FakeClock clock(testing::test_now());
   auto lsc = issue_lsc(lsc_params(testing::ec_key(1)), capf, capf_key, clock);
   ASSERT_TRUE(lsc) << lsc.error().message;
@@ -158,7 +146,7 @@ TEST(Lsc, ExtensionsAreTheProfileInOrderByteForByte) {
 
 TEST(Lsc, EcCapfIssuesForRsaAndEcPhones) {
   const PrivateKey& capf_key = testing::test_key({KeyType::kEc, 384});
-  Certificate capf = make_capf(capf_key);
+  Certificate capf = testing::test_capf_certificate(capf_key);
   FakeClock clock(testing::test_now());
   for (const PrivateKey* phone :
        {&testing::rsa_key(2), &testing::ec_key(2), &testing::test_key({KeyType::kEc, 521})}) {
@@ -183,8 +171,8 @@ TEST(Lsc, SubjectCopiesTheIssuerEntriesWithTheirEncodings) {
                 "authorityKeyIdentifier = none\n");
   const PrivateKey& capf_key = testing::rsa_key();
   std::string key_file = dir.write("key.pem", *capf_key.to_pem());
-  auto made = run("openssl req -x509 -new -key " + key_file + " -config " + config +
-                  " -extensions ext -days 30 -out " + dir.file("capf.pem"));
+  auto made = run_shell("openssl req -x509 -new -key " + key_file + " -config " + config +
+                        " -extensions ext -days 30 -out " + dir.file("capf.pem"));
   ASSERT_EQ(made.exit_code, 0) << made.output;
   auto capf = Certificate::from_pem(to_string(dir.read("capf.pem")));
   ASSERT_TRUE(capf);
@@ -235,8 +223,8 @@ TEST(Lsc, LscIssuerIsCapfSubjectNotItsIssuer) {
   EXPECT_EQ(*anchor, chain.root);
 
   std::string lsc_file = dir.write("lsc.pem", lsc->pem());
-  auto verify = run("openssl verify -CAfile " + dir.file("root.pem") + " -untrusted " +
-                    dir.file("capf.pem") + " " + lsc_file);
+  auto verify = run_shell("openssl verify -CAfile " + dir.file("root.pem") + " -untrusted " +
+                          dir.file("capf.pem") + " " + lsc_file);
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr(": OK"));
 }
@@ -251,8 +239,9 @@ TEST(Lsc, ClientAuthNeedsAnIssuerEkuThatAllowsIt) {
       "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = CAPF-server-only\n"
       "[ext]\nbasicConstraints = critical,CA:TRUE,pathlen:0\n"
       "keyUsage = critical,digitalSignature,keyCertSign\nextendedKeyUsage = serverAuth\n");
-  auto made = run("openssl req -x509 -new -key " + dir.write("key.pem", *capf_key.to_pem()) +
-                  " -config " + config + " -extensions ext -days 30 -out " + dir.file("capf.pem"));
+  auto made =
+      run_shell("openssl req -x509 -new -key " + dir.write("key.pem", *capf_key.to_pem()) +
+                " -config " + config + " -extensions ext -days 30 -out " + dir.file("capf.pem"));
   ASSERT_EQ(made.exit_code, 0) << made.output;
   auto capf = Certificate::from_pem(to_string(dir.read("capf.pem")));
   ASSERT_TRUE(capf);
@@ -272,13 +261,13 @@ TEST(Lsc, ClientAuthNeedsAnIssuerEkuThatAllowsIt) {
 TEST(Lsc, OpensslReadsAndVerifiesTheLsc) {
   TempDir dir;
   const PrivateKey& capf_key = testing::rsa_key();
-  Certificate capf = make_capf(capf_key);
+  Certificate capf = testing::test_capf_certificate(capf_key);
   FakeClock clock(testing::test_now());
   auto lsc = issue_lsc(lsc_params(testing::ec_key(1)), capf, capf_key, clock);
   ASSERT_TRUE(lsc);
   std::string capf_file = dir.write("capf.pem", capf.pem());
   std::string lsc_file = dir.write("lsc.der", lsc->der());
-  auto text = run("openssl x509 -inform DER -in " + lsc_file + " -noout -text");
+  auto text = run_shell("openssl x509 -inform DER -in " + lsc_file + " -noout -text");
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_THAT(text.output, HasSubstr("CA:FALSE"));
   EXPECT_THAT(text.output, HasSubstr("Digital Signature, Key Encipherment"));
@@ -286,8 +275,9 @@ TEST(Lsc, OpensslReadsAndVerifiesTheLsc) {
                                      "Authentication, IPSec End System"));
   EXPECT_THAT(text.output, HasSubstr("URI:SEP001122334455"));
   dir.write("lsc.pem", lsc->pem());
-  auto verify = run("openssl verify -attime " + std::to_string(to_unix(testing::test_now()) + 60) +
-                    " -purpose sslclient -CAfile " + capf_file + " " + dir.file("lsc.pem"));
+  auto verify =
+      run_shell("openssl verify -attime " + std::to_string(to_unix(testing::test_now()) + 60) +
+                " -purpose sslclient -CAfile " + capf_file + " " + dir.file("lsc.pem"));
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
 }
 
@@ -295,7 +285,8 @@ TEST(Lsc, ReferenceVectorLacksOnlyTheKeyIdentifiers) {
   // The docs/protocol.md §12 LSC follows the older reference profile: no SKI/AKI, otherwise the
   // same.
   PrivateKey issuer_key = testing::vector_issuer_key();
-  Certificate issuer = make_capf(issuer_key, "O=Example,OU=CAPF,CN=CAPF-example");
+  Certificate issuer =
+      testing::test_capf_certificate(issuer_key, "O=Example,OU=CAPF,CN=CAPF-example");
   auto lsc = Certificate::from_der(testing::vector_lsc_der());
   ASSERT_TRUE(lsc);
   EXPECT_THAT(lsc_profile_problems(*lsc, issuer, kDevice),
@@ -306,8 +297,9 @@ TEST(Lsc, ReferenceVectorLacksOnlyTheKeyIdentifiers) {
 
 TEST(Lsc, ProblemsNameEachDeparture) {
   const PrivateKey& capf_key = testing::rsa_key();
-  Certificate capf = make_capf(capf_key);
-  Certificate other_capf = make_capf(testing::rsa_key(1), "CN=CAPF-other,O=Other");
+  Certificate capf = testing::test_capf_certificate(capf_key);
+  Certificate other_capf =
+      testing::test_capf_certificate(testing::rsa_key(1), "CN=CAPF-other,O=Other");
   FakeClock clock(testing::test_now());
   auto lsc = issue_lsc(lsc_params(testing::ec_key(1)), capf, capf_key, clock);
   ASSERT_TRUE(lsc);
@@ -343,7 +335,7 @@ TEST(Lsc, ProblemsNameEachDeparture) {
 
 TEST(Lsc, RefusesBadInput) {
   const PrivateKey& capf_key = testing::ec_key();
-  Certificate capf = make_capf(capf_key);
+  Certificate capf = testing::test_capf_certificate(capf_key);
   FakeClock clock(testing::test_now());
 
   LscParams garbage = lsc_params(testing::ec_key(1));
@@ -393,7 +385,7 @@ TEST(Lsc, RefusesBadInput) {
 
 TEST(Lsc, ConcurrentIssuanceSharesOneIssuer) {
   const PrivateKey& capf_key = testing::ec_key();
-  Certificate capf = make_capf(capf_key);
+  Certificate capf = testing::test_capf_certificate(capf_key);
   FakeClock clock(testing::test_now());
   Bytes phone_spki = testing::ec_key(1).spki_der();
   constexpr int kThreads = 4;

@@ -29,16 +29,16 @@
 #include "capf/pki/key_source.h"
 #include "capf/pki/profiles.h"
 #include "capf/server/tls_context.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::pki {
 namespace {
 
-using testing::CommandResult;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::run;
+using testing::run_shell;
+using testing::ShellResult;
 using testing::TempDir;
 
 constexpr const char* kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
@@ -97,7 +97,7 @@ std::string make_tokens(const TempDir& dir) {
           " --type pubkey --id 04 --label capf-odd",
   };
   for (const auto& command : commands) {
-    auto result = run(command);
+    auto result = run_shell(command);
     if (result.exit_code != 0) {
       return "making the softhsm token failed (" + command + "): " + result.output;
     }
@@ -149,8 +149,8 @@ Bytes pkcs11_tool_spki(const std::string& label) {
   const TempDir& dir = *softhsm().dir;
   std::string out = dir.file(label + ".spki.der");
   auto result =
-      run(std::string("pkcs11-tool --module ") + kSoftHsmModule +
-          " --token-label capf --read-object --type pubkey --label " + label + " -o " + out);
+      run_shell(std::string("pkcs11-tool --module ") + kSoftHsmModule +
+                " --token-label capf --read-object --type pubkey --label " + label + " -o " + out);
   EXPECT_EQ(result.exit_code, 0) << result.output;
   return dir.read(label + ".spki.der");
 }
@@ -327,8 +327,8 @@ TEST(Pkcs11Key, SignaturesVerifyHereAndWithOpenssl) {
       ASSERT_TRUE(signature) << signature.error().message;
       EXPECT_TRUE(key->public_key().verify(hash, as_bytes(text), *signature));
       std::string sig_file = dir.write("sig.bin", *signature);
-      auto cli = run(std::string("openssl dgst -") + name + " -keyform DER -verify " + pub_file +
-                     " -signature " + sig_file + " " + data_file);
+      auto cli = run_shell(std::string("openssl dgst -") + name + " -keyform DER -verify " +
+                           pub_file + " -signature " + sig_file + " " + data_file);
       EXPECT_EQ(cli.exit_code, 0) << cli.output;
       EXPECT_THAT(cli.output, HasSubstr("Verified OK"));
 
@@ -432,12 +432,12 @@ TEST(Pkcs11Certificates, CapfCertificateSignedInTheTokenVerifiesWithOpenssl) {
     ASSERT_TRUE(cert) << cert.error().message;
     EXPECT_THAT(capf_profile_problems(*cert), IsEmpty());
     std::string pem = dir.write("capf.pem", cert->pem());
-    auto verify = run("openssl verify -CAfile " + pem + " " + pem);
+    auto verify = run_shell("openssl verify -CAfile " + pem + " " + pem);
     EXPECT_EQ(verify.exit_code, 0) << verify.output;
     EXPECT_THAT(verify.output, HasSubstr(": OK"));
     auto pubkey =
-        run("openssl x509 -in " + pem + " -noout -pubkey | openssl pkey -pubin -outform " +
-            "DER -out " + dir.file("cert-spki.der"));
+        run_shell("openssl x509 -in " + pem + " -noout -pubkey | openssl pkey -pubin -outform " +
+                  "DER -out " + dir.file("cert-spki.der"));
     ASSERT_EQ(pubkey.exit_code, 0) << pubkey.output;
     EXPECT_EQ(dir.read("cert-spki.der"), pkcs11_tool_spki(label_of(type)));
   }
@@ -460,7 +460,7 @@ TEST(Pkcs11Certificates, LscSignedInTheTokenVerifiesWithOpenssl) {
       ASSERT_TRUE(lsc) << lsc.error().message;
       EXPECT_THAT(lsc_profile_problems(*lsc, capf, "SEP001122334455"), IsEmpty());
       std::string lsc_file = dir.write("lsc.pem", lsc->pem());
-      auto verify = run("openssl verify -CAfile " + ca_file + " " + lsc_file);
+      auto verify = run_shell("openssl verify -CAfile " + ca_file + " " + lsc_file);
       EXPECT_EQ(verify.exit_code, 0) << verify.output;
       EXPECT_THAT(verify.output, HasSubstr(": OK"));
     }
@@ -548,7 +548,7 @@ struct TlsCase {
 
 // One handshake of `openssl s_client <client_options>` with a server whose CAPF key is a token
 // key of `type`; what the server and the client saw.
-void handshake(KeyType type, const std::string& client_options, CommandResult& client,
+void handshake(KeyType type, const std::string& client_options, ShellResult& client,
                OneTlsSession::Outcome& outcome, bool legacy = false) {
   auto key = token_key(type);
   ASSERT_TRUE(key) << key.error().message;
@@ -561,13 +561,14 @@ void handshake(KeyType type, const std::string& client_options, CommandResult& c
   auto context = make_server_tls_context(CapfIdentity{*cert, *key, {}}, options);
   ASSERT_TRUE(context) << context.error().message;
   OneTlsSession server(*context);
-  client = run("timeout 30 openssl s_client -connect 127.0.0.1:" + std::to_string(server.port()) +
-               " -CAfile " + ca_file + " -brief -ign_eof " + client_options + " </dev/null");
+  client =
+      run_shell("timeout 30 openssl s_client -connect 127.0.0.1:" + std::to_string(server.port()) +
+                " -CAfile " + ca_file + " -brief -ign_eof " + client_options + " </dev/null");
   outcome = server.finish();
 }
 
 void expect_handshake(const TlsCase& c) {
-  CommandResult client;
+  ShellResult client;
   OneTlsSession::Outcome outcome;
   handshake(c.key, "-verify_return_error " + c.client_options, client, outcome);
   EXPECT_EQ(outcome.error, "") << client.output;
@@ -613,7 +614,7 @@ INSTANTIATE_TEST_SUITE_P(
 // (openssl/openssl#16738). A client that offers nothing else fails. The day the legacy case passes
 // a handshake, the limitation is gone and this test should say so.
 TEST(Pkcs11TlsLegacy, RsaKeyExchangeSuitesFailWithATokenKey) {
-  CommandResult client;
+  ShellResult client;
   OneTlsSession::Outcome outcome;
   handshake(KeyType::kRsa, "-tls1_2 -cipher AES128-SHA", client, outcome, /*legacy=*/true);
   EXPECT_EQ(outcome.error, "handshake: illegal or unsupported padding mode") << client.output;
@@ -635,7 +636,7 @@ ProbeResult probe(const std::string& env, const std::string& args) {
   TempDir dir;
   std::string err_file = dir.file("stderr.txt");
   auto result =
-      run("(" + env + " " + PKCS11_PROBE + " " + args + " </dev/null 2>" + err_file + ")");
+      run_shell("(" + env + " " + PKCS11_PROBE + " " + args + " </dev/null 2>" + err_file + ")");
   return {result.exit_code, result.output, to_string(dir.read("stderr.txt"))};
 }
 

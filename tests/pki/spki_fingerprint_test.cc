@@ -4,7 +4,7 @@
 #include <string>
 
 #include "capf/pki/key.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::pki {
 namespace {

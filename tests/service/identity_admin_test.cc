@@ -14,7 +14,8 @@
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "tests/common/temp_dir.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
+#include "tests/support/test_registry.h"
 
 namespace capf::testing {
 namespace {
@@ -52,9 +53,8 @@ class IdentityAdminTest : public ::testing::Test {
     auto config = Config::parse("", dir_);
     ASSERT_TRUE(config) << config.error().message;
     config_ = *config;
-    auto reg = SqliteRegistry::open((dir_ / "registry.db").string(), clock_, {false, 5000});
-    ASSERT_TRUE(reg) << reg.error().message;
-    registry_ = std::move(reg).value();
+    registry_ = testing::open_test_registry(dir_, clock_);
+    ASSERT_TRUE(registry_);
     trust_ = std::make_unique<TrustStores>(*registry_);
     auto key = pki::PrivateKey::generate({KeyType::kRsa, 2048});
     ASSERT_TRUE(key);
@@ -68,7 +68,7 @@ class IdentityAdminTest : public ::testing::Test {
     // The corporate root.
     root_key_ = dir_ / "root.key";
     root_ = dir_ / "root.pem";
-    auto made = pki::testing::run(
+    auto made = capf::testing::run_shell(
         "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + root_key_.string() + " -out " +
         root_.string() +
         " -subj '/CN=Corporate Root/O=Example' -days 3650"
@@ -81,7 +81,7 @@ class IdentityAdminTest : public ::testing::Test {
   std::string corporate_sign(const std::string& csr_pem, std::string_view extensions) {
     write(dir_ / "req.pem", csr_pem);
     write(dir_ / "ext.cnf", std::string("[v3]\n") + std::string(extensions));
-    auto r = pki::testing::run(
+    auto r = capf::testing::run_shell(
         "openssl x509 -req -in " + (dir_ / "req.pem").string() + " -CA " + root_.string() +
         " -CAkey " + root_key_.string() + " -set_serial 0x1234 -days 365 -extfile " +
         (dir_ / "ext.cnf").string() + " -extensions v3 -out " + (dir_ / "signed.pem").string());
@@ -135,17 +135,19 @@ class IdentityAdminTest : public ::testing::Test {
 
 TEST_F(IdentityAdminTest, CsrAsksForTheCapfCaProfileWithTheCurrentSubjectAndKey) {
   write(dir_ / "csr.pem", csr());
-  auto text =
-      pki::testing::run("openssl req -in " + (dir_ / "csr.pem").string() + " -noout -text -verify");
+  auto text = capf::testing::run_shell("openssl req -in " + (dir_ / "csr.pem").string() +
+                                       " -noout -text -verify");
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_THAT(text.output, HasSubstr("CN = CAPF-0badcafe"));
   EXPECT_THAT(text.output, HasSubstr("CA:TRUE, pathlen:0"));
   EXPECT_THAT(text.output, HasSubstr("Digital Signature, Certificate Sign"));
   EXPECT_THAT(text.output, HasSubstr("TLS Web Server Authentication"));
-  auto pub = pki::testing::run("openssl req -in " + (dir_ / "csr.pem").string() +
+  auto pub =
+      capf::testing::run_shell("openssl req -in " + (dir_ / "csr.pem").string() +
                                " -noout -pubkey | openssl pkey -pubin -outform DER | od -An -tx1");
-  auto mine = pki::testing::run("openssl x509 -in " + (dir_ / "capf-cert.pem").string() +
-                                " -noout -pubkey | openssl pkey -pubin -outform DER | od -An -tx1");
+  auto mine =
+      capf::testing::run_shell("openssl x509 -in " + (dir_ / "capf-cert.pem").string() +
+                               " -noout -pubkey | openssl pkey -pubin -outform DER | od -An -tx1");
   EXPECT_EQ(pub.output, mine.output);
 }
 

@@ -10,6 +10,7 @@
 
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "tests/common/temp_dir.h"
+#include "tests/support/test_registry.h"
 
 namespace capf::testing {
 namespace {
@@ -148,10 +149,7 @@ std::vector<Case> cases() {
 class RegistryCheckTest : public ::testing::TestWithParam<Case> {
  protected:
   std::unique_ptr<SqliteRegistry> open(int busy_timeout_ms = 5000) {
-    auto r = SqliteRegistry::open((tmp_.path() / "registry.db").string(), clock_,
-                                  {false, busy_timeout_ms});
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? std::move(r).value() : nullptr;
+    return open_test_registry(tmp_.path(), clock_, busy_timeout_ms);
   }
   FakeClock clock_{kT0};
   TempDir tmp_;

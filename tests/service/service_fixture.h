@@ -17,6 +17,7 @@
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "capf/trust/trust_stores.h"
 #include "tests/common/temp_dir.h"
+#include "tests/support/test_registry.h"
 
 namespace capf::testing {
 
@@ -24,9 +25,8 @@ class ServiceFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path();
-    auto reg = SqliteRegistry::open((dir_ / "registry.db").string(), clock_, {false, 5000});
-    ASSERT_TRUE(reg) << reg.error().message;
-    registry_ = std::move(reg).value();
+    registry_ = open_test_registry(dir_, clock_);
+    ASSERT_TRUE(registry_);
     trust_ = std::make_unique<TrustStores>(*registry_);
     auto key = pki::PrivateKey::generate({KeyType::kRsa, 2048});
     ASSERT_TRUE(key);

@@ -1,8 +1,5 @@
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -10,27 +7,11 @@
 #include <stdexcept>
 #include <utility>
 
+#include <gtest/gtest.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 
 namespace capf::pki::testing {
-
-CommandResult run(const std::string& command) {
-  CommandResult result;
-  std::string full = command + " 2>&1";
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) {
-    return result;
-  }
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.output.append(buffer, n);
-  }
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 const PrivateKey& test_key(KeySpec spec, int slot) {
   static std::mutex mutex;
@@ -92,6 +73,16 @@ PrivateKey vector_issuer_key() {
     throw std::runtime_error(key.error().message);
   }
   return std::move(key).value();
+}
+
+Certificate test_capf_certificate(const PrivateKey& key, std::string_view subject, int days) {
+  FakeClock clock(test_now());
+  auto cert = make_capf_certificate(key, {std::string(subject), days}, clock);
+  if (!cert) {
+    ADD_FAILURE() << cert.error().message;
+    std::abort();
+  }
+  return *cert;
 }
 
 Bytes hex(std::string_view text) {

@@ -1,5 +1,6 @@
-// Helpers for the pki tests: a temporary directory, the openssl command line, and keys generated
-// once per test binary (generation is the slow part; every test still gets fresh run-time keys).
+// The test PKI (library capf_test_pki, for tests that link capf_pki): keys generated once per test
+// binary (generation is the slow part; every test still gets fresh run-time keys), the fixed test
+// time, a CAPF certificate, the protocol test vector's LSC and key, run_shell for openssl.
 #pragma once
 
 #include <filesystem>
@@ -10,18 +11,16 @@
 #include "capf/common/clock.h"
 #include "capf/pki/certificate.h"
 #include "capf/pki/key.h"
+#include "capf/pki/profiles.h"
 #include "tests/common/temp_dir.h"
+#include "tests/support/shell.h"
 
 namespace capf::pki::testing {
 
 using TempDir = capf::testing::TempDir;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-// Runs a shell command (the test builds it only from its own file names).
-CommandResult run(const std::string& command);
+using capf::testing::run_shell;
+using capf::testing::ShellResult;
 
 // Fresh keys made at run time, cached per (spec, slot) so that tests do not wait for RSA
 // generation over and over. Different slots are different keys.
@@ -35,6 +34,13 @@ inline const PrivateKey& ec_key(int slot = 0) {
 
 // The fixed "now" of the tests: 2026-03-01T00:00:00Z.
 TimePoint test_now();
+
+// The CAPF subject the PKI tests sign with, with every attribute CUCM puts in it.
+inline constexpr std::string_view kTestCapfSubject =
+    "CN=CAPF-1a2b3c4d,O=Example,OU=Voice,L=Town,ST=State,C=NZ";
+// A self-signed CAPF certificate of `key` made at test_now() (the test aborts if it cannot be).
+Certificate test_capf_certificate(const PrivateKey& key,
+                                  std::string_view subject = kTestCapfSubject, int days = 3650);
 
 // The LSC of the docs/protocol.md §12 test vector (474 bytes, EC P-256, older profile without
 // SKI/AKI).

@@ -11,6 +11,7 @@
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "tests/common/temp_dir.h"
+#include "tests/support/test_registry.h"
 
 namespace capf {
 namespace {
@@ -53,10 +54,7 @@ class TrustStoresTest : public ::testing::Test {
   }
 
   std::unique_ptr<SqliteRegistry> open_registry() {
-    auto registry = SqliteRegistry::open((dir_.path() / "registry.db").string(), clock_,
-                                         {.synchronous_full = false, .busy_timeout_ms = 5000});
-    EXPECT_TRUE(registry) << registry.error().message;
-    return registry ? std::move(registry).value() : nullptr;
+    return testing::open_test_registry(dir_.path(), clock_);
   }
 
   // A fresh self-signed CA certificate with an EC key made now.

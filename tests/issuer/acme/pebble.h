@@ -16,22 +16,9 @@
 #include "capf/pki/certificate.h"
 #include "tests/common/child_process.h"
 #include "tests/common/temp_dir.h"
+#include "tests/support/shell.h"
 
 namespace capf::testing {
-
-// Runs a shell command; returns its exit status and combined output.
-inline std::pair<int, std::string> run_shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(("(" + command + ") 2>&1").c_str(), "r");
-  if (pipe == nullptr)
-    return {-1, "popen failed"};
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-    output.append(buffer, n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 class Pebble {
  public:

@@ -66,12 +66,13 @@ TEST_F(AdcsIssuerTest, IssuesRsa2048OverNtlmAndTheCertificateVerifiesWithOpenssl
   dir.write("ca.pem", standin_->ca_certificate().pem());
   dir.write("lsc.pem", issued.certificate.pem());
   dir.write("phone.pem", *phone.key.to_pem());
-  auto verify = ct::run("openssl verify -CAfile " + dir.file("ca.pem") + " " + dir.file("lsc.pem"));
-  EXPECT_EQ(verify.status, 0) << verify.output;
+  auto verify =
+      ct::run_shell("openssl verify -CAfile " + dir.file("ca.pem") + " " + dir.file("lsc.pem"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr("lsc.pem: OK"));
-  auto cert_key = ct::run("openssl x509 -noout -pubkey -in " + dir.file("lsc.pem"));
-  auto phone_key = ct::run("openssl pkey -pubout -in " + dir.file("phone.pem"));
-  EXPECT_EQ(cert_key.status, 0) << cert_key.output;
+  auto cert_key = ct::run_shell("openssl x509 -noout -pubkey -in " + dir.file("lsc.pem"));
+  auto phone_key = ct::run_shell("openssl pkey -pubout -in " + dir.file("phone.pem"));
+  EXPECT_EQ(cert_key.exit_code, 0) << cert_key.output;
   EXPECT_EQ(cert_key.output, phone_key.output);
 
   // What went over the wire: one request, one download, NTLM only, the form AD CS expects.
@@ -315,7 +316,7 @@ TEST_F(AdcsIssuerTest, CheckFailsWithWrongCredentials) {
 
 TEST_F(AdcsIssuerTest, DescribesItselfAndSupportsRsaOnlyByDefault) {
   auto adcs = issuer();
-  EXPECT_EQ(adcs->mode(), "online");
+  EXPECT_EQ(adcs->mode(), IssuerMode::kOnline);
   EXPECT_TRUE(adcs->needs_signed_request());
   EXPECT_EQ(adcs->describe(), "online adcs " + standin_->url() + " (template CiscoRA)");
   for (int bits : {1024, 2048, 3072, 4096})

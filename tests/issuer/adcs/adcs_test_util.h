@@ -1,11 +1,8 @@
 // Shared pieces of the adcs tests: a phone-signed request, connector settings for a stand-in,
-// and a shell runner for the real command-line peers (openssl, curl).
+// and run_shell (tests/support/shell.h) for the real command-line peers (openssl, curl).
 #pragma once
 
-#include <sys/wait.h>
-
 #include <chrono>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -15,6 +12,7 @@
 #include "capf/pki/csr.h"
 #include "capf/pki/key.h"
 #include "tests/support/adcs_standin/adcs_standin.h"
+#include "tests/support/shell.h"
 
 namespace capf::testing {
 
@@ -80,26 +78,6 @@ inline OnlineCaSettings settings_for(const AdcsStandin& standin, const std::stri
   s.http.connect_timeout = std::chrono::seconds(5);
   s.http.timeout = std::chrono::seconds(10);
   return s;
-}
-
-struct ShellResult {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs a shell command (bounded by the tools' own timeouts), with stderr folded into the output.
-inline ShellResult run(const std::string& command) {
-  ShellResult r;
-  FILE* pipe = ::popen(("(" + command + ") 2>&1").c_str(), "r");
-  if (pipe == nullptr)
-    return r;
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-    r.output.append(buffer, n);
-  int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
 }
 
 }  // namespace capf::testing

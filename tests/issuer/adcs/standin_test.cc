@@ -101,7 +101,7 @@ class StandinTest : public ::testing::Test {
 
   // curl with the stand-in's CA as the only trust, a deadline, and `options`.
   ShellResult curl(const std::string& options) const {
-    return run("curl -sS --max-time 10 --cacert " + dir_.file("ca.pem") + " " + options);
+    return run_shell("curl -sS --max-time 10 --cacert " + dir_.file("ca.pem") + " " + options);
   }
   std::string ntlm_login(const std::string& password = kPassword) const {
     return "--ntlm -u '" + std::string(kUser) + ":" + password + "' ";
@@ -119,7 +119,7 @@ class StandinTest : public ::testing::Test {
                      "CertRequest@" + csr_file() +
                      " --data-urlencode 'CertAttrib=CertificateTemplate:" + template_name +
                      "' --data 'TargetStoreFlags=0&SaveCert=yes' " + url("/certfnsh.asp"));
-    EXPECT_EQ(page.status, 0) << page.output;
+    EXPECT_EQ(page.exit_code, 0) << page.output;
     return page.output;
   }
 
@@ -187,12 +187,13 @@ TEST_F(StandinTest, CurlEnrollsAndOpensslVerifiesWhatItGets) {
 
   auto pem = curl(ntlm_login() + "-D " + dir_.file("headers") + " -o " + dir_.file("lsc.pem") +
                   " " + url("/certnew.cer?ReqID=" + id + "&ENC=b64"));
-  ASSERT_EQ(pem.status, 0) << pem.output;
+  ASSERT_EQ(pem.exit_code, 0) << pem.output;
   EXPECT_THAT(to_string(dir_.read("headers")), HasSubstr("Content-Type: application/pkix-cert"));
   EXPECT_THAT(to_string(dir_.read("lsc.pem")), HasSubstr("-----BEGIN CERTIFICATE-----"));
-  auto verify = run("openssl verify -CAfile " + dir_.file("ca.pem") + " " + dir_.file("lsc.pem"));
-  EXPECT_EQ(verify.status, 0) << verify.output;
-  auto text = run("openssl x509 -noout -text -in " + dir_.file("lsc.pem"));
+  auto verify =
+      run_shell("openssl verify -CAfile " + dir_.file("ca.pem") + " " + dir_.file("lsc.pem"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  auto text = run_shell("openssl x509 -noout -text -in " + dir_.file("lsc.pem"));
   EXPECT_THAT(text.output, HasSubstr("Subject: CN = SEP001122334455"));
   EXPECT_THAT(text.output, HasSubstr("Digital Signature, Key Encipherment"));
   EXPECT_THAT(text.output,
@@ -200,7 +201,7 @@ TEST_F(StandinTest, CurlEnrollsAndOpensslVerifiesWhatItGets) {
 
   auto der = curl(ntlm_login() + "-o " + dir_.file("lsc.der") + " " +
                   url("/certnew.cer?ReqID=" + id + "&Enc=bin"));
-  ASSERT_EQ(der.status, 0) << der.output;
+  ASSERT_EQ(der.exit_code, 0) << der.output;
   auto from_der = pki::Certificate::from_der(dir_.read("lsc.der"));
   ASSERT_TRUE(from_der) << from_der.error().message;
   EXPECT_EQ(from_der->pem(), pki::Certificate::from_pem(to_string(dir_.read("lsc.pem")))->pem());
@@ -209,11 +210,11 @@ TEST_F(StandinTest, CurlEnrollsAndOpensslVerifiesWhatItGets) {
   // (docs/spec/adcs-web-enrollment.md §5); openssl reads it once relabelled.
   auto chain = curl(ntlm_login() + "-o " + dir_.file("chain.p7b") + " " +
                     url("/certnew.p7b?ReqID=" + id + "&Enc=b64"));
-  ASSERT_EQ(chain.status, 0) << chain.output;
+  ASSERT_EQ(chain.exit_code, 0) << chain.output;
   EXPECT_EQ(to_string(dir_.read("chain.p7b")).rfind("-----BEGIN CERTIFICATE-----\r\n", 0), 0u);
-  auto listed = run("sed 's/CERTIFICATE/PKCS7/' " + dir_.file("chain.p7b") +
-                    " | openssl pkcs7 -print_certs -noout");
-  EXPECT_EQ(listed.status, 0) << listed.output;
+  auto listed = run_shell("sed 's/CERTIFICATE/PKCS7/' " + dir_.file("chain.p7b") +
+                          " | openssl pkcs7 -print_certs -noout");
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_THAT(listed.output, HasSubstr("subject=CN = SEP001122334455"));
   EXPECT_THAT(listed.output, HasSubstr("subject=DC = net, DC = example, CN = Example Issuing CA"));
 }
@@ -288,7 +289,8 @@ TEST_F(StandinTest, CaPagesGiveTheRootAndItsChain) {
   auto p7b = curl(ntlm_login() + "-w '%{content_type}' -o " + dir_.file("ca.p7b") + " " +
                   url("/certnew.p7b?ReqID=CACert&Renewal=0&Enc=bin"));
   EXPECT_EQ(p7b.output, "application/x-pkcs7-certificates");
-  auto listed = run("openssl pkcs7 -inform DER -print_certs -noout -in " + dir_.file("ca.p7b"));
+  auto listed =
+      run_shell("openssl pkcs7 -inform DER -print_certs -noout -in " + dir_.file("ca.p7b"));
   EXPECT_THAT(listed.output, HasSubstr("CN = Example Issuing CA"));
 }
 
@@ -396,8 +398,9 @@ TEST(StandinProgram, ServesByHandUntilTerminated) {
   std::string url = to_string(dir.read("url.txt"));
   ASSERT_FALSE(url.empty()) << program.log_text();
   url.pop_back();  // the newline
-  auto home = run("curl -sS --max-time 10 --cacert " + dir.file("ca.pem") + " --ntlm -u '" + kUser +
-                  ":" + kPassword + "' -o /dev/null -w '%{http_code}' '" + url + "/'");
+  auto home =
+      run_shell("curl -sS --max-time 10 --cacert " + dir.file("ca.pem") + " --ntlm -u '" + kUser +
+                ":" + kPassword + "' -o /dev/null -w '%{http_code}' '" + url + "/'");
   EXPECT_EQ(home.output, "200");
   program.stop();
   EXPECT_FALSE(program.running());

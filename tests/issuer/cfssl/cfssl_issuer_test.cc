@@ -22,7 +22,7 @@ using ::testing::HasSubstr;
 using testing::quote;
 using testing::RawHttpServer;
 using testing::RecordedRequest;
-using testing::run;
+using testing::run_shell;
 using testing::TempDir;
 
 constexpr std::string_view kAuthKey = "0123456789ABCDEF0123456789ABCDEF";
@@ -41,9 +41,9 @@ constexpr std::string_view kConfig = R"({"signing":{
 Result<pki::Certificate> make_cfssl_ca(const TempDir& dir, const std::string& name) {
   dir.write("ca-csr.json", kCaCsr);
   auto made =
-      run(fmt::format("cd {} && cfssl gencert -initca ca-csr.json 2>gencert.log | "
-                      "cfssljson -bare {}",
-                      quote(dir.path().string()), name));
+      run_shell(fmt::format("cd {} && cfssl gencert -initca ca-csr.json 2>gencert.log | "
+                            "cfssljson -bare {}",
+                            quote(dir.path().string()), name));
   auto certs = testing::read_certificates(dir.file(name + ".pem"));
   if (made.exit_code != 0 || !certs)
     return make_error(ErrorCode::kInternal, "cfssl gencert failed: {}", made.output);
@@ -161,15 +161,15 @@ class CfsslIssuerTest : public ::testing::Test {
   std::string verify_with_openssl(const pki::Certificate& cert, const pki::PrivateKey& key) {
     TempDir dir;
     std::string leaf = dir.write("leaf.pem", cert.pem());
-    auto verify = run(fmt::format("openssl verify -CAfile {} {}", quote(world_->dir.file("ca.pem")),
-                                  quote(leaf)));
+    auto verify = run_shell(fmt::format("openssl verify -CAfile {} {}",
+                                        quote(world_->dir.file("ca.pem")), quote(leaf)));
     EXPECT_EQ(verify.exit_code, 0) << verify.output;
     EXPECT_THAT(verify.output, HasSubstr(": OK"));
     std::string key_file = dir.write("key.pem", *key.to_pem());
-    auto from_cert = run(fmt::format("openssl x509 -in {} -noout -pubkey", quote(leaf)));
-    auto from_key = run(fmt::format("openssl pkey -in {} -pubout", quote(key_file)));
+    auto from_cert = run_shell(fmt::format("openssl x509 -in {} -noout -pubkey", quote(leaf)));
+    auto from_key = run_shell(fmt::format("openssl pkey -in {} -pubout", quote(key_file)));
     EXPECT_EQ(from_cert.output, from_key.output) << "the certificate is for another key";
-    return run(fmt::format("openssl x509 -in {} -noout -text", quote(leaf))).output;
+    return run_shell(fmt::format("openssl x509 -in {} -noout -text", quote(leaf))).output;
   }
 
   static World* world_;
@@ -431,10 +431,10 @@ TEST(CfsslIssuer, SendsThePhoneSignedRequestAsCfsslExpectsIt) {
   // The PEM in the body is the phone's request, byte for byte.
   TempDir dir;
   std::string pem_file = dir.file("sent.csr");
-  auto extracted = run(fmt::format("printf '%s' {} | jq -r .certificate_request > {}",
-                                   quote(requests[0].body), quote(pem_file)));
+  auto extracted = run_shell(fmt::format("printf '%s' {} | jq -r .certificate_request > {}",
+                                         quote(requests[0].body), quote(pem_file)));
   ASSERT_EQ(extracted.exit_code, 0) << extracted.output;
-  auto der = run(
+  auto der = run_shell(
       fmt::format("openssl req -in {} -outform DER | od -An -tx1 | tr -d ' \\n'", quote(pem_file)));
   EXPECT_EQ(der.output, to_hex(*request.csr_der));
 }
@@ -448,7 +448,7 @@ TEST(CfsslIssuer, DescribesItselfAndTheKeysItTakes) {
   auto issuer = make_issuer(s, clock);
   ASSERT_TRUE(issuer);
   EXPECT_EQ(issuer->describe(), "online cfssl http://ca.example.net:8888 (profile phone)");
-  EXPECT_EQ(issuer->mode(), "online");
+  EXPECT_EQ(issuer->mode(), IssuerMode::kOnline);
   EXPECT_TRUE(issuer->needs_signed_request());
   for (KeySpec yes :
        {KeySpec{KeyType::kRsa, 2048}, KeySpec{KeyType::kRsa, 3072}, KeySpec{KeyType::kRsa, 4096},

@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view kEcKey = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
 
 Status sh(const std::string& command) {
-  CommandResult result = run(command);
+  ShellResult result = run_shell(command);
   if (result.exit_code != 0) {
     return make_error(ErrorCode::kInternal, "`{}` failed ({}): {}", command, result.exit_code,
                       result.output);

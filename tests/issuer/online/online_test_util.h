@@ -12,12 +12,9 @@
 #include "capf/pki/certificate.h"
 #include "capf/pki/key.h"
 #include "tests/common/temp_dir.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::testing {
-
-using pki::testing::CommandResult;
-using pki::testing::run;
 
 // File paths of a test PKI for HTTPS servers, all under one directory.
 struct TlsTestPki {

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "capf/pki/csr.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::scep {
 namespace {

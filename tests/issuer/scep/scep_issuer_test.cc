@@ -19,12 +19,12 @@
 #include "tests/common/child_process.h"
 #include "tests/common/temp_dir.h"
 #include "tests/issuer/scep/scep_test_pki.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf {
 namespace {
 
-using pki::testing::run;
+using pki::testing::run_shell;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::TempDir;
@@ -51,8 +51,8 @@ class ScepServer {
  public:
   // `extra` is added to the command line (e.g. -csrverifierexec PATH).
   ::testing::AssertionResult start(const std::vector<std::string>& extra = {}) {
-    auto init = run("scepserver ca -init -depot " + depot() +
-                    " -keySize 2048 -organization 'Test SCEP CA' -country US");
+    auto init = run_shell("scepserver ca -init -depot " + depot() +
+                          " -keySize 2048 -organization 'Test SCEP CA' -country US");
     if (init.exit_code != 0)
       return ::testing::AssertionFailure() << "scepserver ca -init failed: " << init.output;
     port_ = testing::free_loopback_port();
@@ -146,16 +146,16 @@ class ScepIssuerTest : public ::testing::Test {
 
     const TempDir& dir = server.dir();
     std::string cert = dir.write("issued.pem", issued.certificate.pem());
-    auto verify = run("openssl verify -CAfile " + server.ca_pem_path() + " " + cert);
+    auto verify = run_shell("openssl verify -CAfile " + server.ca_pem_path() + " " + cert);
     EXPECT_EQ(verify.exit_code, 0) << verify.output;
     EXPECT_THAT(verify.output, HasSubstr(": OK"));
     std::string key_file = dir.write("phone.key", *key.to_pem());
-    auto cert_key = run("openssl x509 -in " + cert + " -noout -pubkey");
-    auto phone_key = run("openssl pkey -in " + key_file + " -pubout");
+    auto cert_key = run_shell("openssl x509 -in " + cert + " -noout -pubkey");
+    auto phone_key = run_shell("openssl pkey -in " + key_file + " -pubout");
     EXPECT_EQ(cert_key.exit_code, 0);
     EXPECT_EQ(cert_key.output, phone_key.output) << "the certificate is not for the phone's key";
     // The CA recorded it under the device's CN.
-    auto index = run("cat " + server.depot() + "/index.txt");
+    auto index = run_shell("cat " + server.depot() + "/index.txt");
     EXPECT_THAT(index.output, HasSubstr("CN=" + device));
   }
 
@@ -204,7 +204,7 @@ TEST_F(ScepIssuerTest, AStoredRequestHoldsNoChallengeAndIsStillIssued) {
   ASSERT_TRUE(stored) << stored.error().message;
   const std::string pem = pki::pem_encode("CERTIFICATE REQUEST", *stored);
   EXPECT_EQ(std::string(stored->begin(), stored->end()).find("s3cret"), std::string::npos);
-  auto text = run("openssl req -noout -text -in " + server.dir().write("stored.csr", pem));
+  auto text = run_shell("openssl req -noout -text -in " + server.dir().write("stored.csr", pem));
   EXPECT_THAT(text.output, Not(HasSubstr("s3cret")));
   EXPECT_THAT(text.output, HasSubstr("challengePassword"));
 
@@ -224,7 +224,7 @@ TEST_F(ScepIssuerTest, AStoredRequestHoldsNoChallengeAndIsStillIssued) {
   ASSERT_FALSE(outcome);
   EXPECT_EQ(outcome.error().code, ErrorCode::kInvalidArgument);
   EXPECT_THAT(outcome.error().message, HasSubstr("challenge password changed"));
-  EXPECT_THAT(run("cat " + server.depot() + "/index.txt").output, Not(HasSubstr("0000AC")));
+  EXPECT_THAT(run_shell("cat " + server.depot() + "/index.txt").output, Not(HasSubstr("0000AC")));
 }
 
 TEST_F(ScepIssuerTest, EcRequestForcedThroughIsRefusedByTheCa) {

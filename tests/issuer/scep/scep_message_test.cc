@@ -7,7 +7,7 @@
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
 #include "tests/issuer/scep/scep_test_pki.h"
-#include "tests/pki/pki_test_util.h"
+#include "tests/support/test_pki.h"
 
 namespace capf::scep {
 namespace {
