@@ -1,5 +1,4 @@
 #include <cstdio>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -151,21 +150,9 @@ void add_crl_command(CLI::App& app, CommandContext& ctx) {
     if (days < 1 || days > 365)
       return usage_error("--days must be 1 to 365");
     CAPF_ASSIGN_OR_RETURN(auto crl, env.certificate_admin().make_crl(identity, days));
-    if (o.out.empty()) {
-      std::fputs(crl.pem.c_str(), stdout);
+    CAPF_TRY(write_output(o.out, [&crl](const OutputSink& sink) { return sink(crl.pem); }));
+    if (o.out.empty())
       return ok();
-    }
-    std::string tmp = o.out + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << crl.pem;
-      if (!out)
-        return usage_error("cannot write " + tmp);
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, o.out, ec);
-    if (ec)
-      return usage_error("cannot write " + o.out + ": " + ec.message());
     std::fprintf(stderr, "wrote CRL number %lld with %zu revoked certificate(s), next update %s\n",
                  static_cast<long long>(crl.number), crl.revoked,
                  format_utc(crl.next_update).c_str());
