@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite: unit, integration and end-to-end
 # tests (release build), the same under AddressSanitizer + UndefinedBehaviorSanitizer, and the
-# libFuzzer targets for a short time. Usage: scripts/test.sh [--quick] (--quick: release tests only)
+# libFuzzer targets for a short time, after clang-format and clang-tidy (scripts/lint.sh).
+# Usage: scripts/test.sh [--quick] (--quick: the style checks and the release tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -14,6 +15,8 @@ scripts/install-deps.sh
 
 say "release build"
 scripts/build.sh release
+say "style (clang-format, clang-tidy on the change: scripts/lint.sh)"
+scripts/lint.sh
 say "release tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600
 

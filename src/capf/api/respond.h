@@ -79,8 +79,11 @@ T value_of(Parsed<T>&& parsed) {
 // of query.h / parse_body), or return the problem from the handler.
 #define CAPF_API_ASSIGN(lhs, expr) \
   CAPF_API_ASSIGN_IMPL_(CAPF_CONCAT_(capf_api_parsed_, __LINE__), lhs, expr)
+// `tmp` and `lhs` are a name and a declaration, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CAPF_API_ASSIGN_IMPL_(tmp, lhs, expr)                     \
   auto tmp = (expr);                                              \
   if (auto capf_api_refusal_ = ::capf::api::detail::refusal(tmp)) \
     return std::move(*capf_api_refusal_);                         \
   lhs = ::capf::api::detail::value_of(std::move(tmp))
+// NOLINTEND(bugprone-macro-parentheses)

@@ -130,9 +130,12 @@ inline Status ok() {
 // CAPF_ASSIGN_OR_RETURN(lhs, expr): lhs = *expr, or return expr's error from the caller.
 #define CAPF_ASSIGN_OR_RETURN(lhs, expr) \
   CAPF_ASSIGN_OR_RETURN_IMPL_(CAPF_CONCAT_(capf_result_, __LINE__), lhs, expr)
+// `tmp` and `lhs` are a name and a declaration, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CAPF_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp) {                                       \
     return tmp.error();                             \
   }                                                 \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
