@@ -22,9 +22,12 @@ if [[ ${1:-} == --all ]]; then
 elif (($#)); then
   changed=("$@")
 else
-  base=$(git rev-parse -q --verify '@{upstream}' 2>/dev/null || git rev-parse -q --verify HEAD~1 || true)
-  mapfile -t changed < <({ [[ -n $base ]] && git diff --name-only "$(git merge-base HEAD "$base")"; \
-    git diff --name-only HEAD; git ls-files --others --exclude-standard; } | sort -u)
+  base=$(git rev-parse -q --verify '@{upstream}' 2>/dev/null || true)
+  [[ -n $base ]] && base=$(git merge-base HEAD "$base")
+  # Nothing since upstream (a clean clone): the last commit.
+  [[ -z $base || $base == "$(git rev-parse HEAD)" ]] && base=$(git rev-parse -q --verify HEAD~1 || true)
+  mapfile -t changed < <({ [[ -n $base ]] && git diff --name-only "$base"; \
+    git ls-files --others --exclude-standard; } | sort -u)
 fi
 declare -A units=()
 for file in "${changed[@]}"; do
