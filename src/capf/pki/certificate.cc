@@ -15,14 +15,10 @@ using detail::ossl_error;
 using detail::time_point;
 
 Result<Certificate> Certificate::from_der(ByteView der) {
-  bool trailing = false;
-  auto cert = detail::parse_der_exact<X509Ptr>(der, d2i_X509, &trailing);
-  if (trailing) {
-    return make_error(ErrorCode::kMalformed, "certificate has trailing bytes after its der");
-  }
-  if (!cert) {
-    return ossl_error(ErrorCode::kMalformed, "not a der x.509 certificate");
-  }
+  CAPF_ASSIGN_OR_RETURN(X509Ptr cert,
+                        detail::parse_der_checked<X509Ptr>(
+                            der, d2i_X509, "certificate has trailing bytes after its der",
+                            "not a der x.509 certificate"));
   return adopt(std::move(cert));
 }
 

@@ -80,15 +80,8 @@ Result<X509CrlPtr> load_crl(ByteView bytes) {
     CAPF_ASSIGN_OR_RETURN(from_pem, pem_decode("X509 CRL", to_string(bytes)));
     bytes = from_pem;
   }
-  bool trailing = false;
-  auto crl = detail::parse_der_exact<X509CrlPtr>(bytes, d2i_X509_CRL, &trailing);
-  if (trailing) {
-    return make_error(ErrorCode::kMalformed, "crl has trailing bytes after its der");
-  }
-  if (!crl) {
-    return ossl_error(ErrorCode::kMalformed, "not a der x.509 crl");
-  }
-  return crl;
+  return detail::parse_der_checked<X509CrlPtr>(
+      bytes, d2i_X509_CRL, "crl has trailing bytes after its der", "not a der x.509 crl");
 }
 
 struct SortedEntry {

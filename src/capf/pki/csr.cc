@@ -190,14 +190,9 @@ Result<Bytes> csr_public_key(ByteView csr) {
       return detail::ossl_error(ErrorCode::kMalformed, "no pem certificate request in the text");
     }
   } else {
-    bool trailing = false;
-    req = detail::parse_der_exact<X509ReqPtr>(csr, d2i_X509_REQ, &trailing);
-    if (!req) {
-      if (trailing) {
-        return make_error(ErrorCode::kMalformed, "certificate request has trailing bytes");
-      }
-      return detail::ossl_error(ErrorCode::kMalformed, "not a der pkcs#10 certificate request");
-    }
+    CAPF_ASSIGN_OR_RETURN(req, detail::parse_der_checked<X509ReqPtr>(
+                                   csr, d2i_X509_REQ, "certificate request has trailing bytes",
+                                   "not a der pkcs#10 certificate request"));
   }
   Bytes spki = detail::to_der(X509_REQ_get_X509_PUBKEY(req.get()), i2d_X509_PUBKEY);
   CAPF_ASSIGN_OR_RETURN(PKeyPtr key, detail::parse_spki(spki));

@@ -72,6 +72,22 @@ Ptr parse_der_exact(ByteView der, Fn d2i, bool* trailing = nullptr) {
   return object;
 }
 
+// parse_der_exact for a reader that refuses what does not parse: kMalformed with trailing_message
+// when more bytes follow the object, else with not_der_message and OpenSSL's reasons.
+template <typename Ptr, typename Fn>
+Result<Ptr> parse_der_checked(ByteView der, Fn d2i, std::string_view trailing_message,
+                              std::string_view not_der_message) {
+  bool trailing = false;
+  Ptr object = parse_der_exact<Ptr>(der, d2i, &trailing);
+  if (trailing) {
+    return make_error(ErrorCode::kMalformed, "{}", trailing_message);
+  }
+  if (!object) {
+    return ossl_error(ErrorCode::kMalformed, not_der_message);
+  }
+  return object;
+}
+
 const EVP_MD* evp_md(Hash hash);
 std::string_view hash_name(Hash hash);  // "sha1", "sha256", "sha512"
 
