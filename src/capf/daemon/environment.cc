@@ -86,6 +86,14 @@ IdentityAdmin& Environment::identity_admin() {
   return *identity_admin_;
 }
 
+TrustListAdmin& Environment::trust_list_admin() {
+  if (!trust_list_admin_) {
+    trust_list_admin_ =
+        std::make_unique<TrustListAdmin>(config_, identity_admin(), *registry_, clock_);
+  }
+  return *trust_list_admin_;
+}
+
 OfflineAdmin& Environment::offline_admin() {
   if (!offline_admin_) {
     // The chain file named by opencapf.toml as it is at each import (the server may be running

@@ -133,15 +133,8 @@ Result<Certificate> make_capf_certificate(const PrivateKey& key,
                       "capf key is rsa-{}: use an rsa key of at least 2048 bits", spec.bits);
   }
   CAPF_ASSIGN_OR_RETURN(X509NamePtr name, parse_dn(params.subject));
-  X509Ptr cert(X509_new());
-  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
-      X509_set_subject_name(cert.get(), name.get()) != 1 ||
-      X509_set_issuer_name(cert.get(), name.get()) != 1 ||
-      X509_set_pubkey(cert.get(), key.get()) != 1) {
-    return detail::ossl_error(ErrorCode::kInternal, "cannot build the capf certificate");
-  }
-  CAPF_TRY(detail::set_serial(cert.get(), random_serial()));
-  CAPF_TRY(detail::set_validity(cert.get(), clock.now(), params.days));
+  CAPF_ASSIGN_OR_RETURN(X509Ptr cert, detail::new_self_issued(name.get(), key, clock.now(),
+                                                              params.days, "capf certificate"));
   Bytes key_id = detail::key_identifier(X509_get_X509_PUBKEY(cert.get()));
   CAPF_TRY(detail::add_basic_constraints(cert.get(), true, 0));
   CAPF_TRY(detail::add_key_usage(

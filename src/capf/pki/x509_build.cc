@@ -31,6 +31,19 @@ Bytes random_serial() {
 
 namespace detail {
 
+Result<X509Ptr> new_self_issued(const X509_NAME* name, const PrivateKey& key, TimePoint now,
+                                int days, std::string_view what) {
+  X509Ptr cert(X509_new());
+  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
+      X509_set_subject_name(cert.get(), name) != 1 || X509_set_issuer_name(cert.get(), name) != 1 ||
+      X509_set_pubkey(cert.get(), key.get()) != 1) {
+    return ossl_error(ErrorCode::kInternal, fmt::format("cannot build the {}", what));
+  }
+  CAPF_TRY(set_serial(cert.get(), random_serial()));
+  CAPF_TRY(set_validity(cert.get(), now, days));
+  return cert;
+}
+
 Status set_serial(X509* cert, ByteView serial) {
   if (serial.empty() || serial.size() > 20 ||
       std::all_of(serial.begin(), serial.end(), [](std::uint8_t b) { return b == 0; })) {

@@ -16,6 +16,12 @@
 
 namespace capf::pki::detail {
 
+// A v3 certificate named `name` as both subject and issuer, holding `key`'s public key, with a
+// random serial and the validity of set_validity; the caller adds extensions and signs it.
+// kInternal naming `what` when OpenSSL refuses.
+Result<X509Ptr> new_self_issued(const X509_NAME* name, const PrivateKey& key, TimePoint now,
+                                int days, std::string_view what);
+
 // Sets a positive serial from big-endian magnitude bytes (1..20 bytes, not all zero).
 Status set_serial(X509* cert, ByteView serial);
 // notBefore = now, notAfter = now + days (1..36500); UTCTime up to 2049, GeneralizedTime after.
