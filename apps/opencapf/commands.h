@@ -26,5 +26,8 @@ void add_bench_command(CLI::App& app, CommandContext& ctx);
 void add_admin_command(CLI::App& app, CommandContext& ctx);
 void add_audit_command(CLI::App& app, CommandContext& ctx);
 void add_store_command(CLI::App& app, CommandContext& ctx);
+void add_itl_command(CLI::App& app, CommandContext& ctx);
+void add_ctl_command(CLI::App& app, CommandContext& ctx);
+void add_sgn_command(CLI::App& app, CommandContext& ctx);
 
 }  // namespace capf::cli

@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   capf::cli::add_admin_command(app, ctx);
   capf::cli::add_audit_command(app, ctx);
   capf::cli::add_store_command(app, ctx);
+  capf::cli::add_itl_command(app, ctx);
+  capf::cli::add_ctl_command(app, ctx);
+  capf::cli::add_sgn_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

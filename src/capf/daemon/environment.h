@@ -18,6 +18,7 @@
 #include "capf/service/identity_admin.h"
 #include "capf/service/issuer_admin.h"
 #include "capf/service/offline_admin.h"
+#include "capf/service/trust_list_admin.h"
 #include "capf/store/device_store.h"
 #include "capf/trust/trust_stores.h"
 
@@ -81,6 +82,8 @@ class Environment {
   IdentityAdmin& identity_admin();
   // The issuance ledger, revocation, the CRL, renewal (`opencapf cert|crl`).
   CertificateAdmin& certificate_admin();
+  // The ITL/CTL, .sgn files and their signer (`opencapf itl|ctl|sgn`).
+  TrustListAdmin& trust_list_admin();
   // Admin API tokens and the audit log (`opencapf admin token`, `opencapf audit`, the API).
   AccessService& access();
 
@@ -97,6 +100,7 @@ class Environment {
   std::unique_ptr<OfflineAdmin> offline_admin_;
   std::unique_ptr<IdentityAdmin> identity_admin_;
   std::unique_ptr<CertificateAdmin> certificate_admin_;
+  std::unique_ptr<TrustListAdmin> trust_list_admin_;
   std::unique_ptr<AccessService> access_;
 };
 
