@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
 all=(fuzz_codec fuzz_frames fuzz_csr fuzz_certificate fuzz_csv fuzz_offline_import fuzz_api_json
-     fuzz_config)
+     fuzz_config fuzz_trust_list)
 
 long=0
 seconds=15
