@@ -14,15 +14,6 @@ constexpr std::string_view kBadNonce = "urn:ietf:params:acme:error:badNonce";
 constexpr std::string_view kAccountDoesNotExist = "urn:ietf:params:acme:error:accountDoesNotExist";
 constexpr std::string_view kJoseJson = "application/jose+json";
 
-std::string text_of(const nlohmann::json& j, const char* name) {
-  if (j.is_object()) {
-    auto it = j.find(name);
-    if (it != j.end() && it->is_string())
-      return it->get<std::string>();
-  }
-  return "";
-}
-
 // The first line of a body, for messages about answers that are not ACME.
 std::string excerpt(std::string_view body) {
   std::string_view line = body.substr(0, std::min<std::size_t>(body.find('\n'), 160));
@@ -63,6 +54,15 @@ Result<Reply> to_reply(HttpResponse response, std::string_view what, std::string
 }
 
 }  // namespace
+
+std::string text_of(const nlohmann::json& j, const char* name) {
+  if (j.is_object()) {
+    auto it = j.find(name);
+    if (it != j.end() && it->is_string())
+      return it->get<std::string>();
+  }
+  return "";
+}
 
 std::optional<Problem> problem_of(const nlohmann::json& document) {
   if (!document.is_object())

@@ -120,4 +120,8 @@ struct Problem {
 std::optional<Problem> problem_of(const HttpResponse& response);
 std::optional<Problem> problem_of(const nlohmann::json& document);
 
+// The string member `name` of an ACME object; "" when `j` is not an object or the member is
+// missing or not a string.
+std::string text_of(const nlohmann::json& j, const char* name);
+
 }  // namespace capf::acme

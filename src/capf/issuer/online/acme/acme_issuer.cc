@@ -13,18 +13,10 @@ namespace capf {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+using acme::text_of;
 using std::chrono::milliseconds;
 
 constexpr std::string_view kTicketKeyMark = "#spki-sha256=";
-
-std::string text_of(const nlohmann::json& j, const char* name) {
-  if (j.is_object()) {
-    auto it = j.find(name);
-    if (it != j.end() && it->is_string())
-      return it->get<std::string>();
-  }
-  return "";
-}
 
 std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
