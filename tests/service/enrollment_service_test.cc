@@ -63,10 +63,7 @@ TEST_F(EnrollmentServiceTest, InstallRecordsLedgerBeforeDeliveryAndSucceedsOnlyA
   SessionInfo s = session();
   OpenDecision d = service_->open(s, auth_response(kPhone));
   ASSERT_EQ(d.kind, OpenDecision::Kind::kInstall);
-  auto key = pki::PrivateKey::generate(d.context->current_key());
-  protocol::KeyGenerateResponse kr;
-  kr.public_key = key->spki_der();
-  KeyDecision k = service_->key_generated(s, *d.context, kr);
+  KeyDecision k = answer_new_key(s, *d.context);
   ASSERT_EQ(k.kind, KeyDecision::Kind::kStore) << k.log;
   auto cert = pki::Certificate::from_der(k.certificate_der);
   ASSERT_TRUE(cert);
@@ -94,10 +91,7 @@ TEST_F(EnrollmentServiceTest, PhoneRefusingToStoreFailsTheUpgradeAndKeepsTheOper
   set(install_by(AuthMode::kNullString));
   SessionInfo s = session();
   OpenDecision d = service_->open(s, auth_response(kPhone));
-  auto key = pki::PrivateKey::generate(d.context->current_key());
-  protocol::KeyGenerateResponse kr;
-  kr.public_key = key->spki_der();
-  KeyDecision k = service_->key_generated(s, *d.context, kr);
+  KeyDecision k = answer_new_key(s, *d.context);
   ASSERT_EQ(k.kind, KeyDecision::Kind::kStore);
   EXPECT_EQ(service_->stored(s, *d.context, kRefused), SessionEnd::kNotStored);
   Device after = get(kPhone);
@@ -112,10 +106,7 @@ TEST_F(EnrollmentServiceTest, SessionDroppedAfterDeliveryMarksCertificateRejecte
   set(install_by(AuthMode::kNullString));
   SessionInfo s = session();
   OpenDecision d = service_->open(s, auth_response(kPhone));
-  auto key = pki::PrivateKey::generate(d.context->current_key());
-  protocol::KeyGenerateResponse kr;
-  kr.public_key = key->spki_der();
-  KeyDecision k = service_->key_generated(s, *d.context, kr);
+  KeyDecision k = answer_new_key(s, *d.context);
   service_->failed(s, &*d.context, SessionFailure::kDisconnected,
                    "the phone closed the connection");
   Device after = get(kPhone);
@@ -139,10 +130,8 @@ TEST_F(EnrollmentServiceTest, WrongKeyTypeOrSizeIsKeyGenerationFailure) {
   c.rsa_bits = 2048;
   set(c);
   OpenDecision d = service_->open(session(), auth_response(kPhone));
-  auto key = pki::PrivateKey::generate({KeyType::kRsa, 1024});
-  protocol::KeyGenerateResponse kr;
-  kr.public_key = key->spki_der();
-  KeyDecision k = service_->key_generated(session(), *d.context, kr);
+  KeyDecision k =
+      answer_key(session(), *d.context, *pki::PrivateKey::generate({KeyType::kRsa, 1024}));
   EXPECT_EQ(k.kind, KeyDecision::Kind::kEnd);
   EXPECT_EQ(get(kPhone).status,
             OperationStatus::failed(Operation::kInstall, FailureReason::kKeyGenerationFailed));
@@ -174,10 +163,9 @@ TEST_F(EnrollmentServiceTest, EcPreferredFallsBackToRsaWhenThePhoneRefusesEc) {
   KeyDecision k = service_->key_generated(session(), *d.context, refused);
   ASSERT_EQ(k.kind, KeyDecision::Kind::kAskNextKey);
   EXPECT_EQ(d.context->current_key(), (KeySpec{KeyType::kRsa, 2048}));
-  auto key = pki::PrivateKey::generate({KeyType::kRsa, 2048});
-  protocol::KeyGenerateResponse kr;
-  kr.public_key = key->spki_der();
-  EXPECT_EQ(service_->key_generated(session(), *d.context, kr).kind, KeyDecision::Kind::kStore);
+  EXPECT_EQ(
+      answer_key(session(), *d.context, *pki::PrivateKey::generate({KeyType::kRsa, 2048})).kind,
+      KeyDecision::Kind::kStore);
 }
 
 TEST_F(EnrollmentServiceTest, EcOnlyToAPhoneWithoutEcIsNoEcSupport) {
@@ -371,44 +359,41 @@ class MicAuth : public EnrollmentServiceTest {
     pki::LscParams p{cn, mic_key_->spki_der(), pki::random_serial(), 3650};
     mic_ = *pki::issue_lsc(p, *mfg_, *mfg_key_, clock_);
   }
+  // An install by MIC for kPhone, and the AUTH_RESPONSE of a phone presenting a MIC named `cn`
+  // whose manufacturing CA mic-trust holds or not.
+  protocol::AuthResponse present_mic(const std::string& cn, bool trusted) {
+    make_mic(cn);
+    if (trusted) {
+      EXPECT_TRUE(trust_->add(kMicTrust, *mfg_, "mfg"));
+    }
+    set(install_by(AuthMode::kMicFirst));
+    auto r = auth_response(kPhone);
+    present(r, *mic_, *mic_key_);
+    return r;
+  }
   std::optional<pki::PrivateKey> mfg_key_, mic_key_;
   std::optional<pki::Certificate> mfg_, mic_;
 };
 
 TEST_F(MicAuth, MicChainedToMicTrustAndNamingTheDeviceIsAccepted) {
-  make_mic(std::string("CP-8865-") + kPhone);
-  ASSERT_TRUE(trust_->add(kMicTrust, *mfg_, "mfg"));
-  set(install_by(AuthMode::kMicFirst));
-  auto r = auth_response(kPhone);
-  present(r, *mic_, *mic_key_);
+  auto r = present_mic(std::string("CP-8865-") + kPhone, /*trusted=*/true);
   EXPECT_EQ(service_->open(session(), r).kind, OpenDecision::Kind::kInstall);
 }
 
 TEST_F(MicAuth, UntrustedMicIsInvalidMic) {
-  make_mic(std::string("CP-8865-") + kPhone);
-  set(install_by(AuthMode::kMicFirst));
-  auto r = auth_response(kPhone);
-  present(r, *mic_, *mic_key_);
+  auto r = present_mic(std::string("CP-8865-") + kPhone, /*trusted=*/false);
   EXPECT_EQ(service_->open(session(), r).kind, OpenDecision::Kind::kEnd);
   EXPECT_EQ(get(kPhone).status,
             OperationStatus::failed(Operation::kInstall, FailureReason::kInvalidMic));
 }
 
 TEST_F(MicAuth, MicOfAnotherPhoneIsInvalidMic) {
-  make_mic("CP-8865-SEP999999999999");
-  ASSERT_TRUE(trust_->add(kMicTrust, *mfg_, "mfg"));
-  set(install_by(AuthMode::kMicFirst));
-  auto r = auth_response(kPhone);
-  present(r, *mic_, *mic_key_);
+  auto r = present_mic("CP-8865-SEP999999999999", /*trusted=*/true);
   EXPECT_EQ(service_->open(session(), r).kind, OpenDecision::Kind::kEnd);
 }
 
 TEST_F(MicAuth, SudiSignaturesUseTheLittleEndianSessionId) {
-  make_mic(std::string("CP-8865-") + kPhone);
-  ASSERT_TRUE(trust_->add(kMicTrust, *mfg_, "mfg"));
-  set(install_by(AuthMode::kMicFirst));
-  auto r = auth_response(kPhone);
-  present(r, *mic_, *mic_key_);
+  auto r = present_mic(std::string("CP-8865-") + kPhone, /*trusted=*/true);
   const std::uint32_t id = 0x12345678;
   Bytes le = protocol::sudi_signed_bytes(id, mic_->der());
   r.sudi = protocol::SudiData{0,
@@ -524,10 +509,7 @@ TEST_F(EnrollmentServiceTest, AdminChangeDuringSessionIsNotOverwritten) {
   set(install_by(AuthMode::kNullString));
   SessionInfo s = session();
   OpenDecision d = service_->open(s, auth_response(kPhone));
-  auto key = pki::PrivateKey::generate(d.context->current_key());
-  protocol::KeyGenerateResponse kr;
-  kr.public_key = key->spki_der();
-  ASSERT_EQ(service_->key_generated(s, *d.context, kr).kind, KeyDecision::Kind::kStore);
+  ASSERT_EQ(answer_new_key(s, *d.context).kind, KeyDecision::Kind::kStore);
   DeviceChange c;
   c.name = kPhone;
   c.operation = Operation::kTroubleshoot;

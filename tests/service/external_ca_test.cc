@@ -82,15 +82,30 @@ class ExternalCa : public ServiceFixture {
     OpenDecision d = service_->open(s_, auth_response(kPhone));
     EXPECT_EQ(d.kind, OpenDecision::Kind::kInstall) << d.log;
     ctx_ = *d.context;
-    protocol::KeyGenerateResponse kr;
-    kr.public_key = key.spki_der();
-    KeyDecision k = service_->key_generated(s_, ctx_, kr);
+    KeyDecision k = answer_key(s_, ctx_, key);
     EXPECT_EQ(k.kind, KeyDecision::Kind::kSign) << k.log;
     if (!phone_signs)
       return service_->request_signed(s_, ctx_, kRefused, std::nullopt);
     const protocol::HashedSignature signature{k.digest_type,
                                               *key.sign(pki::Hash::kSha256, k.request_info_der)};
     return service_->request_signed(s_, ctx_, kDone, signature);
+  }
+
+  // A session whose request `ca` takes under submission; the CA then stops holding it.
+  void leave_pending(ScriptedCa& ca) {
+    ca.hold = true;
+    set_install();
+    sign_session(*pki::PrivateKey::generate({KeyType::kRsa, 2048}));
+    ca.hold = false;
+  }
+
+  // A session whose request the CA answers with `error`; returns the decision after it.
+  KeyDecision session_the_ca_fails(Error error) {
+    auto ca = std::make_shared<ScriptedCa>(clock_);
+    ca->next_error = std::move(error);
+    use(ca);
+    set_install();
+    return sign_session(*pki::PrivateKey::generate({KeyType::kRsa, 2048}));
   }
 
   std::vector<CertificateRequestRecord> requests() {
@@ -142,9 +157,7 @@ TEST_F(ExternalCa, ASignatureByAnotherKeyIsRefusedBeforeTheCaSeesIt) {
   auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
   s_ = session();
   ctx_ = *service_->open(s_, auth_response(kPhone)).context;
-  protocol::KeyGenerateResponse kr;
-  kr.public_key = key.spki_der();
-  KeyDecision k = service_->key_generated(s_, ctx_, kr);
+  KeyDecision k = answer_key(s_, ctx_, key);
   auto other = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
   const protocol::HashedSignature signature{2, *other.sign(pki::Hash::kSha256, k.request_info_der)};
   EXPECT_EQ(service_->request_signed(s_, ctx_, kDone, signature).kind, KeyDecision::Kind::kEnd);
@@ -166,12 +179,9 @@ TEST_F(ExternalCa, KeysTheCaCannotIssueFailBeforeKeyGeneration) {
 }
 
 TEST_F(ExternalCa, CaUnreachableIsCommunicationFailureAndKeepsTheRequest) {
-  auto ca = std::make_shared<ScriptedCa>(clock_);
-  ca->next_error = make_error(ErrorCode::kUnavailable, "https://ca/certsrv: connection refused");
-  use(ca);
-  set_install();
-  auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
-  EXPECT_EQ(sign_session(key).kind, KeyDecision::Kind::kEnd);
+  KeyDecision k = session_the_ca_fails(
+      make_error(ErrorCode::kUnavailable, "https://ca/certsrv: connection refused"));
+  EXPECT_EQ(k.kind, KeyDecision::Kind::kEnd);
   EXPECT_EQ(get(kPhone).status,
             OperationStatus::failed(Operation::kInstall, FailureReason::kCaCommunicationFailure));
   EXPECT_NE(get(kPhone).status_detail.find("connection refused"), std::string::npos);
@@ -182,13 +192,10 @@ TEST_F(ExternalCa, CaUnreachableIsCommunicationFailureAndKeepsTheRequest) {
 }
 
 TEST_F(ExternalCa, CaRefusalIsRejectedConnectionWithTheCasWords) {
-  auto ca = std::make_shared<ScriptedCa>(clock_);
-  ca->next_error = make_error(ErrorCode::kPermissionDenied,
-                              "the CA denied the request: Denied by Policy Module  0x80094800");
-  use(ca);
-  set_install();
-  auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
-  EXPECT_EQ(sign_session(key).kind, KeyDecision::Kind::kEnd);
+  KeyDecision k = session_the_ca_fails(
+      make_error(ErrorCode::kPermissionDenied,
+                 "the CA denied the request: Denied by Policy Module  0x80094800"));
+  EXPECT_EQ(k.kind, KeyDecision::Kind::kEnd);
   EXPECT_EQ(get(kPhone).status,
             OperationStatus::failed(Operation::kInstall, FailureReason::kCaRejectedConnection));
   EXPECT_NE(get(kPhone).status_detail.find("Denied by Policy Module  0x80094800"),
@@ -229,12 +236,8 @@ TEST_F(ExternalCa, PendingRequestIsDeliveredAtALaterContact) {
 
 TEST_F(ExternalCa, PendingRequestIsAskedForAtTheNextContactToo) {
   auto ca = std::make_shared<ScriptedCa>(clock_);
-  ca->hold = true;
   use(ca);
-  set_install();
-  auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
-  sign_session(key);
-  ca->hold = false;
+  leave_pending(*ca);
   OpenDecision d = service_->open(session(), auth_response(kPhone));
   EXPECT_EQ(d.kind, OpenDecision::Kind::kDeliver) << d.log;
   EXPECT_EQ(ca->retrieve_calls, 1);
@@ -242,12 +245,8 @@ TEST_F(ExternalCa, PendingRequestIsAskedForAtTheNextContactToo) {
 
 TEST_F(ExternalCa, DeniedWhilePendingEndsTheRequest) {
   auto ca = std::make_shared<ScriptedCa>(clock_);
-  ca->hold = true;
   use(ca);
-  set_install();
-  auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
-  sign_session(key);
-  ca->hold = false;
+  leave_pending(*ca);
   ca->deny = true;
   EXPECT_EQ(service_->poll_pending_requests(), 0);
   EXPECT_EQ(requests()[0].state, RequestState::kFailed);
@@ -258,11 +257,7 @@ TEST_F(ExternalCa, DeniedWhilePendingEndsTheRequest) {
 TEST_F(ExternalCa, PhoneWithoutThePendingKeyStartsOver) {
   auto ca = std::make_shared<ScriptedCa>(clock_);
   use(ca);
-  ca->hold = true;
-  set_install();
-  auto key = *pki::PrivateKey::generate({KeyType::kRsa, 2048});
-  sign_session(key);
-  ca->hold = false;
+  leave_pending(*ca);
   service_->poll_pending_requests();
   s_ = session();
   OpenDecision d = service_->open(s_, auth_response(kPhone));

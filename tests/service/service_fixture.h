@@ -89,6 +89,21 @@ class ServiceFixture : public ::testing::Test {
     return SessionInfo{id, "127.0.0.1:5000", "TLSv1.3"};
   }
 
+  // The phone answers KEY_GENERATE_REQUEST with the public half of `key`.
+  KeyDecision answer_key(const SessionInfo& s, EnrollmentContext& context,
+                         const pki::PrivateKey& key) {
+    protocol::KeyGenerateResponse kr;
+    kr.public_key = key.spki_der();
+    return service_->key_generated(s, context, kr);
+  }
+
+  // The phone answers KEY_GENERATE_REQUEST with a fresh key of the kind asked for.
+  KeyDecision answer_new_key(const SessionInfo& s, EnrollmentContext& context) {
+    auto key = pki::PrivateKey::generate(context.current_key());
+    EXPECT_TRUE(key) << key.error().message;
+    return answer_key(s, context, *key);
+  }
+
   // Runs a whole install for `name` with a fresh key of `spec`; returns the stored certificate.
   std::optional<pki::Certificate> install(const std::string& name, const protocol::AuthResponse& r,
                                           KeySpec spec,
@@ -99,9 +114,7 @@ class ServiceFixture : public ::testing::Test {
       return std::nullopt;
     auto key = pki::PrivateKey::generate(d.context->current_key());
     (void)spec;
-    protocol::KeyGenerateResponse kr;
-    kr.public_key = key->spki_der();
-    KeyDecision k = service_->key_generated(s, *d.context, kr);
+    KeyDecision k = answer_key(s, *d.context, *key);
     if (k.kind != KeyDecision::Kind::kStore)
       return std::nullopt;
     if (service_->stored(s, *d.context, kDone) != SessionEnd::kCertificateStored)
@@ -124,10 +137,7 @@ class ServiceFixture : public ::testing::Test {
     OpenDecision d = service_->open(s, r);
     if (d.kind != OpenDecision::Kind::kInstall)
       return std::nullopt;
-    auto key = pki::PrivateKey::generate(d.context->current_key());
-    protocol::KeyGenerateResponse kr;
-    kr.public_key = key->spki_der();
-    KeyDecision k = service_->key_generated(s, *d.context, kr);
+    KeyDecision k = answer_new_key(s, *d.context);
     if (k.kind != KeyDecision::Kind::kStore)
       return std::nullopt;
     return Delivered{s, std::move(*d.context), *pki::Certificate::from_der(k.certificate_der)};
