@@ -129,8 +129,9 @@ void add_regenerate(CLI::App& ca, CommandContext& ctx) {
     CAPF_ASSIGN_OR_RETURN(auto cert, env.identity_admin().regenerate(options, cli_actor()));
     std::printf(
         "new CAPF certificate %s, SHA-256 %s, valid until %s\n"
-        "put it in the phones' trust lists (`opencapf ca export --all`); retire the "
-        "previous one with `opencapf ca retire` once every phone has a new LSC\n",
+        "rebuild and publish the phones' ITL (`opencapf itl build`, it lists both), and the "
+        "call-control trust (`opencapf ca export --all`); retire the previous one with "
+        "`opencapf ca retire` once every phone has a new LSC\n",
         cert.subject().c_str(), cert.fingerprint_sha256().c_str(),
         format_utc(cert.not_after()).c_str());
     return ok();

@@ -39,9 +39,15 @@ void add_init_command(CLI::App& app, CommandContext& ctx) {
                 report.not_after.c_str());
     std::printf("admin API certificate: admin-cert.pem (its own key, not the CAPF one)\n");
     std::printf("  SHA-256 fingerprint %s\n", report.admin_fingerprint.c_str());
+    // The trust-list signer (docs/trust-lists.md §5), so that `itl build` works at once.
+    CAPF_ASSIGN_OR_RETURN(auto env, Environment::open(o.data));
+    CAPF_ASSIGN_OR_RETURN(auto signer,
+                          env->trust_list_admin().create_signer(SignerOptions{}, cli_actor()));
+    std::printf("trust-list signer (SAST): %s, serial %s\n", signer.subject().c_str(),
+                signer.serial_hex().c_str());
     std::printf(
-        "next: `opencapf ca export --data %s > capf.pem` and put it in the phones' trust "
-        "list; then `opencapf serve --data %s`\n",
+        "next: `opencapf itl build --data %s --out /srv/tftp/ITLFile.tlv` for the phones' TFTP "
+        "server (docs/trust-lists.md); then `opencapf serve --data %s`\n",
         report.data_dir.c_str(), report.data_dir.c_str());
     return ok();
   });

@@ -19,15 +19,18 @@ json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)"
 check() { python3 "$CHECK" "$1" >"$WORK/check.json" || fail "itl_check.py refused $1"; }
 signer_serial() { "$OPENCAPF" itl signer show --json >"$WORK/signers.json"; json "$WORK/signers.json" "j[$1]['serial']"; }
 
-step "init, and no trust list without a signer"
-"$OPENCAPF" init --subject "CN=CAPF-itl,O=opencapf e2e" >/dev/null
-expect_exit 1 "$OPENCAPF" itl build --out "$ITL"
+step "no trust list without a signer; itl signer create makes one"
+"$OPENCAPF" init --data "$WORK/other" >/dev/null
+rm "$WORK/other/itl-signer.pem" "$WORK/other/itl-signer-key.pem"
+expect_exit 1 "$OPENCAPF" itl build --data "$WORK/other" --out "$ITL"
 contains "$WORK/out.txt" "run \`opencapf itl signer create\`"
 [ ! -e "$ITL" ] || fail "a failed build left a file"
-
-step "itl signer create: RSA 2048, key 0600"
-"$OPENCAPF" itl signer create >"$WORK/out.txt"
+"$OPENCAPF" itl signer create --data "$WORK/other" >"$WORK/out.txt"
 contains "$WORK/out.txt" "created signer CN=ITLRecovery-"
+
+step "init makes the signer: RSA 2048, key 0600"
+"$OPENCAPF" init --subject "CN=CAPF-itl,O=opencapf e2e" >"$WORK/out.txt"
+contains "$WORK/out.txt" "trust-list signer (SAST): CN=ITLRecovery-"
 [ "$(stat -c %a "$DATA/itl-signer-key.pem")" = "600" ] || fail "the signer key is not 0600"
 openssl x509 -in "$DATA/itl-signer.pem" -noout -text >"$WORK/signer.txt"
 contains "$WORK/signer.txt" "Public-Key: (2048 bit)"
@@ -120,6 +123,14 @@ cp "$WORK/SEP001122334455.cnf.xml.sgn" "$WORK/bad.sgn"
 printf 'X' >>"$WORK/bad.sgn"
 expect_exit 1 "$OPENCAPF" sgn show "$WORK/bad.sgn"
 contains "$WORK/out.txt" "NOT VALID: the signature does not verify"
+
+step "an encrypted CAPF key: the signer key is encrypted with the same passphrase"
+CAPF_PASS=xyzzy-e2e "$OPENCAPF" init --data "$WORK/enc" --passphrase-env CAPF_PASS >/dev/null
+contains "$WORK/enc/itl-signer-key.pem" "BEGIN ENCRYPTED PRIVATE KEY"
+expect_exit 2 "$OPENCAPF" itl build --data "$WORK/enc" --out "$WORK/enc.tlv"
+contains "$WORK/out.txt" "CAPF_PASS"
+CAPF_PASS=xyzzy-e2e "$OPENCAPF" itl build --data "$WORK/enc" --out "$WORK/enc.tlv" >/dev/null
+check "$WORK/enc.tlv"
 
 step "bad input: clear errors, nothing written"
 printf 'not a trust list' >"$WORK/garbage.tlv"

@@ -54,31 +54,22 @@ IdentityPaths TrustListAdmin::next_paths() const {
   return IdentityPaths{config_.data_dir / kNextCert, config_.data_dir / kNextKey, {}, {}};
 }
 
-std::optional<std::string> TrustListAdmin::passphrase_storage() const {
+Result<std::optional<std::string>> TrustListAdmin::passphrase() const {
   // The signer key is encrypted with the CAPF key's passphrase; a token's PIN is not one.
   if (pki::is_pkcs11_uri(config_.capf.key_file))
-    return std::nullopt;
-  auto pass = config_.key_passphrase();
-  return pass ? *pass : std::nullopt;
+    return std::optional<std::string>{};
+  return config_.key_passphrase();
 }
 
 Result<CapfIdentity> TrustListAdmin::load(const IdentityPaths& paths) const {
-  if (pki::is_pkcs11_uri(config_.capf.key_file)) {
-    return load_identity(paths, std::nullopt);
-  }
-  CAPF_ASSIGN_OR_RETURN(std::optional<std::string> pass, config_.key_passphrase());
-  std::optional<std::string_view> p;
-  if (pass)
-    p = *pass;
-  return load_identity(paths, p);
+  CAPF_ASSIGN_OR_RETURN(std::optional<std::string> pass, passphrase());
+  return load_identity(paths, pass ? std::optional<std::string_view>(*pass) : std::nullopt);
 }
 
 Status TrustListAdmin::write(const IdentityPaths& paths, const CapfIdentity& signer) const {
-  std::optional<std::string> pass = passphrase_storage();
-  std::optional<std::string_view> p;
-  if (pass)
-    p = *pass;
-  return write_identity(paths, signer, p);
+  CAPF_ASSIGN_OR_RETURN(std::optional<std::string> pass, passphrase());
+  return write_identity(paths, signer,
+                        pass ? std::optional<std::string_view>(*pass) : std::nullopt);
 }
 
 Result<CapfIdentity> TrustListAdmin::make_signer(const SignerOptions& options) const {

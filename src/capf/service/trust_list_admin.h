@@ -83,7 +83,8 @@ class TrustListAdmin {
  private:
   IdentityPaths current_paths() const;
   IdentityPaths next_paths() const;
-  std::optional<std::string> passphrase_storage() const;
+  // The CAPF key's passphrase (none for a key in a token): the signer key is encrypted with it.
+  Result<std::optional<std::string>> passphrase() const;
   Result<CapfIdentity> load(const IdentityPaths& paths) const;
   Status write(const IdentityPaths& paths, const CapfIdentity& signer) const;
   Result<CapfIdentity> make_signer(const SignerOptions& options) const;
