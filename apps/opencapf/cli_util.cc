@@ -18,6 +18,11 @@ void add_data_option(CLI::App& cmd, std::string& data_dir) {
   data_dir = default_data_dir();
   cmd.add_option("--data", data_dir,
                  "data directory (default $OPENCAPF_DATA or /var/lib/opencapf)");
+  // The store URL travels as OPENCAPF_STORE, which Config::load reads over [store] url.
+  cmd.add_option_function<std::string>(
+      "--store", [](const std::string& url) { ::setenv("OPENCAPF_STORE", url.c_str(), 1); },
+      "registry URL postgresql://USER@HOST:PORT/DATABASE (default $OPENCAPF_STORE, else [store] "
+      "url, else the SQLite file in the data directory); never with a password");
 }
 
 void fail(CommandContext& ctx, const Error& error) {

@@ -22,7 +22,8 @@
 
 namespace capf::cli {
 
-// The data directory: --data, else $OPENCAPF_DATA, else /var/lib/opencapf.
+// The data directory: --data, else $OPENCAPF_DATA, else /var/lib/opencapf. add_data_option adds
+// --data and --store URL (the registry in PostgreSQL; it sets OPENCAPF_STORE for Config::load).
 std::string default_data_dir();
 void add_data_option(CLI::App& cmd, std::string& data_dir);
 

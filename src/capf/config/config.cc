@@ -313,6 +313,9 @@ Result<Config> Config::load(const std::filesystem::path& data_dir) {
   if (const char* v = std::getenv("OPENCAPF_LISTEN"); v != nullptr && *v != '\0') {
     c.server.listen = {v};
   }
+  if (const char* v = std::getenv("OPENCAPF_STORE"); v != nullptr && *v != '\0') {
+    c.store.url = v;  // also what --store sets
+  }
   auto valid = c.validate();
   if (!valid)
     return valid.error().with_context("environment");
@@ -346,9 +349,15 @@ Status Config::validate() const {
   // The lower bound of keygen_max_seconds is another setting, beyond the table's range.
   CAPF_TRY(check_range("[timeouts] keygen_max_seconds", timeouts.keygen_max_seconds,
                        timeouts.keygen_seconds, 86400));
-  if (store.backend != "sqlite") {
+  if (store.backend != "sqlite" && store.backend != "postgresql") {
     return make_error(ErrorCode::kInvalidArgument,
-                      "[store] backend = \"{}\" is not supported: use \"sqlite\"", store.backend);
+                      "[store] backend = \"{}\" is not supported: use \"sqlite\" or \"postgresql\"",
+                      store.backend);
+  }
+  if (store.backend == "postgresql" && store.url.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[store] backend = \"postgresql\" needs the database: set [store] url = "
+                      "\"postgresql://USER@HOST:PORT/DATABASE\" (or --store, or OPENCAPF_STORE)");
   }
   if (log.format != "text" && log.format != "json") {
     return make_error(ErrorCode::kInvalidArgument, "log format \"{}\": use \"text\" or \"json\"",

@@ -107,9 +107,13 @@ struct IssuerConfig {
 };
 
 struct StoreConfig {
-  std::string backend = "sqlite";
+  std::string backend = "sqlite";           // "sqlite" or "postgresql" (which needs `url`)
   std::string sqlite_path = "registry.db";  // relative to the data directory
   bool sqlite_synchronous_full = true;
+  // postgresql://USER@HOST:PORT/DATABASE (or libpq's key=value form): the registry several nodes
+  // share (docs/cluster.md); set, it selects PostgreSQL. Never with a password.
+  std::string url;
+  std::string password_file;  // the PostgreSQL password's file, relative to the data directory
 };
 
 // The admin REST API (docs/api.md): its own HTTPS listener, off unless `listen` is set.
@@ -147,8 +151,8 @@ struct Config {
   LogConfig log;
 
   // Reads DATA_DIR/opencapf.toml if it exists (defaults otherwise), then the environment
-  // (OPENCAPF_LOG_FORMAT, OPENCAPF_LOG_LEVEL, OPENCAPF_LISTEN), then validates. Errors name the
-  // key, the bad value and the accepted range.
+  // (OPENCAPF_LOG_FORMAT, OPENCAPF_LOG_LEVEL, OPENCAPF_LISTEN, OPENCAPF_STORE), then validates.
+  // Errors name the key, the bad value and the accepted range.
   static Result<Config> load(const std::filesystem::path& data_dir);
   // Parses TOML text (for tests and `config check`).
   static Result<Config> parse(std::string_view toml_text, const std::filesystem::path& data_dir);

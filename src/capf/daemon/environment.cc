@@ -6,9 +6,9 @@
 #include <fstream>
 
 #include "capf/api/admin_tls.h"
+#include "capf/daemon/registry_opener.h"
 #include "capf/pki/key_source.h"
 #include "capf/pki/profiles.h"
-#include "capf/store/sqlite/sqlite_registry.h"
 
 namespace capf {
 
@@ -126,13 +126,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
                       "{} holds no CAPF identity: run `opencapf init --data {}` first",
                       data_dir.string(), data_dir.string());
   }
-  SqliteOptions options;
-  options.synchronous_full = env->config_.store.sqlite_synchronous_full;
-  auto registry = SqliteRegistry::open(
-      env->config_.path_in_data(env->config_.store.sqlite_path).string(), env->clock_, options);
-  if (!registry)
-    return registry.error();
-  env->registry_ = std::move(registry).value();
+  CAPF_ASSIGN_OR_RETURN(env->registry_, open_registry(env->config_, env->clock_));
   env->trust_ = std::make_unique<TrustStores>(*env->registry_);
   AdminPolicy policy;
   policy.default_deadline_days = env->config_.operations.default_deadline_days;
@@ -253,13 +247,8 @@ Result<InitReport> Environment::init(const std::filesystem::path& data_dir,
 
   // The registry first, then the trust stores, then the identity files: a crash in between leaves
   // a directory without an identity, which `init` can simply be run on again.
-  SqliteOptions sqlite_options;
-  sqlite_options.synchronous_full = config.store.sqlite_synchronous_full;
-  auto registry = SqliteRegistry::open(config.path_in_data(config.store.sqlite_path).string(),
-                                       clock, sqlite_options);
-  if (!registry)
-    return registry.error();
-  TrustStores trust(**registry);
+  CAPF_ASSIGN_OR_RETURN(auto registry, open_registry(config, clock));
+  TrustStores trust(*registry);
   for (const char* store : {kCapfTrust, kCallManagerTrust}) {
     Status added = trust.add(store, cert, "capf (current)");
     if (!added && added.error().code != ErrorCode::kAlreadyExists)
