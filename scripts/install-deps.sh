@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format
   # libraries
   libssl-dev openssl libsqlite3-dev libboost-dev nlohmann-json3-dev libcli11-dev
-  libspdlog-dev libfmt-dev libtomlplusplus-dev libcurl4-openssl-dev libarchive-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev libcurl4-openssl-dev libarchive-dev libsystemd-dev
   # tests and benchmarks, and the real CA servers the online-CA tests talk to
   libgtest-dev libgmock-dev libbenchmark-dev scep pebble golang-cfssl iproute2 util-linux curl jq
   # the PostgreSQL registry (libpq) and the throwaway server its tests start (initdb, pg_ctl)

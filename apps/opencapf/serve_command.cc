@@ -1,7 +1,9 @@
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 
 #include <spdlog/spdlog.h>
 
@@ -9,6 +11,25 @@
 #include "capf/daemon/daemon.h"
 
 namespace capf::cli {
+namespace {
+
+// SIGHUP (`systemctl reload opencapf`): applies a changed [issuer] configuration, trust stores and
+// CAPF certificate files now instead of at the next one-second check; the other settings (listen
+// addresses, limits, timeouts, the admin API, logging) apply at the next start. Tells systemd
+// (Type=notify) that a reload runs and when it is done; sd_notify does nothing outside systemd.
+void reload(Daemon& daemon) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld",
+             static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000);
+  const bool issuer = daemon.reload_issuer();
+  const bool identity = daemon.reload_identity();
+  spdlog::info("reload (SIGHUP): issuer {}, CAPF identity {}; other settings apply at restart",
+               issuer ? "rebuilt" : "unchanged", identity ? "replaced" : "unchanged");
+  sd_notify(0, "READY=1");
+}
+
+}  // namespace
 
 void add_serve_command(CLI::App& app, CommandContext& ctx) {
   auto* cmd = app.add_subcommand(
@@ -51,11 +72,13 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
     if (!daemon)
       return fail(ctx, daemon.error());
 
-    // SIGINT/SIGTERM are taken synchronously by this thread; the server threads never see them.
+    // SIGINT/SIGTERM/SIGHUP are taken synchronously by this thread; the server threads never see
+    // them.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     Status started = (*daemon)->start();
@@ -67,9 +90,12 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
       spdlog::info("opencapf serving phones on {}:{} (CAPF certificate {}, mode capf)",
                    options.listen[i].host, ports[i], (*daemon)->identity().certificate.subject());
     }
+    sd_notify(0, "READY=1");  // every listener is open
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
+      reload(**daemon);
     spdlog::info("signal {}: stopping", sig);
+    sd_notify(0, "STOPPING=1");
     (*daemon)->stop();
     auto c = (*daemon)->counters();
     spdlog::info("stopped after {} connections ({} refused over the session cap)", c.accepted,
