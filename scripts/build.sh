@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds opencapf. Usage: scripts/build.sh [release|asan] (default release).
+# Configures and builds opencapf. Usage: scripts/build.sh [release|asan] [TARGET...]
+# (default release, every target; scripts/run.sh asks for the opencapf binary alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
+shift || true
 jobs=$(nproc)
 case "$flavour" in
   release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
@@ -10,4 +12,4 @@ case "$flavour" in
   *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
-ninja -C "$dir" -j "$jobs"
+ninja -C "$dir" -j "$jobs" "$@"
