@@ -15,6 +15,9 @@ packages=(
   libpq-dev postgresql
   # the PKCS#11 key source and its tests (SoftHSM2 token, libp11 engine, pkcs11-tool)
   softhsm2 opensc libengine-pkcs11-openssl libp11-dev
+  # the Debian package (scripts/package.sh) and its test: CPack's dpkg-shlibdeps, man pages from
+  # --help, lintian, systemd-analyze, a fresh Debian root
+  dpkg-dev file help2man lintian systemd mmdebstrap
   # the web console's browser test: Debian's Chromium driven by playwright-core from npm
   chromium chromium-driver nodejs
 )
