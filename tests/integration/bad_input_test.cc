@@ -2,6 +2,7 @@
 // other device. Each case runs against the real server over TLS with a raw client.
 #include <poll.h>
 
+#include <functional>
 #include <thread>
 
 #include "tests/integration/raw_client.h"
@@ -40,16 +41,27 @@ class BadInput : public ServerFixture {
     return protocol::to_message(session, r);
   }
 
+  // The END_SESSION reason the server answers an AUTH_RESPONSE of kPhone with, after
+  // `edit_message` changed the message and `edit_frame` its encoding.
+  std::optional<std::uint8_t> end_reason_for_auth(
+      const std::function<void(protocol::Message&)>& edit_message,
+      const std::function<void(Bytes&)>& edit_frame = [](Bytes&) {}) {
+    RawClient c(port_);
+    std::uint32_t id = c.open();
+    protocol::Message m = auth(id, kPhone);
+    edit_message(m);
+    Bytes frame = *protocol::encode(m);
+    edit_frame(frame);
+    c.write(frame);
+    return c.end_reason();
+  }
+  static void unchanged(protocol::Message&) {}
+
   Device bystander_before_;
 };
 
 TEST_F(BadInput, WrongProtocolIdEndsWith7) {
-  RawClient c(port_);
-  std::uint32_t id = c.open();
-  Bytes frame = *protocol::encode(auth(id, kPhone));
-  frame[0] = 0x56;
-  c.write(frame);
-  EXPECT_EQ(c.end_reason(), 7);
+  EXPECT_EQ(end_reason_for_auth(unchanged, [](Bytes& frame) { frame[0] = 0x56; }), 7);
 }
 
 TEST_F(BadInput, WrongSessionIdEndsWith7) {
@@ -61,12 +73,8 @@ TEST_F(BadInput, WrongSessionIdEndsWith7) {
 }
 
 TEST_F(BadInput, LengthThatDoesNotAddUpEndsWith7) {
-  RawClient c(port_);
-  std::uint32_t id = c.open();
-  Bytes frame = *protocol::encode(auth(id, kPhone));
-  frame[9] += 1;  // the first element claims one byte more than the payload holds
-  c.write(frame);
-  EXPECT_EQ(c.end_reason(), 7);
+  // The first element claims one byte more than the payload holds.
+  EXPECT_EQ(end_reason_for_auth(unchanged, [](Bytes& frame) { frame[9] += 1; }), 7);
 }
 
 TEST_F(BadInput, UnexpectedCommandEndsWith7) {
@@ -77,24 +85,20 @@ TEST_F(BadInput, UnexpectedCommandEndsWith7) {
 }
 
 TEST_F(BadInput, MissingDeviceNameEndsWith7) {
-  RawClient c(port_);
-  std::uint32_t id = c.open();
-  protocol::Message m = auth(id, kPhone);
-  std::erase_if(m.elements, [](const protocol::Element& e) { return e.tag == 13; });
-  c.send(m);
-  EXPECT_EQ(c.end_reason(), 7);
+  EXPECT_EQ(end_reason_for_auth([](protocol::Message& m) {
+              std::erase_if(m.elements, [](const protocol::Element& e) { return e.tag == 13; });
+            }),
+            7);
 }
 
 TEST_F(BadInput, DeviceNameWithoutNulEndsWith7) {
-  RawClient c(port_);
-  std::uint32_t id = c.open();
-  protocol::Message m = auth(id, kPhone);
-  for (auto& e : m.elements) {
-    if (e.tag == 13)
-      e.value.pop_back();
-  }
-  c.send(m);
-  EXPECT_EQ(c.end_reason(), 7);
+  EXPECT_EQ(end_reason_for_auth([](protocol::Message& m) {
+              for (auto& e : m.elements) {
+                if (e.tag == 13)
+                  e.value.pop_back();
+              }
+            }),
+            7);
 }
 
 TEST_F(BadInput, UnknownTagsAreIgnored) {

@@ -44,6 +44,31 @@ class Flows : public ServerFixture {
     ASSERT_TRUE(d.lsc);
     EXPECT_EQ(d.lsc->serial_hex, r.installed->serial_hex());
   }
+
+  // The administrator's change that sets `operation` for kPhone.
+  static DeviceChange change_to(Operation operation) {
+    DeviceChange c;
+    c.name = kPhone;
+    c.operation = operation;
+    return c;
+  }
+
+  // kPhone gets an LSC, then the administrator sets `operation` for it.
+  void install_then(Operation operation) {
+    set(install(kPhone));
+    ASSERT_EQ(run_phone(kPhone).exit_code, 0) << last_transcript_;
+    set(change_to(operation));
+  }
+
+  // An install with key order `order` by a phone that refuses EC keys.
+  phone::SessionReport install_on_a_phone_without_ec(KeyOrder order) {
+    DeviceChange c = install(kPhone);
+    c.key_order = order;
+    set(c);
+    auto o = phone_options(kPhone);
+    o.support_ec = false;
+    return run_phone(o);
+  }
 };
 
 struct InstallCase {
@@ -77,23 +102,13 @@ TEST_F(Flows, EcPreferredUsesEcWhenThePhoneCan) {
 }
 
 TEST_F(Flows, EcPreferredFallsBackToRsaForAPhoneWithoutEc) {
-  DeviceChange c = install(kPhone);
-  c.key_order = KeyOrder::kEcPreferredRsaBackup;
-  set(c);
-  auto o = phone_options(kPhone);
-  o.support_ec = false;
-  auto r = run_phone(o);
+  auto r = install_on_a_phone_without_ec(KeyOrder::kEcPreferredRsaBackup);
   ASSERT_EQ(r.exit_code, 0) << last_transcript_;
   EXPECT_EQ(r.installed->public_key().spec(), (KeySpec{KeyType::kRsa, 2048}));
 }
 
 TEST_F(Flows, EcOnlyForAPhoneWithoutEcFails) {
-  DeviceChange c = install(kPhone);
-  c.key_order = KeyOrder::kEcOnly;
-  set(c);
-  auto o = phone_options(kPhone);
-  o.support_ec = false;
-  auto r = run_phone(o);
+  auto r = install_on_a_phone_without_ec(KeyOrder::kEcOnly);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.end_reason, 7);
   EXPECT_EQ(device(kPhone).status,
@@ -198,12 +213,7 @@ TEST_F(Flows, ProtocolVersionsOneToThree) {
 
 TEST_F(Flows, TroubleshootFetchesLscAndMic) {
   ASSERT_TRUE(state(kPhone).make_mic(kPhone, root_ / "mfg", {KeyType::kRsa, 2048}));
-  set(install(kPhone));
-  ASSERT_EQ(run_phone(kPhone).exit_code, 0);
-  DeviceChange c;
-  c.name = kPhone;
-  c.operation = Operation::kTroubleshoot;
-  set(c);
+  ASSERT_NO_FATAL_FAILURE(install_then(Operation::kTroubleshoot));
   auto r = run_phone(kPhone);
   EXPECT_EQ(r.exit_code, 0) << last_transcript_;
   EXPECT_EQ(r.end_reason, 0);
@@ -218,20 +228,15 @@ TEST_F(Flows, TroubleshootFetchesLscAndMic) {
 }
 
 TEST_F(Flows, DeleteRemovesTheLsc) {
-  set(install(kPhone));
-  ASSERT_EQ(run_phone(kPhone).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(install_then(Operation::kDelete));
   ASSERT_TRUE(state(kPhone).lsc());
-  DeviceChange c;
-  c.name = kPhone;
-  c.operation = Operation::kDelete;
-  set(c);
   auto r = run_phone(kPhone);
   EXPECT_EQ(r.exit_code, 0) << last_transcript_;
   EXPECT_EQ(r.end_reason, 1);
   EXPECT_FALSE(state(kPhone).lsc());
   EXPECT_EQ(device(kPhone).status, OperationStatus::success(Operation::kDelete));
   // Nothing left to delete: the phone answers 7 and the server ends with 7.
-  set(c);
+  set(change_to(Operation::kDelete));
   r = run_phone(kPhone);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.end_reason, 7);
