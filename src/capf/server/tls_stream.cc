@@ -74,13 +74,12 @@ asio::awaitable<error_code> TlsStream::wait(Step step) {
   co_return ec;
 }
 
-asio::awaitable<error_code> TlsStream::handshake() {
-  if (ssl_ == nullptr)
-    co_return error_code(asio::error::no_memory);
+template <typename Call>
+asio::awaitable<error_code> TlsStream::until_done(Call call) {
   while (true) {
     error_code ec;
     ERR_clear_error();
-    Step s = step(SSL_do_handshake(ssl_), ec);
+    Step s = step(call(), ec);
     if (s == Step::kDone)
       co_return error_code();
     if (s == Step::kFailed)
@@ -91,24 +90,22 @@ asio::awaitable<error_code> TlsStream::handshake() {
   }
 }
 
+asio::awaitable<error_code> TlsStream::handshake() {
+  if (ssl_ == nullptr)
+    co_return error_code(asio::error::no_memory);
+  co_return co_await until_done([this] { return SSL_do_handshake(ssl_); });
+}
+
 asio::awaitable<error_code> TlsStream::read_exact(void* data, std::size_t size) {
   auto* out = static_cast<unsigned char*>(data);
   std::size_t done = 0;
   while (done < size) {
-    error_code ec;
     std::size_t n = 0;
-    ERR_clear_error();
-    int r = SSL_read_ex(ssl_, out + done, size - done, &n);
-    Step s = step(r, ec);
-    if (s == Step::kDone) {
-      done += n;
-      continue;
-    }
-    if (s == Step::kFailed)
-      co_return ec;
-    ec = co_await wait(s);
+    error_code ec = co_await until_done(
+        [this, out, done, size, &n] { return SSL_read_ex(ssl_, out + done, size - done, &n); });
     if (ec)
       co_return ec;
+    done += n;
   }
   co_return error_code();
 }
@@ -116,43 +113,20 @@ asio::awaitable<error_code> TlsStream::read_exact(void* data, std::size_t size) 
 asio::awaitable<error_code> TlsStream::write_all(const void* data, std::size_t size) {
   // Without SSL_MODE_ENABLE_PARTIAL_WRITE, SSL_write_ex writes everything or asks to be called
   // again with the same arguments.
-  while (true) {
-    error_code ec;
-    std::size_t n = 0;
-    ERR_clear_error();
-    Step s = step(SSL_write_ex(ssl_, data, size, &n), ec);
-    if (s == Step::kDone)
-      co_return error_code();
-    if (s == Step::kFailed)
-      co_return ec;
-    ec = co_await wait(s);
-    if (ec)
-      co_return ec;
-  }
+  std::size_t n = 0;
+  co_return co_await until_done(
+      [this, data, size, &n] { return SSL_write_ex(ssl_, data, size, &n); });
 }
 
 asio::awaitable<error_code> TlsStream::shutdown() {
-  while (true) {
-    error_code ec;
-    ERR_clear_error();
+  co_return co_await until_done([this] {
     int r = SSL_shutdown(ssl_);
-    if (r == 1)
-      co_return error_code();
     if (r == 0) {
       // close_notify sent; wait for the peer's (or its close).
       r = SSL_shutdown(ssl_);
-      if (r == 1)
-        co_return error_code();
     }
-    Step s = step(r, ec);
-    if (s == Step::kDone)
-      co_return error_code();
-    if (s == Step::kFailed)
-      co_return ec;
-    ec = co_await wait(s);
-    if (ec)
-      co_return ec;
-  }
+    return r;
+  });
 }
 
 }  // namespace capf

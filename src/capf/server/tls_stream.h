@@ -47,6 +47,10 @@ class TlsStream {
   enum class Step { kDone, kWantRead, kWantWrite, kFailed };
   Step step(int result, boost::system::error_code& ec);
   boost::asio::awaitable<boost::system::error_code> wait(Step step);
+  // Calls `call` (an SSL_* call returning OpenSSL's int) until it succeeds, waiting for the
+  // socket whenever OpenSSL wants to read or write; the error when it fails.
+  template <typename Call>
+  boost::asio::awaitable<boost::system::error_code> until_done(Call call);
 
   Socket socket_;
   SSL* ssl_;
