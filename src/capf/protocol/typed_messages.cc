@@ -35,6 +35,14 @@ Message start(Command command, std::uint32_t session_id) {
   return Message{static_cast<std::uint8_t>(command), session_id, {}};
 }
 
+// A message that starts with its REASON (END_SESSION and the store, delete, fetch and sign
+// responses); the caller adds the rest.
+Message with_reason(Command command, std::uint32_t session_id, std::uint8_t reason) {
+  Message out = start(command, session_id);
+  add_u8(out, Tag::kReason, reason);
+  return out;
+}
+
 // ---- parsing ----
 
 Status expect_command(const Message& m, Command command) {
@@ -86,6 +94,15 @@ Result<std::string> text_value(const Element& e) {
 Result<std::uint8_t> required_u8(const Message& m, Tag tag) {
   CAPF_ASSIGN_OR_RETURN(const Element* e, required(m, tag));
   return u8_value(*e);
+}
+
+// The message `command` with its required REASON read into a T; the caller reads the rest.
+template <typename T>
+Result<T> parse_with_reason(const Message& m, Command command) {
+  CAPF_TRY(expect_command(m, command));
+  T out;
+  CAPF_ASSIGN_OR_RETURN(out.reason, required_u8(m, Tag::kReason));
+  return out;
 }
 
 Result<std::optional<std::uint8_t>> optional_u8(const Message& m, Tag tag) {
@@ -169,9 +186,7 @@ Message to_message(std::uint32_t session_id, const DeleteCertificateRequest&) {
 }
 
 Message to_message(std::uint32_t session_id, const EndSession& m) {
-  Message out = start(Command::kEndSession, session_id);
-  add_u8(out, Tag::kReason, m.reason);
-  return out;
+  return with_reason(Command::kEndSession, session_id, m.reason);
 }
 
 Message to_message(std::uint32_t session_id, const SignCertificateRequest& m) {
@@ -221,10 +236,7 @@ Result<FetchCertificateRequest> parse_fetch_certificate_request(const Message& m
 }
 
 Result<EndSession> parse_end_session(const Message& m) {
-  CAPF_TRY(expect_command(m, Command::kEndSession));
-  EndSession out;
-  CAPF_ASSIGN_OR_RETURN(out.reason, required_u8(m, Tag::kReason));
-  return out;
+  return parse_with_reason<EndSession>(m, Command::kEndSession);
 }
 
 Result<SignCertificateRequest> parse_sign_certificate_request(const Message& m) {
@@ -286,14 +298,11 @@ Message to_message(std::uint32_t session_id, const RequestInProgress&) {
 }
 
 Message to_message(std::uint32_t session_id, const StoreCertificateResponse& m) {
-  Message out = start(Command::kStoreCertificateResponse, session_id);
-  add_u8(out, Tag::kReason, m.reason);
-  return out;
+  return with_reason(Command::kStoreCertificateResponse, session_id, m.reason);
 }
 
 Message to_message(std::uint32_t session_id, const FetchCertificateResponse& m) {
-  Message out = start(Command::kFetchCertificateResponse, session_id);
-  add_u8(out, Tag::kReason, m.reason);
+  Message out = with_reason(Command::kFetchCertificateResponse, session_id, m.reason);
   if (!m.certificates.empty()) {
     add(out, Tag::kCertificate, build_certificate_value(m.certificates));
   }
@@ -301,14 +310,11 @@ Message to_message(std::uint32_t session_id, const FetchCertificateResponse& m) 
 }
 
 Message to_message(std::uint32_t session_id, const DeleteCertificateResponse& m) {
-  Message out = start(Command::kDeleteCertificateResponse, session_id);
-  add_u8(out, Tag::kReason, m.reason);
-  return out;
+  return with_reason(Command::kDeleteCertificateResponse, session_id, m.reason);
 }
 
 Message to_message(std::uint32_t session_id, const SignCertificateResponse& m) {
-  Message out = start(Command::kSignCertificateResponse, session_id);
-  add_u8(out, Tag::kReason, m.reason);
+  Message out = with_reason(Command::kSignCertificateResponse, session_id, m.reason);
   if (m.signature) {
     add(out, Tag::kSha2SignedData, build_hashed_signature(*m.signature));
   }
@@ -356,31 +362,23 @@ Result<KeyGenerateResponse> parse_key_generate_response(const Message& m) {
 }
 
 Result<StoreCertificateResponse> parse_store_certificate_response(const Message& m) {
-  CAPF_TRY(expect_command(m, Command::kStoreCertificateResponse));
-  StoreCertificateResponse out;
-  CAPF_ASSIGN_OR_RETURN(out.reason, required_u8(m, Tag::kReason));
-  return out;
+  return parse_with_reason<StoreCertificateResponse>(m, Command::kStoreCertificateResponse);
 }
 
 Result<FetchCertificateResponse> parse_fetch_certificate_response(const Message& m) {
-  CAPF_TRY(expect_command(m, Command::kFetchCertificateResponse));
-  FetchCertificateResponse out;
-  CAPF_ASSIGN_OR_RETURN(out.reason, required_u8(m, Tag::kReason));
+  CAPF_ASSIGN_OR_RETURN(FetchCertificateResponse out, parse_with_reason<FetchCertificateResponse>(
+                                                          m, Command::kFetchCertificateResponse));
   CAPF_ASSIGN_OR_RETURN(out.certificates, optional_certificates(m));
   return out;
 }
 
 Result<DeleteCertificateResponse> parse_delete_certificate_response(const Message& m) {
-  CAPF_TRY(expect_command(m, Command::kDeleteCertificateResponse));
-  DeleteCertificateResponse out;
-  CAPF_ASSIGN_OR_RETURN(out.reason, required_u8(m, Tag::kReason));
-  return out;
+  return parse_with_reason<DeleteCertificateResponse>(m, Command::kDeleteCertificateResponse);
 }
 
 Result<SignCertificateResponse> parse_sign_certificate_response(const Message& m) {
-  CAPF_TRY(expect_command(m, Command::kSignCertificateResponse));
-  SignCertificateResponse out;
-  CAPF_ASSIGN_OR_RETURN(out.reason, required_u8(m, Tag::kReason));
+  CAPF_ASSIGN_OR_RETURN(SignCertificateResponse out, parse_with_reason<SignCertificateResponse>(
+                                                         m, Command::kSignCertificateResponse));
   CAPF_ASSIGN_OR_RETURN(out.signature, optional_sha2_signature(m));
   return out;
 }
