@@ -25,6 +25,17 @@ inline KeyDecision key_end(SessionEnd end, std::string log) {
   return d;
 }
 
+// Records how the session's operation went on the device; clear_operation clears the pending
+// operation, but only if it is still ours (an admin may have changed it during the session).
+inline void record_status(Device& d, const EnrollmentContext& ctx, const OperationStatus& status,
+                          TimePoint now, std::string detail, bool clear_operation = true) {
+  d.status = status;
+  d.status_time = now;
+  d.status_detail = std::move(detail);
+  if (clear_operation && d.operation == ctx.operation)
+    d.operation = Operation::kNone;
+}
+
 // CUCM's status for an issuer error: CA Communication Failure, CA Rejected Connection, or a plain
 // "Upgrade Failed" for our own problems.
 inline FailureReason ca_failure_reason(const Error& error) {

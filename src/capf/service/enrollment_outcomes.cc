@@ -56,11 +56,8 @@ SessionEnd EnrollmentService::stored(const SessionInfo& session, EnrollmentConte
   Status u = update_device(
       ctx.device,
       [&](Device& d) {
-        d.status = OperationStatus::success(ctx.operation);
-        d.status_time = now;
-        d.status_detail = fmt::format("LSC serial {} installed", serial);
-        if (d.operation == ctx.operation)
-          d.operation = Operation::kNone;
+        detail::record_status(d, ctx, OperationStatus::success(ctx.operation), now,
+                              fmt::format("LSC serial {} installed", serial));
         d.auth_failures = 0;
         if (entry)
           d.lsc = LscInfo{serial, entry->issuer, entry->not_after};
@@ -138,14 +135,11 @@ SessionEnd EnrollmentService::fetched(const SessionInfo& session, EnrollmentCont
   Status s = update_device(
       ctx.device,
       [&](Device& d) {
-        d.status = OperationStatus::success(ctx.operation);
-        d.status_time = now;
-        d.status_detail = fmt::format(
-            "{} certificate(s) collected; see `opencapf device show {} "
-            "--history`",
-            certificates.size(), ctx.device.str());
-        if (d.operation == ctx.operation)
-          d.operation = Operation::kNone;
+        detail::record_status(
+            d, ctx, OperationStatus::success(ctx.operation), now,
+            fmt::format("{} certificate(s) collected; see `opencapf device show {} "
+                        "--history`",
+                        certificates.size(), ctx.device.str()));
         if (lsc)
           d.lsc = lsc;
       },
@@ -169,11 +163,8 @@ SessionEnd EnrollmentService::deleted(const SessionInfo& session, EnrollmentCont
   Status s = update_device(
       ctx.device,
       [&](Device& d) {
-        d.status = OperationStatus::success(ctx.operation);
-        d.status_time = now;
-        d.status_detail = "the phone deleted its LSC";
-        if (d.operation == ctx.operation)
-          d.operation = Operation::kNone;
+        detail::record_status(d, ctx, OperationStatus::success(ctx.operation), now,
+                              "the phone deleted its LSC");
         d.lsc.reset();
       },
       session, "status", "Delete Success",

@@ -142,9 +142,8 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
     Status s = update_device(
         ctx.device,
         [&](Device& d) {
-          d.status = OperationStatus::pending();
-          d.status_time = clock_.now();
-          d.status_detail = pending->detail;
+          detail::record_status(d, ctx, OperationStatus::pending(), clock_.now(), pending->detail,
+                                false);
         },
         session, "pending", pending->detail);
     if (!s)

@@ -66,14 +66,7 @@ void EnrollmentService::set_status(const SessionInfo& session, const EnrollmentC
   const TimePoint now = clock_.now();
   Status s = update_device(
       ctx.device,
-      [&](Device& d) {
-        d.status = status;
-        d.status_time = now;
-        d.status_detail = detail;
-        // An admin may have changed the operation during the session: only clear our own.
-        if (clear_operation && d.operation == ctx.operation)
-          d.operation = Operation::kNone;
-      },
+      [&](Device& d) { detail::record_status(d, ctx, status, now, detail, clear_operation); },
       session, "status", detail.empty() ? to_string(status) : to_string(status) + ": " + detail);
   if (!s) {
     spdlog::error("session {} device {}: cannot record status '{}': {}", session.id_hex(),
