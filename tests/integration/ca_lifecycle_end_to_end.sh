@@ -22,6 +22,12 @@ cp "$WORK/capf.pem" "$FIRST_CAPF"
 
 # lsc_serial STATE_DIR: the serial of the phone's LSC, as opencapf prints serials.
 lsc_serial() { openssl x509 -in "$1/lsc.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^\(00\)*//'; }
+# corp_sign CSR EXTFILE OUT: the corporate issuing CA signs CSR for 40 days with the extensions
+# in EXTFILE, PEM to OUT.
+corp_sign() {
+  openssl x509 -req -in "$1" -CA "$CA/int.pem" -CAkey "$CA/int.key" -CAcreateserial \
+    -days 40 -sha256 -extfile "$2" -out "$3" 2>/dev/null
+}
 # wait_identity SUBJECT: waits until new sessions get the CAPF certificate with this subject.
 wait_identity() { wait_log "CAPF identity now: $1"; }
 
@@ -39,8 +45,7 @@ contains "$WORK/csr.txt" "Digital Signature, Certificate Sign, CRL Sign"
 contains "$WORK/csr.txt" "TLS Web Server Authentication, TLS Web Client Authentication"
 printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' \
   >"$CA/web.ext"
-openssl x509 -req -in "$WORK/capf.csr" -CA "$CA/int.pem" -CAkey "$CA/int.key" -CAcreateserial \
-  -days 40 -sha256 -extfile "$CA/web.ext" -out "$CA/capf-web.pem" 2>/dev/null
+corp_sign "$WORK/capf.csr" "$CA/web.ext" "$CA/capf-web.pem"
 expect_exit 2 "$OPENCAPF" ca import "$CA/capf-web.pem" --chain "$CA/chain.pem"
 contains "$WORK/out.txt" "nothing changed"
 contains "$WORK/out.txt" "CA:TRUE"
@@ -52,12 +57,10 @@ step "a certificate for another key, and a chain that does not verify, are refus
 openssl req -newkey rsa:2048 -nodes -keyout "$CA/other.key" -out "$CA/other.csr" -subj "/CN=Other" 2>/dev/null
 printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign\nextendedKeyUsage=serverAuth\n' \
   >"$CA/capf.ext"
-openssl x509 -req -in "$CA/other.csr" -CA "$CA/int.pem" -CAkey "$CA/int.key" -CAcreateserial \
-  -days 40 -sha256 -extfile "$CA/capf.ext" -out "$CA/other.pem" 2>/dev/null
+corp_sign "$CA/other.csr" "$CA/capf.ext" "$CA/other.pem"
 expect_exit 2 "$OPENCAPF" ca import "$CA/other.pem" --chain "$CA/chain.pem"
 contains "$WORK/out.txt" "another key than the CAPF key"
-openssl x509 -req -in "$WORK/capf.csr" -CA "$CA/int.pem" -CAkey "$CA/int.key" -CAcreateserial \
-  -days 40 -sha256 -extfile "$CA/capf.ext" -out "$CA/capf-signed.pem" 2>/dev/null
+corp_sign "$WORK/capf.csr" "$CA/capf.ext" "$CA/capf-signed.pem"
 expect_exit 2 "$OPENCAPF" ca import "$CA/capf-signed.pem" --chain "$CA/root.pem"
 contains "$WORK/out.txt" "does not chain to a trusted root"
 echo "not a certificate" >"$WORK/junk.pem"
@@ -92,8 +95,7 @@ contains "$WORK/issuer.txt" "CN = CAPF-life"
 step "signed with all the CSR asks for: no warning, a CRL through the corporate chain, LSCs as TLS clients"
 printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nextendedKeyUsage=serverAuth,clientAuth,ipsecEndSystem\n' \
   >"$CA/full.ext"
-openssl x509 -req -in "$WORK/capf.csr" -CA "$CA/int.pem" -CAkey "$CA/int.key" -CAcreateserial \
-  -days 40 -sha256 -extfile "$CA/full.ext" -out "$CA/capf-full.pem" 2>/dev/null
+corp_sign "$WORK/capf.csr" "$CA/full.ext" "$CA/capf-full.pem"
 "$OPENCAPF" ca import "$CA/capf-full.pem" --chain "$CA/chain.pem" >/dev/null 2>"$WORK/warn.txt"
 [ ! -s "$WORK/warn.txt" ] || { cat "$WORK/warn.txt"; fail "a full-profile import warned"; }
 "$OPENCAPF" crl --out "$WORK/corp-crl.pem" 2>/dev/null

@@ -36,6 +36,14 @@ switch() {
   done
   fail "the server did not pick up the new issuer"
 }
+# enroll CODE DEVICE STATE [OPTION...]: schedules an install by null string for DEVICE (with the
+# extra `device set` options) and runs the phone, its state in $WORK/STATE; it must exit CODE.
+enroll() {
+  local code=$1 device=$2 state=$3
+  shift 3
+  "$OPENCAPF" device set "$device" --op install --auth null "$@" >/dev/null
+  expect_exit "$code" phone "$device" --state "$WORK/$state"
+}
 # sign_csr CSR OUT: what an offline CA does (openssl, LSC-like extensions, 1 year), DER out.
 sign_csr() {
   printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' >"$CA/leaf.ext"
@@ -58,8 +66,7 @@ switch --mode offline --ca-chain "$CA/offline-root.pem"
 contains "$WORK/show.txt" "prerequisites:         ready"
 
 step "offline CA: the request waits, is exported, signed, imported as a .tgz of .der, delivered"
-"$OPENCAPF" device set SEP0000000000A1 --op install --auth null >/dev/null
-expect_exit 4 phone SEP0000000000A1 --state "$WORK/p1"
+enroll 4 SEP0000000000A1 p1
 [ -f "$WORK/p1/pending-key.pem" ] || fail "the phone did not keep its pending key"
 "$OPENCAPF" device show SEP0000000000A1 >"$WORK/show.txt"
 contains "$WORK/show.txt" "Operation Pending"
@@ -93,11 +100,9 @@ contains "$WORK/show.txt" "Upgrade Success"
 contains "$WORK/show.txt" "state:         delivered"
 
 step "offline CA: a superseded request's certificate is stale; a PEM folder imports"
-"$OPENCAPF" device set SEP0000000000A2 --op install --auth null >/dev/null
-expect_exit 4 phone SEP0000000000A2 --state "$WORK/p2"
+enroll 4 SEP0000000000A2 p2
 "$OPENCAPF" offline export "$WORK/export-old" >/dev/null
-"$OPENCAPF" device set SEP0000000000A2 --op install --auth null >/dev/null   # start over
-expect_exit 4 phone SEP0000000000A2 --state "$WORK/p2"
+enroll 4 SEP0000000000A2 p2   # start over
 "$OPENCAPF" offline export "$WORK/export-new" >/dev/null
 mkdir -p "$WORK/old" "$WORK/new"
 sign_csr "$WORK/export-old/SEP0000000000A2.csr" "$WORK/old/a2.der"
@@ -134,16 +139,14 @@ wait_port "$CFSSL_PORT"
 "$OPENCAPF" trust add callmanager-trust "$CA/cfssl/ca.pem" >/dev/null
 switch --mode online --protocol cfssl --url "http://127.0.0.1:$CFSSL_PORT" --profile phone \
   --password-file "$CA/cfssl/hmac.hex" --ca-chain "$CA/cfssl/ca.pem" --retries 0 --timeout 5
-"$OPENCAPF" device set SEP0000000000B1 --op install --auth null --key-order ec --ec-bits 384 >/dev/null
-expect_exit 0 phone SEP0000000000B1 --state "$WORK/b1"
+enroll 0 SEP0000000000B1 b1 --key-order ec --ec-bits 384
 verify_lsc "$WORK/b1" "$CA/cfssl/ca.pem"
 openssl x509 -in "$WORK/b1/lsc.pem" -noout -text >"$WORK/pipe.txt"
 grep -q "secp384r1" "$WORK/pipe.txt" || fail "the CFSSL LSC is not EC P-384"
 
 step "online CA down: CA Communication Failure, the request is kept"
 kill "$CFSSL_PID"; wait "$CFSSL_PID" 2>/dev/null || true
-"$OPENCAPF" device set SEP0000000000B2 --op install --auth null >/dev/null
-expect_exit 1 phone SEP0000000000B2 --state "$WORK/b2"
+enroll 1 SEP0000000000B2 b2
 "$OPENCAPF" device show SEP0000000000B2 >"$WORK/show.txt"
 contains "$WORK/show.txt" "Upgrade Failed: CA Communication Failure"
 contains "$WORK/show.txt" "state:         waiting"
@@ -182,8 +185,7 @@ PEBBLE_ROOT=$(ls "$CA/pebble"/part* | tail -n1)
 "$OPENCAPF" trust add capf-trust "$CA/pebble/tlsca.pem" --label "pebble https" >/dev/null
 switch --mode online --protocol acme --url "https://localhost:$ACME_PORT/dir" \
   --ca-chain "$CA/pebble/chain.pem" --acme-suffix phones.test
-"$OPENCAPF" device set SEP0000000000C1 --op install --auth null --key-order ec >/dev/null
-expect_exit 0 phone SEP0000000000C1 --state "$WORK/c1"
+enroll 0 SEP0000000000C1 c1 --key-order ec
 verify_lsc "$WORK/c1" "$PEBBLE_ROOT" "$CA/pebble/chain.pem"
 openssl x509 -in "$WORK/c1/lsc.pem" -noout -text >"$WORK/pipe.txt"
 grep -q "DNS:sep0000000000c1.phones.test" "$WORK/pipe.txt" ||
@@ -199,8 +201,7 @@ echo s3cret >"$CA/scep-challenge"
 "$OPENCAPF" trust add callmanager-trust "$CA/depot/ca.pem" >/dev/null
 switch --mode online --protocol scep --url "http://127.0.0.1:$SCEP_PORT/scep" \
   --password-file "$CA/scep-challenge" --ca-chain "$CA/depot/ca.pem"
-"$OPENCAPF" device set SEP0000000000D1 --op install --auth null --key-order rsa >/dev/null
-expect_exit 0 phone SEP0000000000D1 --state "$WORK/d1"
+enroll 0 SEP0000000000D1 d1 --key-order rsa
 verify_lsc "$WORK/d1" "$CA/depot/ca.pem"
 # The request queue keeps the phone's request without the challenge password the phone signed.
 python3 -c 'import sqlite3, sys
@@ -211,8 +212,7 @@ openssl req -in "$WORK/stored-csr.pem" -noout -text >"$WORK/stored-csr.txt" 2>&1
   { cat "$WORK/stored-csr.pem" "$WORK/stored-csr.txt" >&2; fail "the stored request does not parse"; }
 contains "$WORK/stored-csr.txt" "challengePassword"
 if grep -q s3cret "$WORK/stored-csr.txt"; then fail "the stored request keeps the SCEP challenge"; fi
-"$OPENCAPF" device set SEP0000000000D2 --op install --auth null --key-order ec >/dev/null
-expect_exit 1 phone SEP0000000000D2 --state "$WORK/d2"
+enroll 1 SEP0000000000D2 d2 --key-order ec
 contains "$WORK/out.txt" "END_SESSION 7"
 [ ! -f "$WORK/d2/pending-key.pem" ] || fail "the phone was asked for an EC key the CA cannot issue"
 "$OPENCAPF" device show SEP0000000000D2 >"$WORK/show.txt"
@@ -236,12 +236,10 @@ echo 'S3cret!' >"$CA/adcs-password"
 "$OPENCAPF" trust add callmanager-trust "$CA/adcs/ca.pem" >/dev/null
 switch --mode online --protocol adcs --url "https://localhost:$ADCS_PORT/certsrv" --username 'EXAMPLE\capf' \
   --password-file "$CA/adcs-password" --template CiscoRA --ca-chain "$CA/adcs/ca.pem"
-"$OPENCAPF" device set SEP0000000000E1 --op install --auth null >/dev/null
-expect_exit 0 phone SEP0000000000E1 --state "$WORK/e1"
+enroll 0 SEP0000000000E1 e1
 verify_lsc "$WORK/e1" "$CA/adcs/ca.pem"
 switch --mode online --protocol adcs --url "https://localhost:$ADCS_PORT/certsrv" --template Manual
-"$OPENCAPF" device set SEP0000000000E2 --op install --auth null >/dev/null
-expect_exit 4 phone SEP0000000000E2 --state "$WORK/e2"
+enroll 4 SEP0000000000E2 e2
 "$OPENCAPF" device show SEP0000000000E2 >"$WORK/show.txt"
 contains "$WORK/show.txt" "taken under submission"
 REQ=$(sed -n 's/.*CA request id: *\([0-9]*\).*/\1/p' "$WORK/show.txt")
@@ -252,16 +250,14 @@ grep -q "approved $REQ" "$WORK/adcs.log" || { cat "$WORK/adcs.log" >&2; fail "th
 expect_exit 0 phone SEP0000000000E2 --state "$WORK/e2"
 verify_lsc "$WORK/e2" "$CA/adcs/ca.pem"
 switch --mode online --protocol adcs --url "https://localhost:$ADCS_PORT/certsrv" --template Refused
-"$OPENCAPF" device set SEP0000000000E3 --op install --auth null >/dev/null
-expect_exit 1 phone SEP0000000000E3 --state "$WORK/e3"
+enroll 1 SEP0000000000E3 e3
 "$OPENCAPF" device show SEP0000000000E3 >"$WORK/show.txt"
 contains "$WORK/show.txt" "Upgrade Failed: CA Rejected Connection"
 contains "$WORK/show.txt" "Denied by Policy Module  0x"
 
 step "back to CAPF mode: no restart, earlier requests still listed"
 switch --mode capf
-"$OPENCAPF" device set SEP0000000000F1 --op install --auth null >/dev/null
-expect_exit 0 phone SEP0000000000F1 --state "$WORK/f1"
+enroll 0 SEP0000000000F1 f1
 verify_lsc "$WORK/f1" "$WORK/capf.pem"
 "$OPENCAPF" device show SEP0000000000B2 >"$WORK/show.txt"
 contains "$WORK/show.txt" "state:         waiting"
