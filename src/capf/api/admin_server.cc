@@ -22,6 +22,7 @@
 #include "capf/api/problem.h"
 #include "capf/common/address_limits.h"
 #include "capf/runtime/asio_runtime.h"
+#include "capf/runtime/listener.h"
 #include "capf/runtime/run_blocking.h"
 
 namespace capf::api {
@@ -282,28 +283,15 @@ Result<std::unique_ptr<AdminServer>> AdminServer::create(const AdminServerOption
 Status AdminServer::start() {
   Impl& m = *impl_;
   std::signal(SIGPIPE, SIG_IGN);
-  error_code ec;
-  const std::string host = m.options.host == "*" ? "0.0.0.0" : m.options.host;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) {
-    tcp::resolver resolver(m.io);
-    auto results = resolver.resolve(host, std::to_string(m.options.port), ec);
-    if (ec || results.empty()) {
-      return make_error(ErrorCode::kInvalidArgument, "cannot resolve admin listen host '{}': {}",
-                        m.options.host, ec ? ec.message() : "no address");
-    }
-    address = results.begin()->endpoint().address();
+  std::string why;
+  auto address = listen_address(m.io, m.options.host, m.options.port, why);
+  if (!address) {
+    return make_error(ErrorCode::kInvalidArgument, "cannot resolve admin listen host '{}': {}",
+                      m.options.host, why);
   }
-  tcp::endpoint endpoint(address, m.options.port);
   auto acceptor = std::make_unique<tcp::acceptor>(m.io);
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec)
-    acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec)
-    acceptor->bind(endpoint, ec);
-  if (!ec)
-    acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
+  if (error_code ec =
+          open_listener(*acceptor, tcp::endpoint(*address, m.options.port), /*v6_only=*/false)) {
     return make_error(ErrorCode::kIo, "cannot listen for the admin API on {}:{}: {}",
                       m.options.host, m.options.port, ec.message());
   }

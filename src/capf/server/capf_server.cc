@@ -11,7 +11,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -20,6 +19,7 @@
 
 #include "capf/common/address_limits.h"
 #include "capf/runtime/asio_runtime.h"
+#include "capf/runtime/listener.h"
 #include "capf/server/tls_context.h"
 
 namespace capf {
@@ -265,31 +265,15 @@ Status CapfServer::start() {
   // the process with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   for (const ListenAddress& l : m.options.listen) {
-    error_code ec;
-    std::string host = l.host == "*" ? "0.0.0.0" : l.host;
-    auto address = asio::ip::make_address(host, ec);
-    if (ec) {
-      // A host name: resolve it (loopback names in tests, a service name in production).
-      tcp::resolver resolver(m.io);
-      auto results = resolver.resolve(host, std::to_string(l.port), ec);
-      if (ec || results.empty()) {
-        return make_error(ErrorCode::kInvalidArgument, "cannot resolve listen host '{}': {}",
-                          l.host, ec ? ec.message() : "no address");
-      }
-      address = results.begin()->endpoint().address();
+    std::string why;
+    auto address = listen_address(m.io, l.host, l.port, why);
+    if (!address) {
+      return make_error(ErrorCode::kInvalidArgument, "cannot resolve listen host '{}': {}", l.host,
+                        why);
     }
-    tcp::endpoint endpoint(address, l.port);
     auto acceptor = std::make_unique<tcp::acceptor>(m.io);
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec)
-      acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec && address.is_v6())
-      acceptor->set_option(asio::ip::v6_only(true), ec);
-    if (!ec)
-      acceptor->bind(endpoint, ec);
-    if (!ec)
-      acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
+    if (error_code ec =
+            open_listener(*acceptor, tcp::endpoint(*address, l.port), address->is_v6())) {
       return make_error(ErrorCode::kIo, "cannot listen on {}:{}: {}", l.host, l.port, ec.message());
     }
     m.acceptors.push_back(std::move(acceptor));
