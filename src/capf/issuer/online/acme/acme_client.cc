@@ -4,6 +4,7 @@
 
 #include "capf/common/strings.h"
 #include "capf/issuer/online/acme/acme_account.h"
+#include "capf/issuer/online/json_text.h"
 
 namespace capf::acme {
 
@@ -173,7 +174,7 @@ Result<std::string> AcmeClient::register_account(const Directory& directory,
   payload["termsOfServiceAgreed"] = true;
   if (!options_.email.empty())
     payload["contact"] = nlohmann::json::array({"mailto:" + options_.email});
-  std::string body = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string body = json_text(payload);
   CAPF_ASSIGN_OR_RETURN(HttpResponse response,
                         send_signed(directory, signer, "", directory.new_account, body, {}));
   CAPF_ASSIGN_OR_RETURN(Reply reply,

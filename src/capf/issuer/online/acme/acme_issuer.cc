@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "capf/issuer/online/acme/jws.h"
+#include "capf/issuer/online/json_text.h"
 #include "capf/pki/csr.h"
 
 namespace capf {
@@ -17,10 +18,6 @@ using acme::text_of;
 using std::chrono::milliseconds;
 
 constexpr std::string_view kTicketKeyMark = "#spki-sha256=";
-
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 std::string seconds_text(milliseconds d) {
   return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);
@@ -206,7 +203,7 @@ Result<IssueOutcome> AcmeIssuer::issue_order(const IssueRequest& request) {
   nlohmann::json new_order = {
       {"identifiers", nlohmann::json::array({{{"type", "dns"}, {"value", id}}})}};
   CAPF_ASSIGN_OR_RETURN(acme::Reply created,
-                        client_->post(directory.new_order, dump(new_order), "new order"));
+                        client_->post(directory.new_order, json_text(new_order), "new order"));
   std::string order_url = created.location;
   if (order_url.empty()) {
     return make_error(ErrorCode::kUnavailable,
@@ -230,7 +227,7 @@ Result<IssueOutcome> AcmeIssuer::issue_order(const IssueRequest& request) {
   }
   if (order.status == "ready") {
     nlohmann::json finalize = {{"csr", acme::base64url(*request.csr_der)}};
-    auto finalized = client_->post(order.finalize, dump(finalize), "finalize");
+    auto finalized = client_->post(order.finalize, json_text(finalize), "finalize");
     if (finalized && finalized->json.is_object()) {
       CAPF_ASSIGN_OR_RETURN(order, parse_order(*finalized, order_url));
     } else {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <memory>
+#include "capf/issuer/online/json_text.h"
 
 namespace capf::acme {
 
@@ -22,11 +23,6 @@ struct SigFree {
 };
 using Bn = std::unique_ptr<BIGNUM, BnFree>;
 using EcdsaSig = std::unique_ptr<ECDSA_SIG, SigFree>;
-
-// Never throws: text from a server (a URL, a nonce) may hold bytes that are not UTF-8.
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 // One big-endian public-key parameter of `key` ("qx", "n", ...), left-padded to `width` bytes
 // when width > 0, minimal otherwise (RFC 7518 §6.2.1.2 and §6.3.1.1).
@@ -145,7 +141,7 @@ Result<std::string> jwk_thumbprint(const nlohmann::json& jwk) {
       return make_error(ErrorCode::kInvalidArgument, "the {} jwk has no {} member", kty, name);
     canonical[name] = jwk[name];
   }
-  return base64url(pki::digest(pki::Hash::kSha256, as_bytes(dump(canonical))));
+  return base64url(pki::digest(pki::Hash::kSha256, as_bytes(json_text(canonical))));
 }
 
 Result<JwsSigner> JwsSigner::create(const pki::PrivateKey& key) {
@@ -188,7 +184,7 @@ Result<std::string> JwsSigner::sign(std::string_view url, std::string_view nonce
   } else {
     header["kid"] = std::string(kid);
   }
-  std::string protected_b64 = base64url(dump(header));
+  std::string protected_b64 = base64url(json_text(header));
   std::string payload_b64 = base64url(payload);
   std::string signing_input = protected_b64 + "." + payload_b64;
   CAPF_ASSIGN_OR_RETURN(Bytes signature, key_.sign(pki::Hash::kSha256, as_bytes(signing_input)));
@@ -199,7 +195,7 @@ Result<std::string> JwsSigner::sign(std::string_view url, std::string_view nonce
   body["protected"] = protected_b64;
   body["payload"] = payload_b64;
   body["signature"] = base64url(signature);
-  return dump(body);
+  return json_text(body);
 }
 
 }  // namespace capf::acme

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/common/strings.h"
+#include "capf/issuer/online/json_text.h"
 #include "capf/pki/csr.h"
 
 namespace capf {
@@ -54,11 +55,6 @@ Result<Bytes> hmac_sha256(ByteView key, std::string_view data) {
   return Bytes(mac, mac + length);
 }
 
-// Never throws: a string that is not UTF-8 (a profile name from a config file) is replaced.
-std::string dump(const Json& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 // The start of a body for a message: one line, printable, at most 120 characters.
 std::string excerpt(std::string_view body) {
   std::string out;
@@ -101,7 +97,7 @@ Result<Reply> parse_reply(const HttpResponse& response, const std::string& url) 
         int code = e.contains("code") && e["code"].is_number_integer() ? e["code"].get<int>() : 0;
         std::string message = e.contains("message") && e["message"].is_string()
                                   ? e["message"].get<std::string>()
-                                  : dump(e);
+                                  : json_text(e);
         reply.errors.emplace_back(code, std::move(message));
       }
     }
@@ -249,7 +245,7 @@ Result<IssueOutcome> CfsslIssuer::issue(const IssueRequest& request) {
   Json sign = {{"certificate_request", csr_pem(*request.csr_der)}};
   if (!settings_.profile.empty())
     sign["profile"] = settings_.profile;
-  CAPF_ASSIGN_OR_RETURN(HttpResponse response, post_sign(dump(sign)));
+  CAPF_ASSIGN_OR_RETURN(HttpResponse response, post_sign(json_text(sign)));
   const std::string endpoint = url(auth_key_.empty() ? kSignPath : kAuthSignPath);
   CAPF_ASSIGN_OR_RETURN(Reply reply, parse_reply(response, endpoint));
   if (!reply.success || response.status >= 400)
@@ -268,7 +264,7 @@ Status CfsslIssuer::check() {
     Json ask = Json::object();
     if (!name.empty())
       ask["profile"] = name;
-    CAPF_ASSIGN_OR_RETURN(HttpResponse response, post(kInfoPath, dump(ask)));
+    CAPF_ASSIGN_OR_RETURN(HttpResponse response, post(kInfoPath, json_text(ask)));
     CAPF_ASSIGN_OR_RETURN(Reply reply, parse_reply(response, url(kInfoPath)));
     if (!reply.success || response.status >= 400)
       return refused(reply, response, name.empty() ? "default" : name);
@@ -308,15 +304,15 @@ Status CfsslIssuer::check() {
                         "(usages {}, expiry {}): cfssl signs with the default for a profile it "
                         "does not know; check the profile name in the cfssl config, or leave the "
                         "profile empty to use the default",
-                        profile, dump(asked.value("usages", Json())),
-                        dump(asked.value("expiry", Json())));
+                        profile, json_text(asked.value("usages", Json())),
+                        json_text(asked.value("expiry", Json())));
     }
   }
 
   Json probe = {{"certificate_request", std::string(kNotACsr)}};
   if (!settings_.profile.empty())
     probe["profile"] = settings_.profile;
-  CAPF_ASSIGN_OR_RETURN(HttpResponse response, post_sign(dump(probe)));
+  CAPF_ASSIGN_OR_RETURN(HttpResponse response, post_sign(json_text(probe)));
   const std::string endpoint = url(auth_key_.empty() ? kSignPath : kAuthSignPath);
   CAPF_ASSIGN_OR_RETURN(Reply reply, parse_reply(response, endpoint));
   const bool csr_refused_only =
@@ -334,7 +330,7 @@ Result<HttpResponse> CfsslIssuer::post_sign(const std::string& sign_request) {
     return post(kSignPath, sign_request);
   CAPF_ASSIGN_OR_RETURN(Bytes token, hmac_sha256(auth_key_, sign_request));
   Json wrapped = {{"token", base64(token)}, {"request", base64(as_bytes(sign_request))}};
-  return post(kAuthSignPath, dump(wrapped));
+  return post(kAuthSignPath, json_text(wrapped));
 }
 
 Result<HttpResponse> CfsslIssuer::post(std::string_view path, const std::string& body) {

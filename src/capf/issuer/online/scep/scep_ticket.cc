@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf/issuer/online/json_text.h"
 #include "capf/issuer/online/scep/scep_message.h"
 
 namespace capf::scep {
@@ -50,7 +51,7 @@ std::string encode_ticket(const PollTicket& ticket) {
       {"subject", to_base64(ticket.subject_der)},
   };
   // Invalid UTF-8 (never expected: PEM, base64 and ASCII names) is replaced instead of thrown.
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(json);
 }
 
 Result<PollTicket> decode_ticket(std::string_view text) {
