@@ -114,14 +114,7 @@ std::string Certificate::common_name() const {
 }
 
 std::string Certificate::serial_hex() const {
-  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert_.get());
-  ByteView magnitude(ASN1_STRING_get0_data(serial),
-                     static_cast<std::size_t>(ASN1_STRING_length(serial)));
-  while (magnitude.size() > 1 && magnitude.front() == 0) {
-    magnitude = magnitude.subspan(1);
-  }
-  std::string hex = magnitude.empty() ? "00" : to_hex(magnitude);
-  return ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? "-" + hex : hex;
+  return detail::serial_hex(X509_get0_serialNumber(cert_.get()));
 }
 
 TimePoint Certificate::not_before() const {

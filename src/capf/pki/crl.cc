@@ -55,16 +55,6 @@ Result<Bytes> serial_from_hex(std::string_view text) {
   return *std::move(bytes);
 }
 
-std::string serial_to_hex(const ASN1_INTEGER* serial) {
-  ByteView magnitude(ASN1_STRING_get0_data(serial),
-                     static_cast<std::size_t>(ASN1_STRING_length(serial)));
-  while (magnitude.size() > 1 && magnitude.front() == 0) {
-    magnitude = magnitude.subspan(1);
-  }
-  std::string hex = magnitude.empty() ? "00" : to_hex(magnitude);
-  return ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? "-" + hex : hex;
-}
-
 Result<Asn1TimePtr> asn1_time(TimePoint t) {
   Asn1TimePtr time(ASN1_TIME_set(nullptr, static_cast<std::time_t>(to_unix(t))));
   if (!time) {
@@ -286,7 +276,7 @@ Result<CrlInfo> parse_crl(ByteView der_or_pem) {
   for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
     const X509_REVOKED* entry = sk_X509_REVOKED_value(revoked, i);
     CrlEntryInfo out;
-    out.serial_hex = serial_to_hex(X509_REVOKED_get0_serialNumber(entry));
+    out.serial_hex = detail::serial_hex(X509_REVOKED_get0_serialNumber(entry));
     out.revoked_at = time_point(X509_REVOKED_get0_revocationDate(entry));
     Asn1EnumeratedPtr reason(static_cast<ASN1_ENUMERATED*>(
         X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, &critical, nullptr)));

@@ -182,8 +182,7 @@ Result<Bytes> assemble_csr(ByteView request_info_der, Hash hash, ByteView signat
 
 Result<Bytes> csr_public_key(ByteView csr) {
   X509ReqPtr req;
-  std::string_view text(reinterpret_cast<const char*>(csr.data()), csr.size());
-  if (text.find("-----BEGIN") != std::string_view::npos) {
+  if (detail::looks_like_pem(csr)) {
     BioPtr bio = detail::memory_bio(csr);
     req.reset(bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!req) {

@@ -20,6 +20,16 @@ TimePoint time_point(const ASN1_TIME* t) {
   return from_unix(timegm(&tm));
 }
 
+std::string serial_hex(const ASN1_INTEGER* serial) {
+  ByteView magnitude(ASN1_STRING_get0_data(serial),
+                     static_cast<std::size_t>(ASN1_STRING_length(serial)));
+  while (magnitude.size() > 1 && magnitude.front() == 0) {
+    magnitude = magnitude.subspan(1);
+  }
+  std::string hex = magnitude.empty() ? "00" : to_hex(magnitude);
+  return ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? "-" + hex : hex;
+}
+
 bool looks_like_pem(ByteView bytes) {
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return text.find("-----BEGIN") != std::string_view::npos;

@@ -97,6 +97,9 @@ std::string name_one_line(const X509_NAME* name);
 
 // An ASN1_TIME as a time point; the epoch for null or an unreadable time.
 TimePoint time_point(const ASN1_TIME* t);
+// A serial number as lower-case hex without leading zero bytes ("00" for zero, '-' before a
+// negative one), as Certificate::serial_hex() and the CRL reader give it.
+std::string serial_hex(const ASN1_INTEGER* serial);
 // Whether the bytes hold a PEM block ("-----BEGIN") rather than DER.
 bool looks_like_pem(ByteView bytes);
 
