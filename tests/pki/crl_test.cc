@@ -275,50 +275,11 @@ TEST(Crl, EmptyCrlIsValid) {
   EXPECT_TRUE(verify_crl(*crl, capf));
 }
 
-// A root made with the openssl command line signs the CAPF certificate (with cRLSign or without);
-// the CAPF key is one of ours.
-struct Subordinate {
-  Certificate root;
-  Certificate capf;
-};
-Subordinate make_subordinate(const TempDir& dir, const PrivateKey& root_key,
-                             const PrivateKey& capf_key, bool crl_sign) {
-  std::string config = dir.write(
-      "ca.cnf",
-      "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = Example Root CA\nO = Example\n"
-      "[root]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n"
-      "subjectKeyIdentifier = hash\n"
-      "[capf]\nbasicConstraints = critical,CA:TRUE,pathlen:0\n"
-      "keyUsage = critical,digitalSignature,keyCertSign,cRLSign\n"
-      "extendedKeyUsage = serverAuth,clientAuth\n"
-      "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n"
-      "[capf_no_crl_sign]\nbasicConstraints = critical,CA:TRUE,pathlen:0\n"
-      "keyUsage = critical,digitalSignature,keyCertSign\n"
-      "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n");
-  std::string root_key_file = dir.write("root.key", *root_key.to_pem());
-  std::string capf_key_file = dir.write("capf.key", *capf_key.to_pem());
-  auto made = run_shell(
-      "openssl req -x509 -new -key " + root_key_file + " -config " + config +
-      " -extensions root -days 30 -out " + dir.file("root.pem") + " && openssl req -new -key " +
-      capf_key_file + " -subj '/CN=CAPF-sub/O=Example/OU=Voice/C=NZ' -out " + dir.file("capf.csr") +
-      " && openssl x509 -req -in " + dir.file("capf.csr") + " -CA " + dir.file("root.pem") +
-      " -CAkey " + root_key_file + " -set_serial 0x7a11ce5e7a11ce5e -days 30 -extfile " + config +
-      " -extensions " + (crl_sign ? "capf" : "capf_no_crl_sign") + " -out " + dir.file("capf.pem"));
-  EXPECT_EQ(made.exit_code, 0) << made.output;
-  // Unqualified: crl.h keeps capf::to_string visible beside its own overload.
-  auto root = Certificate::from_pem(to_string(dir.read("root.pem")));
-  auto sub = Certificate::from_pem(to_string(dir.read("capf.pem")));
-  if (!root || !sub) {
-    ADD_FAILURE() << "cannot make the subordinate chain";
-    std::abort();
-  }
-  return {*root, *sub};
-}
-
 TEST(Crl, SubordinateCapfCrlVerifiesThroughTheRoot) {
   TempDir dir;
   const PrivateKey& capf_key = testing::ec_key();
-  Subordinate chain = make_subordinate(dir, testing::rsa_key(3), capf_key, true);
+  auto chain =
+      testing::make_subordinate(dir, testing::rsa_key(3), capf_key, testing::CrlSign::kWith);
   // The root carries the real time (openssl x509 has no start date option), so this chain lives
   // at the wall clock's time, taken once and then held still.
   const TimePoint now = std::chrono::floor<Seconds>(SystemClock().now());
@@ -353,7 +314,8 @@ TEST(Crl, SubordinateCapfCrlVerifiesThroughTheRoot) {
 TEST(Crl, RefusesAnIssuerWithoutCrlSign) {
   TempDir dir;
   const PrivateKey& capf_key = testing::ec_key();
-  Subordinate chain = make_subordinate(dir, testing::rsa_key(3), capf_key, false);
+  auto chain =
+      testing::make_subordinate(dir, testing::rsa_key(3), capf_key, testing::CrlSign::kWithout);
   auto crl = make_crl(params_at(testing::test_now()), chain.capf, capf_key);
   ASSERT_FALSE(crl);
   EXPECT_EQ(crl.error().code, ErrorCode::kInvalidArgument);

@@ -45,48 +45,6 @@ Bytes ext_value(const Certificate& cert, int nid, int* critical) {
   return Bytes(ASN1_STRING_get0_data(data), ASN1_STRING_get0_data(data) + ASN1_STRING_length(data));
 }
 
-// A root CA made with the openssl command line, and a subordinate CAPF certificate it signs from
-// a CSR built with build_request_info/assemble_csr.
-struct Subordinate {
-  Certificate root;
-  Certificate capf;
-};
-Subordinate make_subordinate(const TempDir& dir, const PrivateKey& root_key,
-                             const PrivateKey& capf_key) {
-  std::string config = dir.write(
-      "ca.cnf",
-      "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = Example Root CA\nO = Example\n"
-      "[root]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n"
-      "subjectKeyIdentifier = hash\n"
-      "[capf]\nbasicConstraints = critical,CA:TRUE,pathlen:0\n"
-      "keyUsage = critical,digitalSignature,keyCertSign\nextendedKeyUsage = serverAuth,clientAuth\n"
-      "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n");
-  std::string root_key_file = dir.write("root.key", *root_key.to_pem());
-  auto root = run_shell("openssl req -x509 -new -key " + root_key_file + " -config " + config +
-                        " -extensions root -days 30 -out " + dir.file("root.pem"));
-  EXPECT_EQ(root.exit_code, 0) << root.output;
-
-  auto info = build_request_info("CN=CAPF-sub,O=Example,OU=Voice,C=NZ", capf_key.spki_der());
-  EXPECT_TRUE(info);
-  auto sig = capf_key.sign(Hash::kSha256, *info);
-  auto csr = assemble_csr(*info, Hash::kSha256, *sig);
-  EXPECT_TRUE(csr) << (csr ? "" : csr.error().message);
-  dir.write("capf.csr.der", *csr);
-  auto signed_capf = run_shell(
-      "openssl req -inform DER -in " + dir.file("capf.csr.der") + " -out " + dir.file("capf.csr") +
-      " && openssl x509 -req -in " + dir.file("capf.csr") + " -CA " + dir.file("root.pem") +
-      " -CAkey " + root_key_file + " -set_serial 0x7a11ce5e7a11ce5e7a11ce5e -days 30 -extfile " +
-      config + " -extensions capf -out " + dir.file("capf.pem"));
-  EXPECT_EQ(signed_capf.exit_code, 0) << signed_capf.output;
-  auto root_cert = Certificate::from_pem(to_string(dir.read("root.pem")));
-  auto capf_cert = Certificate::from_pem(to_string(dir.read("capf.pem")));
-  if (!root_cert || !capf_cert) {
-    ADD_FAILURE() << "cannot make the subordinate chain";
-    std::abort();
-  }
-  return {*root_cert, *capf_cert};
-}
-
 TEST(Lsc, SelfSignedRsaCapfIssuesTheProfile) {
   const PrivateKey& capf_key = testing::rsa_key();
   Certificate capf = testing::test_capf_certificate(capf_key);
@@ -204,7 +162,8 @@ TEST(Lsc, SubjectCopiesTheIssuerEntriesWithTheirEncodings) {
 TEST(Lsc, LscIssuerIsCapfSubjectNotItsIssuer) {
   TempDir dir;
   const PrivateKey& capf_key = testing::ec_key();
-  Subordinate chain = make_subordinate(dir, testing::rsa_key(3), capf_key);
+  auto chain =
+      testing::make_subordinate(dir, testing::rsa_key(3), capf_key, testing::CrlSign::kWithout);
   ASSERT_NE(chain.capf.subject(), chain.capf.issuer());
   EXPECT_THAT(capf_profile_problems(chain.capf), IsEmpty());
 

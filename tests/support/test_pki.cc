@@ -8,8 +8,10 @@
 #include <utility>
 
 #include <gtest/gtest.h>
+
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include "capf/pki/csr.h"
 
 namespace capf::pki::testing {
 
@@ -83,6 +85,48 @@ Certificate test_capf_certificate(const PrivateKey& key, std::string_view subjec
     std::abort();
   }
   return *cert;
+}
+
+Subordinate make_subordinate(const TempDir& dir, const PrivateKey& root_key,
+                             const PrivateKey& capf_key, CrlSign crl_sign) {
+  std::string config = dir.write(
+      "ca.cnf",
+      "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = Example Root CA\nO = Example\n"
+      "[root]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n"
+      "subjectKeyIdentifier = hash\n"
+      "[capf]\nbasicConstraints = critical,CA:TRUE,pathlen:0\n"
+      "keyUsage = critical,digitalSignature,keyCertSign,cRLSign\n"
+      "extendedKeyUsage = serverAuth,clientAuth\n"
+      "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n"
+      "[capf_no_crl_sign]\nbasicConstraints = critical,CA:TRUE,pathlen:0\n"
+      "keyUsage = critical,digitalSignature,keyCertSign\n"
+      "extendedKeyUsage = serverAuth,clientAuth\n"
+      "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n");
+  std::string root_key_file = dir.write("root.key", *root_key.to_pem());
+  auto root = run_shell("openssl req -x509 -new -key " + root_key_file + " -config " + config +
+                        " -extensions root -days 30 -out " + dir.file("root.pem"));
+  EXPECT_EQ(root.exit_code, 0) << root.output;
+
+  auto info = build_request_info("CN=CAPF-sub,O=Example,OU=Voice,C=NZ", capf_key.spki_der());
+  EXPECT_TRUE(info);
+  auto sig = capf_key.sign(Hash::kSha256, *info);
+  auto csr = assemble_csr(*info, Hash::kSha256, *sig);
+  EXPECT_TRUE(csr) << (csr ? "" : csr.error().message);
+  dir.write("capf.csr.der", *csr);
+  const char* section = crl_sign == CrlSign::kWith ? "capf" : "capf_no_crl_sign";
+  auto signed_capf = run_shell(
+      "openssl req -inform DER -in " + dir.file("capf.csr.der") + " -out " + dir.file("capf.csr") +
+      " && openssl x509 -req -in " + dir.file("capf.csr") + " -CA " + dir.file("root.pem") +
+      " -CAkey " + root_key_file + " -set_serial 0x7a11ce5e7a11ce5e7a11ce5e -days 30 -extfile " +
+      config + " -extensions " + section + " -out " + dir.file("capf.pem"));
+  EXPECT_EQ(signed_capf.exit_code, 0) << signed_capf.output;
+  auto root_cert = Certificate::from_pem(capf::to_string(dir.read("root.pem")));
+  auto capf_cert = Certificate::from_pem(capf::to_string(dir.read("capf.pem")));
+  if (!root_cert || !capf_cert) {
+    ADD_FAILURE() << "cannot make the subordinate chain";
+    std::abort();
+  }
+  return {*root_cert, *capf_cert};
 }
 
 Bytes hex(std::string_view text) {

@@ -42,6 +42,19 @@ inline constexpr std::string_view kTestCapfSubject =
 Certificate test_capf_certificate(const PrivateKey& key,
                                   std::string_view subject = kTestCapfSubject, int days = 3650);
 
+// A root CA made with the openssl command line in `dir` (root.pem, root.key) and the subordinate
+// CAPF certificate it signs (capf.pem, serial 7a11ce5e7a11ce5e7a11ce5e, subject
+// CN=CAPF-sub,O=Example,OU=Voice,C=NZ, CA:TRUE pathlen:0, serverAuth and clientAuth) from a CSR of
+// `capf_key` built with build_request_info/assemble_csr. The root carries the wall clock's time
+// (openssl x509 has no start date option). The test aborts if the chain cannot be made.
+struct Subordinate {
+  Certificate root;
+  Certificate capf;
+};
+enum class CrlSign { kWith, kWithout };  // whether the CAPF certificate's keyUsage has cRLSign
+Subordinate make_subordinate(const TempDir& dir, const PrivateKey& root_key,
+                             const PrivateKey& capf_key, CrlSign crl_sign);
+
 // The LSC of the docs/protocol.md §12 test vector (474 bytes, EC P-256, older profile without
 // SKI/AKI).
 Bytes vector_lsc_der();
