@@ -2,6 +2,7 @@
 // through an external CA). Same fixture and same instantiation as registry_conformance_test.cc;
 // written against Registry only.
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -231,6 +232,32 @@ TEST_P(RegistryConformance, InsertSupersedesTheDevicesOpenRequests) {
   ASSERT_TRUE(IsOk(registry_->insert_request(make_request("b3", kPhoneB, RequestState::kFailed))));
   EXPECT_EQ(state_of(*registry_, "b1"), "superseded");
   EXPECT_EQ(state_of(*registry_, "b3"), "failed");
+}
+
+// Two nodes (connections) recording requests for the same device at once: each insert supersedes
+// what is open, so when both are done exactly one request of the device is still open.
+TEST_P(RegistryConformance, ConcurrentInsertsLeaveOneOpenRequest) {
+  constexpr int kPerWriter = 40;
+  auto other = open_another();
+  ASSERT_NE(other, nullptr);
+  auto insert_all = [](Registry* registry, const std::string& prefix) {
+    for (int i = 0; i < kPerWriter; ++i) {
+      EXPECT_TRUE(
+          IsOk(registry->insert_request(make_request(fmt::format("{}{}", prefix, i), kPhoneA))));
+    }
+  };
+  std::thread first(insert_all, registry_.get(), "x");
+  std::thread second(insert_all, other.get(), "y");
+  first.join();
+  second.join();
+  RequestFilter open;
+  open.device_name = kPhoneA;
+  open.state = RequestState::kWaiting;
+  ASSERT_OK_AND_ASSIGN(std::int64_t waiting, registry_->count_requests(open));
+  EXPECT_EQ(waiting, 1);
+  open.state = RequestState::kSuperseded;
+  ASSERT_OK_AND_ASSIGN(std::int64_t superseded, registry_->count_requests(open));
+  EXPECT_EQ(superseded, 2 * kPerWriter - 1);
 }
 
 TEST_P(RegistryConformance, OpenRequestIsTheNewestWaitingOrReady) {

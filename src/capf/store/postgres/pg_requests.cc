@@ -16,6 +16,11 @@ Status PgRegistry::insert_request(const CertificateRequestRecord& request) {
   const std::string doing =
       fmt::format("recording certificate request {} of {}", request.id, request.device_name);
   return write(doing, [&]() -> Status {
+    // One device's requests are recorded one at a time across nodes: two inserts racing under READ
+    // COMMITTED would each miss the other's new row and leave both open. The lock (key space 2,
+    // the device's name hashed) ends with the transaction.
+    CAPF_TRY(
+        query("SELECT pg_advisory_xact_lock(2, hashtext(?))").bind(request.device_name).run(doing));
     const TimePoint now = clock_.now();
     auto insert = query(fmt::format(
         "INSERT INTO certificate_requests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
