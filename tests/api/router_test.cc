@@ -177,6 +177,8 @@ TEST(UrlDecode, DecodesEscapesAndRefusesBadOnes) {
   EXPECT_EQ(url_decode("%2f%2F", false), "//");
   EXPECT_FALSE(url_decode("%2", false).has_value());
   EXPECT_FALSE(url_decode("%zz", false).has_value());
+  EXPECT_FALSE(url_decode("%::", false).has_value());
+  EXPECT_FALSE(url_decode("% 4x", false).has_value());
   EXPECT_EQ(split_path("/api//v1/x/"), (std::vector<std::string>{"api", "v1", "x"}));
 }
 

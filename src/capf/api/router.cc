@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "capf/api/problem.h"
+#include "capf/common/bytes.h"
 
 namespace capf::api {
 
@@ -34,21 +35,12 @@ std::optional<std::string> url_decode(std::string_view text, bool plus_is_space)
       if (i + 2 >= text.size()) {
         return std::nullopt;
       }
-      auto hex = [](char h) -> int {
-        if (h >= '0' && h <= '9')
-          return h - '0';
-        if (h >= 'a' && h <= 'f')
-          return h - 'a' + 10;
-        if (h >= 'A' && h <= 'F')
-          return h - 'A' + 10;
-        return -1;
-      };
-      int hi = hex(text[i + 1]);
-      int lo = hex(text[i + 2]);
-      if (hi < 0 || lo < 0) {
+      // Exactly two hex digits: from_hex would skip a separator (%::, % 4) and give no byte.
+      auto byte = from_hex(text.substr(i + 1, 2));
+      if (!byte || byte->size() != 1) {
         return std::nullopt;
       }
-      out.push_back(static_cast<char>(hi * 16 + lo));
+      out.push_back(static_cast<char>(byte->front()));
       i += 2;
     } else if (c == '+' && plus_is_space) {
       out.push_back(' ');
