@@ -89,9 +89,11 @@ try {
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   check((await page.locator('.stat.total .count').textContent()) === '0', 'a fresh registry should have no devices');
 
-  step('import three devices from CSV');
+  step('import three devices from CSV (Import without a file first asks for one)');
   await page.locator('#nav').getByRole('link', { name: 'Devices' }).click();
   await page.getByRole('heading', { name: 'Devices', exact: true }).waitFor();
+  await page.locator('#import-form').getByRole('button', { name: 'Import' }).click();
+  await waitText('#import-result .alert.error', 'Choose a CSV file first.');
   await page.locator('#import-file').setInputFiles(CSV);
   await page.locator('#import-form').getByRole('button', { name: 'Import' }).click();
   await waitText('#import-result .alert.ok', '3 created, 0 updated, 0 unchanged');

@@ -1,7 +1,7 @@
 // The device list: filters, pages by the API's cursor, CSV import and export, and bulk changes
 // (schedule an operation for the selected devices) with progress and the generated strings.
 import { call, download, get, query, saveText } from './api.js';
-import { csvCell, errorBox, field, h, okBox, section, select, show, statusBadge, table, time } from './ui.js';
+import { csvCell, errorBox, field, h, okBox, onFileSubmit, section, select, show, statusBadge, table, time } from './ui.js';
 
 const PAGE_SIZE = 50;
 const BATCH = 100;  // names per bulk request: progress moves per batch
@@ -215,13 +215,7 @@ export async function devicesPage(view, params) {
   const importForm = h('form', { class: 'inline', id: 'import-form' },
     fileInput, h('label', { class: 'check' }, validOnly, ' import the valid lines only'),
     h('button', { type: 'submit' }, 'Import'));
-  importForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const file = fileInput.files[0];
-    if (!file) {
-      show(importArea, errorBox(new Error('Choose a CSV file first.')));
-      return;
-    }
+  onFileSubmit(importForm, fileInput, importArea, 'Choose a CSV file first.', async (file) => {
     try {
       const r = await call('POST', `/api/v1/devices/import${validOnly.checked ? '?valid_only=true' : ''}`,
         { body: await file.text(), contentType: 'text/csv' });

@@ -1,7 +1,7 @@
 // The device page, the CAPF identity and trust stores, and the reports.
 import { ApiError, call, download, downloadBlob, get, saveText } from './api.js';
 import { changeForm, generatedStrings } from './devices.js';
-import { errorBox, field, h, okBox, parseCsv, section, select, show, statusBadge, statusKind, table, time } from './ui.js';
+import { errorBox, field, h, okBox, onFileSubmit, parseCsv, section, select, show, statusBadge, statusKind, table, time } from './ui.js';
 
 function facts(pairs) {
   return h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
@@ -126,15 +126,10 @@ async function identitySection(afterChange) {
   const importForm = h('form', { class: 'inline upload', id: 'identity-import' },
     field('Signed CAPF certificate, then its issuing CAs and root (PEM)', file),
     h('button', { type: 'submit' }, 'Import'));
-  importForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (!file.files[0]) {
-      show(message, errorBox(new Error('Choose the certificate the CA signed first.')));
-      return;
-    }
+  onFileSubmit(importForm, file, message, 'Choose the certificate the CA signed first.', async (chosen) => {
     try {
       const c = await call('POST', '/api/v1/ca/import',
-        { body: await file.files[0].arrayBuffer(), contentType: 'application/x-pem-file' });
+        { body: await chosen.arrayBuffer(), contentType: 'application/x-pem-file' });
       show(message, okBox(`Imported ${c.subject}, issued by ${c.issuer}; the previous certificate stays trusted until you retire it`,
         c.warnings.length ? h('ul', {}, c.warnings.map((w) => h('li', {}, w))) : null));
       importForm.reset();
@@ -214,16 +209,11 @@ async function trustStore(store, title, hint, redraws) {
   const form = h('form', { class: 'inline upload', dataset: { store } },
     field('Certificate file (PEM or DER)', file), field('Label', label),
     h('button', { type: 'submit' }, 'Upload'));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (!file.files[0]) {
-      show(message, errorBox(new Error('Choose a certificate file first.')));
-      return;
-    }
+  onFileSubmit(form, file, message, 'Choose a certificate file first.', async (chosen) => {
     try {
-      const body = await file.files[0].arrayBuffer();
+      const body = await chosen.arrayBuffer();
       // Without a label the file's name labels it (and names it in a refusal).
-      const q = `?label=${encodeURIComponent(label.value || file.files[0].name)}`;
+      const q = `?label=${encodeURIComponent(label.value || chosen.name)}`;
       const r = await call('POST', `/api/v1/trust/${store}${q}`, { body, contentType: 'application/x-pem-file' });
       show(message, okBox(`Added ${r.added} certificate${r.added === 1 ? '' : 's'} to ${store}`));
       form.reset();
@@ -263,13 +253,7 @@ async function offlineRequests() {
     field('Signed certificates (PEM, DER or .tgz)', file),
     h('label', { class: 'check' }, partial, ' import the valid ones only'),
     h('button', { type: 'submit' }, 'Import'));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const chosen = file.files[0];
-    if (!chosen) {
-      show(message, errorBox(new Error('Choose the file the offline CA returned first.')));
-      return;
-    }
+  onFileSubmit(form, file, message, 'Choose the file the offline CA returned first.', async (chosen) => {
     const q = `?filename=${encodeURIComponent(chosen.name)}${partial.checked ? '&partial=true' : ''}`;
     try {
       const r = await call('POST', `/api/v1/offline/import${q}`,

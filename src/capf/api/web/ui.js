@@ -98,6 +98,20 @@ export function show(el, ...children) {
   append(el, children);
 }
 
+// On submit of an upload form: `upload(file)` with the file chosen in `input`, or, when none is,
+// `missing` ("Choose … first.") in `area` and no request.
+export function onFileSubmit(form, input, area, missing, upload) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = input.files[0];
+    if (!file) {
+      show(area, errorBox(new Error(missing)));
+      return;
+    }
+    await upload(file);
+  });
+}
+
 // Whether a spreadsheet could run `cell` as a formula once its leading ' are gone (the server's
 // CSV rule: = + - @ TAB or CR first, plain numbers such as -3 excepted).
 function formulaLike(cell) {
