@@ -192,56 +192,64 @@ TEST(Pkcs11Uri, RedactionDropsOnlyThePin) {
 
 // ---- loading ----
 
-TEST(Pkcs11Key, LoadsRsaByObjectWithThePinGivenSeparately) {
-  auto key = load_pkcs11_key("pkcs11:token=capf;object=capf-rsa", kPin);
-  ASSERT_TRUE(key) << key.error().message;
-  EXPECT_EQ(key->spec().type, KeyType::kRsa);
-  EXPECT_EQ(key->spec().bits, 2048);
-  EXPECT_EQ(key->spki_der(), pkcs11_tool_spki("capf-rsa"));
+// One row per way to name a token key: by object or id, with the PIN given apart or in the URI
+// (path or query attribute); each loads the token's key of that type (RSA 2048 or P-256), the one
+// pkcs11-tool reads.
+struct LoadCase {
+  const char* name;
+  const char* uri;
+  std::optional<std::string_view> pin;
+  KeyType type;
+};
+
+class Pkcs11KeyLoads : public ::testing::TestWithParam<LoadCase> {};
+
+TEST_P(Pkcs11KeyLoads, LoadsTheTokensKey) {
+  const LoadCase& c = GetParam();
+  auto key = load_pkcs11_key(c.uri, c.pin);
+  ASSERT_TRUE(key) << c.uri << ": " << key.error().message;
+  EXPECT_EQ(key->spec(),
+            (c.type == KeyType::kRsa ? KeySpec{KeyType::kRsa, 2048} : KeySpec{KeyType::kEc, 256}));
+  EXPECT_EQ(key->spki_der(), pkcs11_tool_spki(label_of(c.type)));
   EXPECT_EQ(key->public_key().spki_der(), key->spki_der());
 }
 
-TEST(Pkcs11Key, LoadsEcById) {
-  auto key = load_pkcs11_key("pkcs11:token=capf;id=%02;type=private", kPin);
-  ASSERT_TRUE(key) << key.error().message;
-  EXPECT_EQ(key->spec().type, KeyType::kEc);
-  EXPECT_EQ(key->spec().bits, 256);
-  EXPECT_EQ(key->spki_der(), pkcs11_tool_spki("capf-ec"));
-}
+constexpr LoadCase kLoadCases[] = {
+    {"RsaByObjectWithThePinGivenSeparately", "pkcs11:token=capf;object=capf-rsa", kPin,
+     KeyType::kRsa},
+    {"EcById", "pkcs11:token=capf;id=%02;type=private", kPin, KeyType::kEc},
+    {"RsaWithThePinInTheUriPath", "pkcs11:token=capf;object=capf-rsa;pin-value=1234", std::nullopt,
+     KeyType::kRsa},
+    {"EcWithThePinInTheUriQuery", "pkcs11:token=capf;object=capf-ec?pin-value=1234", std::nullopt,
+     KeyType::kEc},
+    {"RsaByIdWithThePinInTheUri", "pkcs11:token=capf;id=%01;type=private;pin-value=1234",
+     std::nullopt, KeyType::kRsa},
+};
+INSTANTIATE_TEST_SUITE_P(Uris, Pkcs11KeyLoads, ::testing::ValuesIn(kLoadCases),
+                         [](const ::testing::TestParamInfo<LoadCase>& info) {
+                           return std::string(info.param.name);
+                         });
 
-TEST(Pkcs11Key, LoadsWithThePinInTheUri) {
-  for (const char* uri : {"pkcs11:token=capf;object=capf-rsa;pin-value=1234",
-                          "pkcs11:token=capf;object=capf-ec?pin-value=1234",
-                          "pkcs11:token=capf;id=%01;type=private;pin-value=1234"}) {
-    auto key = load_pkcs11_key(uri, std::nullopt);
-    ASSERT_TRUE(key) << uri << ": " << key.error().message;
-    EXPECT_EQ(key->spki_der(),
-              pkcs11_tool_spki(std::string_view(uri).find("capf-ec") != std::string_view::npos
-                                   ? "capf-ec"
-                                   : "capf-rsa"));
-  }
+// A wrong PIN, given apart or in the URI, is refused as one line that names the key, and the
+// engine prints no PIN.
+void expect_wrong_pin_refused(std::string_view uri, std::optional<std::string_view> pin) {
+  ::testing::internal::CaptureStderr();
+  auto key = load_pkcs11_key(uri, pin);
+  std::string stderr_text = ::testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(one_line(key.error().message),
+            "the token refused the PIN for pkcs11:token=spare;object=spare-ec (wrong PIN?)");
+  EXPECT_THAT(stderr_text, Not(HasSubstr("987654")));
 }
 
 TEST(Pkcs11Key, WrongPinIsOneLineThatNamesTheKeyNotThePin) {
-  ::testing::internal::CaptureStderr();
-  auto key = load_pkcs11_key(kSpareUri, "987654");
-  std::string stderr_text = ::testing::internal::GetCapturedStderr();
-  ASSERT_FALSE(key);
-  EXPECT_EQ(key.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(one_line(key.error().message),
-            "the token refused the PIN for pkcs11:token=spare;object=spare-ec (wrong PIN?)");
-  EXPECT_THAT(stderr_text, Not(HasSubstr("987654")));
+  expect_wrong_pin_refused(kSpareUri, "987654");
 }
 
 TEST(Pkcs11Key, WrongPinInTheUriIsNotRepeated) {
-  ::testing::internal::CaptureStderr();
-  auto key = load_pkcs11_key("pkcs11:token=spare;object=spare-ec;pin-value=987654", std::nullopt);
-  std::string stderr_text = ::testing::internal::GetCapturedStderr();
-  ASSERT_FALSE(key);
-  EXPECT_EQ(key.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(one_line(key.error().message),
-            "the token refused the PIN for pkcs11:token=spare;object=spare-ec (wrong PIN?)");
-  EXPECT_THAT(stderr_text, Not(HasSubstr("987654")));
+  ASSERT_NO_FATAL_FAILURE(expect_wrong_pin_refused(
+      "pkcs11:token=spare;object=spare-ec;pin-value=987654", std::nullopt));
   // The engine still works for the right token afterwards.
   auto good = load_pkcs11_key(kEcUri, kPin);
   EXPECT_TRUE(good) << good.error().message;
