@@ -1,6 +1,10 @@
 // AcmeIssuer without a CA: configuration, templates and requests refused before any I/O.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "capf/issuer/online/acme/acme_issuer.h"
 #include "tests/issuer/acme/pebble.h"
 #include "tests/issuer/acme/phone_request.h"
@@ -70,25 +74,24 @@ TEST(AcmeIssuer, SupportsTheConfiguredKeyTypesOrTheUsualAcmeOnes) {
 TEST(AcmeIssuer, RefusesAConfigurationItCannotUseAndSaysWhatToSet) {
   TempDir dir;
   SystemClock clock;
-  OnlineCaSettings plain = offline_settings(dir);
-  plain.url = "http://acme.example.net/directory";
-  auto a = AcmeIssuer::create(plain, clock);
-  ASSERT_FALSE(a);
-  EXPECT_EQ(a.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(a.error().message.find("not https"), std::string::npos) << a.error().message;
-
-  OnlineCaSettings no_chain = offline_settings(dir);
-  no_chain.ca_chain.clear();
-  auto b = AcmeIssuer::create(no_chain, clock);
-  ASSERT_FALSE(b);
-  EXPECT_NE(b.error().message.find("set ca_chain"), std::string::npos) << b.error().message;
-
-  OnlineCaSettings no_key = offline_settings(dir);
-  no_key.acme_account_key_file.clear();
-  auto c = AcmeIssuer::create(no_key, clock);
-  ASSERT_FALSE(c);
-  EXPECT_NE(c.error().message.find("set acme_account_key_file"), std::string::npos)
-      << c.error().message;
+  struct Case {
+    std::function<void(OnlineCaSettings&)> edit;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {[](OnlineCaSettings& s) { s.url = "http://acme.example.net/directory"; }, "not https"},
+      {[](OnlineCaSettings& s) { s.ca_chain.clear(); }, "set ca_chain"},
+      {[](OnlineCaSettings& s) { s.acme_account_key_file.clear(); }, "set acme_account_key_file"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.says);
+    OnlineCaSettings settings = offline_settings(dir);
+    c.edit(settings);
+    auto issuer = AcmeIssuer::create(settings, clock);
+    ASSERT_FALSE(issuer);
+    EXPECT_EQ(issuer.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(issuer.error().message.find(c.says), std::string::npos) << issuer.error().message;
+  }
 }
 
 TEST(AcmeIssuer, RefusesRequestsItCannotSendWithoutContactingTheCa) {
