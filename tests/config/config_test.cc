@@ -27,6 +27,21 @@ TEST(Config, ValuesOverride) {
   EXPECT_EQ(c->lsc.validity_days, 730);
 }
 
+TEST(Config, ItlPublishing) {
+  auto off = Config::parse("", "/d");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->itl.publish_dir, "");
+  EXPECT_FALSE(off->itl.publish_ctl);
+  auto c = Config::parse("[itl]\npublish_dir = \"/srv/tftp\"\npublish_ctl = true\n", "/d");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->itl.publish_dir, "/srv/tftp");
+  EXPECT_TRUE(c->itl.publish_ctl);
+  EXPECT_EQ(c->path_in_data("tftp"), std::filesystem::path("/d/tftp"));
+  auto bad = Config::parse("[itl]\npublish_ctl = \"yes\"\n", "/d");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("publish_ctl"), std::string::npos) << bad.error().message;
+}
+
 TEST(Config, ErrorsNameTheSettingAndTheRange) {
   auto c = Config::parse("[lsc]\nvalidity_days = 0\n", "/d");
   ASSERT_FALSE(c);

@@ -41,6 +41,7 @@ TEST(SettingsTable, EveryConfigMemberHasARow) {
   EXPECT_EQ(member_count<LscConfig>(), rows_in("lsc"));
   EXPECT_EQ(member_count<CrlConfig>(), rows_in("crl"));
   EXPECT_EQ(member_count<RenewalConfig>(), rows_in("renewal"));
+  EXPECT_EQ(member_count<ItlConfig>(), rows_in("itl"));
   EXPECT_EQ(member_count<AuthConfig>(), rows_in("auth"));
   EXPECT_EQ(member_count<OperationConfig>(), rows_in("operations"));
   EXPECT_EQ(member_count<CapfIdentityConfig>(), rows_in("capf"));
@@ -51,7 +52,7 @@ TEST(SettingsTable, EveryConfigMemberHasARow) {
   EXPECT_EQ(member_count<AdminConfig>(), rows_in("admin"));
   EXPECT_EQ(member_count<LogConfig>(), rows_in("log"));
   // data_dir and the sections above: a new section needs its line here.
-  EXPECT_EQ(member_count<Config>(), 1u + 12u);
+  EXPECT_EQ(member_count<Config>(), 1u + 13u);
 }
 
 TEST(SettingsTable, RowsAreUniqueAndRangesHoldTheDefaults) {

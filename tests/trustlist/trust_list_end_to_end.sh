@@ -132,6 +132,34 @@ contains "$WORK/out.txt" "CAPF_PASS"
 CAPF_PASS=xyzzy-e2e "$OPENCAPF" itl build --data "$WORK/enc" --out "$WORK/enc.tlv" >/dev/null
 check "$WORK/enc.tlv"
 
+step "[itl] publish_dir: the server keeps ITLFile.tlv and CTLFile.tlv current"
+sed -i 's|^publish_dir = ""|publish_dir = "tftp"|; s|^publish_ctl = false|publish_ctl = true|' "$DATA/opencapf.toml"
+contains "$DATA/opencapf.toml" 'publish_dir = "tftp"'
+contains "$DATA/opencapf.toml" 'publish_ctl = true'
+mkdir -p "$DATA/tftp"
+start_server
+# wait_listing FILE EXPR: waits (15 s at most) until itl_check.py's summary of FILE satisfies EXPR.
+wait_listing() {
+  for _ in $(seq 1 150); do
+    if [ -e "$1" ] && python3 "$CHECK" "$1" >"$WORK/check.json" 2>/dev/null &&
+      [ "$(json "$WORK/check.json" "$2")" = "True" ]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "$1 never satisfied $2: $(cat "$WORK/check.json" 2>/dev/null)"
+}
+wait_listing "$DATA/tftp/ITLFile.tlv" "j['filename'] == 'ITLFile.tlv'"
+wait_listing "$DATA/tftp/CTLFile.tlv" "j['filename'] == 'CTLFile.tlv'"
+contains "$WORK/server.log" "trust lists published in $DATA/tftp"
+"$OPENCAPF" itl signer rotate >/dev/null
+wait_listing "$DATA/tftp/ITLFile.tlv" "sum(r['function'] == 'SAST' for r in j['records']) == 2"
+"$OPENCAPF" itl signer retire >/dev/null
+wait_listing "$DATA/tftp/ITLFile.tlv" "sum(r['function'] == 'SAST' for r in j['records']) == 1"
+"$OPENCAPF" ca regenerate >/dev/null
+wait_listing "$DATA/tftp/ITLFile.tlv" "sum(r['function'] == 'CAPF' for r in j['records']) == 3"
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+
 step "bad input: clear errors, nothing written"
 printf 'not a trust list' >"$WORK/garbage.tlv"
 expect_exit 1 "$OPENCAPF" itl show "$WORK/garbage.tlv"

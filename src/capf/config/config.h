@@ -40,6 +40,14 @@ struct CrlConfig {
   int next_update_days = 7;  // how far ahead a CRL's nextUpdate lies (1..365)
 };
 
+// The trust lists the server keeps where phones download them (docs/trust-lists.md §7).
+struct ItlConfig {
+  // A directory, usually the TFTP root: ITLFile.tlv is rewritten there atomically whenever the
+  // signer or the CAPF certificates change. "" = off. Relative to the data directory if relative.
+  std::string publish_dir;
+  bool publish_ctl = false;  // CTLFile.tlv there too
+};
+
 struct RenewalConfig {
   // LSCs that expire within this many days are scheduled for install/upgrade, authenticated by
   // the existing LSC, so phones renew at their next contact (CUCM has no such thing). 0 = off.
@@ -142,6 +150,7 @@ struct Config {
   LscConfig lsc;
   CrlConfig crl;
   RenewalConfig renewal;
+  ItlConfig itl;
   AuthConfig auth;
   OperationConfig operations;
   CapfIdentityConfig capf;

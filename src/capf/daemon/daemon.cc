@@ -282,6 +282,26 @@ bool Daemon::reload_identity() {
   return true;
 }
 
+void Daemon::publish_trust_lists() {
+  const ItlConfig& itl = env_.config().itl;
+  if (itl.publish_dir.empty())
+    return;
+  const std::filesystem::path dir = env_.config().path_in_data(itl.publish_dir);
+  auto written = env_.trust_list_admin().publish(dir, itl.publish_ctl, published_);
+  if (!written) {
+    if (written.error().message != publish_problem_) {
+      publish_problem_ = written.error().message;
+      spdlog::error("trust lists not published in {}: {}", dir.string(), publish_problem_);
+    }
+    return;
+  }
+  publish_problem_.clear();
+  if (*written) {
+    spdlog::info("trust lists published in {} ({}{})", dir.string(), "ITLFile.tlv",
+                 itl.publish_ctl ? ", CTLFile.tlv" : "");
+  }
+}
+
 void Daemon::maintenance_loop() {
   std::unique_lock lock(maintenance_mu_);
   while (!stopping_) {
@@ -291,6 +311,7 @@ void Daemon::maintenance_loop() {
     lock.unlock();
     reload_identity();
     reload_issuer();
+    publish_trust_lists();
     IssuerConfig config;
     {
       std::lock_guard reload_lock(reload_mu_);

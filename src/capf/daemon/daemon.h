@@ -70,6 +70,8 @@ class Daemon {
   Environment& env_;
   ServerOptions server_options_;
   void maintenance_loop();
+  // Keeps the trust lists in [itl] publish_dir (maintenance thread only).
+  void publish_trust_lists();
 
   // Both belong to the Environment (the composition root); the daemon swaps the identity.
   IdentityHolder* identity_ = nullptr;
@@ -82,6 +84,8 @@ class Daemon {
   std::int64_t trust_generation_ = -1;
   std::chrono::steady_clock::time_point next_poll_{};
   std::chrono::steady_clock::time_point next_renewal_{};
+  std::string published_;        // what the published trust lists list (TrustListAdmin::publish)
+  std::string publish_problem_;  // the last publishing error, logged once
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<EnrollmentService> enrollment_;
   std::unique_ptr<CapfServer> server_;

@@ -164,26 +164,34 @@ Result<std::vector<SignerEntry>> TrustListAdmin::signers() {
   return entries;
 }
 
-Result<BuiltTrustList> TrustListAdmin::build(const TrustListOptions& options) {
-  CAPF_ASSIGN_OR_RETURN(auto signers, load_signers());
+Result<std::vector<trustlist::Listed>> TrustListAdmin::listing(
+    const std::optional<pki::Certificate>& next, const pki::Certificate& signer,
+    const std::vector<trustlist::Listed>& extra) {
   CAPF_ASSIGN_OR_RETURN(std::vector<IdentityEntry> capf, identity_.list());
-  std::vector<trustlist::Listed> listed{{trustlist::Role::kSast, signers.first.certificate}};
-  if (signers.second)
-    listed.push_back({trustlist::Role::kSast, *signers.second});
+  std::vector<trustlist::Listed> listed{{trustlist::Role::kSast, signer}};
+  if (next)
+    listed.push_back({trustlist::Role::kSast, *next});
   for (const auto& entry : capf) {
     if (entry.current || !entry.expired)
       listed.push_back({trustlist::Role::kCapf, entry.certificate});
   }
-  for (const auto& extra : options.extra) {
+  for (const auto& added : extra) {
     for (const auto& l : listed) {
-      if (l.role == extra.role && l.certificate == extra.certificate) {
+      if (l.role == added.role && l.certificate == added.certificate) {
         return make_error(ErrorCode::kInvalidArgument, "{} is already listed as {}",
-                          extra.certificate.subject(),
-                          trustlist::role_name(static_cast<std::uint16_t>(extra.role)));
+                          added.certificate.subject(),
+                          trustlist::role_name(static_cast<std::uint16_t>(added.role)));
       }
     }
-    listed.push_back(extra);
+    listed.push_back(added);
   }
+  return listed;
+}
+
+Result<BuiltTrustList> TrustListAdmin::build(const TrustListOptions& options) {
+  CAPF_ASSIGN_OR_RETURN(auto signers, load_signers());
+  CAPF_ASSIGN_OR_RETURN(std::vector<trustlist::Listed> listed,
+                        listing(signers.second, signers.first.certificate, options.extra));
   trustlist::SigningOptions signing{options.digest, options.signer_version,
                                     std::string(file_name_of(options.kind)),
                                     static_cast<std::uint32_t>(to_unix(clock_.now()))};
@@ -209,6 +217,29 @@ Result<std::optional<std::string>> TrustListAdmin::missing_capf_warning(ByteView
       "the file on disk does not list the active CAPF certificate {} (serial {}): phones that "
       "loaded it refuse TLS to CAPF until they load the new one",
       capf.front().certificate.subject(), capf.front().certificate.serial_hex())};
+}
+
+Result<bool> TrustListAdmin::publish(const std::filesystem::path& dir, bool with_ctl,
+                                     std::string& listed) {
+  CAPF_ASSIGN_OR_RETURN(auto signers, load_signers());
+  CAPF_ASSIGN_OR_RETURN(auto entries, listing(signers.second, signers.first.certificate, {}));
+  std::string now;
+  for (const auto& entry : entries)
+    now += entry.certificate.fingerprint_sha256() + (with_ctl ? "+" : " ");
+  std::error_code ec;
+  if (now == listed && std::filesystem::exists(dir / file_name_of(TrustListKind::kItl), ec))
+    return false;
+  for (TrustListKind kind : {TrustListKind::kItl, TrustListKind::kCtl}) {
+    if (kind == TrustListKind::kCtl && !with_ctl)
+      continue;
+    TrustListOptions options;
+    options.kind = kind;
+    CAPF_ASSIGN_OR_RETURN(BuiltTrustList built, build(options));
+    CAPF_TRY(
+        write_file_atomically(dir / file_name_of(kind), to_string(built.bytes), FileMode::kPublic));
+  }
+  listed = now;
+  return true;
 }
 
 Result<Bytes> TrustListAdmin::sign_file(ByteView content, const std::string& filename,

@@ -73,6 +73,11 @@ class TrustListAdmin {
   // sentence saying so, for the admin. nullopt when it does or when it does not parse.
   Result<std::optional<std::string>> missing_capf_warning(ByteView existing);
 
+  // Keeps ITLFile.tlv (and CTLFile.tlv with `with_ctl`) in `dir` for the phones' TFTP server:
+  // writes them atomically when the certificates they list differ from `listed` (the SHA-256
+  // fingerprints of the last files written, which it updates). True when it wrote.
+  Result<bool> publish(const std::filesystem::path& dir, bool with_ctl, std::string& listed);
+
   // `content` signed with a header naming `filename` (FILE.sgn's body).
   Result<Bytes> sign_file(ByteView content, const std::string& filename, pki::Hash digest,
                           std::uint16_t signer_version);
@@ -88,6 +93,10 @@ class TrustListAdmin {
   Result<CapfIdentity> load(const IdentityPaths& paths) const;
   Status write(const IdentityPaths& paths, const CapfIdentity& signer) const;
   Result<CapfIdentity> make_signer(const SignerOptions& options) const;
+  // What a trust list lists (docs/trust-lists.md §5), in file order.
+  Result<std::vector<trustlist::Listed>> listing(const std::optional<pki::Certificate>& next,
+                                                 const pki::Certificate& signer,
+                                                 const std::vector<trustlist::Listed>& extra);
   // The signing identity and, during a rotation, the next one's certificate.
   Result<std::pair<CapfIdentity, std::optional<pki::Certificate>>> load_signers();
 
