@@ -126,7 +126,7 @@ inline std::uint16_t free_loopback_port() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  (void)::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);  // port 0 cannot be taken
   socklen_t len = sizeof addr;
   ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(s);

@@ -57,10 +57,10 @@ class PgRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto server = PostgresServer::shared();
-    ASSERT_TRUE(IsOk(server));
+    ASSERT_TRUE(is_ok(server));
     server_ = *server;
     auto url = server_->new_database();
-    ASSERT_TRUE(IsOk(url));
+    ASSERT_TRUE(is_ok(url));
     url_ = *url;
     database_ = url_.substr(url_.rfind('/') + 1);
   }
@@ -68,11 +68,11 @@ class PgRegistryTest : public ::testing::Test {
   // The first column of the first row of `sql` in the test's database.
   std::int64_t count(const std::string& sql) {
     auto connection = PgConnection::open(url_);
-    EXPECT_TRUE(IsOk(connection));
+    EXPECT_TRUE(is_ok(connection));
     if (!connection)
       return -1;
     auto rows = (*connection)->execute(sql, {}, "counting");
-    EXPECT_TRUE(IsOk(rows));
+    EXPECT_TRUE(is_ok(rows));
     return rows ? rows->row(0).integer(0) : -1;
   }
   std::int64_t tables() {
@@ -111,7 +111,7 @@ TEST_F(PgRegistryTest, NodesStartingTogetherMigrateOnce) {
   for (auto& t : nodes)
     t.join();
   for (const Status& s : results)
-    EXPECT_TRUE(IsOk(s));
+    EXPECT_TRUE(is_ok(s));
   // One row per migration: nobody applied one twice.
   EXPECT_EQ(count("SELECT COUNT(*) FROM schema_version"),
             static_cast<std::int64_t>(migrations().size()));
@@ -121,7 +121,7 @@ TEST_F(PgRegistryTest, UnreachableServerIsOneLineNamingTheFix) {
   const std::string url =
       "postgresql://capf@127.0.0.1:" + std::to_string(free_loopback_port()) + "/capf";
   auto registry = PgRegistry::open(url, clock_);
-  ASSERT_TRUE(IsError(registry, ErrorCode::kUnavailable));
+  ASSERT_TRUE(is_error(registry, ErrorCode::kUnavailable));
   EXPECT_NE(registry.error().message.find("cannot connect to PostgreSQL at '" + url + "'"),
             std::string::npos)
       << registry.error().message;
@@ -131,7 +131,7 @@ TEST_F(PgRegistryTest, UnreachableServerIsOneLineNamingTheFix) {
 
 TEST_F(PgRegistryTest, AMissingDatabaseIsUnavailableNamingIt) {
   auto registry = PgRegistry::open(server_->url("no_such_db"), clock_);
-  ASSERT_TRUE(IsError(registry, ErrorCode::kUnavailable));
+  ASSERT_TRUE(is_error(registry, ErrorCode::kUnavailable));
   EXPECT_NE(registry.error().message.find("no_such_db"), std::string::npos);
   expect_one_line(registry.error());
 }
@@ -142,7 +142,7 @@ TEST_F(PgRegistryTest, AUrlWithAPasswordIsRefusedBeforeConnecting) {
         "postgresql://capf@127.0.0.1:1/capf?password=s3cret"}) {
     SCOPED_TRACE(url);
     auto registry = PgRegistry::open(url, clock_);
-    ASSERT_TRUE(IsError(registry, ErrorCode::kInvalidArgument));
+    ASSERT_TRUE(is_error(registry, ErrorCode::kInvalidArgument));
     const std::string& m = registry.error().message;
     EXPECT_EQ(m.find("s3cret"), std::string::npos) << m;
     for (const char* fix : {"passfile", "PGPASSFILE", "password_file"})
@@ -156,7 +156,7 @@ TEST_F(PgRegistryTest, AMalformedUrlIsInvalidArgument) {
        {"host=127.0.0.1 dbname", "postgresql://capf@127.0.0.1/capf?no_such_option=1"}) {
     SCOPED_TRACE(url);
     auto registry = PgRegistry::open(url, clock_);
-    ASSERT_TRUE(IsError(registry, ErrorCode::kInvalidArgument));
+    ASSERT_TRUE(is_error(registry, ErrorCode::kInvalidArgument));
     EXPECT_NE(registry.error().message.find("postgresql://USER@HOST:PORT/DATABASE"),
               std::string::npos)
         << registry.error().message;
@@ -165,9 +165,9 @@ TEST_F(PgRegistryTest, AMalformedUrlIsInvalidArgument) {
 }
 
 TEST_F(PgRegistryTest, AnotherProgramsDatabaseIsRefusedAndLeftAlone) {
-  ASSERT_TRUE(IsOk(server_->run_sql(database_, "CREATE TABLE customers (id INTEGER)")));
+  ASSERT_TRUE(is_ok(server_->run_sql(database_, "CREATE TABLE customers (id INTEGER)")));
   auto registry = PgRegistry::open(url_, clock_);
-  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  ASSERT_TRUE(is_error(registry, ErrorCode::kDatabase));
   EXPECT_NE(registry.error().message.find("another program"), std::string::npos)
       << registry.error().message;
   EXPECT_NE(registry.error().message.find("empty database"), std::string::npos);
@@ -177,11 +177,11 @@ TEST_F(PgRegistryTest, AnotherProgramsDatabaseIsRefusedAndLeftAlone) {
 
 TEST_F(PgRegistryTest, ASchemaNewerThanThisBuildIsRefusedAndLeftAlone) {
   { ASSERT_OK_AND_ASSIGN(auto registry, PgRegistry::open(url_, clock_)); }
-  ASSERT_TRUE(IsOk(server_->run_sql(
+  ASSERT_TRUE(is_ok(server_->run_sql(
       database_, "INSERT INTO schema_version VALUES (999, 'from a newer opencapf', 0)")));
   const std::int64_t before = count("SELECT COUNT(*) FROM schema_version");
   auto registry = PgRegistry::open(url_, clock_);
-  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  ASSERT_TRUE(is_error(registry, ErrorCode::kDatabase));
   EXPECT_NE(registry.error().message.find("schema version 999 is newer"), std::string::npos)
       << registry.error().message;
   EXPECT_NE(registry.error().message.find("upgrade opencapf"), std::string::npos);
@@ -202,13 +202,13 @@ TEST_F(PgRegistryTest, AnUnreadablePasswordFileIsNamed) {
 
 TEST_F(PgRegistryTest, ADroppedConnectionFailsOneCallAndTheNextReconnects) {
   ASSERT_OK_AND_ASSIGN(auto registry, PgRegistry::open(url_, clock_));
-  ASSERT_TRUE(IsOk(registry->insert_device(blank_device(*DeviceName::parse("SEP0000000000AA")))));
+  ASSERT_TRUE(is_ok(registry->insert_device(blank_device(*DeviceName::parse("SEP0000000000AA")))));
   // What a PostgreSQL restart or failover does to every open session.
-  ASSERT_TRUE(IsOk(server_->run_sql(
+  ASSERT_TRUE(is_ok(server_->run_sql(
       "postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
                       database_ + "'")));
   auto lost = registry->find_device(*DeviceName::parse("SEP0000000000AA"));
-  ASSERT_TRUE(IsError(lost, ErrorCode::kUnavailable));
+  ASSERT_TRUE(is_error(lost, ErrorCode::kUnavailable));
   EXPECT_NE(lost.error().message.find("connection to PostgreSQL was lost"), std::string::npos)
       << lost.error().message;
   ASSERT_OK_AND_ASSIGN(auto found, registry->find_device(*DeviceName::parse("SEP0000000000AA")));

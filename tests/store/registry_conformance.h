@@ -67,7 +67,7 @@ inline Device blank_device(DeviceName name) {
 
 // Assertion helpers shared by the store tests.
 template <typename R>
-::testing::AssertionResult IsOk(const R& r) {
+::testing::AssertionResult is_ok(const R& r) {
   if (r.has_value()) {
     return ::testing::AssertionSuccess();
   }
@@ -75,7 +75,7 @@ template <typename R>
 }
 
 template <typename R>
-::testing::AssertionResult IsError(const R& r, ErrorCode code) {
+::testing::AssertionResult is_error(const R& r, ErrorCode code) {
   if (r.has_value()) {
     return ::testing::AssertionFailure() << "succeeded, expected " << to_string(code);
   }
@@ -91,7 +91,10 @@ template <typename R>
 // ASSERT_OK_AND_ASSIGN(lhs, expr): lhs = *expr, or fail the test with expr's error.
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(CAPF_CONCAT_(assert_result_, __LINE__), lhs, expr)
+// `tmp` and `lhs` are a name and a declaration, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                               \
-  ASSERT_TRUE(::capf::testing::IsOk(tmp));         \
+  ASSERT_TRUE(::capf::testing::is_ok(tmp));        \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -77,54 +77,54 @@ TEST_P(RegistryConformance, ATokensExpiryRoundTripsToTheSecondAndAbsentMeansNeve
   EXPECT_EQ(all[0].expires, inserted.expires);
   EXPECT_FALSE(all[1].expires.has_value());
   // Revoking and touching leave the expiry alone.
-  ASSERT_TRUE(IsOk(registry_->revoke_token(inserted.id)));
-  ASSERT_TRUE(IsOk(registry_->touch_token(inserted.id, from_unix(kT0 + 1))));
+  ASSERT_TRUE(is_ok(registry_->revoke_token(inserted.id)));
+  ASSERT_TRUE(is_ok(registry_->touch_token(inserted.id, from_unix(kT0 + 1))));
   ASSERT_OK_AND_ASSIGN(found, registry_->find_token(inserted.id));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->expires, inserted.expires);
 }
 
 TEST_P(RegistryConformance, ATokenHashIsStoredOnce) {
-  ASSERT_TRUE(IsOk(registry_->insert_token(make_token("one", AdminRole::kViewer, 'c'))));
-  EXPECT_TRUE(IsError(registry_->insert_token(make_token("two", AdminRole::kAdmin, 'c')),
-                      ErrorCode::kAlreadyExists));
+  ASSERT_TRUE(is_ok(registry_->insert_token(make_token("one", AdminRole::kViewer, 'c'))));
+  EXPECT_TRUE(is_error(registry_->insert_token(make_token("two", AdminRole::kAdmin, 'c')),
+                       ErrorCode::kAlreadyExists));
 }
 
 TEST_P(RegistryConformance, ATokenNeedsAHashAndAName) {
   AdminToken short_hash = make_token("x", AdminRole::kViewer, 'd');
   short_hash.hash_hex = "abcd";
-  EXPECT_TRUE(IsError(registry_->insert_token(short_hash), ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(is_error(registry_->insert_token(short_hash), ErrorCode::kInvalidArgument));
   AdminToken upper = make_token("x", AdminRole::kViewer, 'D');
-  EXPECT_TRUE(IsError(registry_->insert_token(upper), ErrorCode::kInvalidArgument));
-  EXPECT_TRUE(IsError(registry_->insert_token(make_token("", AdminRole::kViewer, 'd')),
-                      ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(is_error(registry_->insert_token(upper), ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(is_error(registry_->insert_token(make_token("", AdminRole::kViewer, 'd')),
+                       ErrorCode::kInvalidArgument));
 }
 
 TEST_P(RegistryConformance, RevokingKeepsTheFirstTimeAndUnknownIsNotFound) {
   ASSERT_OK_AND_ASSIGN(AdminToken t,
                        registry_->insert_token(make_token("ops", AdminRole::kOperator, 'e')));
   clock_.advance(std::chrono::seconds(5));
-  ASSERT_TRUE(IsOk(registry_->revoke_token(t.id)));
+  ASSERT_TRUE(is_ok(registry_->revoke_token(t.id)));
   clock_.advance(std::chrono::seconds(5));
-  ASSERT_TRUE(IsOk(registry_->revoke_token(t.id)));
+  ASSERT_TRUE(is_ok(registry_->revoke_token(t.id)));
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_token(t.id));
   ASSERT_TRUE(found.has_value());
   ASSERT_TRUE(found->revoked.has_value());
   EXPECT_EQ(to_unix(*found->revoked), kT0 + 5);
-  EXPECT_TRUE(IsError(registry_->revoke_token(t.id + 100), ErrorCode::kNotFound));
+  EXPECT_TRUE(is_error(registry_->revoke_token(t.id + 100), ErrorCode::kNotFound));
 }
 
 TEST_P(RegistryConformance, TouchingATokenRecordsItsLastUse) {
   ASSERT_OK_AND_ASSIGN(AdminToken t,
                        registry_->insert_token(make_token("ops", AdminRole::kOperator, 'f')));
-  ASSERT_TRUE(IsOk(registry_->touch_token(t.id, from_unix(kT0 + 42))));
+  ASSERT_TRUE(is_ok(registry_->touch_token(t.id, from_unix(kT0 + 42))));
   auto other = open_another();
   ASSERT_TRUE(other);
   ASSERT_OK_AND_ASSIGN(auto found, other->find_token(t.id));
   ASSERT_TRUE(found.has_value());
   ASSERT_TRUE(found->last_used.has_value());
   EXPECT_EQ(to_unix(*found->last_used), kT0 + 42);
-  EXPECT_TRUE(IsError(registry_->touch_token(t.id + 100, from_unix(kT0)), ErrorCode::kNotFound));
+  EXPECT_TRUE(is_error(registry_->touch_token(t.id + 100, from_unix(kT0)), ErrorCode::kNotFound));
 }
 
 TEST_P(RegistryConformance, AuditEntriesComeBackNewestFirstWithEveryField) {

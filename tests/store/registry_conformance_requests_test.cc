@@ -88,7 +88,7 @@ TEST_P(RegistryConformance, RequestRoundTripsEveryField) {
   r.last_error = "CA said: 'denied by policy module' \"0x80094012\"; caf\xc3\xa9";
   r.attempts = 7;
   r.session = "deadbeef00112233";
-  ASSERT_TRUE(IsOk(registry_->insert_request(r)));
+  ASSERT_TRUE(is_ok(registry_->insert_request(r)));
 
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_request("0a1b2c3d"));
   ASSERT_TRUE(found.has_value());
@@ -116,7 +116,7 @@ TEST_P(RegistryConformance, EveryRequestStateRoundTrips) {
     // One device each, so that no insert supersedes another.
     const std::string id = fmt::format("{:08x}", ++i);
     ASSERT_TRUE(
-        IsOk(registry_->insert_request(make_request(id, fmt::format("SEP{:012X}", i), state))));
+        is_ok(registry_->insert_request(make_request(id, fmt::format("SEP{:012X}", i), state))));
     EXPECT_EQ(state_of(*registry_, id), to_string(state));
     ASSERT_OK_AND_ASSIGN(std::int64_t n, registry_->count_requests({.state = state}));
     EXPECT_EQ(n, 1) << to_string(state);
@@ -124,11 +124,11 @@ TEST_P(RegistryConformance, EveryRequestStateRoundTrips) {
 }
 
 TEST_P(RegistryConformance, RequestWithAKnownIdIsAlreadyExists) {
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("r1", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("r1", kPhoneA))));
   clock_.advance(Seconds(5));
   CertificateRequestRecord again = make_request("r1", kPhoneA);
   again.ca = "another ca";
-  EXPECT_TRUE(IsError(registry_->insert_request(again), ErrorCode::kAlreadyExists));
+  EXPECT_TRUE(is_error(registry_->insert_request(again), ErrorCode::kAlreadyExists));
   // The first row is untouched, and the failed insert superseded nothing.
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_request("r1"));
   ASSERT_TRUE(found.has_value());
@@ -138,23 +138,23 @@ TEST_P(RegistryConformance, RequestWithAKnownIdIsAlreadyExists) {
 
   // The same id for another device is the same id.
   EXPECT_TRUE(
-      IsError(registry_->insert_request(make_request("r1", kPhoneB)), ErrorCode::kAlreadyExists));
+      is_error(registry_->insert_request(make_request("r1", kPhoneB)), ErrorCode::kAlreadyExists));
   ASSERT_OK_AND_ASSIGN(std::int64_t n, registry_->count_requests({}));
   EXPECT_EQ(n, 1);
 }
 
 TEST_P(RegistryConformance, RequestWithoutIdOrDeviceIsInvalid) {
   EXPECT_TRUE(
-      IsError(registry_->insert_request(make_request("", kPhoneA)), ErrorCode::kInvalidArgument));
+      is_error(registry_->insert_request(make_request("", kPhoneA)), ErrorCode::kInvalidArgument));
   EXPECT_TRUE(
-      IsError(registry_->insert_request(make_request("r1", "")), ErrorCode::kInvalidArgument));
+      is_error(registry_->insert_request(make_request("r1", "")), ErrorCode::kInvalidArgument));
   ASSERT_OK_AND_ASSIGN(std::int64_t n, registry_->count_requests({}));
   EXPECT_EQ(n, 0);
 }
 
 TEST_P(RegistryConformance, UpdateRequestReplacesFieldsAndKeepsCreated) {
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("r1", kPhoneA))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("r2", kPhoneB))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("r1", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("r2", kPhoneB))));
   clock_.advance(Seconds(90));
 
   CertificateRequestRecord changed = make_request("r1", kPhoneA, RequestState::kReady);
@@ -170,7 +170,7 @@ TEST_P(RegistryConformance, UpdateRequestReplacesFieldsAndKeepsCreated) {
   changed.spki_fingerprint = std::string(64, 'b');
   changed.session = "0badcafe";
   changed.created = from_unix(5);  // ignored
-  ASSERT_TRUE(IsOk(registry_->update_request(changed)));
+  ASSERT_TRUE(is_ok(registry_->update_request(changed)));
 
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_request("r1"));
   ASSERT_TRUE(found.has_value());
@@ -185,7 +185,7 @@ TEST_P(RegistryConformance, UpdateRequestReplacesFieldsAndKeepsCreated) {
   EXPECT_EQ(other->updated, from_unix(kT0));
 
   auto missing = registry_->update_request(make_request("r3", kPhoneA));
-  ASSERT_TRUE(IsError(missing, ErrorCode::kNotFound));
+  ASSERT_TRUE(is_error(missing, ErrorCode::kNotFound));
   EXPECT_NE(missing.error().message.find("r3"), std::string::npos) << missing.error().message;
   ASSERT_OK_AND_ASSIGN(std::int64_t n, registry_->count_requests({}));
   EXPECT_EQ(n, 2);  // an update never inserts
@@ -194,22 +194,22 @@ TEST_P(RegistryConformance, UpdateRequestReplacesFieldsAndKeepsCreated) {
 TEST_P(RegistryConformance, InsertSupersedesTheDevicesOpenRequests) {
   // Closed requests of A, inserted directly in their final states.
   ASSERT_TRUE(
-      IsOk(registry_->insert_request(make_request("d1", kPhoneA, RequestState::kDelivered))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("f1", kPhoneA, RequestState::kFailed))));
+      is_ok(registry_->insert_request(make_request("d1", kPhoneA, RequestState::kDelivered))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("f1", kPhoneA, RequestState::kFailed))));
   ASSERT_TRUE(
-      IsOk(registry_->insert_request(make_request("c1", kPhoneA, RequestState::kCancelled))));
+      is_ok(registry_->insert_request(make_request("c1", kPhoneA, RequestState::kCancelled))));
   // Two open requests of A at once: a2 supersedes a1, which an update then reopens as ready.
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("a1", kPhoneA))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("a2", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("a1", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("a2", kPhoneA))));
   EXPECT_EQ(state_of(*registry_, "a1"), "superseded");
   EXPECT_EQ(state_of(*registry_, "a2"), "waiting");
-  ASSERT_TRUE(IsOk(registry_->update_request(make_request("a1", kPhoneA, RequestState::kReady))));
+  ASSERT_TRUE(is_ok(registry_->update_request(make_request("a1", kPhoneA, RequestState::kReady))));
   // Another device's open requests.
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("b1", kPhoneB))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("b2", "SEP0011223344550"))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("b1", kPhoneB))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("b2", "SEP0011223344550"))));
 
   clock_.advance(Seconds(60));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("a3", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("a3", kPhoneA))));
 
   EXPECT_EQ(state_of(*registry_, "a1"), "superseded");  // was ready
   EXPECT_EQ(state_of(*registry_, "a2"), "superseded");  // was waiting
@@ -229,7 +229,7 @@ TEST_P(RegistryConformance, InsertSupersedesTheDevicesOpenRequests) {
   EXPECT_EQ(d1->updated, from_unix(kT0));
 
   // A request inserted already closed still supersedes the open ones.
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("b3", kPhoneB, RequestState::kFailed))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("b3", kPhoneB, RequestState::kFailed))));
   EXPECT_EQ(state_of(*registry_, "b1"), "superseded");
   EXPECT_EQ(state_of(*registry_, "b3"), "failed");
 }
@@ -243,7 +243,7 @@ TEST_P(RegistryConformance, ConcurrentInsertsLeaveOneOpenRequest) {
   auto insert_all = [](Registry* registry, const std::string& prefix) {
     for (int i = 0; i < kPerWriter; ++i) {
       EXPECT_TRUE(
-          IsOk(registry->insert_request(make_request(fmt::format("{}{}", prefix, i), kPhoneA))));
+          is_ok(registry->insert_request(make_request(fmt::format("{}{}", prefix, i), kPhoneA))));
     }
   };
   std::thread first(insert_all, registry_.get(), "x");
@@ -264,15 +264,16 @@ TEST_P(RegistryConformance, OpenRequestIsTheNewestWaitingOrReady) {
   ASSERT_OK_AND_ASSIGN(auto none, registry_->open_request(kPhoneA));
   EXPECT_FALSE(none.has_value());
 
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("ff01", kPhoneA))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("ff02", kPhoneB))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("ff01", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("ff02", kPhoneB))));
   ASSERT_OK_AND_ASSIGN(auto first, registry_->open_request(kPhoneA));
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->id, "ff01");
   expect_same_request(*first, make_request("ff01", kPhoneA));
 
   clock_.advance(Seconds(10));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("ee01", kPhoneA, RequestState::kReady))));
+  ASSERT_TRUE(
+      is_ok(registry_->insert_request(make_request("ee01", kPhoneA, RequestState::kReady))));
   ASSERT_OK_AND_ASSIGN(auto ready, registry_->open_request(kPhoneA));
   ASSERT_TRUE(ready.has_value());
   EXPECT_EQ(ready->id, "ee01");
@@ -280,28 +281,29 @@ TEST_P(RegistryConformance, OpenRequestIsTheNewestWaitingOrReady) {
 
   // Delivered, failed, superseded and cancelled requests are not open.
   ASSERT_TRUE(
-      IsOk(registry_->update_request(make_request("ee01", kPhoneA, RequestState::kDelivered))));
+      is_ok(registry_->update_request(make_request("ee01", kPhoneA, RequestState::kDelivered))));
   ASSERT_OK_AND_ASSIGN(auto delivered, registry_->open_request(kPhoneA));
   EXPECT_FALSE(delivered.has_value()) << delivered->id;
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("dd01", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("dd01", kPhoneA))));
   ASSERT_TRUE(
-      IsOk(registry_->update_request(make_request("dd01", kPhoneA, RequestState::kCancelled))));
+      is_ok(registry_->update_request(make_request("dd01", kPhoneA, RequestState::kCancelled))));
   ASSERT_OK_AND_ASSIGN(auto cancelled, registry_->open_request(kPhoneA));
   EXPECT_FALSE(cancelled.has_value()) << cancelled->id;
 
   // Two open requests at once (an older one reopened by an update): the newest wins, by insertion
   // even within one second and whatever the ids' order.
   clock_.advance(Seconds(10));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("cc01", kPhoneA))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("bb01", kPhoneA))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("aa01", kPhoneA))));
-  ASSERT_TRUE(IsOk(registry_->update_request(make_request("cc01", kPhoneA))));
-  ASSERT_TRUE(IsOk(registry_->update_request(make_request("bb01", kPhoneA, RequestState::kReady))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("cc01", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("bb01", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("aa01", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->update_request(make_request("cc01", kPhoneA))));
+  ASSERT_TRUE(
+      is_ok(registry_->update_request(make_request("bb01", kPhoneA, RequestState::kReady))));
   ASSERT_OK_AND_ASSIGN(auto newest, registry_->open_request(kPhoneA));
   ASSERT_TRUE(newest.has_value());
   EXPECT_EQ(newest->id, "aa01");
   ASSERT_TRUE(
-      IsOk(registry_->update_request(make_request("aa01", kPhoneA, RequestState::kFailed))));
+      is_ok(registry_->update_request(make_request("aa01", kPhoneA, RequestState::kFailed))));
   ASSERT_OK_AND_ASSIGN(auto next, registry_->open_request(kPhoneA));
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->id, "bb01");
@@ -323,16 +325,16 @@ TEST_P(RegistryConformance, ListAndCountRequestsWithEveryFilter) {
     r.spki_fingerprint = std::string(64, fp);
     return registry_->insert_request(r);
   };
-  ASSERT_TRUE(IsOk(add("q5", kPhoneA, "online", RequestState::kDelivered, 'a')));
+  ASSERT_TRUE(is_ok(add("q5", kPhoneA, "online", RequestState::kDelivered, 'a')));
   clock_.advance(Seconds(1));
-  ASSERT_TRUE(IsOk(add("q9", kPhoneB, "offline", RequestState::kWaiting, 'b')));
+  ASSERT_TRUE(is_ok(add("q9", kPhoneB, "offline", RequestState::kWaiting, 'b')));
   clock_.advance(Seconds(1));
-  ASSERT_TRUE(IsOk(add("q2", "SEP000000000003", "online", RequestState::kWaiting, 'c')));
-  ASSERT_TRUE(IsOk(add("q1", "SEP000000000004", "offline", RequestState::kReady, 'a')));
+  ASSERT_TRUE(is_ok(add("q2", "SEP000000000003", "online", RequestState::kWaiting, 'c')));
+  ASSERT_TRUE(is_ok(add("q1", "SEP000000000004", "offline", RequestState::kReady, 'a')));
   clock_.advance(Seconds(1));
-  ASSERT_TRUE(IsOk(add("q7", kPhoneA, "offline", RequestState::kWaiting, 'd')));
+  ASSERT_TRUE(is_ok(add("q7", kPhoneA, "offline", RequestState::kWaiting, 'd')));
   clock_.advance(Seconds(1));
-  ASSERT_TRUE(IsOk(add("q3", kPhoneB, "online", RequestState::kFailed, 'b')));  // supersedes q9
+  ASSERT_TRUE(is_ok(add("q3", kPhoneB, "online", RequestState::kFailed, 'b')));  // supersedes q9
 
   auto listed = [&](const RequestFilter& filter) -> Ids {
     auto list = registry_->list_requests(filter);
@@ -399,9 +401,9 @@ TEST_P(RegistryConformance, ListAndCountRequestsWithEveryFilter) {
 }
 
 TEST_P(RegistryConformance, RequestsSurviveRemovingTheDevice) {
-  ASSERT_TRUE(IsOk(registry_->insert_device(blank_device(*DeviceName::parse(kPhoneA)))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("r1", kPhoneA, RequestState::kReady))));
-  ASSERT_TRUE(IsOk(registry_->remove_device(*DeviceName::parse(kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_device(blank_device(*DeviceName::parse(kPhoneA)))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("r1", kPhoneA, RequestState::kReady))));
+  ASSERT_TRUE(is_ok(registry_->remove_device(*DeviceName::parse(kPhoneA))));
 
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_request("r1"));
   ASSERT_TRUE(found.has_value());
@@ -414,8 +416,8 @@ TEST_P(RegistryConformance, RequestsSurviveRemovingTheDevice) {
 }
 
 TEST_P(RegistryConformance, TransactRollbackCoversRequests) {
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("r1", kPhoneA))));
-  ASSERT_TRUE(IsOk(registry_->insert_request(make_request("r2", kPhoneB))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("r1", kPhoneA))));
+  ASSERT_TRUE(is_ok(registry_->insert_request(make_request("r2", kPhoneB))));
   clock_.advance(Seconds(30));
   Status result = registry_->transact([&]() -> Status {
     CAPF_TRY(registry_->insert_request(make_request("r3", kPhoneA)));  // supersedes r1
@@ -426,7 +428,7 @@ TEST_P(RegistryConformance, TransactRollbackCoversRequests) {
     CAPF_TRY(registry_->update_request(make_request("r2", kPhoneB, RequestState::kDelivered)));
     return make_error(ErrorCode::kUnavailable, "the ca went away");
   });
-  ASSERT_TRUE(IsError(result, ErrorCode::kUnavailable));
+  ASSERT_TRUE(is_error(result, ErrorCode::kUnavailable));
 
   EXPECT_EQ(state_of(*registry_, "r3"), "absent");
   EXPECT_EQ(state_of(*registry_, "r1"), "waiting");  // the supersede is undone too
@@ -439,7 +441,7 @@ TEST_P(RegistryConformance, TransactRollbackCoversRequests) {
   EXPECT_EQ(open->id, "r1");
 
   // A nested unit that fails undoes only its own request; the rest commits.
-  ASSERT_TRUE(IsOk(registry_->transact([&]() -> Status {
+  ASSERT_TRUE(is_ok(registry_->transact([&]() -> Status {
     CAPF_TRY(registry_->insert_request(make_request("r4", kPhoneB)));  // supersedes r2
     Status inner = registry_->transact([&]() -> Status {
       CAPF_TRY(registry_->insert_request(make_request("r5", kPhoneB)));

@@ -16,13 +16,13 @@ void RegistryConformance::SetUp() {
   // A backend that cannot start is a failure, never a skip.
   ASSERT_NE(backend_, nullptr) << GetParam().name << " could not be started";
   auto registry = backend_->open(clock_);
-  ASSERT_TRUE(IsOk(registry));
+  ASSERT_TRUE(is_ok(registry));
   registry_ = std::move(registry).value();
 }
 
 std::unique_ptr<Registry> RegistryConformance::open_another() {
   auto registry = backend_->open(clock_);
-  EXPECT_TRUE(IsOk(registry));
+  EXPECT_TRUE(is_ok(registry));
   return registry ? std::move(registry).value() : nullptr;
 }
 
@@ -159,16 +159,16 @@ TEST_P(RegistryConformance, InsertsFindsAndRemovesDevices) {
   ASSERT_OK_AND_ASSIGN(auto missing, registry_->find_device(name_of("SEP00112233445F")));
   EXPECT_FALSE(missing.has_value());
 
-  EXPECT_TRUE(IsOk(registry_->remove_device(name_of("SEP001122334455"))));
+  EXPECT_TRUE(is_ok(registry_->remove_device(name_of("SEP001122334455"))));
   ASSERT_OK_AND_ASSIGN(auto gone, registry_->find_device(name_of("SEP001122334455")));
   EXPECT_FALSE(gone.has_value());
-  EXPECT_TRUE(IsError(registry_->remove_device(name_of("SEP001122334455")), ErrorCode::kNotFound));
+  EXPECT_TRUE(is_error(registry_->remove_device(name_of("SEP001122334455")), ErrorCode::kNotFound));
 }
 
 TEST_P(RegistryConformance, InsertingATakenNameIsAlreadyExists) {
-  ASSERT_TRUE(IsOk(registry_->insert_device(make_device("CSFalice"))));
+  ASSERT_TRUE(is_ok(registry_->insert_device(make_device("CSFalice"))));
   auto again = registry_->insert_device(full_device("CSFalice"));
-  EXPECT_TRUE(IsError(again, ErrorCode::kAlreadyExists));
+  EXPECT_TRUE(is_error(again, ErrorCode::kAlreadyExists));
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_device(name_of("CSFalice")));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->operation, Operation::kNone);  // the first row is untouched
@@ -196,9 +196,9 @@ TEST_P(RegistryConformance, UpdateWithStaleVersionIsConflict) {
   ASSERT_OK_AND_ASSIGN(Device first, registry_->insert_device(make_device("SEP0011223344BB")));
   Device second = first;
   first.description = "first writer";
-  ASSERT_TRUE(IsOk(registry_->update_device(first)));
+  ASSERT_TRUE(is_ok(registry_->update_device(first)));
   second.description = "second writer";
-  EXPECT_TRUE(IsError(registry_->update_device(second), ErrorCode::kConflict));
+  EXPECT_TRUE(is_error(registry_->update_device(second), ErrorCode::kConflict));
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_device(first.name));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->description, "first writer");
@@ -208,13 +208,13 @@ TEST_P(RegistryConformance, UpdateWithStaleVersionIsConflict) {
 TEST_P(RegistryConformance, UpdateOfMissingDeviceIsNotFound) {
   Device d = make_device("SEP0011223344CC");
   d.version = 1;
-  EXPECT_TRUE(IsError(registry_->update_device(d), ErrorCode::kNotFound));
+  EXPECT_TRUE(is_error(registry_->update_device(d), ErrorCode::kNotFound));
 }
 
 TEST_P(RegistryConformance, OptionalFieldsRoundTripAsAbsent) {
   Device d = make_device("BOTBOB");
   ASSERT_FALSE(d.deadline || d.auth_string || d.lsc);
-  ASSERT_TRUE(IsOk(registry_->insert_device(d)));
+  ASSERT_TRUE(is_ok(registry_->insert_device(d)));
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_device(d.name));
   ASSERT_TRUE(found.has_value());
   EXPECT_FALSE(found->deadline.has_value());
@@ -238,7 +238,7 @@ TEST_P(RegistryConformance, OptionalFieldsRoundTripAsAbsent) {
 TEST_P(RegistryConformance, EmptyStringsAreNotAbsent) {
   Device d = make_device("CSFempty");
   d.auth_string = "";
-  ASSERT_TRUE(IsOk(registry_->insert_device(d)));
+  ASSERT_TRUE(is_ok(registry_->insert_device(d)));
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_device(d.name));
   ASSERT_TRUE(found.has_value());
   ASSERT_TRUE(found->auth_string.has_value());
@@ -247,7 +247,7 @@ TEST_P(RegistryConformance, EmptyStringsAreNotAbsent) {
 
 TEST_P(RegistryConformance, EveryEnumValueRoundTrips) {
   int i = 0;
-  ASSERT_TRUE(IsOk(registry_->transact([&]() -> Status {
+  ASSERT_TRUE(is_ok(registry_->transact([&]() -> Status {
     for (Operation op :
          {Operation::kNone, Operation::kInstall, Operation::kDelete, Operation::kTroubleshoot}) {
       for (AuthMode mode : {AuthMode::kAuthString, AuthMode::kNullString, AuthMode::kLscFirst,
@@ -291,7 +291,7 @@ TEST_P(RegistryConformance, EveryStatusRoundTripsAndFiltersByKind) {
       }
     }
   }
-  ASSERT_TRUE(IsOk(registry_->transact([&]() -> Status {
+  ASSERT_TRUE(is_ok(registry_->transact([&]() -> Status {
     for (std::size_t i = 0; i < statuses.size(); ++i) {
       Device d = make_device(phone(static_cast<int>(i)));
       d.status = statuses[i];
@@ -330,7 +330,7 @@ void add_filter_population(Registry& registry) {
     if (lsc_days) {
       d.lsc = LscInfo{fmt::format("{:x}", *lsc_days), "CN=CAPF", from_unix(kT0 + *lsc_days * kDay)};
     }
-    ASSERT_TRUE(IsOk(registry.insert_device(d)));
+    ASSERT_TRUE(is_ok(registry.insert_device(d)));
   };
   add("SEP000000000001", Operation::kInstall, OperationStatus::pending(), AuthMode::kAuthString,
       10);
@@ -348,13 +348,13 @@ void add_filter_population(Registry& registry) {
 // The names list_devices returns, checking that count_devices agrees.
 Names listed(Registry& registry, const DeviceFilter& filter) {
   auto devices = registry.list_devices(filter);
-  EXPECT_TRUE(IsOk(devices));
+  EXPECT_TRUE(is_ok(devices));
   if (!devices) {
     return {};
   }
   if (filter.limit >= 1000) {
     auto count = registry.count_devices(filter);
-    EXPECT_TRUE(IsOk(count));
+    EXPECT_TRUE(is_ok(count));
     if (count) {
       EXPECT_EQ(*count, static_cast<std::int64_t>(devices->size()));
     }
@@ -461,7 +461,7 @@ TEST_P(RegistryConformance, FilterLimitAndAfterName) {
 }
 
 TEST_P(RegistryConformance, PaginatesThroughManyDevices) {
-  ASSERT_TRUE(IsOk(registry_->transact([&]() -> Status {
+  ASSERT_TRUE(is_ok(registry_->transact([&]() -> Status {
     for (int i = 0; i < 250; ++i) {
       Device d = make_device(phone(i * 7919 % 250));  // inserted out of order
       d.status = i % 2 == 0 ? OperationStatus::pending() : OperationStatus::none();
@@ -476,7 +476,7 @@ TEST_P(RegistryConformance, PaginatesThroughManyDevices) {
     filter.limit = 100;
     while (true) {
       auto page = registry_->list_devices(filter);
-      EXPECT_TRUE(IsOk(page));
+      EXPECT_TRUE(is_ok(page));
       if (!page || page->empty()) {
         break;
       }
@@ -512,8 +512,8 @@ TEST_P(RegistryConformance, PaginatesThroughManyDevices) {
 TEST_P(RegistryConformance, LedgerRecordsFindsAndRefusesDuplicates) {
   IssuedCertificate a = make_cert("0a", "SEP000000000001", kT0, kT0 + 365 * kDay);
   a.revocation_reason = "";
-  ASSERT_TRUE(IsOk(registry_->record_issued(a)));
-  EXPECT_TRUE(IsError(registry_->record_issued(a), ErrorCode::kAlreadyExists));
+  ASSERT_TRUE(is_ok(registry_->record_issued(a)));
+  EXPECT_TRUE(is_error(registry_->record_issued(a), ErrorCode::kAlreadyExists));
 
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_certificate("0a"));
   ASSERT_TRUE(found.has_value());
@@ -536,16 +536,16 @@ TEST_P(RegistryConformance, LedgerRecordsFindsAndRefusesDuplicates) {
 }
 
 TEST_P(RegistryConformance, LedgerChangesState) {
-  ASSERT_TRUE(IsOk(registry_->record_issued(make_cert("1a", "SEP000000000001", kT0, kT0 + kDay))));
-  ASSERT_TRUE(IsOk(registry_->set_certificate_state("1a", CertificateState::kInstalled,
-                                                    from_unix(kT0 + 5), "")));
+  ASSERT_TRUE(is_ok(registry_->record_issued(make_cert("1a", "SEP000000000001", kT0, kT0 + kDay))));
+  ASSERT_TRUE(is_ok(registry_->set_certificate_state("1a", CertificateState::kInstalled,
+                                                     from_unix(kT0 + 5), "")));
   ASSERT_OK_AND_ASSIGN(auto installed, registry_->find_certificate("1a"));
   ASSERT_TRUE(installed.has_value());
   EXPECT_EQ(installed->state, CertificateState::kInstalled);
   EXPECT_EQ(installed->state_time, from_unix(kT0 + 5));
 
-  ASSERT_TRUE(IsOk(registry_->set_certificate_state("1a", CertificateState::kRevoked,
-                                                    from_unix(kT0 + 60), "key compromise")));
+  ASSERT_TRUE(is_ok(registry_->set_certificate_state("1a", CertificateState::kRevoked,
+                                                     from_unix(kT0 + 60), "key compromise")));
   ASSERT_OK_AND_ASSIGN(auto revoked, registry_->find_certificate("1a"));
   ASSERT_TRUE(revoked.has_value());
   EXPECT_EQ(revoked->state, CertificateState::kRevoked);
@@ -553,24 +553,24 @@ TEST_P(RegistryConformance, LedgerChangesState) {
   EXPECT_EQ(revoked->revocation_reason, "key compromise");
   EXPECT_EQ(revoked->issued_at, from_unix(kT0));
 
-  EXPECT_TRUE(IsError(registry_->set_certificate_state("ff", CertificateState::kRejected,
-                                                       from_unix(kT0), "session ended"),
-                      ErrorCode::kNotFound));
+  EXPECT_TRUE(is_error(registry_->set_certificate_state("ff", CertificateState::kRejected,
+                                                        from_unix(kT0), "session ended"),
+                       ErrorCode::kNotFound));
 }
 
 TEST_P(RegistryConformance, LedgerListsNewestFirstWithFilters) {
   ASSERT_TRUE(
-      IsOk(registry_->record_issued(make_cert("a1", "SEP000000000001", kT0, kT0 + 365 * kDay))));
-  ASSERT_TRUE(IsOk(
+      is_ok(registry_->record_issued(make_cert("a1", "SEP000000000001", kT0, kT0 + 365 * kDay))));
+  ASSERT_TRUE(is_ok(
       registry_->record_issued(make_cert("b2", "SEP000000000002", kT0 + 10, kT0 + 30 * kDay))));
-  ASSERT_TRUE(IsOk(
+  ASSERT_TRUE(is_ok(
       registry_->record_issued(make_cert("c3", "SEP000000000001", kT0 + 20, kT0 + 400 * kDay))));
-  ASSERT_TRUE(IsOk(registry_->set_certificate_state("c3", CertificateState::kInstalled,
-                                                    from_unix(kT0 + 21), "")));
+  ASSERT_TRUE(is_ok(registry_->set_certificate_state("c3", CertificateState::kInstalled,
+                                                     from_unix(kT0 + 21), "")));
 
   auto list = [&](const CertificateFilter& f) {
     auto certs = registry_->list_certificates(f);
-    EXPECT_TRUE(IsOk(certs));
+    EXPECT_TRUE(is_ok(certs));
     return certs ? serials(*certs) : Names{};
   };
   EXPECT_EQ(list({}), (Names{"c3", "b2", "a1"}));
@@ -587,11 +587,11 @@ TEST_P(RegistryConformance, LedgerListsNewestFirstWithFilters) {
 }
 
 TEST_P(RegistryConformance, RemovingADeviceKeepsItsCertificatesAndEvents) {
-  ASSERT_TRUE(IsOk(registry_->insert_device(make_device("SEP000000000009"))));
-  ASSERT_TRUE(IsOk(registry_->record_issued(make_cert("09", "SEP000000000009", kT0, kT0 + 1))));
+  ASSERT_TRUE(is_ok(registry_->insert_device(make_device("SEP000000000009"))));
+  ASSERT_TRUE(is_ok(registry_->record_issued(make_cert("09", "SEP000000000009", kT0, kT0 + 1))));
   ASSERT_TRUE(
-      IsOk(registry_->append_event({"SEP000000000009", from_unix(kT0), "", "admin", "added"})));
-  ASSERT_TRUE(IsOk(registry_->remove_device(name_of("SEP000000000009"))));
+      is_ok(registry_->append_event({"SEP000000000009", from_unix(kT0), "", "admin", "added"})));
+  ASSERT_TRUE(is_ok(registry_->remove_device(name_of("SEP000000000009"))));
   ASSERT_OK_AND_ASSIGN(auto cert, registry_->find_certificate("09"));
   EXPECT_TRUE(cert.has_value());
   ASSERT_OK_AND_ASSIGN(auto events, registry_->device_events("SEP000000000009", 10));
@@ -602,12 +602,12 @@ TEST_P(RegistryConformance, RemovingADeviceKeepsItsCertificatesAndEvents) {
 
 TEST_P(RegistryConformance, EventsComeNewestFirstWithLimit) {
   const std::string dev = "SEP000000000001";
-  ASSERT_TRUE(IsOk(registry_->append_event({dev, from_unix(kT0), "", "admin", "e1"})));
-  ASSERT_TRUE(IsOk(registry_->append_event({dev, from_unix(kT0 + 5), "s1", "session", "e2"})));
-  ASSERT_TRUE(IsOk(registry_->append_event({dev, from_unix(kT0 + 5), "s1", "status", "e3"})));
-  ASSERT_TRUE(IsOk(registry_->append_event({dev, from_unix(kT0 + 10), "s1", "issued", "e4"})));
-  ASSERT_TRUE(
-      IsOk(registry_->append_event({"SEP000000000002", from_unix(kT0 + 7), "", "admin", "other"})));
+  ASSERT_TRUE(is_ok(registry_->append_event({dev, from_unix(kT0), "", "admin", "e1"})));
+  ASSERT_TRUE(is_ok(registry_->append_event({dev, from_unix(kT0 + 5), "s1", "session", "e2"})));
+  ASSERT_TRUE(is_ok(registry_->append_event({dev, from_unix(kT0 + 5), "s1", "status", "e3"})));
+  ASSERT_TRUE(is_ok(registry_->append_event({dev, from_unix(kT0 + 10), "s1", "issued", "e4"})));
+  ASSERT_TRUE(is_ok(
+      registry_->append_event({"SEP000000000002", from_unix(kT0 + 7), "", "admin", "other"})));
 
   ASSERT_OK_AND_ASSIGN(auto events, registry_->device_events(dev, 10));
   std::vector<std::string> details;
@@ -643,7 +643,7 @@ TEST_P(RegistryConformance, RecentSessionsAreSessionOutcomesOfEveryDeviceNewestF
       {"SEP000000000002", from_unix(kT0 + 5), "s4", "status", "Upgrade Failed: CA Rejected"},
   };
   for (const auto& e : appended)
-    ASSERT_TRUE(IsOk(registry_->append_event(e)));
+    ASSERT_TRUE(is_ok(registry_->append_event(e)));
   ASSERT_OK_AND_ASSIGN(auto recent, registry_->recent_session_events(10));
   std::vector<std::string> details;
   for (const auto& e : recent)
@@ -664,12 +664,12 @@ TEST_P(RegistryConformance, RecentSessionsAreSessionOutcomesOfEveryDeviceNewestF
 TEST_P(RegistryConformance, TrustAddListAndDuplicates) {
   ASSERT_OK_AND_ASSIGN(std::int64_t g0, registry_->trust_generation());
   clock_.advance(Seconds(3));
-  ASSERT_TRUE(IsOk(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa11", "CN=Root B"))));
+  ASSERT_TRUE(is_ok(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa11", "CN=Root B"))));
   ASSERT_OK_AND_ASSIGN(std::int64_t g1, registry_->trust_generation());
   EXPECT_GT(g1, g0);
 
-  EXPECT_TRUE(IsError(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa11", "CN=Root B")),
-                      ErrorCode::kAlreadyExists));
+  EXPECT_TRUE(is_error(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa11", "CN=Root B")),
+                       ErrorCode::kAlreadyExists));
   // The same certificate spelled in upper case with separators is the same certificate.
   TrustEntry upper = make_trust("capf-trust", "aaaaaaaa11", "CN=Root B");
   std::string spelled;
@@ -679,14 +679,14 @@ TEST_P(RegistryConformance, TrustAddListAndDuplicates) {
   std::transform(spelled.begin(), spelled.end(), spelled.begin(),
                  [](char c) { return static_cast<char>(std::toupper(c)); });
   upper.fingerprint = spelled;
-  EXPECT_TRUE(IsError(registry_->add_trust(upper), ErrorCode::kAlreadyExists));
+  EXPECT_TRUE(is_error(registry_->add_trust(upper), ErrorCode::kAlreadyExists));
   ASSERT_OK_AND_ASSIGN(std::int64_t g_dup, registry_->trust_generation());
   EXPECT_EQ(g_dup, g1);  // failed adds change nothing
 
   // The same certificate may be in another store.
   ASSERT_TRUE(
-      IsOk(registry_->add_trust(make_trust("callmanager-trust", "aaaaaaaa11", "CN=Root B"))));
-  ASSERT_TRUE(IsOk(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa22", "CN=Root A"))));
+      is_ok(registry_->add_trust(make_trust("callmanager-trust", "aaaaaaaa11", "CN=Root B"))));
+  ASSERT_TRUE(is_ok(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa22", "CN=Root A"))));
   ASSERT_OK_AND_ASSIGN(std::int64_t g3, registry_->trust_generation());
   EXPECT_GT(g3, g1);
 
@@ -712,33 +712,33 @@ TEST_P(RegistryConformance, TrustAddListAndDuplicates) {
 TEST_P(RegistryConformance, TrustRefusesAFingerprintThatIsNotSha256Hex) {
   TrustEntry e = make_trust("capf-trust", "", "CN=X");
   e.fingerprint = "1234abcd";
-  EXPECT_TRUE(IsError(registry_->add_trust(e), ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(is_error(registry_->add_trust(e), ErrorCode::kInvalidArgument));
   e.fingerprint = fingerprint("xyz");
-  EXPECT_TRUE(IsError(registry_->add_trust(e), ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(is_error(registry_->add_trust(e), ErrorCode::kInvalidArgument));
 }
 
 TEST_P(RegistryConformance, TrustRemovesByUniquePrefix) {
-  ASSERT_TRUE(IsOk(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa11", "CN=One"))));
-  ASSERT_TRUE(IsOk(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa22", "CN=Two"))));
-  ASSERT_TRUE(IsOk(registry_->add_trust(make_trust("capf-trust", "bbbbbbbb33", "CN=Three"))));
-  ASSERT_TRUE(IsOk(registry_->add_trust(make_trust("callmanager-trust", "aaaaaaaa11", "CN=One"))));
+  ASSERT_TRUE(is_ok(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa11", "CN=One"))));
+  ASSERT_TRUE(is_ok(registry_->add_trust(make_trust("capf-trust", "aaaaaaaa22", "CN=Two"))));
+  ASSERT_TRUE(is_ok(registry_->add_trust(make_trust("capf-trust", "bbbbbbbb33", "CN=Three"))));
+  ASSERT_TRUE(is_ok(registry_->add_trust(make_trust("callmanager-trust", "aaaaaaaa11", "CN=One"))));
   ASSERT_OK_AND_ASSIGN(std::int64_t g0, registry_->trust_generation());
 
   auto too_short = registry_->remove_trust("capf-trust", "bbbbbbb");
-  EXPECT_TRUE(IsError(too_short, ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(is_error(too_short, ErrorCode::kInvalidArgument));
   auto ambiguous = registry_->remove_trust("capf-trust", "aaaaaaaa");
-  ASSERT_TRUE(IsError(ambiguous, ErrorCode::kInvalidArgument));
+  ASSERT_TRUE(is_error(ambiguous, ErrorCode::kInvalidArgument));
   EXPECT_NE(ambiguous.error().message.find("several"), std::string::npos)
       << ambiguous.error().message;
-  EXPECT_TRUE(IsError(registry_->remove_trust("capf-trust", "cccccccc"), ErrorCode::kNotFound));
-  EXPECT_TRUE(IsError(registry_->remove_trust("tomcat-trust", "bbbbbbbb"), ErrorCode::kNotFound));
+  EXPECT_TRUE(is_error(registry_->remove_trust("capf-trust", "cccccccc"), ErrorCode::kNotFound));
+  EXPECT_TRUE(is_error(registry_->remove_trust("tomcat-trust", "bbbbbbbb"), ErrorCode::kNotFound));
   EXPECT_TRUE(
-      IsError(registry_->remove_trust("capf-trust", "not-hex!"), ErrorCode::kInvalidArgument));
+      is_error(registry_->remove_trust("capf-trust", "not-hex!"), ErrorCode::kInvalidArgument));
   ASSERT_OK_AND_ASSIGN(std::int64_t g_failed, registry_->trust_generation());
   EXPECT_EQ(g_failed, g0);
 
-  EXPECT_TRUE(IsOk(registry_->remove_trust("capf-trust", "bbbbbbbb")));
-  EXPECT_TRUE(IsOk(registry_->remove_trust("capf-trust", "AA:AA:AA:AA:11")));
+  EXPECT_TRUE(is_ok(registry_->remove_trust("capf-trust", "bbbbbbbb")));
+  EXPECT_TRUE(is_ok(registry_->remove_trust("capf-trust", "AA:AA:AA:AA:11")));
   ASSERT_OK_AND_ASSIGN(std::int64_t g2, registry_->trust_generation());
   EXPECT_GT(g2, g0);
 
@@ -749,7 +749,7 @@ TEST_P(RegistryConformance, TrustRemovesByUniquePrefix) {
   EXPECT_EQ(cm.size(), 1u);  // the other store keeps its copy
 
   // The full fingerprint works too, and the last one can go.
-  EXPECT_TRUE(IsOk(registry_->remove_trust("capf-trust", fingerprint("aaaaaaaa22"))));
+  EXPECT_TRUE(is_ok(registry_->remove_trust("capf-trust", fingerprint("aaaaaaaa22"))));
   ASSERT_OK_AND_ASSIGN(auto empty, registry_->list_trust("capf-trust"));
   EXPECT_TRUE(empty.empty());
 }
@@ -757,7 +757,7 @@ TEST_P(RegistryConformance, TrustRemovesByUniquePrefix) {
 // ---- transactions ----
 
 TEST_P(RegistryConformance, TransactCommitsEverything) {
-  ASSERT_TRUE(IsOk(registry_->transact([&]() -> Status {
+  ASSERT_TRUE(is_ok(registry_->transact([&]() -> Status {
     CAPF_TRY(registry_->insert_device(make_device("SEP000000000001")));
     CAPF_ASSIGN_OR_RETURN(auto seen, registry_->find_device(name_of("SEP000000000001")));
     if (!seen) {
@@ -791,7 +791,7 @@ TEST_P(RegistryConformance, TransactWritesNothingWhenFnFails) {
     CAPF_TRY(registry_->remove_device(name_of("SEP000000000002")));
     return make_error(ErrorCode::kProtocol, "the phone hung up");
   });
-  ASSERT_TRUE(IsError(result, ErrorCode::kProtocol));
+  ASSERT_TRUE(is_error(result, ErrorCode::kProtocol));
   EXPECT_EQ(result.error().message, "the phone hung up");
 
   ASSERT_OK_AND_ASSIGN(auto device, registry_->find_device(name_of("SEP000000000001")));
@@ -811,8 +811,8 @@ TEST_P(RegistryConformance, TransactWritesNothingWhenFnFails) {
 }
 
 TEST_P(RegistryConformance, TransactSurvivesAFailedCallThatFnHandles) {
-  ASSERT_TRUE(IsOk(registry_->insert_device(make_device("SEP000000000001"))));
-  ASSERT_TRUE(IsOk(registry_->transact([&]() -> Status {
+  ASSERT_TRUE(is_ok(registry_->insert_device(make_device("SEP000000000001"))));
+  ASSERT_TRUE(is_ok(registry_->transact([&]() -> Status {
     auto dup = registry_->insert_device(make_device("SEP000000000001"));
     if (dup || dup.error().code != ErrorCode::kAlreadyExists) {
       return make_error(ErrorCode::kInternal, "expected kAlreadyExists");
@@ -826,7 +826,7 @@ TEST_P(RegistryConformance, TransactSurvivesAFailedCallThatFnHandles) {
 }
 
 TEST_P(RegistryConformance, NestedTransactUndoesOnlyItsOwnWrites) {
-  ASSERT_TRUE(IsOk(registry_->transact([&]() -> Status {
+  ASSERT_TRUE(is_ok(registry_->transact([&]() -> Status {
     CAPF_TRY(registry_->insert_device(make_device("SEP00000000000A")));
     Status inner = registry_->transact([&]() -> Status {
       CAPF_TRY(registry_->insert_device(make_device("SEP00000000000B")));
@@ -859,26 +859,26 @@ TEST_P(RegistryConformance, TwoConnectionsSeeEachOthersWrites) {
   ASSERT_TRUE(theirs.has_value());
 
   theirs->description = "changed by the CLI";
-  ASSERT_TRUE(IsOk(other->update_device(*theirs)));
+  ASSERT_TRUE(is_ok(other->update_device(*theirs)));
   mine.description = "changed by the server";
-  EXPECT_TRUE(IsError(registry_->update_device(mine), ErrorCode::kConflict));
+  EXPECT_TRUE(is_error(registry_->update_device(mine), ErrorCode::kConflict));
   ASSERT_OK_AND_ASSIGN(auto reread, registry_->find_device(mine.name));
   ASSERT_TRUE(reread.has_value());
   EXPECT_EQ(reread->description, "changed by the CLI");
 
-  ASSERT_TRUE(IsOk(registry_->record_issued(make_cert("a1", "SEP0000000000A1", kT0, kT0 + 1))));
+  ASSERT_TRUE(is_ok(registry_->record_issued(make_cert("a1", "SEP0000000000A1", kT0, kT0 + 1))));
   ASSERT_OK_AND_ASSIGN(auto cert, other->find_certificate("a1"));
   EXPECT_TRUE(cert.has_value());
 
   ASSERT_OK_AND_ASSIGN(std::int64_t g0, registry_->trust_generation());
-  ASSERT_TRUE(IsOk(other->add_trust(make_trust("capf-trust", "cafebabe", "CN=New Root"))));
+  ASSERT_TRUE(is_ok(other->add_trust(make_trust("capf-trust", "cafebabe", "CN=New Root"))));
   ASSERT_OK_AND_ASSIGN(std::int64_t g1, registry_->trust_generation());
   EXPECT_GT(g1, g0);
   ASSERT_OK_AND_ASSIGN(auto trust, registry_->list_trust("capf-trust"));
   ASSERT_EQ(trust.size(), 1u);
   EXPECT_EQ(trust[0].subject, "CN=New Root");
 
-  ASSERT_TRUE(IsOk(registry_->remove_trust("capf-trust", "cafebabe")));
+  ASSERT_TRUE(is_ok(registry_->remove_trust("capf-trust", "cafebabe")));
   ASSERT_OK_AND_ASSIGN(std::int64_t g2, other->trust_generation());
   EXPECT_GT(g2, g1);
 }
@@ -887,7 +887,7 @@ TEST_P(RegistryConformance, ConcurrentWritersLoseNoUpdate) {
   constexpr int kThreads = 4;
   constexpr int kUpdates = 200;
   for (int t = 0; t < kThreads; ++t) {
-    ASSERT_TRUE(IsOk(registry_->insert_device(make_device(phone(t)))));
+    ASSERT_TRUE(is_ok(registry_->insert_device(make_device(phone(t)))));
   }
   std::mutex mu;
   std::vector<std::string> errors;
@@ -930,7 +930,7 @@ TEST_P(RegistryConformance, TwoConnectionsIncrementingOneDeviceLoseNoUpdate) {
   constexpr int kUpdates = 50;
   auto other = open_another();
   ASSERT_TRUE(other);
-  ASSERT_TRUE(IsOk(registry_->insert_device(make_device("SEP0000000000CC"))));
+  ASSERT_TRUE(is_ok(registry_->insert_device(make_device("SEP0000000000CC"))));
   const DeviceName name = name_of("SEP0000000000CC");
 
   std::mutex mu;
@@ -981,7 +981,7 @@ TEST_P(RegistryConformance, RecordAuthFailureNeverPassesTheLimit) {
   constexpr int kMax = 3;
   auto other = open_another();
   ASSERT_TRUE(other);
-  ASSERT_TRUE(IsOk(registry_->insert_device(make_device("SEP0000000000DD"))));
+  ASSERT_TRUE(is_ok(registry_->insert_device(make_device("SEP0000000000DD"))));
   const DeviceName name = name_of("SEP0000000000DD");
 
   std::mutex mu;
@@ -1012,18 +1012,18 @@ TEST_P(RegistryConformance, RecordAuthFailureNeverPassesTheLimit) {
   EXPECT_EQ(found->version, kMax + 1);  // each counted attempt is a write others must see
 
   auto locked = registry_->record_auth_failure(name, kMax);
-  ASSERT_TRUE(IsError(locked, ErrorCode::kPermissionDenied));
+  ASSERT_TRUE(is_error(locked, ErrorCode::kPermissionDenied));
   EXPECT_NE(locked.error().message.find("locked after 3 wrong authentication strings"),
             std::string::npos)
       << locked.error().message;
-  EXPECT_TRUE(IsError(registry_->record_auth_failure(name_of("SEP0000000000EE"), kMax),
-                      ErrorCode::kNotFound));
+  EXPECT_TRUE(is_error(registry_->record_auth_failure(name_of("SEP0000000000EE"), kMax),
+                       ErrorCode::kNotFound));
 }
 
 TEST_P(RegistryConformance, ReadSnapshotSeesRowsAndSoundDatabaseHasNoIntegrityProblems) {
-  ASSERT_TRUE(IsOk(registry_->insert_device(make_device("SEP0000000000FF"))));
+  ASSERT_TRUE(is_ok(registry_->insert_device(make_device("SEP0000000000FF"))));
   std::int64_t seen = -1;
-  ASSERT_TRUE(IsOk(registry_->read_snapshot([&]() -> Status {
+  ASSERT_TRUE(is_ok(registry_->read_snapshot([&]() -> Status {
     CAPF_ASSIGN_OR_RETURN(seen, registry_->count_devices(DeviceFilter{}));
     return ok();
   })));

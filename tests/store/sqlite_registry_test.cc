@@ -188,7 +188,7 @@ TEST_F(SqliteRegistryTest, AVersion1FileUpgradesInPlace) {
   request.id = "5eed";
   request.device_name = "SEP001122334455";
   request.mode = "offline";
-  ASSERT_TRUE(IsOk(registry->insert_request(request)));
+  ASSERT_TRUE(is_ok(registry->insert_request(request)));
   ASSERT_OK_AND_ASSIGN(auto open, registry->open_request("SEP001122334455"));
   ASSERT_TRUE(open.has_value());
   EXPECT_EQ(open->id, "5eed");
@@ -263,7 +263,7 @@ TEST_F(SqliteRegistryTest, AFileThatIsNotADatabaseGivesAClearError) {
     }
   }
   auto registry = SqliteRegistry::open(db_path().string(), clock_);
-  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  ASSERT_TRUE(is_error(registry, ErrorCode::kDatabase));
   const std::string& message = registry.error().message;
   EXPECT_NE(message.find(db_path().string()), std::string::npos) << message;
   EXPECT_NE(message.find("not a database"), std::string::npos) << message;
@@ -275,13 +275,13 @@ TEST_F(SqliteRegistryTest, AnotherProgramsDatabaseIsRefused) {
     raw.exec("CREATE TABLE contacts (name TEXT)");
   }
   auto registry = SqliteRegistry::open(db_path().string(), clock_);
-  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  ASSERT_TRUE(is_error(registry, ErrorCode::kDatabase));
   EXPECT_NE(registry.error().message.find("not an opencapf registry"), std::string::npos)
       << registry.error().message;
 }
 
 TEST_F(SqliteRegistryTest, ANewerSchemaIsRefused) {
-  { ASSERT_TRUE(IsOk(SqliteRegistry::open(db_path().string(), clock_))); }
+  { ASSERT_TRUE(is_ok(SqliteRegistry::open(db_path().string(), clock_))); }
   {
     RawDb raw(db_path());
     raw.exec(
@@ -289,14 +289,14 @@ TEST_F(SqliteRegistryTest, ANewerSchemaIsRefused) {
         "VALUES (999, 'from the future', 0)");
   }
   auto registry = SqliteRegistry::open(db_path().string(), clock_);
-  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  ASSERT_TRUE(is_error(registry, ErrorCode::kDatabase));
   EXPECT_NE(registry.error().message.find("upgrade opencapf"), std::string::npos)
       << registry.error().message;
 }
 
 TEST_F(SqliteRegistryTest, AMissingDirectoryGivesAClearError) {
   auto registry = SqliteRegistry::open((dir_.path() / "no" / "such" / "r.db").string(), clock_);
-  ASSERT_TRUE(IsError(registry, ErrorCode::kDatabase));
+  ASSERT_TRUE(is_error(registry, ErrorCode::kDatabase));
   EXPECT_NE(registry.error().message.find("cannot open registry"), std::string::npos)
       << registry.error().message;
 }
@@ -310,15 +310,15 @@ TEST_F(SqliteRegistryTest, AWriteLockHeldByAnotherProcessIsUnavailable) {
   auto name = DeviceName::parse("SEP001122334455");
   ASSERT_TRUE(name);
   auto blocked = registry->insert_device(blank_device(*name));
-  ASSERT_TRUE(IsError(blocked, ErrorCode::kUnavailable));
+  ASSERT_TRUE(is_error(blocked, ErrorCode::kUnavailable));
   EXPECT_NE(blocked.error().message.find("registry is locked by another process"),
             std::string::npos)
       << blocked.error().message;
   // Reads still work while another process writes (WAL).
-  EXPECT_TRUE(IsOk(registry->find_device(*name)));
+  EXPECT_TRUE(is_ok(registry->find_device(*name)));
 
   other.exec("COMMIT");
-  EXPECT_TRUE(IsOk(registry->insert_device(blank_device(*name))));
+  EXPECT_TRUE(is_ok(registry->insert_device(blank_device(*name))));
 }
 
 TEST_F(SqliteRegistryTest, TheSchemaIsPortableSql) {
