@@ -73,5 +73,24 @@ TEST(Strings, StartsWithCiComparesAsciiLettersWithoutCase) {
   }
 }
 
+TEST(Strings, EndsWithCiComparesAsciiLettersWithoutCase) {
+  const PrefixCase cases[] = {
+      {"", "", true},        {"upload.TGZ", ".tgz", true},   {"upload.tar.gz", ".TAR.GZ", true},
+      {"gz", ".gz", false},  {"upload.tgzx", ".tgz", false}, {"a.tar", ".tgz", false},
+      {"Ã", "Ã©", false},  // non-ASCII bytes compare exactly
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(ends_with_ci(c.text, c.prefix), c.starts)
+        << "'" << c.text << "' ends with '" << c.prefix << "'";
+  }
+}
+
+TEST(Strings, ToLowerFoldsAsciiLettersOnly) {
+  EXPECT_EQ(to_lower("SEP00AABB-Https://X.Example/Z"), "sep00aabb-https://x.example/z");
+  EXPECT_EQ(to_lower("[@]{`}"), "[@]{`}");
+  EXPECT_EQ(to_lower("\xC3\x89T"), "\xC3\x89t");
+  EXPECT_EQ(to_lower(""), "");
+}
+
 }  // namespace
 }  // namespace capf

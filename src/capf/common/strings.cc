@@ -8,6 +8,15 @@ char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// Same length assumed.
+bool equal_ci(std::string_view a, std::string_view b) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i]))
+      return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string_view trim(std::string_view text, std::string_view chars) {
@@ -18,13 +27,18 @@ std::string_view trim(std::string_view text, std::string_view chars) {
 }
 
 bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size())
-    return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (ascii_lower(text[i]) != ascii_lower(prefix[i]))
-      return false;
-  }
-  return true;
+  return text.size() >= prefix.size() && equal_ci(text.substr(0, prefix.size()), prefix);
+}
+
+bool ends_with_ci(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && equal_ci(text.substr(text.size() - suffix.size()), suffix);
+}
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    c = ascii_lower(c);
+  return out;
 }
 
 }  // namespace capf

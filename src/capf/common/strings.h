@@ -1,7 +1,8 @@
-// ASCII text helpers the parsers share: trimming and a case-insensitive prefix test. ASCII only,
-// so the answers do not depend on the C locale.
+// ASCII text helpers the parsers share: trimming, case-insensitive prefix and suffix tests, and
+// lower case. ASCII only, so the answers do not depend on the C locale.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace capf {
@@ -16,5 +17,11 @@ std::string_view trim(std::string_view text, std::string_view chars = kAsciiWhit
 
 // Whether `text` begins with `prefix`, ASCII letters compared without regard to case.
 bool starts_with_ci(std::string_view text, std::string_view prefix);
+
+// Whether `text` ends with `suffix`, ASCII letters compared without regard to case.
+bool ends_with_ci(std::string_view text, std::string_view suffix);
+
+// `text` with its ASCII letters in lower case; other bytes unchanged.
+std::string to_lower(std::string_view text);
 
 }  // namespace capf

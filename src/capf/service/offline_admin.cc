@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "capf/common/file.h"
+#include "capf/common/strings.h"
 #include "capf/domain/issuer_mode.h"
 #include "capf/pki/key.h"
 #include "capf/pki/verify.h"
@@ -31,17 +32,8 @@ RequestFilter offline_waiting() {
   return f;
 }
 
-bool has_suffix(const std::string& name, std::string_view suffix) {
-  if (name.size() < suffix.size())
-    return false;
-  return std::equal(suffix.rbegin(), suffix.rend(), name.rbegin(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) ==
-           std::tolower(static_cast<unsigned char>(b));
-  });
-}
-
 bool is_archive(const std::string& name) {
-  return has_suffix(name, ".tgz") || has_suffix(name, ".tar.gz") || has_suffix(name, ".tar");
+  return ends_with_ci(name, ".tgz") || ends_with_ci(name, ".tar.gz") || ends_with_ci(name, ".tar");
 }
 
 struct Input {
@@ -103,9 +95,7 @@ std::string export_file_name(const CertificateRequestRecord& r, std::size_t inde
   };
   auto name = DeviceName::parse_stored(r.device_name);
   std::string stem = name && name->is_file_safe() ? r.device_name : r.id;
-  std::string key = stem;
-  std::transform(key.begin(), key.end(), key.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string key = to_lower(stem);
   if (plain(stem) && stem.size() <= 100 && used.insert(key).second)
     return stem + ".csr";
   for (std::size_t n = index + 1;; ++n) {
@@ -282,7 +272,7 @@ Result<ImportReport> OfflineAdmin::import(const std::vector<std::filesystem::pat
       certs.push_back(std::move(one).value());
     }
     if (certs.empty()) {
-      if (has_suffix(in.source, "manifest.csv"))
+      if (ends_with_ci(in.source, "manifest.csv"))
         continue;  // an exported manifest came along
       report.lines.push_back({in.source, "", "not a PEM or DER certificate", false});
       ++report.errors;

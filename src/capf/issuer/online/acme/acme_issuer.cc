@@ -1,10 +1,10 @@
 #include "capf/issuer/online/acme/acme_issuer.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <thread>
 
+#include "capf/common/strings.h"
 #include "capf/issuer/online/acme/jws.h"
 #include "capf/issuer/online/json_text.h"
 #include "capf/pki/csr.h"
@@ -81,10 +81,7 @@ Result<std::unique_ptr<AcmeIssuer>> AcmeIssuer::create(OnlineCaSettings settings
 
 Result<std::unique_ptr<AcmeIssuer>> AcmeIssuer::create(OnlineCaSettings settings,
                                                        const Clock& clock, AcmePolling polling) {
-  std::string scheme = settings.url.substr(0, 8);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (scheme != "https://") {
+  if (!starts_with_ci(settings.url, "https://")) {
     return make_error(ErrorCode::kInvalidArgument,
                       "the acme directory url '{}' is not https: set the url to the CA's https "
                       "directory url (acme runs over https only)",
@@ -119,9 +116,7 @@ bool AcmeIssuer::supports(const KeySpec& key) const {
 }
 
 std::string AcmeIssuer::identifier(const std::string& device_name) const {
-  std::string id = device_name;
-  std::transform(id.begin(), id.end(), id.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string id = to_lower(device_name);
   const std::string& suffix = settings_.acme_identifier_suffix;
   if (!suffix.empty()) {
     if (suffix.front() != '.')

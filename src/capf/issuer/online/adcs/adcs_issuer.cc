@@ -1,21 +1,14 @@
 #include "capf/issuer/online/adcs/adcs_issuer.h"
 
 #include <algorithm>
-#include <cctype>
 
+#include "capf/common/strings.h"
 #include "capf/issuer/online/adcs/certsrv_pages.h"
 #include "capf/issuer/online/adcs/certsrv_pkcs7.h"
 
 namespace capf {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool is_request_id(std::string_view s) {
   return !s.empty() && s.size() <= 10 &&
@@ -48,7 +41,7 @@ AdcsIssuer::AdcsIssuer(OnlineCaSettings settings, const Clock& clock,
 
 Result<std::unique_ptr<AdcsIssuer>> AdcsIssuer::create(OnlineCaSettings settings,
                                                        const Clock& clock) {
-  if (lower(settings.url).rfind("https://", 0) != 0 || settings.url.size() <= 8) {
+  if (!starts_with_ci(settings.url, "https://") || settings.url.size() <= 8) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[issuer.online] url \"{}\" must be https://<ca host>/certsrv: ad cs web "
                       "enrollment carries the account's password and the phones' requests, so "
@@ -70,7 +63,7 @@ Result<std::unique_ptr<AdcsIssuer>> AdcsIssuer::create(OnlineCaSettings settings
                       "[issuer.online] has no password for {}: set password_file or password_env",
                       settings.username);
   }
-  std::string auth = lower(settings.auth.empty() ? "ntlm" : settings.auth);
+  std::string auth = to_lower(settings.auth.empty() ? "ntlm" : settings.auth);
   if (auth != "ntlm" && auth != "basic") {
     return make_error(ErrorCode::kInvalidArgument,
                       "[issuer.online] auth = \"{}\": use \"ntlm\" (what IIS enables for certsrv) "
@@ -154,7 +147,7 @@ Result<std::vector<pki::Certificate>> AdcsIssuer::fetch_ca_chain() {
   CAPF_ASSIGN_OR_RETURN(HttpResponse bundle, expect_ok(get(path), path));
   auto certificates = adcs::read_certificate_bundle(bundle.body);
   if (!certificates) {
-    if (lower(bundle.header("content-type")).rfind("text/html", 0) == 0)
+    if (starts_with_ci(bundle.header("content-type"), "text/html"))
       return unrecognised(bundle.body);
     return make_error(ErrorCode::kUnavailable, "the CA's {} is not a certificate chain: {}", path,
                       certificates.error().message);
@@ -223,7 +216,7 @@ Result<HttpResponse> AdcsIssuer::expect_ok(Result<HttpResponse> response,
 Result<IssueOutcome> AdcsIssuer::fetch_issued(const std::string& id, const IssueRequest* request) {
   const std::string path = "/certnew.cer?ReqID=" + id + "&Enc=b64";
   CAPF_ASSIGN_OR_RETURN(HttpResponse answer, expect_ok(get(path), path));
-  const std::string type = lower(answer.header("content-type"));
+  const std::string type = to_lower(answer.header("content-type"));
   if (type.rfind("application/pkix-cert", 0) == 0 ||
       answer.body.find("-----BEGIN CERTIFICATE-----") != std::string::npos) {
     auto certificate = pki::Certificate::from_bytes(as_bytes(answer.body));
