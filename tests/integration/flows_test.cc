@@ -60,6 +60,17 @@ class Flows : public ServerFixture {
     set(change_to(operation));
   }
 
+  // An install by the authentication string 123456 for kPhone, and the options of a phone that
+  // answers `answer`.
+  phone::PhoneOptions install_by_string_answering(const std::string& answer) {
+    DeviceChange c = install(kPhone, AuthMode::kAuthString);
+    c.auth_string = "123456";
+    set(c);
+    auto o = phone_options(kPhone);
+    o.auth_string = answer;
+    return o;
+  }
+
   // An install with key order `order` by a phone that refuses EC keys.
   phone::SessionReport install_on_a_phone_without_ec(KeyOrder order) {
     DeviceChange c = install(kPhone);
@@ -131,11 +142,7 @@ TEST_F(Flows, NoOperationEndsWith0) {
 }
 
 TEST_F(Flows, AuthenticationStringRightAndWrong) {
-  DeviceChange c = install(kPhone, AuthMode::kAuthString);
-  c.auth_string = "123456";
-  set(c);
-  auto o = phone_options(kPhone);
-  o.auth_string = "123457";
+  auto o = install_by_string_answering("123457");
   EXPECT_EQ(run_phone(o).exit_code, 1);
   EXPECT_EQ(device(kPhone).status,
             OperationStatus::failed(Operation::kInstall, FailureReason::kInvalidAuthString));
@@ -144,17 +151,13 @@ TEST_F(Flows, AuthenticationStringRightAndWrong) {
 }
 
 TEST_F(Flows, ThreeWrongStringsLockTheOperation) {
-  DeviceChange c = install(kPhone, AuthMode::kAuthString);
-  c.auth_string = "123456";
-  set(c);
-  auto o = phone_options(kPhone);
-  o.auth_string = "000000";
+  auto o = install_by_string_answering("000000");
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(run_phone(o).exit_code, 1);
   o.auth_string = "123456";
   EXPECT_EQ(run_phone(o).exit_code, 1);
   EXPECT_NE(device(kPhone).status_detail.find("locked"), std::string::npos);
-  set(c);
+  o = install_by_string_answering("123456");  // setting the operation again unlocks it
   EXPECT_EQ(run_phone(o).exit_code, 0) << last_transcript_;
 }
 

@@ -22,7 +22,22 @@ DeviceChange install_by(AuthMode mode, std::optional<std::string> string = std::
   return c;
 }
 
-class EnrollmentServiceTest : public ServiceFixture {};
+class EnrollmentServiceTest : public ServiceFixture {
+ protected:
+  // kPhone gets an LSC with a key of `spec` by null string, then an install by LSC is set for it:
+  // returns the LSC, `r` becomes the AUTH_RESPONSE that presents it.
+  std::optional<pki::Certificate> present_own_lsc(protocol::AuthResponse& r, KeySpec spec) {
+    set(install_by(AuthMode::kNullString));
+    std::optional<pki::PrivateKey> key;
+    auto lsc = install(kPhone, auth_response(kPhone), spec, &key);
+    if (!lsc)
+      return std::nullopt;
+    set(install_by(AuthMode::kLscFirst));
+    r = auth_response(kPhone);
+    present(r, *lsc, *key);
+    return lsc;
+  }
+};
 
 TEST_F(EnrollmentServiceTest, UnknownDeviceEndsAsUnknownAndWritesNothing) {
   OpenDecision d = service_->open(session(), auth_response("SEP00000000ABCD"));
@@ -273,13 +288,9 @@ TEST_F(EnrollmentServiceTest, DefaultDeadlineIsTenDays) {
 }
 
 TEST_F(EnrollmentServiceTest, LscAuthenticationAcceptsOwnLscAndRenewsIt) {
-  set(install_by(AuthMode::kNullString));
-  std::optional<pki::PrivateKey> key;
-  auto lsc = install(kPhone, auth_response(kPhone), {KeyType::kEc, 256}, &key);
+  protocol::AuthResponse r;
+  auto lsc = present_own_lsc(r, {KeyType::kEc, 256});
   ASSERT_TRUE(lsc);
-  set(install_by(AuthMode::kLscFirst));
-  auto r = auth_response(kPhone);
-  present(r, *lsc, *key);
   auto second = install(kPhone, r, {KeyType::kRsa, 2048});
   ASSERT_TRUE(second);
   EXPECT_NE(second->serial_hex(), lsc->serial_hex());
@@ -311,13 +322,9 @@ TEST_F(EnrollmentServiceTest, LscOfAnotherDeviceIsInvalidLsc) {
 }
 
 TEST_F(EnrollmentServiceTest, ProofsMustVerify) {
-  set(install_by(AuthMode::kNullString));
-  std::optional<pki::PrivateKey> key;
-  auto lsc = install(kPhone, auth_response(kPhone), {KeyType::kRsa, 2048}, &key);
+  protocol::AuthResponse r;
+  auto lsc = present_own_lsc(r, {KeyType::kRsa, 2048});
   ASSERT_TRUE(lsc);
-  set(install_by(AuthMode::kLscFirst));
-  auto r = auth_response(kPhone);
-  present(r, *lsc, *key);
   auto bad = r;
   bad.signed_data->back() ^= 1;
   EXPECT_EQ(service_->open(session(), bad).kind, OpenDecision::Kind::kEnd);
