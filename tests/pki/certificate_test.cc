@@ -47,6 +47,18 @@ TEST(Certificate, ReadsTheSpecVectorLsc) {
   EXPECT_EQ(cert->spki_der().size(), 91u);
 }
 
+TEST(Certificate, FingerprintPrefixTakesOpensslsFormToFingerprintSha256s) {
+  auto cert = Certificate::from_der(testing::vector_lsc_der());
+  ASSERT_TRUE(cert) << cert.error().message;
+  // As `openssl x509 -fingerprint -sha256` prints it: upper case, colons between bytes.
+  EXPECT_EQ(fingerprint_prefix("50:78:74:59:65:4F:AC:95:6F:06:1A:EE:AA:BC:85:4C:EF:E8:BF:10:35:5E:"
+                               "90:99:58:48:84:96:E8:C6:AE:89"),
+            cert->fingerprint_sha256());
+  EXPECT_EQ(fingerprint_prefix("50787459"), "50787459");
+  EXPECT_EQ(fingerprint_prefix("50:78:74:5"), "5078745");
+  EXPECT_EQ(fingerprint_prefix(""), "");
+}
+
 // RFC 5280 4.1.2.5: 99991231235959Z means "no well-defined expiration" (SUDI certificates use
 // it). It is past what the clock holds: it reads as the latest time, never an overflow.
 TEST(Certificate, NoExpirationNotAfterReadsAsTheLatestTime) {

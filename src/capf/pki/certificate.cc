@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 
 #include "capf/common/file.h"
+#include "capf/common/strings.h"
 #include "capf/pki/ossl_util.h"
 
 namespace capf::pki {
@@ -155,6 +156,15 @@ bool operator==(const Certificate& a, const Certificate& b) {
     return false;
   }
   return X509_cmp(a.cert_.get(), b.cert_.get()) == 0;
+}
+
+std::string fingerprint_prefix(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ':')
+      out.push_back(c);
+  }
+  return to_lower(out);
 }
 
 std::string pem_encode(std::string_view label, ByteView der) {

@@ -59,6 +59,11 @@ class Certificate {
 // which setting named the file and how to fix it.
 Result<std::vector<Certificate>> read_certificates(const std::filesystem::path& path);
 
+// A certificate fingerprint, or its start, as a person gives it (as `ca list` prints it, or as
+// `openssl x509 -fingerprint -sha256` does: upper case with colons) in the form of
+// Certificate::fingerprint_sha256(): lower-case hex without colons.
+std::string fingerprint_prefix(std::string_view text);
+
 // PEM text of DER bytes under a label ("CERTIFICATE REQUEST", "CERTIFICATE").
 std::string pem_encode(std::string_view label, ByteView der);
 // The DER bytes of the first PEM block with this label; kMalformed if there is none.

@@ -3,7 +3,6 @@
 #include <sys/random.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
 
@@ -412,11 +411,7 @@ Status AdminService::trust_remove(std::string_view store, std::string_view finge
   // prefix (the store itself decides whether the prefix is unique).
   std::string before;
   if (auto entries = trust_.list(canonical)) {
-    std::string prefix;
-    for (char c : fingerprint) {
-      if (c != ':')
-        prefix.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
+    const std::string prefix = pki::fingerprint_prefix(fingerprint);
     for (const TrustEntry& e : *entries) {
       if (!prefix.empty() && e.fingerprint.rfind(prefix, 0) == 0) {
         nlohmann::json j = to_json(e);

@@ -1,7 +1,6 @@
 #include "capf/service/identity_admin.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
 
@@ -224,12 +223,7 @@ Result<std::vector<IdentityEntry>> IdentityAdmin::list() {
 
 Status IdentityAdmin::retire(std::string_view fingerprint_text, const std::string& actor) {
   std::lock_guard lock(change_mu_);
-  // As `ca list` prints it, or as `openssl x509 -fingerprint -sha256` does (upper case, colons).
-  std::string fingerprint_prefix;
-  for (char c : fingerprint_text) {
-    if (c != ':')
-      fingerprint_prefix.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
+  const std::string fingerprint_prefix = pki::fingerprint_prefix(fingerprint_text);
   CAPF_ASSIGN_OR_RETURN(auto identities, list());
   const IdentityEntry* match = nullptr;
   for (const auto& i : identities) {
