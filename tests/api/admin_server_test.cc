@@ -16,7 +16,7 @@
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "tests/api/tls_probe.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_registry.h"
 
 namespace capf::api {

@@ -12,7 +12,7 @@
 #include "capf/api/respond.h"
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "tests/api/log_capture.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_registry.h"
 
 namespace capf::api {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf {
 namespace {

@@ -13,7 +13,7 @@
 #include "capf/daemon/daemon.h"
 #include "capf/daemon/environment.h"
 #include "phone/phone_session.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/shell.h"
 
 namespace capf::testing {

@@ -11,7 +11,7 @@
 #include "capf/daemon/environment.h"
 #include "capf/store/postgres/pg_registry.h"
 #include "capf/trust/trust_stores.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/store/postgres_server.h"
 
 namespace capf::testing {

@@ -7,7 +7,7 @@
 
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/phone/fake_capf_server.h"
 
 namespace capf::phone {

@@ -9,7 +9,7 @@
 #include "capf/pki/profiles.h"
 #include "capf/pki/verify.h"
 #include "phone/test_manufacturer.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::phone {
 namespace {

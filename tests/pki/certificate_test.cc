@@ -10,7 +10,7 @@
 
 #include "capf/pki/certificate.h"
 #include "capf/pki/profiles.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 
 namespace capf::pki {

@@ -13,7 +13,7 @@
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/test_registry.h"
 

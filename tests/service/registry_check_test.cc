@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "capf/store/sqlite/sqlite_registry.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_registry.h"
 
 namespace capf::testing {

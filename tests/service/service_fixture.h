@@ -16,7 +16,7 @@
 #include "capf/service/enrollment_service.h"
 #include "capf/store/sqlite/sqlite_registry.h"
 #include "capf/trust/trust_stores.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_registry.h"
 
 namespace capf::testing {

@@ -10,8 +10,8 @@
 
 #include "capf/store/migrations.h"
 #include "capf/store/postgres/pg_connection.h"
-#include "tests/common/child_process.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/store/postgres_server.h"
 #include "tests/store/registry_conformance.h"
 

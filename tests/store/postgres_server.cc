@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "capf/store/postgres/pg_connection.h"
-#include "tests/common/child_process.h"
+#include "tests/support/child_process.h"
 
 namespace capf::testing {
 namespace {

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "capf/common/result.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::testing {
 

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "capf/store/migrations.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/store/registry_conformance.h"
 
 namespace capf::testing {

@@ -12,7 +12,7 @@
 #include "capf/pki/certificate.h"
 #include "capf/pki/key.h"
 #include "capf/pki/profiles.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/shell.h"
 
 namespace capf::pki::testing {

@@ -10,7 +10,7 @@
 #include "capf/pki/key.h"
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_registry.h"
 
 namespace capf {

@@ -14,8 +14,8 @@
 
 #include "capf/issuer/online/http_client.h"
 #include "capf/pki/certificate.h"
-#include "tests/common/child_process.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/shell.h"
 
 namespace capf::testing {

@@ -8,7 +8,7 @@
 #include <variant>
 
 #include "capf/pki/profiles.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/issuer/adcs/adcs_test_util.h"
 
 namespace capf {

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <memory>
 
-#include "tests/common/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/issuer/online/online_test_util.h"
 #include "tests/issuer/online/raw_http_server.h"
 

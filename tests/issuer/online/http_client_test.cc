@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/common/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/issuer/online/online_test_util.h"
 #include "tests/issuer/online/raw_http_server.h"
 

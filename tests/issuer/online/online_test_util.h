@@ -11,7 +11,7 @@
 #include "capf/issuer/issuer.h"
 #include "capf/pki/certificate.h"
 #include "capf/pki/key.h"
-#include "tests/common/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 
 namespace capf::testing {
