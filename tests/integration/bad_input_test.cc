@@ -210,7 +210,6 @@ TEST_F(BadInput, KeygenWaitIsBoundedEvenWithRequestInProgress) {
   c.send(auth(id, kPhone));
   ASSERT_TRUE(c.read());
   auto started = std::chrono::steady_clock::now();
-  boost::system::error_code ec;
   // REQUEST_IN_PROGRESS forever: the 4 s keygen_max_seconds still ends the session.
   while (std::chrono::steady_clock::now() - started < std::chrono::seconds(8)) {
     Bytes f = *protocol::encode(protocol::to_message(id, protocol::RequestInProgress{}));

@@ -13,8 +13,8 @@
 #include "capf/daemon/daemon.h"
 #include "capf/daemon/environment.h"
 #include "phone/phone_session.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/shell.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::testing {
 

@@ -11,8 +11,8 @@
 #include "capf/daemon/environment.h"
 #include "capf/store/postgres/pg_registry.h"
 #include "capf/trust/trust_stores.h"
-#include "tests/support/temp_dir.h"
 #include "tests/store/postgres_server.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::testing {
 namespace {

@@ -7,8 +7,8 @@
 
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
-#include "tests/support/temp_dir.h"
 #include "tests/phone/fake_capf_server.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::phone {
 namespace {

@@ -10,10 +10,10 @@
 
 #include "capf/store/migrations.h"
 #include "capf/store/postgres/pg_connection.h"
-#include "tests/support/child_process.h"
-#include "tests/support/temp_dir.h"
 #include "tests/store/postgres_server.h"
 #include "tests/store/registry_conformance.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::testing {
 namespace {

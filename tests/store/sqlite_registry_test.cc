@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "capf/store/migrations.h"
-#include "tests/support/temp_dir.h"
 #include "tests/store/registry_conformance.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::testing {
 namespace {

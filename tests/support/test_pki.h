@@ -12,8 +12,8 @@
 #include "capf/pki/certificate.h"
 #include "capf/pki/key.h"
 #include "capf/pki/profiles.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/shell.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::pki::testing {
 

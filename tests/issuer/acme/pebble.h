@@ -15,8 +15,8 @@
 #include "capf/issuer/online/http_client.h"
 #include "capf/pki/certificate.h"
 #include "tests/support/child_process.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/shell.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::testing {
 

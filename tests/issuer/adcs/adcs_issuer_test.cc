@@ -8,8 +8,8 @@
 #include <variant>
 
 #include "capf/pki/profiles.h"
-#include "tests/support/temp_dir.h"
 #include "tests/issuer/adcs/adcs_test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf {
 namespace {

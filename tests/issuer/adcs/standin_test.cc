@@ -13,10 +13,10 @@
 #include <thread>
 
 #include "capf/pki/certificate.h"
-#include "tests/support/child_process.h"
-#include "tests/support/temp_dir.h"
 #include "tests/issuer/adcs/adcs_test_util.h"
 #include "tests/issuer/adcs/ntlm_client_util.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace capf::testing {
 namespace {

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <memory>
 
-#include "tests/support/child_process.h"
 #include "tests/issuer/online/online_test_util.h"
 #include "tests/issuer/online/raw_http_server.h"
+#include "tests/support/child_process.h"
 
 namespace capf {
 namespace {

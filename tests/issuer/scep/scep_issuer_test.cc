@@ -16,9 +16,9 @@
 #include "capf/issuer/online/scep/scep_ticket.h"
 #include "capf/pki/certificate.h"
 #include "capf/pki/csr.h"
+#include "tests/issuer/scep/scep_test_pki.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
-#include "tests/issuer/scep/scep_test_pki.h"
 #include "tests/support/test_pki.h"
 
 namespace capf {
