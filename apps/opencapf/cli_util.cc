@@ -30,11 +30,6 @@ void fail(CommandContext& ctx, const Error& error) {
   ctx.exit_code = error.code == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
-void fail_usage(CommandContext& ctx, const std::string& message) {
-  std::fprintf(stderr, "opencapf: %s\n", message.c_str());
-  ctx.exit_code = 2;
-}
-
 Error usage_error(std::string message) {
   return Error{ErrorCode::kInvalidArgument, std::move(message)};
 }

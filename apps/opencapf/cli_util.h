@@ -29,7 +29,6 @@ void add_data_option(CLI::App& cmd, std::string& data_dir);
 
 // Prints "opencapf: <message>" on stderr and sets the exit code (2 for usage errors, 1 otherwise).
 void fail(CommandContext& ctx, const Error& error);
-void fail_usage(CommandContext& ctx, const std::string& message);
 // The error fail() reports as a usage error: exit code 2.
 Error usage_error(std::string message);
 // fail(ctx, error) when `status` holds one.
