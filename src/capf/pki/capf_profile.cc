@@ -49,21 +49,21 @@ std::string dns_name_from_cn(const X509_NAME* name) {
   return cn;
 }
 
+// Why X509_get_ext_d2i found no extension, from the `critical` it set.
+std::string_view why_absent(int critical) {
+  if (critical == -1)
+    return "missing";
+  return critical == -2 ? "present more than once" : "not decodable";
+}
+
 void check_basic_constraints(const X509* cert, std::vector<std::string>& problems) {
   int critical = -1;
   detail::BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS*>(
       X509_get_ext_d2i(cert, NID_basic_constraints, &critical, nullptr)));
   if (!bc) {
     ERR_clear_error();
-    if (critical == -1) {
-      problems.push_back(fmt::format("basicConstraints is missing: {}", kBasicConstraintsFix));
-    } else if (critical == -2) {
-      problems.push_back(
-          fmt::format("basicConstraints appears more than once: {}", kBasicConstraintsFix));
-    } else {
-      problems.push_back(
-          fmt::format("basicConstraints cannot be decoded: {}", kBasicConstraintsFix));
-    }
+    problems.push_back(
+        fmt::format("basicConstraints is {}: {}", why_absent(critical), kBasicConstraintsFix));
     return;
   }
   if (critical != 1) {
@@ -83,11 +83,7 @@ void check_key_usage(const X509* cert, std::vector<std::string>& problems) {
       static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(cert, NID_key_usage, &critical, nullptr)));
   if (!usage) {
     ERR_clear_error();
-    problems.push_back(fmt::format("keyUsage is {}: {}",
-                                   critical == -1   ? "missing"
-                                   : critical == -2 ? "present more than once"
-                                                    : "not decodable",
-                                   kKeyUsageFix));
+    problems.push_back(fmt::format("keyUsage is {}: {}", why_absent(critical), kKeyUsageFix));
     return;
   }
   if (ASN1_BIT_STRING_get_bit(usage.get(), detail::kDigitalSignature) != 1) {

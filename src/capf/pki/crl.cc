@@ -17,12 +17,22 @@ using detail::time_point;
 using RevokedPtr = std::unique_ptr<X509_REVOKED, OsslDeleter<X509_REVOKED_free>>;
 using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, OsslDeleter<ASN1_ENUMERATED_free>>;
 
-constexpr std::array kAllReasons = {
-    RevocationReason::kUnspecified,        RevocationReason::kKeyCompromise,
-    RevocationReason::kCaCompromise,       RevocationReason::kAffiliationChanged,
-    RevocationReason::kSuperseded,         RevocationReason::kCessationOfOperation,
-    RevocationReason::kCertificateHold,    RevocationReason::kRemoveFromCrl,
-    RevocationReason::kPrivilegeWithdrawn, RevocationReason::kAaCompromise,
+// Each reason with its RFC 5280 name, in the order of their values.
+struct ReasonName {
+  RevocationReason reason;
+  std::string_view name;
+};
+constexpr std::array kReasonNames = {
+    ReasonName{RevocationReason::kUnspecified, "unspecified"},
+    ReasonName{RevocationReason::kKeyCompromise, "keyCompromise"},
+    ReasonName{RevocationReason::kCaCompromise, "cACompromise"},
+    ReasonName{RevocationReason::kAffiliationChanged, "affiliationChanged"},
+    ReasonName{RevocationReason::kSuperseded, "superseded"},
+    ReasonName{RevocationReason::kCessationOfOperation, "cessationOfOperation"},
+    ReasonName{RevocationReason::kCertificateHold, "certificateHold"},
+    ReasonName{RevocationReason::kRemoveFromCrl, "removeFromCRL"},
+    ReasonName{RevocationReason::kPrivilegeWithdrawn, "privilegeWithdrawn"},
+    ReasonName{RevocationReason::kAaCompromise, "aACompromise"},
 };
 
 char lower(char c) {
@@ -110,38 +120,20 @@ Status add_entry(X509_CRL* crl, const SortedEntry& sorted) {
 }  // namespace
 
 std::string_view to_string(RevocationReason reason) {
-  switch (reason) {
-    case RevocationReason::kUnspecified:
-      return "unspecified";
-    case RevocationReason::kKeyCompromise:
-      return "keyCompromise";
-    case RevocationReason::kCaCompromise:
-      return "cACompromise";
-    case RevocationReason::kAffiliationChanged:
-      return "affiliationChanged";
-    case RevocationReason::kSuperseded:
-      return "superseded";
-    case RevocationReason::kCessationOfOperation:
-      return "cessationOfOperation";
-    case RevocationReason::kCertificateHold:
-      return "certificateHold";
-    case RevocationReason::kRemoveFromCrl:
-      return "removeFromCRL";
-    case RevocationReason::kPrivilegeWithdrawn:
-      return "privilegeWithdrawn";
-    case RevocationReason::kAaCompromise:
-      return "aACompromise";
+  for (const ReasonName& row : kReasonNames) {
+    if (row.reason == reason)
+      return row.name;
   }
   return "unspecified";
 }
 
 Result<RevocationReason> parse_revocation_reason(std::string_view text) {
   std::string names;
-  for (RevocationReason reason : kAllReasons) {
-    if (equal_ignoring_case(text, to_string(reason))) {
-      return reason;
+  for (const ReasonName& row : kReasonNames) {
+    if (equal_ignoring_case(text, row.name)) {
+      return row.reason;
     }
-    names += fmt::format("{}{}", names.empty() ? "" : ", ", to_string(reason));
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", row.name);
   }
   return make_error(ErrorCode::kInvalidArgument, "unknown revocation reason '{}': use one of {}",
                     text, names);
@@ -282,14 +274,14 @@ Result<CrlInfo> parse_crl(ByteView der_or_pem) {
         X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, &critical, nullptr)));
     if (reason) {
       const long code = ASN1_ENUMERATED_get(reason.get());
-      auto known = std::find_if(kAllReasons.begin(), kAllReasons.end(), [code](RevocationReason r) {
-        return static_cast<long>(r) == code;
+      auto known = std::find_if(kReasonNames.begin(), kReasonNames.end(), [code](ReasonName row) {
+        return static_cast<long>(row.reason) == code;
       });
-      if (known == kAllReasons.end()) {
+      if (known == kReasonNames.end()) {
         return make_error(ErrorCode::kMalformed, "crl entry {} has the unknown reason code {}",
                           out.serial_hex, code);
       }
-      out.reason = *known;
+      out.reason = known->reason;
     } else if (critical != -1) {
       ERR_clear_error();
       return make_error(ErrorCode::kMalformed,
