@@ -8,110 +8,67 @@
 namespace capf::protocol {
 namespace {
 
-std::string_view known_command_name(std::uint8_t command) {
-  switch (command) {
-    case 1:
-      return "AUTH_REQUEST";
-    case 2:
-      return "AUTH_RESPONSE";
-    case 3:
-      return "KEY_GENERATE_REQUEST";
-    case 4:
-      return "KEY_GENERATE_RESPONSE";
-    case 5:
-      return "ENCRYPT_RESPONSE";
-    case 6:
-      return "ENCRYPT_REQUEST";
-    case 7:
-      return "DECRYPT_REQUEST";
-    case 8:
-      return "DECRYPT_RESPONSE";
-    case 9:
-      return "STORE_CERTIFICATE_REQUEST";
-    case 10:
-      return "STORE_CERTIFICATE_RESPONSE";
-    case 11:
-      return "FETCH_CERTIFICATE_REQUEST";
-    case 12:
-      return "FETCH_CERTIFICATE_RESPONSE";
-    case 13:
-      return "DELETE_CERTIFICATE_REQUEST";
-    case 14:
-      return "DELETE_CERTIFICATE_RESPONSE";
-    case 15:
-      return "END_SESSION";
-    case 16:
-      return "RETRY_LATER";
-    case 17:
-      return "REQUEST_IN_PROGRESS";
-    case 18:
-      return "STATUS_REQUEST";
-    case 19:
-      return "STATUS_RESPONSE";
-    case 20:
-      return "ABORT_REQUEST";
-    case 21:
-      return "ABORT_RESPONSE";
-    case 22:
-      return "SIGN_CERTIFICATE_REQUEST";
-    case 23:
-      return "SIGN_CERTIFICATE_RESPONSE";
-    default:
-      return {};
-  }
-}
+// The names docs/protocol.md gives, indexed by value (command 1 is AUTH_REQUEST, tag 1 REASON);
+// empty where none is defined (0, and tags 14 and 15).
+constexpr std::array<std::string_view, 24> kCommandNames = {
+    "",
+    "AUTH_REQUEST",
+    "AUTH_RESPONSE",
+    "KEY_GENERATE_REQUEST",
+    "KEY_GENERATE_RESPONSE",
+    "ENCRYPT_RESPONSE",
+    "ENCRYPT_REQUEST",
+    "DECRYPT_REQUEST",
+    "DECRYPT_RESPONSE",
+    "STORE_CERTIFICATE_REQUEST",
+    "STORE_CERTIFICATE_RESPONSE",
+    "FETCH_CERTIFICATE_REQUEST",
+    "FETCH_CERTIFICATE_RESPONSE",
+    "DELETE_CERTIFICATE_REQUEST",
+    "DELETE_CERTIFICATE_RESPONSE",
+    "END_SESSION",
+    "RETRY_LATER",
+    "REQUEST_IN_PROGRESS",
+    "STATUS_REQUEST",
+    "STATUS_RESPONSE",
+    "ABORT_REQUEST",
+    "ABORT_RESPONSE",
+    "SIGN_CERTIFICATE_REQUEST",
+    "SIGN_CERTIFICATE_RESPONSE",
+};
 
-std::string_view known_tag_name(std::uint8_t tag) {
-  switch (tag) {
-    case 1:
-      return "REASON";
-    case 2:
-      return "REASON_INFO";
-    case 3:
-      return "CERTIFICATE_TYPE";
-    case 4:
-      return "CERTIFICATE";
-    case 5:
-      return "CERTIFICATE_ID";
-    case 6:
-      return "SIGNED_DATA";
-    case 7:
-      return "VERSION";
-    case 8:
-      return "AUTH_TYPE";
-    case 9:
-      return "PUBLIC_KEY";
-    case 10:
-      return "KEY_SIZE";
-    case 11:
-      return "PASSWORD";
-    case 12:
-      return "RETRY_DELAY";
-    case 13:
-      return "DEVICE_NAME";
-    case 16:
-      return "SUDI_DATA";
-    case 17:
-      return "KEY_TYPE";
-    case 18:
-      return "CURVE";
-    case 19:
-      return "DIGEST_TYPE";
-    case 20:
-      return "SHA2_SIGNED_DATA";
-    default:
-      return {};
-  }
-}
+constexpr std::array<std::string_view, 21> kTagNames = {
+    "",
+    "REASON",
+    "REASON_INFO",
+    "CERTIFICATE_TYPE",
+    "CERTIFICATE",
+    "CERTIFICATE_ID",
+    "SIGNED_DATA",
+    "VERSION",
+    "AUTH_TYPE",
+    "PUBLIC_KEY",
+    "KEY_SIZE",
+    "PASSWORD",
+    "RETRY_DELAY",
+    "DEVICE_NAME",
+    "",
+    "",
+    "SUDI_DATA",
+    "KEY_TYPE",
+    "CURVE",
+    "DIGEST_TYPE",
+    "SHA2_SIGNED_DATA",
+};
 
 // Names for all 256 values, built once, so unknown values can still be returned as string_view.
 using NameTable = std::array<std::string, 256>;
 
-NameTable build_names(std::string_view (*known)(std::uint8_t), std::string_view prefix) {
+template <std::size_t N>
+NameTable build_names(const std::array<std::string_view, N>& known, std::string_view prefix) {
   NameTable names;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    auto value = static_cast<std::uint8_t>(i);
-    std::string_view name = known(value);
+    const std::string_view name = i < N ? known[i] : std::string_view();
     names[i] = name.empty() ? fmt::format("{} {}", prefix, i) : std::string(name);
   }
   return names;
@@ -120,12 +77,12 @@ NameTable build_names(std::string_view (*known)(std::uint8_t), std::string_view 
 }  // namespace
 
 std::string_view command_name(std::uint8_t command) {
-  static const NameTable names = build_names(known_command_name, "command");
+  static const NameTable names = build_names(kCommandNames, "command");
   return names[command];
 }
 
 std::string_view tag_name(std::uint8_t tag) {
-  static const NameTable names = build_names(known_tag_name, "tag");
+  static const NameTable names = build_names(kTagNames, "tag");
   return names[tag];
 }
 

@@ -31,6 +31,12 @@ void add_text(Message& m, Tag tag, std::string_view text) {
   value.push_back(0);
   add(m, tag, std::move(value));
 }
+// An optional element is sent only when it is set.
+template <typename T, typename Add>
+void add_if_set(Message& m, Tag tag, const std::optional<T>& v, Add add_value) {
+  if (v)
+    add_value(m, tag, *v);
+}
 Message start(Command command, std::uint32_t session_id) {
   return Message{static_cast<std::uint8_t>(command), session_id, {}};
 }
@@ -147,21 +153,15 @@ constexpr std::array<std::uint8_t, 8> kAuthResponseTags = {
 Message to_message(std::uint32_t session_id, const AuthRequest& m) {
   Message out = start(Command::kAuthRequest, session_id);
   add_u8(out, Tag::kVersion, m.version);
-  if (m.auth_type) {
-    add_u8(out, Tag::kAuthType, *m.auth_type);
-  }
+  add_if_set(out, Tag::kAuthType, m.auth_type, add_u8);
   return out;
 }
 
 Message to_message(std::uint32_t session_id, const KeyGenerateRequest& m) {
   Message out = start(Command::kKeyGenerateRequest, session_id);
-  if (m.key_size) {
-    add_u16(out, Tag::kKeySize, *m.key_size);
-  }
+  add_if_set(out, Tag::kKeySize, m.key_size, add_u16);
   add_u8(out, Tag::kKeyType, m.key_type);
-  if (m.curve) {
-    add_u8(out, Tag::kCurve, *m.curve);
-  }
+  add_if_set(out, Tag::kCurve, m.curve, add_u8);
   return out;
 }
 
@@ -175,9 +175,7 @@ Message to_message(std::uint32_t session_id, const StoreCertificateRequest& m) {
 
 Message to_message(std::uint32_t session_id, const FetchCertificateRequest& m) {
   Message out = start(Command::kFetchCertificateRequest, session_id);
-  if (m.certificate_type) {
-    add_u8(out, Tag::kCertificateType, *m.certificate_type);
-  }
+  add_if_set(out, Tag::kCertificateType, m.certificate_type, add_u8);
   return out;
 }
 
@@ -259,19 +257,13 @@ Result<SignCertificateRequest> parse_sign_certificate_request(const Message& m) 
 
 Message to_message(std::uint32_t session_id, const AuthResponse& m) {
   Message out = start(Command::kAuthResponse, session_id);
-  if (m.reason) {
-    add_u8(out, Tag::kReason, *m.reason);
-  }
+  add_if_set(out, Tag::kReason, m.reason, add_u8);
   if (!m.certificates.empty()) {
     add(out, Tag::kCertificate, build_certificate_value(m.certificates));
   }
-  if (m.signed_data) {
-    add(out, Tag::kSignedData, *m.signed_data);
-  }
+  add_if_set(out, Tag::kSignedData, m.signed_data, add);
   add_u8(out, Tag::kVersion, m.version);
-  if (m.password) {
-    add_text(out, Tag::kPassword, *m.password);
-  }
+  add_if_set(out, Tag::kPassword, m.password, add_text);
   add_text(out, Tag::kDeviceName, m.device_name);
   if (m.sudi) {
     add(out, Tag::kSudiData, build_sudi_data(*m.sudi));
@@ -284,12 +276,8 @@ Message to_message(std::uint32_t session_id, const AuthResponse& m) {
 
 Message to_message(std::uint32_t session_id, const KeyGenerateResponse& m) {
   Message out = start(Command::kKeyGenerateResponse, session_id);
-  if (m.reason) {
-    add_u8(out, Tag::kReason, *m.reason);
-  }
-  if (m.public_key) {
-    add(out, Tag::kPublicKey, *m.public_key);
-  }
+  add_if_set(out, Tag::kReason, m.reason, add_u8);
+  add_if_set(out, Tag::kPublicKey, m.public_key, add);
   return out;
 }
 
