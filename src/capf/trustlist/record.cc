@@ -24,46 +24,41 @@ constexpr std::array<std::pair<Role, std::string_view>, 7> kRoleNames{{
     {Role::kTvs, "TVS"},
 }};
 
+// The elements a record keeps as they come: text (without its NUL) and raw bytes.
+constexpr std::array<std::pair<std::uint8_t, std::string Record::*>, 3> kTextFields{{
+    {tag::kDnsName, &Record::dns_name},
+    {tag::kSubjectName, &Record::subject_name},
+    {tag::kIssuerName, &Record::issuer_name},
+}};
+constexpr std::array<std::pair<std::uint8_t, Bytes Record::*>, 7> kByteFields{{
+    {tag::kSerialNumber, &Record::serial},
+    {tag::kPublicKey, &Record::public_key},
+    {tag::kSignature, &Record::signature},
+    {tag::kCertificate, &Record::certificate},
+    {tag::kIpAddress, &Record::ip_address},
+    {tag::kCertificateHash, &Record::certificate_hash},
+    {tag::kHashAlgorithm, &Record::hash_algorithm},
+}};
+
 Status read_element(const Element& e, Record& record) {
-  switch (e.tag) {
-    case tag::kDnsName:
-      record.dns_name = text_value(e);
-      return ok();
-    case tag::kSubjectName:
-      record.subject_name = text_value(e);
-      return ok();
-    case tag::kRole: {
-      CAPF_ASSIGN_OR_RETURN(record.role, u16_value(e, "ROLE"));
-      record.has_role = true;
+  if (e.tag == tag::kRole) {
+    CAPF_ASSIGN_OR_RETURN(record.role, u16_value(e, "ROLE"));
+    record.has_role = true;
+    return ok();
+  }
+  for (const auto& [field_tag, field] : kTextFields) {
+    if (e.tag == field_tag) {
+      record.*field = text_value(e);
       return ok();
     }
-    case tag::kIssuerName:
-      record.issuer_name = text_value(e);
-      return ok();
-    case tag::kSerialNumber:
-      record.serial.assign(e.value.begin(), e.value.end());
-      return ok();
-    case tag::kPublicKey:
-      record.public_key.assign(e.value.begin(), e.value.end());
-      return ok();
-    case tag::kSignature:
-      record.signature.assign(e.value.begin(), e.value.end());
-      return ok();
-    case tag::kCertificate:
-      record.certificate.assign(e.value.begin(), e.value.end());
-      return ok();
-    case tag::kIpAddress:
-      record.ip_address.assign(e.value.begin(), e.value.end());
-      return ok();
-    case tag::kCertificateHash:
-      record.certificate_hash.assign(e.value.begin(), e.value.end());
-      return ok();
-    case tag::kHashAlgorithm:
-      record.hash_algorithm.assign(e.value.begin(), e.value.end());
-      return ok();
-    default:
-      return malformed_at(e.offset, "unknown record tag {}", e.tag);
   }
+  for (const auto& [field_tag, field] : kByteFields) {
+    if (e.tag == field_tag) {
+      (record.*field).assign(e.value.begin(), e.value.end());
+      return ok();
+    }
+  }
+  return malformed_at(e.offset, "unknown record tag {}", e.tag);
 }
 
 }  // namespace
