@@ -15,6 +15,13 @@ namespace capf {
 
 namespace {
 
+// A field of a DeviceChange overwrites the device's only when the change names it.
+template <typename Field, typename T>
+void set_if_given(Field& field, const std::optional<T>& given) {
+  if (given)
+    field = *given;
+}
+
 // Descriptions are shown in the console, exported to CSV and sent as JSON: text, not bytes.
 Status validate_description(std::string_view text) {
   if (!is_valid_utf8(text))
@@ -143,24 +150,17 @@ std::variant<DeviceChangeResult, DeviceChangeProblem> AdminService::plan_change(
   bool operation_touched = change.operation || change.auth_mode || change.auth_string ||
                            change.generate_auth_string || change.deadline || change.key_order ||
                            change.rsa_bits || change.ec_bits;
-  if (change.operation)
-    d.operation = *change.operation;
-  if (change.auth_mode)
-    d.auth_mode = *change.auth_mode;
-  if (change.auth_string)
-    d.auth_string = *change.auth_string;
+  set_if_given(d.operation, change.operation);
+  set_if_given(d.auth_mode, change.auth_mode);
+  set_if_given(d.auth_string, change.auth_string);
   if (change.generate_auth_string) {
     result.generated_auth_string = generate_auth_string();
     d.auth_string = result.generated_auth_string;
   }
-  if (change.key_order)
-    d.key_order = *change.key_order;
-  if (change.rsa_bits)
-    d.rsa_bits = *change.rsa_bits;
-  if (change.ec_bits)
-    d.ec_bits = *change.ec_bits;
-  if (change.description)
-    d.description = *change.description;
+  set_if_given(d.key_order, change.key_order);
+  set_if_given(d.rsa_bits, change.rsa_bits);
+  set_if_given(d.ec_bits, change.ec_bits);
+  set_if_given(d.description, change.description);
   if (change.deadline) {
     d.deadline = *change.deadline;
   } else if (change.operation && *change.operation != Operation::kNone &&

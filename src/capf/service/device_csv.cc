@@ -95,6 +95,13 @@ ParsedLine parse_line(const CsvRecord& record, const std::vector<std::string_vie
     const std::string& raw = record.fields[i];
     const std::string_view cell = trim(raw, kBlanks);
     auto note = [&](const Error& e) { p.errors.push_back(line_error(p.line, column, e.message)); };
+    // A parsed cell sets its field of the change; a bad one is noted against its line.
+    auto take = [&](auto& field, const auto& parsed) {
+      if (parsed)
+        field = *parsed;
+      else
+        note(parsed.error());
+    };
     if (column == kName) {
       p.name_cell = std::string(cell);
       p.change.name = p.name_cell;
@@ -106,37 +113,19 @@ ParsedLine parse_line(const CsvRecord& record, const std::vector<std::string_vie
     if (column == kAuthStringSet || (cell.empty() && column != kDescription))
       continue;
     if (column == kOperation) {
-      if (auto v = parse_word(&parse_operation, cell))
-        p.change.operation = *v;
-      else
-        note(v.error());
+      take(p.change.operation, parse_word(&parse_operation, cell));
     } else if (column == kAuthMode) {
-      if (auto v = parse_word(&parse_auth_mode, cell))
-        p.change.auth_mode = *v;
-      else
-        note(v.error());
+      take(p.change.auth_mode, parse_word(&parse_auth_mode, cell));
     } else if (column == kAuthString) {
       p.change.auth_string = std::string(cell);
     } else if (column == kGenerate) {
-      if (auto v = parse_bool(cell))
-        p.change.generate_auth_string = *v;
-      else
-        note(v.error());
+      take(p.change.generate_auth_string, parse_bool(cell));
     } else if (column == kKeyOrder) {
-      if (auto v = parse_word(&parse_key_order, cell))
-        p.change.key_order = *v;
-      else
-        note(v.error());
+      take(p.change.key_order, parse_word(&parse_key_order, cell));
     } else if (column == kRsaBits) {
-      if (auto v = parse_bits(cell, "1024, 2048, 3072 or 4096"))
-        p.change.rsa_bits = *v;
-      else
-        note(v.error());
+      take(p.change.rsa_bits, parse_bits(cell, "1024, 2048, 3072 or 4096"));
     } else if (column == kEcBits) {
-      if (auto v = parse_bits(cell, "256, 384 or 521"))
-        p.change.ec_bits = *v;
-      else
-        note(v.error());
+      take(p.change.ec_bits, parse_bits(cell, "256, 384 or 521"));
     } else if (column == kDeadline) {
       if (lower(cell) == "none") {
         p.change.deadline = std::optional<TimePoint>();

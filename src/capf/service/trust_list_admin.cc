@@ -37,13 +37,7 @@ std::string summary(const pki::Certificate& cert) {
 }  // namespace
 
 std::string_view file_name_of(TrustListKind kind) {
-  switch (kind) {
-    case TrustListKind::kItl:
-      return "ITLFile.tlv";
-    case TrustListKind::kCtl:
-      return "CTLFile.tlv";
-  }
-  return "ITLFile.tlv";
+  return kind == TrustListKind::kCtl ? "CTLFile.tlv" : "ITLFile.tlv";
 }
 
 IdentityPaths TrustListAdmin::current_paths() const {
