@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <utility>
 
 namespace capf {
 namespace {
@@ -36,6 +38,28 @@ TEST(Utf8, WellFormedTextOnly) {
   };
   for (const auto& c : cases)
     EXPECT_EQ(is_valid_utf8(c.text), c.valid) << "case of " << c.text.size() << " bytes";
+}
+
+TEST(Utf8, AppendsOneToFourBytesACodePoint) {
+  const std::pair<std::uint32_t, std::string> cases[] = {
+      {0x41, "A"},
+      {0x7F, "\x7F"},
+      {0x80, "\xC2\x80"},
+      {0xE9, "\xC3\xA9"},  // é
+      {0x7FF, "\xDF\xBF"},
+      {0x800, "\xE0\xA0\x80"},
+      {0x20AC, "\xE2\x82\xAC"},  // €
+      {0xFFFF, "\xEF\xBF\xBF"},
+      {0x10000, "\xF0\x90\x80\x80"},
+      {0x1F4DE, "\xF0\x9F\x93\x9E"},
+      {0x10FFFF, "\xF4\x8F\xBF\xBF"},  // the last code point
+  };
+  for (const auto& [code_point, bytes] : cases) {
+    std::string out = "x";
+    append_utf8(out, code_point);
+    EXPECT_EQ(out, "x" + bytes) << "U+" << std::hex << code_point;
+    EXPECT_TRUE(is_valid_utf8(out));
+  }
 }
 
 }  // namespace

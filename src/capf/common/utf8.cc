@@ -44,4 +44,23 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+void append_utf8(std::string& out, std::uint32_t code_point) {
+  const auto byte = [](std::uint32_t bits) { return static_cast<char>(bits); };
+  if (code_point < 0x80) {
+    out.push_back(byte(code_point));
+  } else if (code_point < 0x800) {
+    out.push_back(byte(0xC0 | (code_point >> 6)));
+    out.push_back(byte(0x80 | (code_point & 0x3F)));
+  } else if (code_point < 0x10000) {
+    out.push_back(byte(0xE0 | (code_point >> 12)));
+    out.push_back(byte(0x80 | ((code_point >> 6) & 0x3F)));
+    out.push_back(byte(0x80 | (code_point & 0x3F)));
+  } else {
+    out.push_back(byte(0xF0 | (code_point >> 18)));
+    out.push_back(byte(0x80 | ((code_point >> 12) & 0x3F)));
+    out.push_back(byte(0x80 | ((code_point >> 6) & 0x3F)));
+    out.push_back(byte(0x80 | (code_point & 0x3F)));
+  }
+}
+
 }  // namespace capf

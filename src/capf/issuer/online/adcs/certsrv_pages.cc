@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "capf/common/strings.h"
+#include "capf/common/utf8.h"
 
 namespace capf::adcs {
 
@@ -54,24 +55,6 @@ std::string block_value(std::string_view html, std::string_view label) {
   // The block may sit inside HTML: a tag ends the value.
   line = line.substr(0, line.find('<'));
   return decode_entities(trim(line));
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // The code point of a numeric reference body ("#39", "#x27"), or nullopt-like 0 when invalid.
