@@ -98,7 +98,29 @@ std::string HttpResponse::header(std::string_view name) const {
 }
 
 HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
-HttpClient::~HttpClient() = default;
+HttpClient::~HttpClient() {
+  for (void* handle : idle_)
+    curl_easy_cleanup(handle);
+}
+
+void* HttpClient::take_handle() {
+  {
+    std::lock_guard lock(idle_mu_);
+    if (!idle_.empty()) {
+      void* handle = idle_.back();
+      idle_.pop_back();
+      return handle;
+    }
+  }
+  return curl_easy_init();
+}
+
+void HttpClient::give_back(void* handle) {
+  // Options go (they point into the finished call); open connections and caches stay.
+  curl_easy_reset(handle);
+  std::lock_guard lock(idle_mu_);
+  idle_.push_back(handle);
+}
 
 Result<std::unique_ptr<HttpClient>> HttpClient::create(const HttpClientOptions& options) {
   global_init();
@@ -130,7 +152,7 @@ std::string HttpClient::form_encode(std::string_view value) {
 Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
   std::chrono::milliseconds backoff = options_.retry_backoff;
   for (int attempt = 0;; ++attempt) {
-    CurlPtr curl(curl_easy_init());
+    CurlPtr curl(take_handle());
     if (!curl)
       return make_error(ErrorCode::kInternal, "libcurl could not start a transfer");
     HttpResponse response;
@@ -194,6 +216,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
     CURLcode code = curl_easy_perform(c);
     if (code == CURLE_OK) {
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+      give_back(curl.release());
       return response;
     }
     std::string reason = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,7 +60,10 @@ class HttpClient {
   //   kUnavailable  connection refused, DNS failure, timeout, connection reset (after retries)
   //   kUntrusted    the server's certificate does not verify against the anchors, or its name
   //                 does not match the host
-  // Thread-safe: each call uses its own easy handle (NTLM needs one connection per exchange).
+  // Thread-safe: each call takes an idle libcurl handle, with the connections it keeps open, or a
+  // new one, and gives it back after an answer. The next request to the same CA reuses an open
+  // connection (keep-alive), and an NTLM-authenticated connection (AD CS) stays authenticated
+  // instead of a new handshake per request. A handle whose exchange failed is dropped.
   Result<HttpResponse> send(const HttpRequest& request);
 
   // application/x-www-form-urlencoded encoding of one value.
@@ -67,7 +71,14 @@ class HttpClient {
 
  private:
   explicit HttpClient(HttpClientOptions options);
+  // An idle handle reset to no options (it keeps its connections), or a new one; null when
+  // libcurl cannot make one.
+  void* take_handle();
+  void give_back(void* handle);
+
   HttpClientOptions options_;
+  std::mutex idle_mu_;
+  std::vector<void*> idle_;  // CURL* handles between requests
 };
 
 }  // namespace capf
