@@ -110,6 +110,7 @@ struct OfflineCaConfig {
 
 struct IssuerConfig {
   IssuerMode mode = IssuerMode::kCapf;  // capf | online | offline
+  int max_in_flight = 32;               // requests in flight per CA; others wait in line
   OnlineCaConfig online;
   OfflineCaConfig offline;
 };

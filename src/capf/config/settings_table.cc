@@ -65,6 +65,8 @@ constexpr Setting kSettings[] = {
      "or the name of an environment variable holding it"},
     {"issuer", "mode", field<&C::issuer, &I::mode>(), 0, 0,
      "capf (CAPF signs LSCs) | online | offline: see docs/ca-modes.md"},
+    {"issuer", "max_in_flight", field<&C::issuer, &I::max_in_flight>(), 1, 1024,
+     "requests to the online or offline CA at once; further phones wait in line"},
     {"issuer.online", "protocol", field<&C::issuer, &I::online, &O::protocol>(), 0, 0,
      "adcs | scep | acme | cfssl"},
     {"issuer.online", "url", field<&C::issuer, &I::online, &O::url>(), 0, 0,

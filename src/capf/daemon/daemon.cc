@@ -68,6 +68,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   o.io_threads = config.server.io_threads > 0 ? config.server.io_threads : cores;
   o.worker_threads = config.server.worker_threads > 0 ? config.server.worker_threads : cores;
   o.legacy_tls = config.server.legacy_tls;
+  o.ca_max_in_flight = config.issuer.max_in_flight;
   o.limits.handshake = std::chrono::seconds(config.timeouts.handshake_seconds);
   o.limits.read = std::chrono::seconds(config.timeouts.read_seconds);
   o.limits.keygen = std::chrono::seconds(config.timeouts.keygen_seconds);
@@ -166,7 +167,7 @@ std::string Daemon::server_metrics() const {
              "opencapf_phone_connections_refused_per_address_total{{limit=\"handshakes\"}} {}\n",
              c.accepted, c.refused_over_cap, c.active, c.peak_active, c.refused_address_connections,
              c.refused_address_handshakes) +
-         admin_metrics() + enrollment_->metrics().prometheus_text();
+         server_->ca_metrics() + admin_metrics() + enrollment_->metrics().prometheus_text();
 }
 
 std::string Daemon::admin_metrics() const {

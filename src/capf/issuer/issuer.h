@@ -70,7 +70,8 @@ class Issuer {
   // out; its issue() then puts the secret back when the stored request is sent again.
   virtual Result<Bytes> stored_request(const Bytes& csr_der) const { return csr_der; }
 
-  // Blocks (signing, or a network call for external CAs): call from a worker thread. Errors:
+  // Blocks (signing, or a network call for external CAs): call from a worker thread (the phone
+  // session calls an online or offline issuer from its CA pool, behind the CA's gate). Errors:
   // kInvalidArgument for a request this issuer cannot take, kUnavailable when the CA cannot be
   // reached ("CA Communication Failure"), kPermissionDenied when the CA refuses ("CA Rejected
   // Connection"); the message keeps the CA's own words.

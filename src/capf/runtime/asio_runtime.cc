@@ -6,8 +6,12 @@
 
 namespace capf {
 
-AsioRuntime::AsioRuntime(int worker_threads, int io_concurrency_hint)
-    : workers_(static_cast<std::size_t>(std::max(1, worker_threads))), io_(io_concurrency_hint) {}
+AsioRuntime::AsioRuntime(int worker_threads, int io_concurrency_hint, int waiting_threads)
+    : workers_(static_cast<std::size_t>(std::max(1, worker_threads))),
+      waiting_(waiting_threads > 0 ? std::make_unique<boost::asio::thread_pool>(
+                                         static_cast<std::size_t>(waiting_threads))
+                                   : nullptr),
+      io_(io_concurrency_hint) {}
 
 AsioRuntime::~AsioRuntime() {
   stop([] {}, [] { return false; });
@@ -39,6 +43,8 @@ void AsioRuntime::stop(const std::function<void()>& close, const std::function<b
   for (auto waited = std::chrono::milliseconds(0); waited < grace && busy(); waited += kStep)
     std::this_thread::sleep_for(kStep);
   workers_.join();
+  if (waiting_)
+    waiting_->join();
   io_.stop();
   for (auto& t : threads_) {
     if (t.joinable())

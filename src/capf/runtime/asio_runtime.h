@@ -1,13 +1,15 @@
 // AsioRuntime: the threads of a listener, shared by the phone server (server/capf_server.cc) and
 // the admin API (api/admin_server.cc): an io_context run by N I/O threads, a worker pool for
-// blocking work (SQL, outbound CA calls, HSM key use; see run_blocking.h), and the one stop
-// sequence: close what is open, give running work a grace period, let blocking work finish, then
-// stop and join every thread.
+// blocking CPU work (SQL, signing, HSM key use; see run_blocking.h), optionally a pool sized for
+// work that waits on the network (the phone server's calls to an online or offline CA), and the
+// one stop sequence: close what is open, give running work a grace period, let blocking work
+// finish, then stop and join every thread.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -20,19 +22,23 @@ namespace capf {
 class AsioRuntime {
  public:
   // `io_concurrency_hint` as Asio's io_context takes it (1 when a single thread runs it).
-  AsioRuntime(int worker_threads, int io_concurrency_hint = BOOST_ASIO_CONCURRENCY_HINT_DEFAULT);
+  // `waiting_threads` > 0 makes the pool for network waits (waiting()).
+  AsioRuntime(int worker_threads, int io_concurrency_hint = BOOST_ASIO_CONCURRENCY_HINT_DEFAULT,
+              int waiting_threads = 0);
   ~AsioRuntime();
   AsioRuntime(const AsioRuntime&) = delete;
   AsioRuntime& operator=(const AsioRuntime&) = delete;
 
   boost::asio::io_context& io() { return io_; }
   boost::asio::thread_pool& workers() { return workers_; }
+  // The pool for blocking calls that mostly wait on the network; null without waiting_threads.
+  boost::asio::thread_pool* waiting() { return waiting_.get(); }
 
   // Runs the io_context on `io_threads` threads (at least one) until stop().
   void start(int io_threads);
 
   // The first call after start() runs `close` (on the calling thread: post to io() what must run
-  // there), waits up to `grace` while `busy()` is true, lets the worker pool finish its work, then
+  // there), waits up to `grace` while `busy()` is true, lets the pools finish their work, then
   // stops the io_context and joins the threads. Other calls return at once. Idempotent.
   void stop(const std::function<void()>& close, const std::function<bool()>& busy,
             std::chrono::milliseconds grace = std::chrono::seconds(3));
@@ -42,6 +48,7 @@ class AsioRuntime {
 
  private:
   boost::asio::thread_pool workers_;
+  std::unique_ptr<boost::asio::thread_pool> waiting_;
   boost::asio::io_context io_;
   std::vector<std::thread> threads_;
   std::mutex state_mu_;

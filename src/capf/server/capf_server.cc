@@ -70,6 +70,7 @@ struct CapfServer::Impl {
   AsioRuntime runtime;
   asio::io_context& io = runtime.io();
   asio::thread_pool& workers = runtime.workers();
+  AdmissionGates ca_gates;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
 
   std::atomic<std::int64_t> active{0};
@@ -94,7 +95,8 @@ struct CapfServer::Impl {
         identity(id),
         address_connections(o.max_connections_per_address),
         address_handshakes(o.max_handshakes_per_address),
-        runtime(o.worker_threads) {}
+        runtime(o.worker_threads, BOOST_ASIO_CONCURRENCY_HINT_DEFAULT, o.ca_max_in_flight),
+        ca_gates(o.ca_max_in_flight) {}
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
     while (acceptor.is_open()) {
@@ -197,6 +199,7 @@ struct CapfServer::Impl {
     auto executor = socket.get_executor();
     // (SSL_new takes its own reference on the SSL_CTX: the session outlives a replacement.)
     auto session = std::make_shared<PhoneSession>(std::move(socket), *context, service, workers,
+                                                  CaCalls{*runtime.waiting(), ca_gates},
                                                   options.limits, new_session_id(), nullptr);
     PhoneSession* raw = session.get();
     {
@@ -251,6 +254,11 @@ Result<std::unique_ptr<CapfServer>> CapfServer::create(const ServerOptions& opti
                                                        const IdentityHolder& identity) {
   if (options.listen.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "no listen address: give --listen HOST:PORT");
+  }
+  if (options.ca_max_in_flight < 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[issuer] max_in_flight must be at least 1 (it is {})",
+                      options.ca_max_in_flight);
   }
   auto impl = std::make_unique<Impl>(options, service, identity);
   CAPF_ASSIGN_OR_RETURN(
@@ -335,6 +343,34 @@ ServerCounters CapfServer::counters() const {
   c.active = impl_->active.load();
   c.peak_active = impl_->peak.load();
   return c;
+}
+
+std::vector<GateLoad> CapfServer::ca_load() const {
+  return impl_->ca_gates.load();
+}
+
+std::string CapfServer::ca_metrics() const {
+  std::string in_flight;
+  std::string queued;
+  for (const GateLoad& g : ca_load()) {
+    std::string label;  // a Prometheus label value: \ and " escaped, one line
+    for (char ch : g.name) {
+      if (ch == '\\' || ch == '"')
+        label.push_back('\\');
+      label.push_back(ch == '\n' ? ' ' : ch);
+    }
+    in_flight +=
+        fmt::format("opencapf_ca_requests_in_flight{{ca=\"{}\"}} {}\n", label, g.in_flight);
+    queued += fmt::format("opencapf_ca_requests_queued{{ca=\"{}\"}} {}\n", label, g.queued);
+  }
+  return "# HELP opencapf_ca_requests_in_flight Requests to an online or offline CA being made now "
+         "(at most [issuer] max_in_flight per CA).\n"
+         "# TYPE opencapf_ca_requests_in_flight gauge\n" +
+         in_flight +
+         "# HELP opencapf_ca_requests_queued Phone sessions waiting in line for a request slot of "
+         "their CA.\n"
+         "# TYPE opencapf_ca_requests_queued gauge\n" +
+         queued;
 }
 
 }  // namespace capf

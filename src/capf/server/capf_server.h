@@ -1,5 +1,6 @@
 // CapfServer: the listener on port 3804. Owns the I/O threads, the worker pool for blocking work,
-// and the acceptors (IPv4 and IPv6); caps concurrent sessions, and the connections and TLS
+// the CA pool and per-CA admission gates for calls that wait on an online or offline CA, and the
+// acceptors (IPv4 and IPv6); caps concurrent sessions, and the connections and TLS
 // handshakes of each source address, by closing extra connections at once.
 #pragma once
 
@@ -28,6 +29,9 @@ struct ServerOptions {
   int max_handshakes_per_address = 8;    // TLS handshakes in progress; 0 = no limit
   int io_threads = 1;
   int worker_threads = 2;
+  // Requests in flight per CA ([issuer] max_in_flight); also the CA pool's thread count. Sessions
+  // beyond it wait in line, each until its read deadline.
+  int ca_max_in_flight = 32;
   bool legacy_tls = false;
   SessionLimits limits;
 };
@@ -62,6 +66,11 @@ class CapfServer {
   // Bound ports, in the order of options.listen (useful with port 0).
   std::vector<std::uint16_t> ports() const;
   ServerCounters counters() const;
+  // Requests in flight and sessions waiting, per CA the sessions have called so far.
+  std::vector<GateLoad> ca_load() const;
+  // The same in Prometheus text: opencapf_ca_requests_in_flight and opencapf_ca_requests_queued,
+  // gauges by CA (with HELP and TYPE lines).
+  std::string ca_metrics() const;
 
  private:
   struct Impl;

@@ -32,12 +32,13 @@ std::string peer_of(const PhoneSession::Socket& socket) {
 }  // namespace
 
 PhoneSession::PhoneSession(Socket socket, asio::ssl::context& tls, EnrollmentApi& service,
-                           asio::thread_pool& workers, const SessionLimits& limits,
+                           asio::thread_pool& workers, CaCalls ca, const SessionLimits& limits,
                            std::uint32_t session_id, std::function<void()> on_finish)
     : stream_(std::move(socket), tls.native_handle()),
       watchdog_(stream_.get_executor()),
       service_(service),
       workers_(workers),
+      ca_(ca),
       limits_(limits),
       machine_(session_id),
       on_finish_(std::move(on_finish)) {
@@ -298,9 +299,11 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
         co_return;
       const auto& signed_response = std::get<protocol::SignCertificateResponse>(*sign_event);
       const PhoneAnswer answer = phone_answer(signed_response.reason);
-      decision = co_await run_blocking(workers_, [&] {
-        return service_.request_signed(info_, ctx, answer, signed_response.signature);
-      });
+      std::optional<KeyDecision> from_ca =
+          co_await send_to_ca(ctx, answer, signed_response.signature);
+      if (!from_ca)
+        co_return;
+      decision = std::move(*from_ca);
     }
     switch (decision.kind) {
       case KeyDecision::Kind::kAskNextKey:
@@ -319,6 +322,34 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
     co_await store_certificate(ctx, decision.certificate_der);
     co_return;
   }
+}
+
+asio::awaitable<std::optional<KeyDecision>> PhoneSession::send_to_ca(
+    EnrollmentContext& ctx, PhoneAnswer answer,
+    const std::optional<protocol::HashedSignature>& signature) {
+  auto call = [&] { return service_.request_signed(info_, ctx, answer, signature); };
+  if (!ctx.issuer || ctx.issuer->mode() == IssuerMode::kCapf) {
+    KeyDecision local = co_await run_blocking(workers_, call);
+    co_return local;
+  }
+  // The phone waits for our next message: the line for the CA is bounded by the read timeout (and
+  // by the deadline the watchdog already holds).
+  const std::string ca = ctx.issuer->describe();
+  std::shared_ptr<AdmissionGate> gate = ca_.gates.gate(ca);
+  const auto deadline =
+      std::min(watchdog_.expiry(), std::chrono::steady_clock::now() + limits_.read);
+  AdmissionGate::Permit permit = co_await gate->enter(deadline);
+  if (!permit) {
+    const Error late = make_error(ErrorCode::kTimeout,
+                                  "all {} request slots of the CA ({}) stayed busy until the "
+                                  "session's deadline (raise [issuer] max_in_flight if the CA can "
+                                  "take more)",
+                                  gate->limit(), ca);
+    co_await fail(late, &ctx, SessionPhase::kReply);
+    co_return std::nullopt;
+  }
+  KeyDecision answered = co_await run_blocking(ca_.pool, call);
+  co_return answered;
 }
 
 asio::awaitable<void> PhoneSession::store_certificate(EnrollmentContext& ctx, const Bytes& der) {

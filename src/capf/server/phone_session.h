@@ -1,7 +1,8 @@
 // PhoneSession: one phone connection on port 3804, as one coroutine on its own strand. It reads and
 // writes frames, keeps every read under a deadline, and asks the EnrollmentApi (on the worker pool)
-// what to do; it never touches SQL or signing itself. session_errors.h turns the answers into
-// bytes.
+// what to do; it never touches SQL or signing itself. A step that waits on an online or offline CA
+// runs on the CA pool instead, behind that CA's admission gate (CaCalls): CPU workers never wait
+// on the network. session_errors.h turns the answers into bytes.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "capf/protocol/server_session.h"
+#include "capf/runtime/admission_gate.h"
 #include "capf/server/session_errors.h"
 #include "capf/server/tls_stream.h"
 #include "capf/service/enrollment_api.h"
@@ -29,13 +31,20 @@ struct SessionLimits {
   std::chrono::seconds keygen_max{1800};
 };
 
+// Where a session makes the calls that wait on an external CA ([issuer] max_in_flight): a pool of
+// threads sized for waiting, and one admission gate per CA (by Issuer::describe()).
+struct CaCalls {
+  boost::asio::thread_pool& pool;
+  AdmissionGates& gates;
+};
+
 class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
  public:
   using Socket = boost::asio::ip::tcp::socket;
 
   // `socket` must already use the session's strand as its executor.
   PhoneSession(Socket socket, boost::asio::ssl::context& tls, EnrollmentApi& service,
-               boost::asio::thread_pool& workers, const SessionLimits& limits,
+               boost::asio::thread_pool& workers, CaCalls ca, const SessionLimits& limits,
                std::uint32_t session_id, std::function<void()> on_finish);
   ~PhoneSession();
 
@@ -56,6 +65,12 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   // on failure records it and returns nullopt.
   boost::asio::awaitable<std::optional<protocol::ClientEvent>> await_phone_work(
       EnrollmentContext& ctx, const char* what);
+  // The phone's signed request goes to the session's CA: on the CA pool once the CA's gate admits
+  // it (external issuers), else on the workers. Nullopt when the session's deadline passed in the
+  // gate's line (the failure is recorded).
+  boost::asio::awaitable<std::optional<KeyDecision>> send_to_ca(
+      EnrollmentContext& ctx, PhoneAnswer answer,
+      const std::optional<protocol::HashedSignature>& signature);
   boost::asio::awaitable<void> fetch(EnrollmentContext& ctx);
   boost::asio::awaitable<void> remove(EnrollmentContext& ctx);
 
@@ -74,6 +89,7 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   boost::asio::steady_timer watchdog_;
   EnrollmentApi& service_;
   boost::asio::thread_pool& workers_;
+  CaCalls ca_;
   SessionLimits limits_;
   protocol::ServerSession machine_;
   SessionInfo info_;

@@ -111,7 +111,9 @@ enum class SessionFailure {
 // What a phone session asks the service: one call per phone message (docs/architecture.md §1.1).
 // EnrollmentService is the implementation; tests/server drives a real PhoneSession with a scripted
 // one. Every call may block (registry, signing, CA calls): the session makes them on the worker
-// pool, never on an I/O thread. Implementations are thread-safe across sessions.
+// pool, never on an I/O thread, except request_signed for an online or offline issuer, which it
+// makes on the CA pool once the CA's admission gate lets it in (docs/architecture.md §1.1).
+// Implementations are thread-safe across sessions.
 class EnrollmentApi {
  public:
   virtual ~EnrollmentApi() = default;
