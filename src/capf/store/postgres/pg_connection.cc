@@ -129,25 +129,39 @@ std::optional<std::string> PgRows::Row::opt_text(int col) const {
   return is_null(col) ? std::nullopt : std::optional<std::string>(text(col));
 }
 
-PgQuery& PgQuery::bind_text(std::string_view text) {
+PgStatement& PgStatement::bind_text(std::string_view text) {
   params_.emplace_back(std::string(text));
   return *this;
 }
-PgQuery& PgQuery::bind_integer(std::int64_t value) {
+PgStatement& PgStatement::bind_integer(std::int64_t value) {
   params_.emplace_back(std::to_string(value));
   return *this;
 }
-PgQuery& PgQuery::bind_null() {
+PgStatement& PgStatement::bind_null() {
   params_.emplace_back(std::nullopt);
   return *this;
 }
-Result<PgRows> PgQuery::run(std::string_view doing) {
-  return connection_.execute(sql_, params_, doing);
+
+Result<bool> PgStatement::step(std::string_view doing) {
+  if (!rows_) {
+    CAPF_ASSIGN_OR_RETURN(PgRows rows, connection_.execute(sql_, params_, doing));
+    rows_.emplace(std::move(rows));
+  }
+  if (row_ < rows_->size()) {
+    ++row_;
+  }
+  return row_ < rows_->size();
 }
 
-Status PgQuery::run_status(std::string_view doing) {
-  CAPF_TRY(run(doing));
-  return ok();
+Result<std::int64_t> PgStatement::run(std::string_view doing) {
+  CAPF_ASSIGN_OR_RETURN(PgRows rows, connection_.execute(sql_, params_, doing));
+  rows_.emplace(std::move(rows));
+  row_ = rows_->size();
+  return rows_->changed();
+}
+
+std::unique_ptr<SqlStatement> PgConnection::statement(std::string_view sql) {
+  return std::make_unique<PgStatement>(*this, sql);
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& url,

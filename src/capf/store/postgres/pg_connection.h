@@ -1,7 +1,8 @@
 // PgConnection: one libpq connection to the registry database, with nested transactions
-// (savepoints) and reconnection; PgQuery: one statement with '?' placeholders, bound in order;
-// PgRows: its result, freed when it goes out of scope. Internal to store/postgres (PgRegistry is
-// the public face). Not thread-safe: PgRegistry serialises every use with its mutex. The libpq
+// (savepoints) and reconnection; PgStatement: one statement with '?' placeholders, bound in order;
+// PgRows: a result, freed when it goes out of scope. PostgreSQL's side of SqlConnection and
+// SqlStatement (store/sql/sql_connection.h). Internal to store/postgres (PgRegistry is the public
+// face). Not thread-safe: PgRegistry serialises every use with its mutex. The libpq
 // types are only forward-declared here, so that code including pg_registry.h does not see
 // libpq-fe.h.
 #pragma once
@@ -12,13 +13,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "capf/common/clock.h"
 #include "capf/common/result.h"
-#include "capf/store/sql_binder.h"
+#include "capf/store/sql/sql_connection.h"
 
 struct pg_conn;
 struct pg_result;
@@ -49,7 +49,7 @@ class PgRows {
   // Rows changed by an INSERT, UPDATE or DELETE.
   std::int64_t changed() const;
 
-  // One row, read like an SQLite statement (the column readers of store/sql_rows.h).
+  // One row: its text columns.
   class Row {
    public:
     Row(const PgRows& rows, int row) : rows_(rows), row_(row) {}
@@ -70,79 +70,56 @@ class PgRows {
   pg_result* result_;
 };
 
-// Every row of `rows` through `read` (returning T or Result<T>); the first bad row's error.
-template <typename T, typename Read>
-Result<std::vector<T>> read_rows(const PgRows& rows, Read read) {
-  std::vector<T> out;
-  out.reserve(static_cast<std::size_t>(rows.size()));
-  for (int i = 0; i < rows.size(); ++i) {
-    if constexpr (std::is_same_v<decltype(read(rows.row(i))), T>) {
-      out.push_back(read(rows.row(i)));
-    } else {
-      CAPF_ASSIGN_OR_RETURN(T value, read(rows.row(i)));
-      out.push_back(std::move(value));
-    }
-  }
-  return out;
-}
-
-// The first row through `read`, or nullopt when there is none.
-template <typename T, typename Read>
-Result<std::optional<T>> read_first(const PgRows& rows, Read read) {
-  if (rows.size() == 0) {
-    return std::optional<T>();
-  }
-  CAPF_ASSIGN_OR_RETURN(T value, read(rows.row(0)));
-  return std::optional<T>(std::move(value));
-}
-
 class PgConnection;
 
-// One statement: bind() in placeholder order, then run().
-class PgQuery : public SqlBinder<PgQuery> {
+// One statement: bind() in placeholder order; the first step() or run() sends it.
+class PgStatement final : public SqlStatement {
  public:
-  PgQuery(PgConnection& connection, std::string_view sql) : connection_(connection), sql_(sql) {}
+  PgStatement(PgConnection& connection, std::string_view sql)
+      : connection_(connection), sql_(sql) {}
 
-  // bind() in placeholder order (SqlBinder), through these three.
-  PgQuery& bind_text(std::string_view text);
-  PgQuery& bind_integer(std::int64_t value);
-  PgQuery& bind_null();
+  PgStatement& bind_text(std::string_view text) override;
+  PgStatement& bind_integer(std::int64_t value) override;
+  PgStatement& bind_null() override;
 
-  // Runs the statement. kAlreadyExists when it broke a unique constraint, kUnavailable when the
-  // server cannot be reached, kDatabase otherwise; each message says what was being done.
-  Result<PgRows> run(std::string_view doing);
-  // run() for a statement whose rows do not matter.
-  Status run_status(std::string_view doing);
+  Result<bool> step(std::string_view doing) override;
+  Result<std::int64_t> run(std::string_view doing) override;
+
+  bool is_null(int col) const override { return rows_->row(row_).is_null(col); }
+  std::int64_t integer(int col) const override { return rows_->row(row_).integer(col); }
+  std::string text(int col) const override { return rows_->row(row_).text(col); }
 
  private:
   PgConnection& connection_;
   std::string sql_;
   std::vector<std::optional<std::string>> params_;
+  std::optional<PgRows> rows_;  // once sent
+  int row_ = -1;
 };
 
-class PgConnection {
+class PgConnection final : public SqlConnection {
  public:
   // Connects with the URL as libpq reads it (its environment variables, sslmode, passfile).
   // kInvalidArgument for a malformed URL or one with a password, kUnavailable when the server
   // cannot be reached or refuses the login.
   static Result<std::unique_ptr<PgConnection>> open(const std::string& url,
                                                     const PgOptions& options = {});
-  ~PgConnection();
-  PgConnection(const PgConnection&) = delete;
-  PgConnection& operator=(const PgConnection&) = delete;
+  ~PgConnection() override;
 
   // Runs a statement with '?' placeholders and text parameters (nullopt: NULL).
   Result<PgRows> execute(const std::string& sql,
                          const std::vector<std::optional<std::string>>& params,
                          std::string_view doing);
+  // A statement with '?' placeholders (PgStatement).
+  std::unique_ptr<SqlStatement> statement(std::string_view sql) override;
   // Runs one or more statements without parameters (migrations, transaction control).
-  Status exec(const std::string& sql, std::string_view doing);
+  Status exec(const std::string& sql, std::string_view doing) override;
   // Runs fn in a transaction: BEGIN at the outermost level, a savepoint inside another
   // transaction, so that a failed call undoes only its own writes. Rolls back when fn fails or
   // throws. With read_only, the outermost level is a REPEATABLE READ READ ONLY transaction: one
   // snapshot, writers not blocked.
   Status in_transaction(std::string_view doing, const std::function<Status()>& fn,
-                        bool read_only = false);
+                        bool read_only) override;
   // The database name, user and server of this connection, for messages ("capf on
   // 127.0.0.1:5432 as capf").
   std::string describe() const;

@@ -1,13 +1,12 @@
-// PgRegistry itself: connecting, the schema migrations under an advisory lock, transactions and
-// the registry counters. The tables have their own files (pg_devices.cc, pg_ledger.cc,
-// pg_events.cc, pg_trust.cc, pg_requests.cc, pg_admin.cc).
+// PgRegistry: connecting, the schema migration's advisory lock, what a foreign database looks
+// like and the lock between nodes' inserts of certificate requests. Everything else is
+// SqlRegistry's (store/sql/).
 #include "capf/store/postgres/pg_registry.h"
 
+#include <cstdint>
 #include <utility>
 
 #include <fmt/format.h>
-
-#include "capf/store/migrations.h"
 
 namespace capf {
 namespace {
@@ -19,10 +18,8 @@ constexpr std::int64_t kMigrationLock = 0x6f70656e63617066;
 
 }  // namespace
 
-PgRegistry::PgRegistry(std::unique_ptr<PgConnection> connection, const Clock& clock)
-    : connection_(std::move(connection)), clock_(clock) {}
-
-PgRegistry::~PgRegistry() = default;
+PgRegistry::PgRegistry(PgConnection* connection, const Clock& clock)
+    : SqlRegistry(std::unique_ptr<SqlConnection>(connection), clock, SqlDialect::kPostgres) {}
 
 Result<std::unique_ptr<PgRegistry>> PgRegistry::open(const std::string& url, const Clock& clock,
                                                      const PgOptions& options) {
@@ -31,91 +28,38 @@ Result<std::unique_ptr<PgRegistry>> PgRegistry::open(const std::string& url, con
     return connection.error();
   }
   const auto context = fmt::format("cannot open the registry in {}", (*connection)->describe());
-  std::unique_ptr<PgRegistry> registry(new PgRegistry(std::move(connection).value(), clock));
+  std::unique_ptr<PgRegistry> registry(
+      new PgRegistry(std::move(connection).value().release(), clock));
   if (auto s = registry->migrate(); !s) {
     return s.error().with_context(context);
   }
   return registry;
 }
 
-Status PgRegistry::write(std::string_view doing, const std::function<Status()>& fn) {
-  std::lock_guard lock(mu_);
-  return connection_->in_transaction(doing, fn);
-}
-
-Status PgRegistry::migrate() {
-  return write("migrating the registry schema", [&]() -> Status {
-    CAPF_TRY(query("SELECT pg_advisory_xact_lock(?)")
-                 .bind(kMigrationLock)
-                 .run("waiting for another node's schema migration"));
-    {
-      // A database with tables but without ours belongs to some other program.
-      CAPF_ASSIGN_OR_RETURN(
-          PgRows tables,
-          query("SELECT COUNT(*) FILTER (WHERE table_name IN ('schema_version', 'devices')), "
-                "COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()")
-              .run("reading the list of tables"));
-      if (tables.row(0).integer(1) > 0 && tables.row(0).integer(0) < 2) {
-        return make_error(ErrorCode::kDatabase,
-                          "the database holds {} tables of another program and no opencapf "
-                          "registry: give the URL of an empty database (CREATE DATABASE capf "
-                          "OWNER capf) or of an opencapf registry",
-                          tables.row(0).integer(1));
-      }
-    }
-    CAPF_TRY(connection_->exec(std::string(kSchemaVersionTable), "creating schema_version"));
-    CAPF_ASSIGN_OR_RETURN(int current, schema_version());
-    if (current > latest_schema_version()) {
-      return make_error(ErrorCode::kDatabase,
-                        "registry schema version {} is newer than this opencapf supports ({}): "
-                        "upgrade opencapf on this node to the version the other nodes run",
-                        current, latest_schema_version());
-    }
-    for (const Migration& m : migrations()) {
-      if (m.version <= current) {
-        continue;
-      }
-      auto doing = fmt::format("applying schema migration {} ({})", m.version, m.description);
-      CAPF_TRY(connection_->exec(render_sql(m.sql, SqlDialect::kPostgres), doing));
-      CAPF_TRY(query("INSERT INTO schema_version (version, description, applied_at) "
-                     "VALUES (?, ?, ?)")
-                   .bind(m.version)
-                   .bind(m.description)
-                   .bind(clock_.now())
-                   .run(doing));
-    }
-    return ok();
-  });
-}
-
-Result<int> PgRegistry::schema_version() {
-  std::lock_guard lock(mu_);
-  CAPF_ASSIGN_OR_RETURN(PgRows rows, query("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-                                         .run("reading the schema version"));
-  return static_cast<int>(rows.row(0).integer(0));
-}
-
-Status PgRegistry::transact(const std::function<Status()>& fn) {
-  return write("running a registry transaction", fn);
-}
-
-Status PgRegistry::read_snapshot(const std::function<Status()>& fn) {
-  std::lock_guard lock(mu_);
-  return connection_->in_transaction("reading the registry", fn, /*read_only=*/true);
-}
-
-Result<std::int64_t> PgRegistry::bump_counter(std::string_view name, std::string_view doing) {
-  // The row lock of the UPDATE orders every node's bump: no value is handed out twice.
-  CAPF_ASSIGN_OR_RETURN(
-      PgRows rows,
-      query("UPDATE registry_counters SET value = value + 1 WHERE name = ? RETURNING value")
-          .bind(name)
-          .run(doing));
-  if (rows.size() == 0) {
+Status PgRegistry::check_before_migration() {
+  CAPF_TRY(query("SELECT pg_advisory_xact_lock(?)")
+               ->bind(kMigrationLock)
+               .run("waiting for another node's schema migration"));
+  // A database with tables but without ours belongs to some other program.
+  auto tables = query(
+      "SELECT COUNT(*) FILTER (WHERE table_name IN ('schema_version', 'devices')), "
+      "COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()");
+  CAPF_ASSIGN_OR_RETURN(bool row, tables->step("reading the list of tables"));
+  if (row && tables->integer(1) > 0 && tables->integer(0) < 2) {
     return make_error(ErrorCode::kDatabase,
-                      "the registry has no {} counter: restore it from a backup", name);
+                      "the database holds {} tables of another program and no opencapf "
+                      "registry: give the URL of an empty database (CREATE DATABASE capf "
+                      "OWNER capf) or of an opencapf registry",
+                      tables->integer(1));
   }
-  return rows.row(0).integer(0);
+  return ok();
+}
+
+Status PgRegistry::lock_device_requests(const std::string& device_name, std::string_view doing) {
+  // Two inserts racing under READ COMMITTED would each miss the other's new row and leave both
+  // open. The lock (key space 2, the device's name hashed) ends with the transaction.
+  CAPF_TRY(query("SELECT pg_advisory_xact_lock(2, hashtext(?))")->bind(device_name).run(doing));
+  return ok();
 }
 
 }  // namespace capf

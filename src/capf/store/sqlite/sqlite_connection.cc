@@ -73,8 +73,7 @@ Status SqliteConnection::configure() {
 }
 
 Result<std::string> SqliteConnection::pragma(const std::string& name) {
-  CAPF_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, prepare("PRAGMA " + name));
-  SqliteQuery q(*this, stmt);
+  SqliteQuery q(*this, prepare("PRAGMA " + name));
   CAPF_ASSIGN_OR_RETURN(bool row, q.step("running PRAGMA " + name));
   if (!row) {
     return make_error(ErrorCode::kDatabase, "PRAGMA {} returned nothing", name);
@@ -107,6 +106,10 @@ Result<sqlite3_stmt*> SqliteConnection::prepare(const std::string& sql) {
   }
   statements_.emplace(sql, stmt);
   return stmt;
+}
+
+std::unique_ptr<SqlStatement> SqliteConnection::statement(std::string_view sql) {
+  return std::make_unique<SqliteQuery>(*this, prepare(std::string(sql)));
 }
 
 Status SqliteConnection::exec(const std::string& sql, std::string_view doing) {
@@ -162,6 +165,10 @@ std::int64_t SqliteConnection::changes() const {
 
 Error SqliteConnection::error(int rc, std::string_view doing) const {
   std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  const int extended = rc & 0xffff;
+  if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return make_error(ErrorCode::kAlreadyExists, "{}: {}", doing, detail);
+  }
   if (is_busy(rc)) {
     return make_error(ErrorCode::kUnavailable,
                       "registry is locked by another process: {}: gave up after waiting {} ms "
@@ -173,9 +180,20 @@ Error SqliteConnection::error(int rc, std::string_view doing) const {
 
 // ---- SqliteQuery ----
 
+SqliteQuery::SqliteQuery(SqliteConnection& connection, Result<sqlite3_stmt*> prepared)
+    : connection_(connection) {
+  if (prepared) {
+    stmt_ = *prepared;
+  } else {
+    prepare_error_ = prepared.error();
+  }
+}
+
 SqliteQuery::~SqliteQuery() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
+  if (stmt_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 }
 
 void SqliteQuery::note(int rc) {
@@ -185,22 +203,34 @@ void SqliteQuery::note(int rc) {
 }
 
 SqliteQuery& SqliteQuery::bind_text(std::string_view text) {
-  note(
-      sqlite3_bind_text64(stmt_, next_++, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  if (stmt_ != nullptr) {
+    note(
+        sqlite3_bind_text64(stmt_, next_, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  ++next_;
   return *this;
 }
 
 SqliteQuery& SqliteQuery::bind_integer(std::int64_t value) {
-  note(sqlite3_bind_int64(stmt_, next_++, value));
+  if (stmt_ != nullptr) {
+    note(sqlite3_bind_int64(stmt_, next_, value));
+  }
+  ++next_;
   return *this;
 }
 
 SqliteQuery& SqliteQuery::bind_null() {
-  note(sqlite3_bind_null(stmt_, next_++));
+  if (stmt_ != nullptr) {
+    note(sqlite3_bind_null(stmt_, next_));
+  }
+  ++next_;
   return *this;
 }
 
 Result<bool> SqliteQuery::step(std::string_view doing) {
+  if (prepare_error_) {
+    return *prepare_error_;
+  }
   if (bind_rc_ != SQLITE_OK) {
     return connection_.error(bind_rc_, doing);
   }
@@ -211,18 +241,16 @@ Result<bool> SqliteQuery::step(std::string_view doing) {
   if (rc == SQLITE_DONE) {
     return false;
   }
-  step_rc_ = rc;
   return connection_.error(rc, doing);
 }
 
-Status SqliteQuery::run(std::string_view doing) {
-  CAPF_ASSIGN_OR_RETURN(bool row, step(doing));
-  (void)row;
-  return ok();
-}
-
-bool SqliteQuery::violated_constraint() const {
-  return (step_rc_ & 0xff) == SQLITE_CONSTRAINT;
+Result<std::int64_t> SqliteQuery::run(std::string_view doing) {
+  for (;;) {
+    CAPF_ASSIGN_OR_RETURN(bool row, step(doing));
+    if (!row) {
+      return connection_.changes();
+    }
+  }
 }
 
 bool SqliteQuery::is_null(int col) const {
@@ -239,13 +267,6 @@ std::string SqliteQuery::text(int col) const {
     return {};
   }
   return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
-}
-
-std::optional<std::string> SqliteQuery::opt_text(int col) const {
-  if (is_null(col)) {
-    return std::nullopt;
-  }
-  return text(col);
 }
 
 }  // namespace capf

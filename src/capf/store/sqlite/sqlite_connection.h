@@ -1,6 +1,7 @@
 // SqliteConnection: one connection to the registry file, with its pragmas, its cache of prepared
-// statements and nested write transactions; SqliteQuery: one use of a cached statement. Internal to
-// store/sqlite (SqliteRegistry is the public face). Not thread-safe: SqliteRegistry serialises
+// statements and nested write transactions; SqliteQuery: one use of a cached statement. SQLite's
+// side of SqlConnection and SqlStatement (store/sql/sql_connection.h). Internal to store/sqlite
+// (SqliteRegistry is the public face). Not thread-safe: SqliteRegistry serialises
 // every use with its mutex. The SQLite types are only forward-declared here, so that code including
 // sqlite_registry.h does not see sqlite3.h.
 #pragma once
@@ -15,7 +16,7 @@
 
 #include "capf/common/clock.h"
 #include "capf/common/result.h"
-#include "capf/store/sql_binder.h"
+#include "capf/store/sql/sql_connection.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -38,34 +39,35 @@ struct SqliteSettings {
   int busy_timeout_ms = 0;
 };
 
-class SqliteConnection {
+class SqliteConnection final : public SqlConnection {
  public:
   // Opens (creating) the file and sets WAL, synchronous, foreign keys and the busy timeout.
   // kDatabase when the file cannot be opened, is not a database, or cannot use WAL.
   static Result<std::unique_ptr<SqliteConnection>> open(const std::string& path,
                                                         const SqliteOptions& options);
-  ~SqliteConnection();
-  SqliteConnection(const SqliteConnection&) = delete;
-  SqliteConnection& operator=(const SqliteConnection&) = delete;
+  ~SqliteConnection() override;
 
   // The cached prepared statement for `sql`, prepared on first use. The cache holds one statement
   // per distinct SQL text; the registry builds its texts from a fixed set of fragments, so the
   // cache stays small (a few hundred at most).
   Result<sqlite3_stmt*> prepare(const std::string& sql);
+  // A use of the cached statement for `sql` (SqliteQuery).
+  std::unique_ptr<SqlStatement> statement(std::string_view sql) override;
   // Runs statements that return no rows.
-  Status exec(const std::string& sql, std::string_view doing);
+  Status exec(const std::string& sql, std::string_view doing) override;
   // Runs fn in a write transaction: BEGIN IMMEDIATE at the outermost level, a savepoint inside
   // another transaction. Rolls back (to the savepoint) when fn fails or throws. With read_only, the
   // outermost level is a plain BEGIN: fn's reads share one snapshot and writers are not blocked
   // (WAL), which is what a check of the whole registry needs while the server runs.
   Status in_transaction(std::string_view doing, const std::function<Status()>& fn,
-                        bool read_only = false);
+                        bool read_only) override;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t changes() const;
   Result<SqliteSettings> effective_settings();
 
   // The error for a failed SQLite call: kUnavailable when another process held the lock past the
-  // busy timeout, kDatabase otherwise; the message says what was being done and SQLite's reason.
+  // busy timeout, kAlreadyExists for a broken unique or primary key, kDatabase otherwise; the
+  // message says what was being done and SQLite's reason.
   Error error(int rc, std::string_view doing) const;
 
  private:
@@ -80,41 +82,32 @@ class SqliteConnection {
 };
 
 // One use of a cached prepared statement: binds in order, steps, reads columns; resets the
-// statement when it goes out of scope so that the cache can hand it out again.
-class SqliteQuery : public SqlBinder<SqliteQuery> {
+// statement when it goes out of scope so that the cache can hand it out again. A statement that
+// failed to prepare reports the error from step() and run().
+class SqliteQuery final : public SqlStatement {
  public:
-  SqliteQuery(SqliteConnection& connection, sqlite3_stmt* stmt)
-      : connection_(connection), stmt_(stmt) {}
-  ~SqliteQuery();
-  SqliteQuery(const SqliteQuery&) = delete;
-  SqliteQuery& operator=(const SqliteQuery&) = delete;
+  SqliteQuery(SqliteConnection& connection, Result<sqlite3_stmt*> prepared);
+  ~SqliteQuery() override;
 
-  // bind() in placeholder order (SqlBinder), through these three.
-  SqliteQuery& bind_text(std::string_view text);
-  SqliteQuery& bind_integer(std::int64_t value);
-  SqliteQuery& bind_null();
+  SqliteQuery& bind_text(std::string_view text) override;
+  SqliteQuery& bind_integer(std::int64_t value) override;
+  SqliteQuery& bind_null() override;
 
-  // true when a row is available, false when the statement is done.
-  Result<bool> step(std::string_view doing);
-  // Runs a statement that returns no rows.
-  Status run(std::string_view doing);
-  // Whether the failed step broke a constraint (a duplicate key).
-  bool violated_constraint() const;
+  Result<bool> step(std::string_view doing) override;
+  Result<std::int64_t> run(std::string_view doing) override;
 
-  bool is_null(int col) const;
-  std::int64_t integer(int col) const;
-  TimePoint time(int col) const { return from_unix(integer(col)); }
-  std::string text(int col) const;
-  std::optional<std::string> opt_text(int col) const;
+  bool is_null(int col) const override;
+  std::int64_t integer(int col) const override;
+  std::string text(int col) const override;
 
  private:
   void note(int rc);
 
   SqliteConnection& connection_;
-  sqlite3_stmt* stmt_;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::optional<Error> prepare_error_;
   int next_ = 1;
   int bind_rc_ = 0;  // SQLITE_OK
-  int step_rc_ = 0;
 };
 
 }  // namespace capf

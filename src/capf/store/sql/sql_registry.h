@@ -1,0 +1,150 @@
+// SqlRegistry: the Registry written once over SqlConnection, for every SQL engine. SqliteRegistry
+// and PgRegistry derive from it and answer only where the engines differ (opening, what a
+// foreign database looks like, locks between nodes). The tables have their own files
+// (sql_devices.cc, sql_ledger.cc, sql_events.cc, sql_trust.cc, sql_requests.cc, sql_admin.cc).
+//
+// One connection guarded by a recursive mutex: every method is safe from any thread and calls are
+// serialised. transact() holds the mutex for the whole of fn(): registry calls that fn() makes on
+// the same thread join its transaction (as a savepoint); calls from other threads wait for it to
+// finish (so fn() must not wait on another thread that uses this registry). Rows are changed by
+// conditional UPDATEs, counters by UPDATE ... RETURNING: nothing repeats when several processes
+// or nodes share the database.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "capf/common/clock.h"
+#include "capf/common/result.h"
+#include "capf/store/device_store.h"
+#include "capf/store/migrations.h"
+#include "capf/store/sql/sql_connection.h"
+
+namespace capf {
+
+struct Where;
+
+class SqlRegistry : public Registry {
+ public:
+  ~SqlRegistry() override;
+  SqlRegistry(const SqlRegistry&) = delete;
+  SqlRegistry& operator=(const SqlRegistry&) = delete;
+
+  // The schema version recorded in the database.
+  Result<int> schema_version();
+
+  // DeviceStore (sql_devices.cc)
+  Result<std::optional<Device>> find_device(const DeviceName& name) override;
+  Result<Device> insert_device(const Device& device) override;
+  Result<Device> update_device(const Device& device) override;
+  Status remove_device(const DeviceName& name) override;
+  Result<std::vector<Device>> list_devices(const DeviceFilter& filter) override;
+  Result<std::int64_t> count_devices(const DeviceFilter& filter) override;
+  Result<int> record_auth_failure(const DeviceName& name, int max_attempts) override;
+
+  // CertificateLedger (sql_ledger.cc)
+  Status record_issued(const IssuedCertificate& cert) override;
+  Status set_certificate_state(const std::string& serial_hex, CertificateState state,
+                               TimePoint when, const std::string& reason) override;
+  Result<std::optional<IssuedCertificate>> find_certificate(const std::string& serial_hex) override;
+  Result<std::vector<IssuedCertificate>> list_certificates(
+      const CertificateFilter& filter) override;
+
+  // EventLog (sql_events.cc)
+  Status append_event(const DeviceEvent& event) override;
+  Result<std::vector<DeviceEvent>> recent_session_events(std::size_t limit) override;
+  Result<std::vector<DeviceEvent>> device_events(const std::string& device_name,
+                                                 std::size_t limit) override;
+
+  // TrustRepository (sql_trust.cc)
+  Status add_trust(const TrustEntry& entry) override;
+  Status remove_trust(const std::string& store, const std::string& fingerprint) override;
+  Result<std::vector<TrustEntry>> list_trust(const std::string& store) override;
+  Result<std::int64_t> trust_generation() override;
+  Result<std::int64_t> next_crl_number() override;
+
+  // RequestQueue (sql_requests.cc)
+  Status insert_request(const CertificateRequestRecord& request) override;
+  Status update_request(const CertificateRequestRecord& request) override;
+  Result<std::optional<CertificateRequestRecord>> find_request(const std::string& id) override;
+  Result<std::optional<CertificateRequestRecord>> open_request(
+      const std::string& device_name) override;
+  Result<std::vector<CertificateRequestRecord>> list_requests(const RequestFilter& filter) override;
+  Result<std::int64_t> count_requests(const RequestFilter& filter) override;
+
+  // AdminTokens and AuditLog (sql_admin.cc)
+  Result<AdminToken> insert_token(const AdminToken& token) override;
+  Result<std::optional<AdminToken>> find_token(std::int64_t id) override;
+  Result<std::vector<AdminToken>> list_tokens() override;
+  Status revoke_token(std::int64_t id) override;
+  Status touch_token(std::int64_t id, TimePoint when) override;
+  Result<std::int64_t> append_audit(const AuditEntry& entry) override;
+  Result<std::vector<AuditEntry>> list_audit(const AuditFilter& filter) override;
+
+  // Registry
+  Status transact(const std::function<Status()>& fn) override;
+  // A read-only transaction: one snapshot, writers go on meanwhile.
+  Status read_snapshot(const std::function<Status()>& fn) override;
+
+ protected:
+  SqlRegistry(std::unique_ptr<SqlConnection> connection, const Clock& clock, SqlDialect dialect);
+
+  // Brings the schema up to date (the engine's open() calls it once).
+  Status migrate();
+  // Runs fn in a write transaction on the connection (joining the caller's, if any).
+  Status write(std::string_view doing, const std::function<Status()>& fn);
+  // A statement on this registry's connection; call with mu_ held.
+  std::unique_ptr<SqlStatement> query(std::string_view sql) { return connection_->statement(sql); }
+
+  // What the engine checks first in migrate()'s transaction: that the database holds no other
+  // program's tables (kDatabase, naming the fix), after taking any lock between nodes.
+  virtual Status check_before_migration() = 0;
+  // What "the schema is newer than this build" tells the user to do.
+  virtual std::string_view upgrade_advice() const = 0;
+  // Inside insert_request()'s transaction: makes other nodes' inserts for the same device wait
+  // for its end. Engines whose writes are already serialised do nothing.
+  virtual Status lock_device_requests(const std::string& device_name, std::string_view doing);
+
+  std::recursive_mutex mu_;  // held for every use of connection_, and for all of transact()
+
+ private:
+  // Call with mu_ held.
+  Result<Device> read_device_locked(const DeviceName& name, std::string_view doing);
+  Result<std::int64_t> bump_counter(std::string_view name, std::string_view doing);
+  // `select_from` (SELECT ... FROM table) with `where`, ORDER BY `order` and LIMIT `limit`, bound;
+  // call with mu_ held.
+  std::unique_ptr<SqlStatement> page_query(std::string_view select_from, const Where& where,
+                                           std::string_view order, std::size_t limit);
+  // The rows of page_query() through `read`.
+  template <typename T, typename Read>
+  Result<std::vector<T>> list_page(std::string_view select_from, const Where& where,
+                                   std::string_view order, std::size_t limit,
+                                   std::string_view doing, Read read) {
+    std::lock_guard lock(mu_);
+    return read_all<T>(*page_query(select_from, where, order, limit), doing, read);
+  }
+  // The row of `table` whose `key_column` is `key`, through `read`, or nullopt.
+  template <typename T, typename Key, typename Read>
+  Result<std::optional<T>> find_row(std::string_view table, std::string_view columns,
+                                    std::string_view key_column, const Key& key,
+                                    std::string_view doing, Read read) {
+    std::lock_guard lock(mu_);
+    auto q = query(fmt::format("SELECT {} FROM {} WHERE {} = ?", columns, table, key_column));
+    return read_first<T>(q->bind(key), doing, read);
+  }
+  // SELECT COUNT(*) FROM `table` with `where`.
+  Result<std::int64_t> count_rows(std::string_view table, const Where& where,
+                                  std::string_view doing);
+
+  std::unique_ptr<SqlConnection> connection_;
+  const Clock& clock_;
+  SqlDialect dialect_;
+};
+
+}  // namespace capf
