@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -340,6 +341,25 @@ TEST_F(SqliteRegistryTest, TheSchemaIsPortableSql) {
   }
 }
 
+// A query and the index its plan must name.
+struct IndexCase {
+  std::string query;
+  std::string index;
+};
+
+// Each query's plan names its index and scans no table row by row.
+void expect_indexed(RawDb& raw, std::span<const IndexCase> cases) {
+  for (const IndexCase& c : cases) {
+    std::string plan = raw.plan(c.query);
+    EXPECT_NE(plan.find(c.index), std::string::npos) << c.query << "\n" << plan;
+    std::istringstream lines(plan);
+    for (std::string line; std::getline(lines, line);) {
+      bool full_scan = line.rfind("SCAN ", 0) == 0 && line.find(" USING ") == std::string::npos;
+      EXPECT_FALSE(full_scan) << c.query << "\n" << plan;
+    }
+  }
+}
+
 // The admin console pages through 100,000 devices: no query it makes may read the whole table
 // row by row. (Walking the name index in order and stopping at the limit is allowed: for the LSC
 // expiry filter, that is what SQLite picks, and it beats sorting every expiring device.)
@@ -347,11 +367,7 @@ TEST_F(SqliteRegistryTest, TheConsoleQueriesUseIndexes) {
   ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
   RawDb raw(db_path());
   const std::string devices = "SELECT name FROM devices WHERE ";
-  struct Case {
-    std::string query;
-    std::string index;  // the index the plan must name
-  };
-  const Case cases[] = {
+  const IndexCase cases[] = {
       {devices + "status_kind = 'pending' AND name > 'SEP1' ORDER BY name LIMIT 100",
        "devices_by_status"},
       {devices + "name >= 'SEP00' AND name < 'SEP01' ORDER BY name LIMIT 100",
@@ -371,15 +387,7 @@ TEST_F(SqliteRegistryTest, TheConsoleQueriesUseIndexes) {
        "ORDER BY issued_at DESC, serial_hex DESC LIMIT 10",
        "certificates_by_device"},
   };
-  for (const Case& c : cases) {
-    std::string plan = raw.plan(c.query);
-    EXPECT_NE(plan.find(c.index), std::string::npos) << c.query << "\n" << plan;
-    std::istringstream lines(plan);
-    for (std::string line; std::getline(lines, line);) {
-      bool full_scan = line.rfind("SCAN ", 0) == 0 && line.find(" USING ") == std::string::npos;
-      EXPECT_FALSE(full_scan) << c.query << "\n" << plan;
-    }
-  }
+  expect_indexed(raw, cases);
 }
 
 // The request queue is read by device (every phone contact), by state and mode (the CA poller),
@@ -388,11 +396,7 @@ TEST_F(SqliteRegistryTest, TheRequestQueriesUseIndexes) {
   ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
   RawDb raw(db_path());
   const std::string requests = "SELECT id FROM certificate_requests ";
-  struct Case {
-    std::string query;
-    std::string index;  // the index the plan must name
-  };
-  const Case cases[] = {
+  const IndexCase cases[] = {
       {requests + "WHERE id = '0a'", "sqlite_autoindex_certificate_requests_1"},
       {requests + "WHERE device_name = 'SEP1' AND state IN ('waiting', 'ready') "
                   "ORDER BY created DESC, seq DESC LIMIT 1",
@@ -407,15 +411,7 @@ TEST_F(SqliteRegistryTest, TheRequestQueriesUseIndexes) {
       {"SELECT COUNT(*) FROM certificate_requests WHERE state = 'ready'",
        "certificate_requests_by_state"},
   };
-  for (const Case& c : cases) {
-    std::string plan = raw.plan(c.query);
-    EXPECT_NE(plan.find(c.index), std::string::npos) << c.query << "\n" << plan;
-    std::istringstream lines(plan);
-    for (std::string line; std::getline(lines, line);) {
-      bool full_scan = line.rfind("SCAN ", 0) == 0 && line.find(" USING ") == std::string::npos;
-      EXPECT_FALSE(full_scan) << c.query << "\n" << plan;
-    }
-  }
+  expect_indexed(raw, cases);
 }
 
 }  // namespace
