@@ -113,10 +113,11 @@ void add_renew(CLI::App& cert, CommandContext& ctx) {
   c->add_option("--within", c.opts->within,
                 "days before expiry (default [renewal] renew_before_days)");
   c.with_environment(ctx, [](Environment& env, const Opts& o) -> Status {
-    int days = o.within.value_or(env.config().renewal.renew_before_days);
-    if (days < 1 || days > 3650)
-      return usage_error("give --within DAYS (1 to 3650), or set [renewal] renew_before_days");
-    CAPF_ASSIGN_OR_RETURN(auto scheduled, env.certificate_admin().schedule_renewals(days));
+    const int days = o.within.value_or(env.config().renewal.renew_before_days);
+    auto renewed = env.certificate_admin().renew_within(days);
+    if (!renewed)
+      return renewed.error().with_context("--within");
+    const auto& scheduled = *renewed;
     for (const auto& name : scheduled)
       std::printf("%s\n", name.c_str());
     std::fprintf(stderr,

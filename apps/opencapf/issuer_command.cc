@@ -53,67 +53,16 @@ void add_show(CLI::App& issuer, CommandContext& ctx) {
   });
 }
 
-// An option given replaces the setting; one not given keeps it.
-void set_if_given(std::string& setting, const std::string& given) {
-  if (!given.empty())
-    setting = given;
-}
-void set_if_given(int& setting, const std::optional<int>& given) {
-  if (given)
-    setting = *given;
-}
-// A file named relative to where the command runs, kept as an absolute path.
-void set_path_if_given(std::string& setting, const std::string& given) {
-  std::error_code ec;
-  if (!given.empty())
-    setting = std::filesystem::absolute(given, ec).string();
-}
-
 struct SetOpts : DataOptions {
-  std::string mode, protocol, url, ca_chain, username, password_file, password_env, auth,
-      template_name, profile, acme_email, acme_suffix;
-  std::vector<std::string> key_types;
-  std::optional<int> timeout, retries, poll;
+  IssuerChange change;
 };
-
-// The settings `o` asks for on top of `c`, the ones in use.
-Status apply(const SetOpts& o, IssuerConfig& c) {
-  CAPF_ASSIGN_OR_RETURN(c.mode, parse_issuer_mode(o.mode));
-  OnlineCaConfig& online = c.online;
-  if (!o.protocol.empty()) {
-    CAPF_ASSIGN_OR_RETURN(online.protocol, parse_online_protocol(o.protocol));
-  }
-  const bool offline = c.mode == IssuerMode::kOffline;
-  set_if_given(online.url, o.url);
-  set_path_if_given(offline ? c.offline.ca_chain_file : online.ca_chain_file, o.ca_chain);
-  if (!o.key_types.empty())
-    (offline ? c.offline.key_types : online.key_types) = o.key_types;
-  set_if_given(online.username, o.username);
-  if (!o.password_file.empty()) {
-    set_path_if_given(online.password_file, o.password_file);
-    online.password_env.clear();
-  }
-  if (!o.password_env.empty()) {
-    online.password_env = o.password_env;
-    online.password_file.clear();
-  }
-  set_if_given(online.auth, o.auth);
-  set_if_given(online.template_name, o.template_name);
-  set_if_given(online.profile, o.profile);
-  set_if_given(online.acme_email, o.acme_email);
-  set_if_given(online.acme_identifier_suffix, o.acme_suffix);
-  set_if_given(online.timeout_seconds, o.timeout);
-  set_if_given(online.retries, o.retries);
-  set_if_given(online.poll_seconds, o.poll);
-  return ok();
-}
 
 void add_set(CLI::App& issuer, CommandContext& ctx) {
   auto c = add_command<SetOpts>(
       issuer, "set",
       "switch mode or CA; refuses, naming every missing piece, unless all prerequisites "
       "are met (the running server uses it from the next phone session)");
-  SetOpts& o = *c.opts;
+  IssuerChange& o = c.opts->change;
   c->add_option("--mode", o.mode, "capf|online|offline")->required();
   c->add_option("--protocol", o.protocol, "online: adcs|scep|acme|cfssl");
   c->add_option("--url", o.url,
@@ -135,10 +84,10 @@ void add_set(CLI::App& issuer, CommandContext& ctx) {
   c->add_option("--retries", o.retries, "retries after a network error (default 2)");
   c->add_option("--poll", o.poll, "seconds between asking the CA about held requests");
   c.with_environment(ctx, [](Environment& env, const SetOpts& o) -> Status {
-    IssuerConfig config = env.config().issuer;  // unchanged settings are kept
-    CAPF_TRY(apply(o, config));
     CAPF_ASSIGN_OR_RETURN(auto admin, env.issuer_admin());
-    CAPF_ASSIGN_OR_RETURN(auto status, admin->set(config, cli_actor()));
+    std::error_code ec;
+    CAPF_ASSIGN_OR_RETURN(auto status,
+                          admin->change(o.change, cli_actor(), std::filesystem::current_path(ec)));
     std::printf("issuer set; the running server uses it from the next phone session\n");
     print_status(status);
     return ok();

@@ -213,6 +213,21 @@ TEST_F(CertificateAdminTest, RenewalLeavesExpiredAndRevokedLscsToTheAdmin) {
   EXPECT_EQ(*scheduled, std::vector<std::string>{kOther});
 }
 
+TEST_F(CertificateAdminTest, RenewWithinRefusesAWindowOutsideOneToTenYears) {
+  enrol(kPhone);
+  clock_.advance(350 * kDay);  // the LSC expires in about 15 days
+  for (int days : {0, -5, CertificateAdmin::kMaxRenewalDays + 1}) {
+    auto refused = certs_->renew_within(days);
+    ASSERT_FALSE(refused) << days;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(refused.error().message.find("1 to 3650 days"), std::string::npos);
+  }
+  EXPECT_EQ(get(kPhone).operation, Operation::kNone);
+  auto scheduled = certs_->renew_within(CertificateAdmin::kMaxRenewalDays);
+  ASSERT_TRUE(scheduled) << scheduled.error().message;
+  EXPECT_EQ(*scheduled, std::vector<std::string>{kPhone});
+}
+
 TEST_F(CertificateAdminTest, RenewalIsCompletedByThePhoneWithItsExistingLsc) {
   std::optional<pki::PrivateKey> key;
   const pki::Certificate lsc = enrol(kPhone, &key);

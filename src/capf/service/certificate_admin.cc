@@ -103,6 +103,16 @@ Result<CrlResult> CertificateAdmin::make_crl(const CapfIdentity& identity, int n
                    params.this_update,    params.next_update};
 }
 
+Result<std::vector<std::string>> CertificateAdmin::renew_within(int within_days) {
+  if (within_days < 1 || within_days > kMaxRenewalDays) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "give 1 to {} days before expiry (the default is [renewal] "
+                      "renew_before_days)",
+                      kMaxRenewalDays);
+  }
+  return schedule_renewals(within_days);
+}
+
 Result<std::vector<std::string>> CertificateAdmin::schedule_renewals(int renew_before_days) {
   std::vector<std::string> scheduled;
   if (renew_before_days <= 0)

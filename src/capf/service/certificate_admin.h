@@ -44,6 +44,10 @@ class CertificateAdmin {
   // it cannot authenticate the renewal); returns the names. Recorded in each device's
   // history as done by "renewal".
   Result<std::vector<std::string>> schedule_renewals(int renew_before_days);
+  // schedule_renewals() as an administrator asks for it (`opencapf cert renew`, POST
+  // /api/v1/certificates/renew): kInvalidArgument unless `within_days` is 1 to kMaxRenewalDays.
+  Result<std::vector<std::string>> renew_within(int within_days);
+  static constexpr int kMaxRenewalDays = 3650;
 
  private:
   Registry& registry_;

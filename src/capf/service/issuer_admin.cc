@@ -18,7 +18,55 @@ Status count_requests(RequestQueue& requests, IssuerStatus& status) {
   return ok();
 }
 
+void set_if_given(std::string& setting, const std::string& given) {
+  if (!given.empty())
+    setting = given;
+}
+void set_if_given(int& setting, const std::optional<int>& given) {
+  if (given)
+    setting = *given;
+}
+void set_path_if_given(std::string& setting, const std::string& given,
+                       const std::filesystem::path& relative_to) {
+  std::error_code ec;
+  if (!given.empty())
+    setting = std::filesystem::absolute(relative_to / given, ec).lexically_normal().string();
+}
+
 }  // namespace
+
+Status apply_issuer_change(const IssuerChange& change, const std::filesystem::path& relative_to,
+                           IssuerConfig& config) {
+  CAPF_ASSIGN_OR_RETURN(config.mode, parse_issuer_mode(change.mode));
+  OnlineCaConfig& online = config.online;
+  if (!change.protocol.empty()) {
+    CAPF_ASSIGN_OR_RETURN(online.protocol, parse_online_protocol(change.protocol));
+  }
+  const bool offline = config.mode == IssuerMode::kOffline;
+  set_if_given(online.url, change.url);
+  set_path_if_given(offline ? config.offline.ca_chain_file : online.ca_chain_file, change.ca_chain,
+                    relative_to);
+  if (!change.key_types.empty())
+    (offline ? config.offline.key_types : online.key_types) = change.key_types;
+  set_if_given(online.username, change.username);
+  if (!change.password_file.empty()) {
+    set_path_if_given(online.password_file, change.password_file, relative_to);
+    online.password_env.clear();
+  }
+  if (!change.password_env.empty()) {
+    online.password_env = change.password_env;
+    online.password_file.clear();
+  }
+  set_if_given(online.auth, change.auth);
+  set_if_given(online.template_name, change.template_name);
+  set_if_given(online.profile, change.profile);
+  set_if_given(online.acme_email, change.acme_email);
+  set_if_given(online.acme_identifier_suffix, change.acme_suffix);
+  set_if_given(online.timeout_seconds, change.timeout);
+  set_if_given(online.retries, change.retries);
+  set_if_given(online.poll_seconds, change.poll);
+  return ok();
+}
 
 Result<IssuerStatus> IssuerAdmin::show() {
   CAPF_ASSIGN_OR_RETURN(Config config, Config::load(data_dir_));
@@ -60,6 +108,14 @@ Result<IssuerStatus> IssuerAdmin::set(const IssuerConfig& config, const std::str
       nlohmann::json{{"mode", to_string(before.issuer.mode)}}.dump(),
       nlohmann::json{{"mode", to_string(config.mode)}, {"ca", status.description}}.dump()));
   return status;
+}
+
+Result<IssuerStatus> IssuerAdmin::change(const IssuerChange& change, const std::string& actor,
+                                         const std::filesystem::path& relative_to) {
+  CAPF_ASSIGN_OR_RETURN(Config now, Config::load(data_dir_));
+  IssuerConfig config = now.issuer;  // unchanged settings are kept
+  CAPF_TRY(apply_issuer_change(change, relative_to.empty() ? data_dir_ : relative_to, config));
+  return set(config, actor);
 }
 
 }  // namespace capf
