@@ -155,6 +155,18 @@ void check_response(const ApiResponse& response) {
     require(nlohmann::json::accept(response.body), "a JSON answer is JSON");
 }
 
+// Refuses every issuer, so that PUT /api/v1/issuer never rewrites opencapf.toml (no rollback
+// undoes a file).
+class NoIssuers : public IssuerFactory {
+ public:
+  Result<std::shared_ptr<Issuer>> build(const IssuerConfig&) override {
+    return make_error(ErrorCode::kInvalidArgument, "no issuer while fuzzing");
+  }
+  std::vector<std::string> check(const IssuerConfig&) override {
+    return {"no issuer while fuzzing"};
+  }
+};
+
 void handle(Registry& registry, const ApiRequest& request) {
   const Fixture& fx = fixture();
   const Clock& clock = fuzz::fixed_clock();
@@ -165,6 +177,8 @@ void handle(Registry& registry, const ApiRequest& request) {
   IdentityAdmin identity(fx.config, trust, registry, clock);
   CrlCache crl(certificates, *fx.identity, clock, 7);
   OfflineAdmin offline(registry, trust, clock, std::vector<pki::Certificate>{});
+  NoIssuers issuers;
+  IssuerAdmin issuer(fx.config.data_dir, registry, registry, issuers);
   ApiServices services{admin,
                        access,
                        certificates,
@@ -174,7 +188,8 @@ void handle(Registry& registry, const ApiRequest& request) {
                        DeviceCsv(registry, admin),
                        CapfReports(registry, clock),
                        [] { return std::string(); },
-                       offline};
+                       offline,
+                       issuer};
   AuthFailureLimiter limiter(clock, 10);
   Router router(access, limiter);
   add_all_routes(router, services);

@@ -3,7 +3,8 @@
 // through the bulk form, run the simulated phones with those strings, and watch the devices turn
 // to Upgrade Success; then the device page (revoking its LSC), the dashboard, the trust-store
 // upload (a refused file and a good one), the CAPF certificate (its request, a refused import,
-// regeneration, retiring the previous one), the reports, and log out. A full-page screenshot of every page is kept.
+// regeneration, retiring the previous one), the issuer page (a refused switch, an accepted one, a
+// renewal), the reports, and log out. A full-page screenshot of every page is kept.
 // Run by console_end_to_end.sh, which starts the server and passes everything in the environment.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -239,6 +240,31 @@ try {
   await waitText('#identity-message .alert.ok', 'Retired');
   await page.locator('#identities .identity:not(.current)').waitFor({ state: 'detached' });
   await page.locator('#trust-capf-trust tr').filter({ hasText: 'capf (previous)' }).waitFor({ state: 'detached' });
+
+  step('the issuer page: CAPF mode ready, a switch it cannot make refused in words, one it can made, a renewal');
+  await page.locator('#nav').getByRole('link', { name: 'Issuer' }).click();
+  await page.getByRole('heading', { name: 'Issuer', exact: true }).waitFor();
+  await waitText('#issuer-current dd', 'capf');
+  await page.locator('#issuer-ready').waitFor();
+  const issuerForm = page.locator('#issuer-change');
+  await issuerForm.locator('select[name=mode]').selectOption('offline');
+  await issuerForm.locator('input[name=ca_chain]').fill(ROOT_PEM);  // its root is in no trust store
+  await issuerForm.getByRole('button', { name: 'Switch' }).click();
+  await waitText('#issuer-message .alert.error', 'cannot switch to offline mode; nothing changed');
+  check((await page.locator('#issuer-message .alert.error li').count()) >= 1, 'the refusal should list what is missing');
+  console.log(`   refused: ${(await page.locator('#issuer-message').textContent()).trim()}`);
+  await waitText('#issuer-current dd', 'capf');
+  await shot('08-issuer-refused');
+  await issuerForm.locator('select[name=mode]').selectOption('capf');
+  await issuerForm.locator('input[name=ca_chain]').fill('');
+  await issuerForm.locator('input[name=timeout]').fill('25');
+  await issuerForm.getByRole('button', { name: 'Switch' }).click();
+  await waitText('#issuer-message .alert.ok', 'Issuer set to capf');
+  // A window of one day: the phones' new LSCs expire much later, so nothing is scheduled.
+  await page.locator('#renew input[name=within_days]').fill('1');
+  await page.locator('#renew').getByRole('button', { name: 'Schedule renewals' }).click();
+  await waitText('#renew-result .alert.ok', '0 devices scheduled to renew');
+  await shot('08-issuer');
 
   step('the reports page shows the CAPF report and downloads it');
   await page.locator('#nav').getByRole('link', { name: 'Reports' }).click();

@@ -123,6 +123,7 @@ void add_all_routes(Router& router, ApiServices& s) {
   add_bulk_routes(router, s);  // before /api/v1/devices/{name}: the first matching route wins
   add_device_routes(router, s);
   add_ledger_routes(router, s);
+  add_issuer_routes(router, s);
   add_identity_routes(router, s);
   add_access_routes(router, s);
   add_metrics_route(router, s);

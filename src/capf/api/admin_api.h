@@ -15,6 +15,7 @@
 #include "capf/service/certificate_admin.h"
 #include "capf/service/device_csv.h"
 #include "capf/service/identity_admin.h"
+#include "capf/service/issuer_admin.h"
 #include "capf/service/offline_admin.h"
 
 namespace capf::api {
@@ -34,6 +35,8 @@ struct ApiServices {
   std::function<std::string()> server_metrics;
   // The Offline CA procedure (it reads the configured offline chain at each import).
   OfflineAdmin& offline;
+  // The [issuer] mode and settings (they live in opencapf.toml, which the daemon reloads).
+  IssuerAdmin& issuer;
 };
 
 void add_device_routes(Router& router, ApiServices& services);
@@ -46,6 +49,8 @@ void add_metrics_route(Router& router, ApiServices& services);
 void add_bulk_routes(Router& router, ApiServices& services);
 // The Offline CA procedure: waiting requests, their export as .tgz, import of signed certificates.
 void add_offline_routes(Router& router, ApiServices& services);
+// The issuer in use and a change of it, and renewal of LSCs that expire soon.
+void add_issuer_routes(Router& router, ApiServices& services);
 // The web console's static files (public): GET / and GET /console/{file}.
 void add_console_routes(Router& router);
 

@@ -115,6 +115,7 @@ Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
   // Made here, before any thread runs: Environment builds these on first use.
   CertificateAdmin& certificates = env_.certificate_admin();
   IdentityAdmin& identity_admin = env_.identity_admin();
+  CAPF_ASSIGN_OR_RETURN(IssuerAdmin * issuer_admin, env_.issuer_admin());
   api_limiter_ = std::make_unique<api::AuthFailureLimiter>(env_.clock(),
                                                            config.admin.auth_failures_per_minute);
   api_crl_ = std::make_unique<api::CrlCache>(certificates, *identity_, env_.clock(),
@@ -122,7 +123,7 @@ Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
   api_services_ = std::make_unique<api::ApiServices>(api::ApiServices{
       env_.admin(), env_.access(), certificates, identity_admin, *api_crl_, env_.clock(),
       DeviceCsv(env_.registry(), env_.admin()), CapfReports(env_.registry(), env_.clock()),
-      [this] { return server_metrics(); }, env_.offline_admin()});
+      [this] { return server_metrics(); }, env_.offline_admin(), *issuer_admin});
   api_router_ = std::make_unique<api::Router>(env_.access(), *api_limiter_);
   api::add_all_routes(*api_router_, *api_services_);
   api::AdminServerOptions options;

@@ -1,8 +1,9 @@
 // The console's entry: a small hash router (#/login, #/dashboard, #/devices, #/devices/NAME, #/ca,
-// #/reports), the login page and the dashboard.
+// #/issuer, #/reports), the login page and the dashboard.
 import { ApiError, get, logOut, query, setToken, takeNotice, token } from './api.js';
 import { daysUntil, errorBox, h, loading, section, show, statusBadge, statusKind, table, time } from './ui.js';
 import { devicesPage } from './devices.js';
+import { issuerPage } from './issuer.js';
 import { caPage, devicePage, reportsPage } from './pages.js';
 
 const main = () => document.getElementById('main');
@@ -46,6 +47,7 @@ async function route() {
     else if (page === 'devices' && parts[1]) await devicePage(view, parts[1]);
     else if (page === 'devices') await devicesPage(view, params);
     else if (page === 'ca') await caPage(view);
+    else if (page === 'issuer') await issuerPage(view);
     else if (page === 'reports') await reportsPage(view);
     else show(view, h('h1', {}, 'Not found'), h('p', {}, `The console has no page "${page}".`));
   } catch (e) {

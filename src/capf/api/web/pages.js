@@ -91,9 +91,9 @@ function identityCard(c, retire) {
       c.current ? null : h('button', { type: 'button', class: 'danger', onclick: () => retire(c) }, 'Retire')));
 }
 
-// The API's refusals of an identity change list each problem on a line of its own
+// The API's refusals of an identity or issuer change list each problem on a line of its own
 // ("refusing ...; nothing changed:\n  - ...\n  - ..."): show them as a list.
-function refusalBox(e) {
+export function refusalBox(e) {
   const [first, ...rest] = String(e.message).split('\n');
   return errorBox(new Error(first), rest.map((l) => l.replace(/^\s*-\s*/, '')).filter((l) => l));
 }
