@@ -119,6 +119,26 @@ TEST(QueryTime, ReadsUtcTimes) {
   }
 }
 
+TEST(QueryFlag, ReadsTrueOrFalseAndNamesAnythingElse) {
+  auto absent = query_flag(with_query({}), "partial");
+  ASSERT_EQ(refusal_of(absent), 0);
+  EXPECT_FALSE(std::get<bool>(absent));
+  auto yes = query_flag(with_query({{"partial", "true"}}), "partial");
+  ASSERT_EQ(refusal_of(yes), 0);
+  EXPECT_TRUE(std::get<bool>(yes));
+  auto no = query_flag(with_query({{"partial", "false"}}), "partial");
+  ASSERT_EQ(refusal_of(no), 0);
+  EXPECT_FALSE(std::get<bool>(no));
+  for (const char* bad : {"yes", "1", "", "TRUE"}) {
+    std::string detail, field;
+    EXPECT_EQ(refusal_of(query_flag(with_query({{"partial", bad}}), "partial"), &detail, &field),
+              400)
+        << bad;
+    EXPECT_EQ(detail, fmt::format("partial: '{}': use true or false", bad));
+    EXPECT_EQ(field, "partial");
+  }
+}
+
 TEST(OnlyParameters, NamesTheFirstUnknownOne) {
   EXPECT_FALSE(only_parameters(with_query({{"a", "1"}, {"b", "2"}}), {"a", "b", "c"}));
   auto refused = only_parameters(with_query({{"a", "1"}, {"z", "2"}}), {"a", "b", "c"}, "filter");
@@ -171,6 +191,16 @@ TEST(ParseBody, RefusesWhatIsNotJsonOrNotAnObject) {
       EXPECT_EQ(detail, fmt::format("the body must be a JSON object: {}", c.example));
     }
   }
+}
+
+TEST(RefuseEmptyBody, SaysWhatToSend) {
+  ApiRequest http;
+  auto refused = refuse_empty_body(http, "send the CSV file");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(json::parse(refused->body)["detail"], "the body is empty: send the CSV file");
+  http.body = "x";
+  EXPECT_FALSE(refuse_empty_body(http, "send the CSV file"));
 }
 
 }  // namespace

@@ -29,20 +29,11 @@ ApiResponse csv_response(Result<std::string> text, const std::string& filename) 
 }
 
 ApiResponse import_devices(ApiServices& s, const RouteRequest& req) {
-  if (req.http.body.empty()) {
-    return problem(400,
-                   "the body is empty: send the CSV file (Content-Type: text/csv) with a "
-                   "device_name column");
-  }
+  if (auto empty = refuse_empty_body(
+          req.http, "send the CSV file (Content-Type: text/csv) with a device_name column"))
+    return *empty;
   DeviceImportOptions options;
-  auto valid_only = req.http.query.find("valid_only");
-  if (valid_only != req.http.query.end()) {
-    if (valid_only->second != "true" && valid_only->second != "false") {
-      return field_problem("valid_only",
-                           fmt::format("'{}': use true or false", valid_only->second));
-    }
-    options.valid_only = valid_only->second == "true";
-  }
+  CAPF_API_ASSIGN(options.valid_only, query_flag(req.http, "valid_only"));
   options.actor = req.actor() + " (import)";
   CAPF_API_ASSIGN(const DeviceImportReport report, s.csv.import_csv(req.http.body, options));
   if (!report.applied) {

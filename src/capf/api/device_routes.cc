@@ -33,6 +33,18 @@ Parsed<DeviceFilter> device_filter(const ApiRequest& http, TimePoint now) {
   return f;
 }
 
+// `value` read by `parse` (parse_operation, ...), or the problem naming `key`.
+template <typename T>
+Parsed<T> string_member(const std::string& key, const json& value,
+                        Result<T> (*parse)(std::string_view)) {
+  if (!value.is_string())
+    return field_problem(key, "must be a string");
+  auto parsed = parse(value.get<std::string>());
+  if (!parsed)
+    return field_problem(key, parsed.error().message);
+  return *parsed;
+}
+
 // The DeviceChange of a PUT body or a bulk "change" member; every field is checked for its type
 // and spelling, and a problem names the first bad one.
 Parsed<DeviceChange> device_change(const json& body) {
@@ -57,19 +69,9 @@ Parsed<DeviceChange> device_change(const json& body) {
       return std::nullopt;
     };
     if (key == "operation") {
-      if (auto p = want_string())
-        return *p;
-      auto op = parse_operation(value.get<std::string>());
-      if (!op)
-        return field_problem(key, op.error().message);
-      c.operation = *op;
+      CAPF_API_ASSIGN(c.operation, string_member(key, value, parse_operation));
     } else if (key == "auth_mode") {
-      if (auto p = want_string())
-        return *p;
-      auto mode = parse_auth_mode(value.get<std::string>());
-      if (!mode)
-        return field_problem(key, mode.error().message);
-      c.auth_mode = *mode;
+      CAPF_API_ASSIGN(c.auth_mode, string_member(key, value, parse_auth_mode));
     } else if (key == "auth_string") {
       if (auto p = want_string())
         return *p;
@@ -79,12 +81,7 @@ Parsed<DeviceChange> device_change(const json& body) {
         return field_problem(key, "must be true or false");
       c.generate_auth_string = value.get<bool>();
     } else if (key == "key_order") {
-      if (auto p = want_string())
-        return *p;
-      auto order = parse_key_order(value.get<std::string>());
-      if (!order)
-        return field_problem(key, order.error().message);
-      c.key_order = *order;
+      CAPF_API_ASSIGN(c.key_order, string_member(key, value, parse_key_order));
     } else if (key == "rsa_bits" || key == "ec_bits") {
       if (auto p = want_int())
         return *p;

@@ -89,11 +89,9 @@ ApiResponse list_trust(ApiServices& s, const RouteRequest& req) {
 }
 
 ApiResponse add_trust(ApiServices& s, const RouteRequest& req) {
-  if (req.http.body.empty()) {
-    return problem(400,
-                   "the body is empty: send one or more PEM certificates "
-                   "(Content-Type: application/x-pem-file)");
-  }
+  if (auto empty = refuse_empty_body(
+          req.http, "send one or more PEM certificates (Content-Type: application/x-pem-file)"))
+    return *empty;
   auto label = req.http.query.find("label");
   std::string l = label != req.http.query.end() ? label->second : "added through the API";
   return respond(

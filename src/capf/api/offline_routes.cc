@@ -51,8 +51,7 @@ class ScratchDir {
 };
 
 ApiResponse list_requests(ApiServices& s, const RouteRequest& req) {
-  auto stale = req.http.query.find("stale");
-  const bool want_stale = stale != req.http.query.end() && stale->second == "true";
+  CAPF_API_ASSIGN(const bool want_stale, query_flag(req.http, "stale"));
   return respond_items(s.offline.list(want_stale));
 }
 
@@ -80,13 +79,10 @@ std::string upload_name(const ApiRequest& http) {
 }
 
 ApiResponse import_certificates(ApiServices& s, const RouteRequest& req) {
-  if (req.http.body.empty()) {
-    return problem(400,
-                   "the body is empty: send what the offline CA signed (PEM or DER certificates, "
-                   "or a .tgz of them)");
-  }
-  auto partial = req.http.query.find("partial");
-  const bool want_partial = partial != req.http.query.end() && partial->second == "true";
+  if (auto empty = refuse_empty_body(
+          req.http, "send what the offline CA signed (PEM or DER certificates, or a .tgz of them)"))
+    return *empty;
+  CAPF_API_ASSIGN(const bool want_partial, query_flag(req.http, "partial"));
   CAPF_API_ASSIGN(const ScratchDir scratch, ScratchDir::create());
   const fs::path file = scratch.path() / upload_name(req.http);
   {

@@ -52,6 +52,15 @@ Parsed<std::optional<TimePoint>> query_time(const ApiRequest& http, std::string_
   return std::optional<TimePoint>(*when);
 }
 
+Parsed<bool> query_flag(const ApiRequest& http, std::string_view name) {
+  auto it = http.query.find(std::string(name));
+  if (it == http.query.end())
+    return false;
+  if (it->second != "true" && it->second != "false")
+    return field_problem(name, fmt::format("'{}': use true or false", it->second));
+  return it->second == "true";
+}
+
 std::string one_of(std::initializer_list<std::string_view> words) {
   std::string out;
   std::size_t i = 0;

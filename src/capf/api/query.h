@@ -36,6 +36,10 @@ Parsed<std::optional<std::int64_t>> query_int(const ApiRequest& http, std::strin
 // ?NAME=: a UTC time as parse_utc reads it (2027-01-31T00:00:00Z, 2027-01-31), nullopt when absent.
 Parsed<std::optional<TimePoint>> query_time(const ApiRequest& http, std::string_view name);
 
+// ?NAME=true or ?NAME=false; false when absent. Otherwise a problem "NAME: 'VALUE': use true or
+// false".
+Parsed<bool> query_flag(const ApiRequest& http, std::string_view name);
+
 // nullopt when every parameter is one of `known`; otherwise the problem naming the first other
 // one: "NAME: unknown KIND: use A, B or C" (`kind` is "filter" or "parameter").
 std::optional<ApiResponse> only_parameters(const ApiRequest& http,

@@ -8,6 +8,12 @@ ApiResponse respond(const Status& status) {
   return status ? no_content() : problem(status.error());
 }
 
+std::optional<ApiResponse> refuse_empty_body(const ApiRequest& http, std::string_view what) {
+  if (!http.body.empty())
+    return std::nullopt;
+  return problem(400, fmt::format("the body is empty: {}", what));
+}
+
 Parsed<nlohmann::json> parse_body(const ApiRequest& http, std::string_view object_example) {
   nlohmann::json body = nlohmann::json::parse(http.body, nullptr, false);
   if (object_example.empty()) {

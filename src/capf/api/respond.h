@@ -53,6 +53,10 @@ ApiResponse respond_items(Result<std::vector<T>> result) {
 // the problem shows the example ("the body must be a JSON object: EXAMPLE").
 Parsed<nlohmann::json> parse_body(const ApiRequest& http, std::string_view object_example = {});
 
+// A 400 problem "the body is empty: WHAT" when the request has no body, else nullopt (`what`
+// says what to send, e.g. "send the CSV file (Content-Type: text/csv)").
+std::optional<ApiResponse> refuse_empty_body(const ApiRequest& http, std::string_view what);
+
 namespace detail {
 template <typename T>
 std::optional<ApiResponse> refusal(const Result<T>& result) {
