@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,19 @@
 namespace capf {
 
 namespace {
+
+// Runs `body` in one transaction of `registry`, again while another writer makes it fail with
+// kConflict or kAlreadyExists (5 attempts in all); `gave_up` when every attempt did.
+Status transact_retrying(Registry& registry, const std::function<Status()>& body, Error gave_up) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    Status written = registry.transact(body);
+    if (written || (written.error().code != ErrorCode::kConflict &&
+                    written.error().code != ErrorCode::kAlreadyExists)) {
+      return written;
+    }
+  }
+  return gave_up;
+}
 
 // A field of a DeviceChange overwrites the device's only when the change names it.
 template <typename Field, typename T>
@@ -253,21 +267,16 @@ Result<DeviceChangeResult> AdminService::apply_change(const DeviceName& name,
 Result<DeviceChangeResult> AdminService::set_device(const DeviceChange& change,
                                                     const std::string& actor) {
   CAPF_ASSIGN_OR_RETURN(DeviceName name, DeviceName::parse(change.name));
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    DeviceChangeResult result;
-    Status written = registry_.transact([&]() -> Status {
-      CAPF_ASSIGN_OR_RETURN(result, apply_change(name, change, actor));
-      return ok();
-    });
-    if (written)
-      return result;
-    if (written.error().code != ErrorCode::kConflict &&
-        written.error().code != ErrorCode::kAlreadyExists) {
-      return written.error();
-    }
-  }
-  return make_error(ErrorCode::kConflict, "{} kept changing while it was being set: try again",
-                    name.str());
+  DeviceChangeResult result;
+  CAPF_TRY(transact_retrying(
+      registry_,
+      [&]() -> Status {
+        CAPF_ASSIGN_OR_RETURN(result, apply_change(name, change, actor));
+        return ok();
+      },
+      make_error(ErrorCode::kConflict, "{} kept changing while it was being set: try again",
+                 name.str())));
+  return result;
 }
 
 Result<std::vector<DeviceChangeResult>> AdminService::set_devices(
@@ -293,27 +302,23 @@ Result<std::vector<DeviceChangeResult>> AdminService::set_devices(
     }
     parsed.push_back(*name);
   }
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    std::vector<DeviceChangeResult> results;
-    Status written = registry_.transact([&]() -> Status {
-      for (const DeviceName& name : parsed) {
-        auto one = apply_change(name, change, actor);
-        if (!one) {
-          return one.error().with_context(name.str());
+  std::vector<DeviceChangeResult> results;
+  CAPF_TRY(transact_retrying(
+      registry_,
+      [&]() -> Status {
+        results.clear();  // of an attempt that conflicted
+        for (const DeviceName& name : parsed) {
+          auto one = apply_change(name, change, actor);
+          if (!one) {
+            return one.error().with_context(name.str());
+          }
+          results.push_back(std::move(one).value());
         }
-        results.push_back(std::move(one).value());
-      }
-      return ok();
-    });
-    if (written)
-      return results;
-    if (written.error().code != ErrorCode::kConflict &&
-        written.error().code != ErrorCode::kAlreadyExists) {
-      return written.error();
-    }
-  }
-  return make_error(ErrorCode::kConflict,
-                    "the devices kept changing while the bulk change ran: try again");
+        return ok();
+      },
+      make_error(ErrorCode::kConflict,
+                 "the devices kept changing while the bulk change ran: try again")));
+  return results;
 }
 
 Status AdminService::record_change(const std::string& action, const std::string& target,
