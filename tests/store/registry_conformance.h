@@ -86,6 +86,17 @@ template <typename R>
   return ::testing::AssertionSuccess();
 }
 
+// EXPECT_EQ on each of the members of `a` and `b`; a mismatch names the member's position in the
+// list (0 for the first).
+template <typename T, typename... Members>
+void expect_same_members(const T& a, const T& b, Members T::*... members) {
+  int position = 0;
+  auto check = [&position](const auto& x, const auto& y) {
+    EXPECT_EQ(x, y) << "member " << position++;
+  };
+  (check(a.*members, b.*members), ...);
+}
+
 }  // namespace capf::testing
 
 // ASSERT_OK_AND_ASSIGN(lhs, expr): lhs = *expr, or fail the test with expr's error.

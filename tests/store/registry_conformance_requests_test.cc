@@ -40,20 +40,11 @@ CertificateRequestRecord make_request(std::string id, std::string device,
 
 void expect_same_request(const CertificateRequestRecord& a, const CertificateRequestRecord& b) {
   SCOPED_TRACE(a.id);
-  EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(a.device_name, b.device_name);
-  EXPECT_EQ(a.mode, b.mode);
-  EXPECT_EQ(a.ca, b.ca);
-  EXPECT_EQ(a.key_spec, b.key_spec);
-  EXPECT_EQ(a.csr_pem, b.csr_pem);
-  EXPECT_EQ(a.spki_fingerprint, b.spki_fingerprint);
-  EXPECT_EQ(a.ticket, b.ticket);
+  using R = CertificateRequestRecord;
   EXPECT_EQ(a.state, b.state) << to_string(a.state) << " vs " << to_string(b.state);
-  EXPECT_EQ(a.certificate_pem, b.certificate_pem);
-  EXPECT_EQ(a.certificate_serial, b.certificate_serial);
-  EXPECT_EQ(a.last_error, b.last_error);
-  EXPECT_EQ(a.attempts, b.attempts);
-  EXPECT_EQ(a.session, b.session);
+  expect_same_members(a, b, &R::id, &R::device_name, &R::mode, &R::ca, &R::key_spec, &R::csr_pem,
+                      &R::spki_fingerprint, &R::ticket, &R::certificate_pem, &R::certificate_serial,
+                      &R::last_error, &R::attempts, &R::session);
 }
 
 using Ids = std::vector<std::string>;

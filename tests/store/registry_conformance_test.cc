@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <initializer_list>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -68,25 +69,17 @@ Device full_device(std::string_view name) {
 
 void expect_same_device(const Device& a, const Device& b) {
   SCOPED_TRACE(a.name.str());
-  EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.operation, b.operation);
-  EXPECT_EQ(a.auth_mode, b.auth_mode);
-  EXPECT_EQ(a.auth_string, b.auth_string);
-  EXPECT_EQ(a.key_order, b.key_order);
-  EXPECT_EQ(a.rsa_bits, b.rsa_bits);
-  EXPECT_EQ(a.ec_bits, b.ec_bits);
-  EXPECT_EQ(a.deadline, b.deadline);
   EXPECT_EQ(a.status, b.status) << to_string(a.status) << " vs " << to_string(b.status);
-  EXPECT_EQ(a.status_time, b.status_time);
-  EXPECT_EQ(a.status_detail, b.status_detail);
-  EXPECT_EQ(a.auth_failures, b.auth_failures);
+  expect_same_members(a, b, &Device::name, &Device::operation, &Device::auth_mode,
+                      &Device::auth_string, &Device::key_order, &Device::rsa_bits, &Device::ec_bits,
+                      &Device::deadline, &Device::status_time, &Device::status_detail,
+                      &Device::auth_failures, &Device::description);
   ASSERT_EQ(a.lsc.has_value(), b.lsc.has_value());
   if (a.lsc) {
     EXPECT_EQ(a.lsc->serial_hex, b.lsc->serial_hex);
     EXPECT_EQ(a.lsc->issuer, b.lsc->issuer);
     EXPECT_EQ(a.lsc->not_after, b.lsc->not_after);
   }
-  EXPECT_EQ(a.description, b.description);
 }
 
 std::vector<std::string> names(const std::vector<Device>& devices) {
@@ -384,50 +377,53 @@ TEST_P(RegistryConformance, FilterNamePrefix) {
   EXPECT_EQ(listed(registry, {.name_prefix = "_"}), Names{});
 }
 
+// list_devices() over the filter population, and the names each filter lists.
+struct Listing {
+  DeviceFilter filter;
+  Names names;
+};
+void expect_listings(Registry& registry, std::initializer_list<Listing> listings) {
+  int i = 0;
+  for (const Listing& l : listings) {
+    EXPECT_EQ(listed(registry, l.filter), l.names) << "listing " << i++;
+  }
+}
+
 TEST_P(RegistryConformance, FilterOperation) {
   ASSERT_NO_FATAL_FAILURE(add_filter_population(*registry_));
-  Registry& registry = *registry_;
-  EXPECT_EQ(listed(registry, {.operation = Operation::kInstall}),
-            (Names{"CSFalice", "SEP000000000001"}));
-  EXPECT_EQ(listed(registry, {.operation = Operation::kNone}),
-            (Names{"SEP000000000002", "TABCAROL"}));
-  EXPECT_EQ(listed(registry, {.operation = Operation::kDelete}), (Names{"SEP000000000003"}));
-  EXPECT_EQ(listed(registry, {.operation = Operation::kTroubleshoot}), (Names{"CSFbob"}));
+  expect_listings(*registry_,
+                  {{{.operation = Operation::kInstall}, {"CSFalice", "SEP000000000001"}},
+                   {{.operation = Operation::kNone}, {"SEP000000000002", "TABCAROL"}},
+                   {{.operation = Operation::kDelete}, {"SEP000000000003"}},
+                   {{.operation = Operation::kTroubleshoot}, {"CSFbob"}}});
 }
 
 TEST_P(RegistryConformance, FilterStatusKind) {
   ASSERT_NO_FATAL_FAILURE(add_filter_population(*registry_));
-  Registry& registry = *registry_;
-  EXPECT_EQ(listed(registry, {.status_kind = StatusKind::kPending}),
-            (Names{"CSFalice", "SEP000000000001"}));
-  EXPECT_EQ(listed(registry, {.status_kind = StatusKind::kSuccess}), (Names{"SEP000000000002"}));
-  EXPECT_EQ(listed(registry, {.status_kind = StatusKind::kFailed}), (Names{"SEP000000000003"}));
-  EXPECT_EQ(listed(registry, {.status_kind = StatusKind::kNone}), (Names{"CSFbob", "TABCAROL"}));
+  expect_listings(*registry_,
+                  {{{.status_kind = StatusKind::kPending}, {"CSFalice", "SEP000000000001"}},
+                   {{.status_kind = StatusKind::kSuccess}, {"SEP000000000002"}},
+                   {{.status_kind = StatusKind::kFailed}, {"SEP000000000003"}},
+                   {{.status_kind = StatusKind::kNone}, {"CSFbob", "TABCAROL"}}});
 }
 
 TEST_P(RegistryConformance, FilterAuthMode) {
   ASSERT_NO_FATAL_FAILURE(add_filter_population(*registry_));
-  Registry& registry = *registry_;
-  EXPECT_EQ(listed(registry, {.auth_mode = AuthMode::kNullString}),
-            (Names{"CSFalice", "TABCAROL"}));
-  EXPECT_EQ(listed(registry, {.auth_mode = AuthMode::kLscFirst}),
-            (Names{"CSFbob", "SEP000000000002"}));
-  EXPECT_EQ(listed(registry, {.auth_mode = AuthMode::kAuthString}), (Names{"SEP000000000001"}));
-  EXPECT_EQ(listed(registry, {.auth_mode = AuthMode::kMicFirst}), (Names{"SEP000000000003"}));
+  expect_listings(*registry_, {{{.auth_mode = AuthMode::kNullString}, {"CSFalice", "TABCAROL"}},
+                               {{.auth_mode = AuthMode::kLscFirst}, {"CSFbob", "SEP000000000002"}},
+                               {{.auth_mode = AuthMode::kAuthString}, {"SEP000000000001"}},
+                               {{.auth_mode = AuthMode::kMicFirst}, {"SEP000000000003"}}});
 }
 
 TEST_P(RegistryConformance, FilterLscPresenceAndExpiry) {
   ASSERT_NO_FATAL_FAILURE(add_filter_population(*registry_));
-  Registry& registry = *registry_;
-  EXPECT_EQ(listed(registry, {.with_lsc_only = true}),
-            (Names{"CSFbob", "SEP000000000001", "SEP000000000002"}));
-  EXPECT_EQ(listed(registry, {.lsc_expires_before = from_unix(kT0 + 30 * kDay)}),
-            (Names{"CSFbob", "SEP000000000001"}));
-  EXPECT_EQ(listed(registry, {.lsc_expires_before = from_unix(kT0 + 10 * kDay)}),
-            (Names{"CSFbob"}));
-  EXPECT_EQ(listed(registry, {.lsc_expires_before = from_unix(kT0)}), Names{});
-  EXPECT_EQ(listed(registry, {.without_lsc_only = true}),
-            (Names{"CSFalice", "SEP000000000003", "TABCAROL"}));
+  expect_listings(
+      *registry_,
+      {{{.with_lsc_only = true}, {"CSFbob", "SEP000000000001", "SEP000000000002"}},
+       {{.lsc_expires_before = from_unix(kT0 + 30 * kDay)}, {"CSFbob", "SEP000000000001"}},
+       {{.lsc_expires_before = from_unix(kT0 + 10 * kDay)}, {"CSFbob"}},
+       {{.lsc_expires_before = from_unix(kT0)}, {}},
+       {{.without_lsc_only = true}, {"CSFalice", "SEP000000000003", "TABCAROL"}}});
 }
 
 TEST_P(RegistryConformance, FilterCombined) {
