@@ -18,6 +18,44 @@
 
 namespace capf {
 
+// One column into a value of its type: text, a time (Unix seconds), an integer, or a time that
+// stays unset when the column is NULL.
+template <typename Row>
+void read_column(const Row& q, int col, std::string& out) {
+  out = q.text(col);
+}
+template <typename Row>
+void read_column(const Row& q, int col, TimePoint& out) {
+  out = q.time(col);
+}
+template <typename Row>
+void read_column(const Row& q, int col, int& out) {
+  out = static_cast<int>(q.integer(col));
+}
+template <typename Row>
+void read_column(const Row& q, int col, std::int64_t& out) {
+  out = q.integer(col);
+}
+template <typename Row>
+void read_column(const Row& q, int col, std::optional<TimePoint>& out) {
+  if (!q.is_null(col)) {
+    out = q.time(col);
+  }
+}
+
+// Columns first, first + 1, ... into `members` of `out`, in that order.
+template <typename Row, typename T, typename... Members>
+void read_columns(const Row& q, int first, T& out, Members T::*... members) {
+  int col = first;
+  (read_column(q, col++, out.*members), ...);
+}
+
+// Binds `members` of `in`, in that order.
+template <typename Query, typename T, typename... Members>
+void bind_members(Query& q, const T& in, Members T::*... members) {
+  (q.bind(in.*members), ...);
+}
+
 constexpr std::string_view kDeviceColumns =
     "name, operation, auth_mode, auth_string, key_order, rsa_bits, ec_bits, deadline, "
     "status_kind, status_operation, status_reason, status_time, status_detail, auth_failures, "
@@ -131,42 +169,26 @@ constexpr std::string_view kCertificateColumns =
 
 template <typename Query>
 void bind_certificate(Query& q, const IssuedCertificate& cert) {
-  q.bind(cert.serial_hex)
-      .bind(cert.device_name)
-      .bind(cert.issuer)
-      .bind(cert.subject)
-      .bind(cert.key_spec)
-      .bind(cert.not_before)
-      .bind(cert.not_after)
-      .bind(cert.pem)
-      .bind(to_string(cert.state))
-      .bind(cert.issued_at)
-      .bind(cert.state_time)
-      .bind(cert.session)
-      .bind(cert.revocation_reason);
+  using C = IssuedCertificate;
+  bind_members(q, cert, &C::serial_hex, &C::device_name, &C::issuer, &C::subject, &C::key_spec,
+               &C::not_before, &C::not_after, &C::pem);
+  q.bind(to_string(cert.state));
+  bind_members(q, cert, &C::issued_at, &C::state_time, &C::session, &C::revocation_reason);
 }
 
 template <typename Row>
 Result<IssuedCertificate> read_certificate(const Row& q) {
-  IssuedCertificate c;
-  c.serial_hex = q.text(0);
-  c.device_name = q.text(1);
-  c.issuer = q.text(2);
-  c.subject = q.text(3);
-  c.key_spec = q.text(4);
-  c.not_before = q.time(5);
-  c.not_after = q.time(6);
-  c.pem = q.text(7);
+  using C = IssuedCertificate;
+  C c;
+  read_columns(q, 0, c, &C::serial_hex, &C::device_name, &C::issuer, &C::subject, &C::key_spec,
+               &C::not_before, &C::not_after, &C::pem);
   auto state = parse_certificate_state(q.text(8));
   if (!state) {
     return make_error(ErrorCode::kDatabase, "certificate {} has a bad state column: {}",
                       c.serial_hex, state.error().message);
   }
   c.state = *state;
-  c.issued_at = q.time(9);
-  c.state_time = q.time(10);
-  c.session = q.text(11);
-  c.revocation_reason = q.text(12);
+  read_columns(q, 9, c, &C::issued_at, &C::state_time, &C::session, &C::revocation_reason);
   return c;
 }
 
@@ -196,15 +218,10 @@ void bind_trust(Query& q, const TrustEntry& entry, const std::string& fingerprin
 
 template <typename Row>
 TrustEntry read_trust(const Row& q) {
-  TrustEntry e;
-  e.store = q.text(0);
-  e.fingerprint = q.text(1);
-  e.subject = q.text(2);
-  e.issuer = q.text(3);
-  e.not_after = q.time(4);
-  e.pem = q.text(5);
-  e.label = q.text(6);
-  e.added = q.time(7);
+  using E = TrustEntry;
+  E e;
+  read_columns(q, 0, e, &E::store, &E::fingerprint, &E::subject, &E::issuer, &E::not_after, &E::pem,
+               &E::label, &E::added);
   return e;
 }
 
@@ -240,44 +257,27 @@ constexpr std::string_view kOpenRequestStates = "state IN ('waiting', 'ready')";
 
 template <typename Query>
 void bind_request_fields(Query& q, const CertificateRequestRecord& r) {
-  q.bind(r.mode)
-      .bind(r.ca)
-      .bind(r.key_spec)
-      .bind(r.csr_pem)
-      .bind(r.spki_fingerprint)
-      .bind(r.ticket)
-      .bind(to_string(r.state))
-      .bind(r.certificate_pem)
-      .bind(r.certificate_serial)
-      .bind(r.last_error)
-      .bind(r.attempts)
-      .bind(r.session);
+  using R = CertificateRequestRecord;
+  bind_members(q, r, &R::mode, &R::ca, &R::key_spec, &R::csr_pem, &R::spki_fingerprint, &R::ticket);
+  q.bind(to_string(r.state));
+  bind_members(q, r, &R::certificate_pem, &R::certificate_serial, &R::last_error, &R::attempts,
+               &R::session);
 }
 
 template <typename Row>
 Result<CertificateRequestRecord> read_request(const Row& q) {
-  CertificateRequestRecord r;
-  r.id = q.text(0);
-  r.device_name = q.text(1);
-  r.mode = q.text(2);
-  r.ca = q.text(3);
-  r.key_spec = q.text(4);
-  r.csr_pem = q.text(5);
-  r.spki_fingerprint = q.text(6);
-  r.ticket = q.text(7);
+  using R = CertificateRequestRecord;
+  R r;
+  read_columns(q, 0, r, &R::id, &R::device_name, &R::mode, &R::ca, &R::key_spec, &R::csr_pem,
+               &R::spki_fingerprint, &R::ticket);
   auto state = parse_request_state(q.text(8));
   if (!state) {
     return make_error(ErrorCode::kDatabase, "certificate request {} has a bad state column: {}",
                       r.id, state.error().message);
   }
   r.state = *state;
-  r.certificate_pem = q.text(9);
-  r.certificate_serial = q.text(10);
-  r.last_error = q.text(11);
-  r.attempts = static_cast<int>(q.integer(12));
-  r.session = q.text(13);
-  r.created = q.time(14);
-  r.updated = q.time(15);
+  read_columns(q, 9, r, &R::certificate_pem, &R::certificate_serial, &R::last_error, &R::attempts,
+               &R::session, &R::created, &R::updated);
   return r;
 }
 
@@ -295,17 +295,8 @@ Result<AdminToken> read_token(const Row& q) {
                       role.error().message);
   }
   t.role = *role;
-  t.hash_hex = q.text(3);
-  t.created = q.time(4);
-  if (!q.is_null(5)) {
-    t.last_used = q.time(5);
-  }
-  if (!q.is_null(6)) {
-    t.revoked = q.time(6);
-  }
-  if (!q.is_null(7)) {
-    t.expires = q.time(7);
-  }
+  read_columns(q, 3, t, &AdminToken::hash_hex, &AdminToken::created, &AdminToken::last_used,
+               &AdminToken::revoked, &AdminToken::expires);
   return t;
 }
 
@@ -318,14 +309,9 @@ constexpr std::string_view kAuditColumns =
 
 template <typename Row>
 AuditEntry read_audit(const Row& q) {
-  AuditEntry e;
-  e.id = q.integer(0);
-  e.time = q.time(1);
-  e.actor = q.text(2);
-  e.action = q.text(3);
-  e.target = q.text(4);
-  e.before = q.text(5);
-  e.after = q.text(6);
+  using E = AuditEntry;
+  E e;
+  read_columns(q, 0, e, &E::id, &E::time, &E::actor, &E::action, &E::target, &E::before, &E::after);
   return e;
 }
 
