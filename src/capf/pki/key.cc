@@ -93,6 +93,23 @@ int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
   return static_cast<int>(request->passphrase->size());
 }
 
+// OpenSSL's two calls of a signature: `sign(nullptr, &len)` for its size, then into a buffer of
+// that size. kCrypto `size_failure` or `sign_failure` when the first or the second fails.
+template <typename Sign>
+Result<Bytes> sign_in_two_calls(Sign sign, std::string_view size_failure,
+                                std::string_view sign_failure) {
+  std::size_t len = 0;
+  if (sign(nullptr, &len) != 1) {
+    return ossl_error(ErrorCode::kCrypto, size_failure);
+  }
+  Bytes sig(len);
+  if (sign(sig.data(), &len) != 1) {
+    return ossl_error(ErrorCode::kCrypto, sign_failure);
+  }
+  sig.resize(len);
+  return sig;
+}
+
 }  // namespace
 
 Result<Hash> hash_from_id(std::uint8_t id) {
@@ -332,34 +349,26 @@ Result<Bytes> PrivateKey::sign_proof(Hash hash, ByteView data) const {
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) {
     return ossl_error(ErrorCode::kCrypto, "cannot select pkcs#1 padding");
   }
-  std::size_t len = 0;
-  if (EVP_PKEY_sign(ctx.get(), nullptr, &len, h.data(), h.size()) != 1) {
-    return ossl_error(ErrorCode::kCrypto, "cannot size the proof signature");
-  }
-  Bytes sig(len);
-  if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, h.data(), h.size()) != 1) {
-    return ossl_error(ErrorCode::kCrypto,
-                      fmt::format("cannot sign the {} hash as a proof", detail::hash_name(hash)));
-  }
-  sig.resize(len);
-  return sig;
+  return sign_in_two_calls(
+      [&](unsigned char* out, std::size_t* len) {
+        return EVP_PKEY_sign(ctx.get(), out, len, h.data(), h.size());
+      },
+      "cannot size the proof signature",
+      fmt::format("cannot sign the {} hash as a proof", detail::hash_name(hash)));
 }
 
 Result<Bytes> PrivateKey::sign(Hash hash, ByteView data) const {
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  std::size_t len = 0;
   if (!ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, detail::evp_md(hash), nullptr, key_.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
+      EVP_DigestSignInit(ctx.get(), nullptr, detail::evp_md(hash), nullptr, key_.get()) != 1) {
     return ossl_error(ErrorCode::kCrypto, "cannot sign with the private key");
   }
-  Bytes sig(len);
-  if (EVP_DigestSign(ctx.get(), sig.data(), &len, data.data(), data.size()) != 1) {
-    return ossl_error(ErrorCode::kCrypto,
-                      fmt::format("{} signature failed", detail::hash_name(hash)));
-  }
-  sig.resize(len);
-  return sig;
+  return sign_in_two_calls(
+      [&](unsigned char* out, std::size_t* len) {
+        return EVP_DigestSign(ctx.get(), out, len, data.data(), data.size());
+      },
+      "cannot sign with the private key",
+      fmt::format("{} signature failed", detail::hash_name(hash)));
 }
 
 }  // namespace capf::pki
