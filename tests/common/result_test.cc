@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/result_matchers.h"
+
 namespace capf {
 namespace {
 
@@ -35,6 +37,19 @@ TEST(Result, ContextPrefixesMessage) {
   Error e = make_error(ErrorCode::kIo, "disk full").with_context("writing ledger");
   EXPECT_EQ(e.message, "writing ledger: disk full");
   EXPECT_EQ(e.code, ErrorCode::kIo);
+}
+
+// The test helper FailsWith (tests/support/result_matchers.h) matches only the error it names.
+TEST(FailsWith, MatchesTheCodeAndTheMessageOfAnError) {
+  using ::testing::HasSubstr;
+  using ::testing::Not;
+  EXPECT_THAT(half(3), FailsWith(ErrorCode::kInvalidArgument, "3 is odd"));
+  EXPECT_THAT(half(3), FailsWith(ErrorCode::kInvalidArgument, HasSubstr("odd")));
+  EXPECT_THAT(check_even(5), FailsWith(ErrorCode::kInvalidArgument, "5 is odd"));
+  EXPECT_THAT(half(3), Not(FailsWith(ErrorCode::kIo, "3 is odd")));               // another code
+  EXPECT_THAT(half(3), Not(FailsWith(ErrorCode::kInvalidArgument, "3")));         // another message
+  EXPECT_THAT(half(4), Not(FailsWith(ErrorCode::kInvalidArgument, "4 is odd")));  // a success
+  EXPECT_THAT(check_even(4), Not(FailsWith(ErrorCode::kInvalidArgument, HasSubstr(""))));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "capf/pki/profiles.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/test_pki.h"
 
 namespace capf::pki {
@@ -140,14 +141,10 @@ TEST(CapfCertificate, RefusesBadInput) {
   auto small = PrivateKey::generate({KeyType::kRsa, 1024});
   ASSERT_TRUE(small);
   auto weak = make_capf_certificate(*small, {"CN=CAPF-a", 30}, clock);
-  ASSERT_FALSE(weak);
-  EXPECT_EQ(weak.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(weak.error().message, HasSubstr("2048"));
+  EXPECT_THAT(weak, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("2048")));
 
   auto bad_dn = make_capf_certificate(testing::ec_key(), {"CN=a,BOGUS=b", 30}, clock);
-  ASSERT_FALSE(bad_dn);
-  EXPECT_EQ(bad_dn.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(bad_dn.error().message, HasSubstr("BOGUS"));
+  EXPECT_THAT(bad_dn, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("BOGUS")));
 
   auto no_days = make_capf_certificate(testing::ec_key(), {"CN=a", 0}, clock);
   ASSERT_FALSE(no_days);

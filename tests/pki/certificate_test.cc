@@ -10,6 +10,7 @@
 
 #include "capf/pki/certificate.h"
 #include "capf/pki/profiles.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 
@@ -91,9 +92,7 @@ TEST(Certificate, FromDerRejectsTrailingBytesAndGarbage) {
   Bytes der = testing::vector_lsc_der();
   der.push_back(0x00);
   auto trailing = Certificate::from_der(der);
-  ASSERT_FALSE(trailing);
-  EXPECT_EQ(trailing.error().code, ErrorCode::kMalformed);
-  EXPECT_THAT(trailing.error().message, HasSubstr("trailing"));
+  EXPECT_THAT(trailing, FailsWith(ErrorCode::kMalformed, HasSubstr("trailing")));
 
   der.pop_back();
   der.pop_back();
@@ -142,9 +141,7 @@ TEST(Certificate, PemErrorsAreMalformed) {
   std::string broken = a.pem();
   broken.replace(broken.find("\n") + 10, 4, "!!!!");
   auto bad = Certificate::all_from_pem(a.pem() + broken);
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kMalformed);
-  EXPECT_THAT(bad.error().message, HasSubstr("number 2"));
+  EXPECT_THAT(bad, FailsWith(ErrorCode::kMalformed, HasSubstr("number 2")));
 }
 
 TEST(Certificate, SubjectIsOneLineInDerOrderWithRfc2253Escapes) {

@@ -6,6 +6,7 @@
 #include <openssl/rsa.h>
 
 #include "capf/pki/key.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/test_pki.h"
 
 namespace capf::pki {
@@ -105,15 +106,12 @@ TEST(PrivateKey, EncryptedPemNeedsTheRightPassphrase) {
   EXPECT_EQ(right->spki_der(), key.spki_der());
 
   auto wrong = PrivateKey::from_pem(*pem, "battery staple");
-  ASSERT_FALSE(wrong);
-  EXPECT_EQ(wrong.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(wrong.error().message, HasSubstr("wrong passphrase"));
+  EXPECT_THAT(wrong, FailsWith(ErrorCode::kPermissionDenied, HasSubstr("wrong passphrase")));
 
   auto missing = PrivateKey::from_pem(*pem);
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(missing.error().message, HasSubstr("encrypted"));
-  EXPECT_THAT(missing.error().message, HasSubstr("no passphrase"));
+  EXPECT_THAT(missing,
+              FailsWith(ErrorCode::kPermissionDenied,
+                        ::testing::AllOf(HasSubstr("encrypted"), HasSubstr("no passphrase"))));
 
   auto empty = key.to_pem("");
   ASSERT_FALSE(empty);
@@ -154,9 +152,7 @@ TEST(PrivateKey, ReadsTraditionalPkcs1AndSec1PemIncludingEncrypted) {
 
 TEST(PrivateKey, RefusesTextWithoutAKey) {
   auto key = PrivateKey::from_pem("hello");
-  ASSERT_FALSE(key);
-  EXPECT_EQ(key.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(key.error().message, HasSubstr("no pem private key"));
+  EXPECT_THAT(key, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("no pem private key")));
 }
 
 TEST(PrivateKey, AdoptRefusesPublicOnlyAndUnsupportedKeys) {
@@ -165,16 +161,12 @@ TEST(PrivateKey, AdoptRefusesPublicOnlyAndUnsupportedKeys) {
   PKeyPtr public_only(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
   ASSERT_TRUE(public_only);
   auto adopted = PrivateKey::adopt(std::move(public_only));
-  ASSERT_FALSE(adopted);
-  EXPECT_EQ(adopted.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(adopted.error().message, HasSubstr("no private half"));
+  EXPECT_THAT(adopted, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("no private half")));
 
   PKeyPtr ed25519(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   ASSERT_TRUE(ed25519);
   auto refused = PrivateKey::adopt(std::move(ed25519));
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(refused.error().message, HasSubstr("ed25519"));
+  EXPECT_THAT(refused, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("ed25519")));
 
   auto none = PrivateKey::adopt(PKeyPtr());
   EXPECT_FALSE(none);
@@ -192,9 +184,7 @@ TEST(PublicKey, RejectsTrailingAndTruncatedBytes) {
   Bytes trailing = kVectorSpki;
   trailing.push_back(0);
   auto with_trailing = PublicKey::from_spki_der(trailing);
-  ASSERT_FALSE(with_trailing);
-  EXPECT_EQ(with_trailing.error().code, ErrorCode::kMalformed);
-  EXPECT_THAT(with_trailing.error().message, HasSubstr("trailing"));
+  EXPECT_THAT(with_trailing, FailsWith(ErrorCode::kMalformed, HasSubstr("trailing")));
 
   for (std::size_t len = 0; len < kVectorSpki.size(); ++len) {
     auto truncated = PublicKey::from_spki_der(ByteView(kVectorSpki).first(len));
@@ -228,9 +218,7 @@ TEST(PublicKey, RejectsEcKeysWithExplicitCurveParameters) {
                 " -pubout -outform DER -out " + dir.file("pub.der"));
   ASSERT_EQ(made.exit_code, 0) << made.output;
   auto parsed = PublicKey::from_spki_der(dir.read("pub.der"));
-  ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(parsed.error().message, HasSubstr("explicit"));
+  EXPECT_THAT(parsed, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("explicit")));
 }
 
 // ---- the proof of possession (docs/protocol.md §6.3.3) ----

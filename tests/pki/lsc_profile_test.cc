@@ -9,6 +9,7 @@
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
 #include "capf/pki/verify.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/test_pki.h"
 
 namespace capf::pki {
@@ -317,9 +318,7 @@ TEST(Lsc, RefusesBadInput) {
             ErrorCode::kInvalidArgument);
 
   auto wrong_key = issue_lsc(lsc_params(testing::ec_key(1)), capf, testing::ec_key(2), clock);
-  ASSERT_FALSE(wrong_key);
-  EXPECT_EQ(wrong_key.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(wrong_key.error().message, HasSubstr("does not belong"));
+  EXPECT_THAT(wrong_key, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("does not belong")));
 
   for (std::string_view device :
        {std::string_view(""), std::string_view("SEP 0011"), std::string_view("SEP\0", 4)}) {

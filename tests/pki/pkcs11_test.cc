@@ -29,6 +29,7 @@
 #include "capf/pki/key_source.h"
 #include "capf/pki/profiles.h"
 #include "capf/server/tls_context.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/test_pki.h"
 
 namespace capf::pki {
@@ -285,9 +286,7 @@ TEST(Pkcs11Key, PrivateKeyWithAnotherKeysPublicHalfIsRefused) {
 
 TEST(Pkcs11Key, TextThatIsNotAUriIsRefused) {
   auto key = load_pkcs11_key("/var/lib/opencapf/capf.key", kPin);
-  ASSERT_FALSE(key);
-  EXPECT_EQ(key.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(key.error().message, HasSubstr("is not a pkcs11: uri"));
+  EXPECT_THAT(key, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("is not a pkcs11: uri")));
 }
 
 // PKCS#11 logins are per token and process (documented in key_source.h): a logged-in token does
@@ -307,10 +306,10 @@ TEST(Pkcs11Key, ToPemRefusesBecauseTheKeyStaysInTheToken) {
     for (std::optional<std::string_view> passphrase :
          {std::optional<std::string_view>(), std::optional<std::string_view>("secret")}) {
       auto pem = key->to_pem(passphrase);
-      ASSERT_FALSE(pem) << label_of(type);
-      EXPECT_EQ(pem.error().code, ErrorCode::kInvalidArgument);
-      EXPECT_EQ(pem.error().message,
-                "the key lives in a PKCS#11 token and cannot be written to a file");
+      EXPECT_THAT(pem,
+                  FailsWith(ErrorCode::kInvalidArgument,
+                            "the key lives in a PKCS#11 token and cannot be written to a file"))
+          << label_of(type);
     }
   }
   // Software keys still write.

@@ -4,6 +4,7 @@
 
 #include "capf/protocol/message.h"
 #include "tests/protocol/test_vectors.h"
+#include "tests/support/result_matchers.h"
 
 namespace capf::protocol {
 namespace {
@@ -21,9 +22,7 @@ TEST(Header, ParsesBigEndianFields) {
 
 TEST(Header, RejectsWrongProtocolId) {
   auto header = parse_header(hex("54 02 0000002a 0000"));
-  ASSERT_FALSE(header);
-  EXPECT_EQ(header.error().code, ErrorCode::kMalformed);
-  EXPECT_EQ(header.error().message, "protocol id 0x54, expected 0x55");
+  EXPECT_THAT(header, FailsWith(ErrorCode::kMalformed, "protocol id 0x54, expected 0x55"));
 }
 
 TEST(Header, RejectsWrongSize) {
@@ -49,10 +48,9 @@ TEST(Elements, KeepsWireOrderAndZeroLengthValues) {
 
 TEST(Elements, RejectsLengthPastTheEnd) {
   auto elements = parse_elements(hex("07 0001 03  0d 0010 5345"));
-  ASSERT_FALSE(elements);
-  EXPECT_EQ(elements.error().code, ErrorCode::kMalformed);
-  EXPECT_EQ(elements.error().message,
-            "element DEVICE_NAME at offset 4 declares 16 bytes but 2 remain");
+  EXPECT_THAT(elements,
+              FailsWith(ErrorCode::kMalformed,
+                        "element DEVICE_NAME at offset 4 declares 16 bytes but 2 remain"));
 }
 
 TEST(Elements, RejectsTruncatedElementHeader) {
@@ -65,9 +63,8 @@ TEST(Elements, RejectsTruncatedElementHeader) {
 
 TEST(Decode, RejectsPayloadLengthMismatch) {
   auto longer = decode(hex("55 0a 0000002a 000c 01 0001 01 02 0002 aabb"));
-  ASSERT_FALSE(longer);
-  EXPECT_EQ(longer.error().code, ErrorCode::kMalformed);
-  EXPECT_EQ(longer.error().message, "payload length 12 but 9 bytes follow the header");
+  EXPECT_THAT(longer,
+              FailsWith(ErrorCode::kMalformed, "payload length 12 but 9 bytes follow the header"));
   auto shorter = decode(hex("55 0a 0000002a 0003 01 0001 01"));
   ASSERT_FALSE(shorter);
   EXPECT_EQ(shorter.error().message, "payload length 3 but 4 bytes follow the header");
@@ -134,9 +131,8 @@ TEST(Encode, WritesHeaderAndElementsInGivenOrder) {
 TEST(Encode, RejectsValueOver65535Bytes) {
   Message m{9, 1, {Element{4, Bytes(65536, 0xaa)}}};
   auto bytes = encode(m);
-  ASSERT_FALSE(bytes);
-  EXPECT_EQ(bytes.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(bytes.error().message, "element CERTIFICATE value has 65536 bytes, more than 65535");
+  EXPECT_THAT(bytes, FailsWith(ErrorCode::kInvalidArgument,
+                               "element CERTIFICATE value has 65536 bytes, more than 65535"));
 }
 
 TEST(Encode, RejectsPayloadOver65535Bytes) {
@@ -147,9 +143,8 @@ TEST(Encode, RejectsPayloadOver65535Bytes) {
   EXPECT_EQ(ok_bytes->size(), kHeaderSize + kMaxPayload);
   Message too_big{9, 1, {Element{4, Bytes(65532, 0xaa)}, Element{1, {}}}};
   auto bytes = encode(too_big);
-  ASSERT_FALSE(bytes);
-  EXPECT_EQ(bytes.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(bytes.error().message, HasSubstr("payload of 65538 bytes exceeds"));
+  EXPECT_THAT(bytes,
+              FailsWith(ErrorCode::kInvalidArgument, HasSubstr("payload of 65538 bytes exceeds")));
 }
 
 TEST(Encode, LargestPayloadRoundTrips) {

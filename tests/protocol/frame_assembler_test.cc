@@ -5,6 +5,7 @@
 
 #include "capf/protocol/message.h"
 #include "tests/protocol/test_vectors.h"
+#include "tests/support/result_matchers.h"
 
 namespace capf::protocol {
 namespace {
@@ -104,9 +105,7 @@ TEST(FrameAssembler, RejectsANonCapfHeaderOnceEightBytesArrive) {
   EXPECT_FALSE(waiting->has_value());
   assembler.feed(ByteView(not_capf).subspan(7));
   auto bad = assembler.next();
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kMalformed);
-  EXPECT_EQ(bad.error().message, "protocol id 0x16, expected 0x55");
+  EXPECT_THAT(bad, FailsWith(ErrorCode::kMalformed, "protocol id 0x16, expected 0x55"));
   // The stream stays unusable.
   assembler.feed(hex(testing::kRequestInProgressHex));
   EXPECT_FALSE(assembler.next());

@@ -4,6 +4,7 @@
 
 #include "capf/protocol/message.h"
 #include "tests/protocol/test_vectors.h"
+#include "tests/support/result_matchers.h"
 
 namespace capf::protocol {
 namespace {
@@ -52,9 +53,7 @@ TEST(CertificateValue, RejectsBadItems) {
   };
   for (const Case& c : cases) {
     auto items = parse_certificate_value(hex(c.hex));
-    ASSERT_FALSE(items) << c.hex;
-    EXPECT_EQ(items.error().code, ErrorCode::kMalformed);
-    EXPECT_EQ(items.error().message, c.message);
+    EXPECT_THAT(items, FailsWith(ErrorCode::kMalformed, c.message)) << c.hex;
   }
 }
 
@@ -68,9 +67,7 @@ TEST(HashedSignature, ParsesAndBuilds) {
 
 TEST(HashedSignature, LengthMustCoverExactlyTheRest) {
   auto longer = parse_hashed_signature(hex("03 0004 aabbcc"));
-  ASSERT_FALSE(longer);
-  EXPECT_EQ(longer.error().code, ErrorCode::kMalformed);
-  EXPECT_EQ(longer.error().message, "signature declares 4 bytes but 3 remain");
+  EXPECT_THAT(longer, FailsWith(ErrorCode::kMalformed, "signature declares 4 bytes but 3 remain"));
   auto shorter = parse_hashed_signature(hex("03 0002 aabbcc"));
   ASSERT_FALSE(shorter);
   EXPECT_EQ(shorter.error().message, "signature length 2 but 3 bytes follow its header");
@@ -92,9 +89,8 @@ TEST(SudiData, ParsesThreeParts) {
 
 TEST(SudiData, RejectsMissingPartsAndTrailingBytes) {
   auto two_parts = parse_sudi_data(hex("00 0002 3000  01 0001 aa"));
-  ASSERT_FALSE(two_parts);
-  EXPECT_EQ(two_parts.error().code, ErrorCode::kMalformed);
-  EXPECT_THAT(two_parts.error().message, HasSubstr("SUDI_DATA SHA-512 part header truncated"));
+  EXPECT_THAT(two_parts, FailsWith(ErrorCode::kMalformed,
+                                   HasSubstr("SUDI_DATA SHA-512 part header truncated")));
   auto trailing = parse_sudi_data(hex("00 0002 3000  01 0001 aa  03 0002 bbcc  00"));
   ASSERT_FALSE(trailing);
   EXPECT_EQ(trailing.error().message, "SUDI_DATA has 1 bytes after its three parts");

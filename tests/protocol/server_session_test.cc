@@ -4,6 +4,7 @@
 
 #include "capf/protocol/server_session.h"
 #include "tests/protocol/test_vectors.h"
+#include "tests/support/result_matchers.h"
 
 namespace capf::protocol {
 namespace {
@@ -90,43 +91,39 @@ TEST(ServerSession, RunsTheTestVectorInstall) {
 TEST(ServerSession, NothingIsReceivedBeforeAuthRequest) {
   ServerSession session(kSessionId);
   auto r = session.receive(hex(testing::kAuthResponseHex));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kProtocol);
-  EXPECT_EQ(r.error().message, "nothing may be received before AUTH_REQUEST is sent");
+  EXPECT_THAT(
+      r, FailsWith(ErrorCode::kProtocol, "nothing may be received before AUTH_REQUEST is sent"));
+}
+
+// What a session that has sent AUTH_REQUEST makes of the §12 auth response after `change`.
+Result<ClientEvent> receive_changed_auth_response(void (*change)(Bytes&)) {
+  ServerSession session(kSessionId);
+  EXPECT_TRUE(session.send(AuthRequest{}));
+  Bytes frame = hex(testing::kAuthResponseHex);
+  change(frame);
+  return session.receive(frame);
 }
 
 TEST(ServerSession, RejectsAnotherSessionId) {
-  ServerSession session(kSessionId);
-  ASSERT_TRUE(session.send(AuthRequest{}));
-  Bytes frame = hex(testing::kAuthResponseHex);
-  frame[5] = 0x2b;
-  auto r = session.receive(frame);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kProtocol);
-  EXPECT_EQ(r.error().message, "session id 0x0000002b, expected 0x0000002a");
+  EXPECT_THAT(receive_changed_auth_response([](Bytes& frame) { frame[5] = 0x2b; }),
+              FailsWith(ErrorCode::kProtocol, "session id 0x0000002b, expected 0x0000002a"));
 }
 
 TEST(ServerSession, RejectsMalformedFrames) {
-  ServerSession session(kSessionId);
-  ASSERT_TRUE(session.send(AuthRequest{}));
-  Bytes frame = hex(testing::kAuthResponseHex);
-  frame[0] = 0x54;
-  auto r = session.receive(frame);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kMalformed);
-  frame = hex(testing::kAuthResponseHex);
-  frame.pop_back();
-  EXPECT_EQ(session.receive(frame).error().code, ErrorCode::kMalformed);
+  EXPECT_THAT(receive_changed_auth_response([](Bytes& frame) { frame[0] = 0x54; }),
+              FailsWith(ErrorCode::kMalformed, HasSubstr("protocol id 0x54")));
+  EXPECT_THAT(receive_changed_auth_response([](Bytes& frame) { frame.pop_back(); }),
+              FailsWith(ErrorCode::kMalformed, ::testing::_));
 }
 
 TEST(ServerSession, RejectsACommandNotExpectedInTheState) {
   ServerSession session = authenticated();
   ASSERT_TRUE(session.send(ec_p256()));
   auto r = session.receive(client_frame(FetchCertificateResponse{1, {}}));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kProtocol);
-  EXPECT_EQ(r.error().message,
-            "FETCH_CERTIFICATE_RESPONSE not expected while waiting for KEY_GENERATE_RESPONSE");
+  EXPECT_THAT(
+      r,
+      FailsWith(ErrorCode::kProtocol,
+                "FETCH_CERTIFICATE_RESPONSE not expected while waiting for KEY_GENERATE_RESPONSE"));
 }
 
 TEST(ServerSession, RequestInProgressOnlyWhileAKeyOrSignatureIsPending) {
@@ -150,9 +147,7 @@ TEST(ServerSession, RequestInProgressOnlyWhileAKeyOrSignatureIsPending) {
 TEST(ServerSession, ASecondReplyBeforeTheNextSendIsRejected) {
   ServerSession session = authenticated();
   auto again = session.receive(hex(testing::kAuthResponseHex));
-  ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, ErrorCode::kProtocol);
-  EXPECT_THAT(again.error().message, HasSubstr("no request is outstanding"));
+  EXPECT_THAT(again, FailsWith(ErrorCode::kProtocol, HasSubstr("no request is outstanding")));
 }
 
 TEST(ServerSession, SendsOnlyInTheRightState) {
@@ -165,10 +160,11 @@ TEST(ServerSession, SendsOnlyInTheRightState) {
 
   // The auth response has not arrived yet.
   auto early = session.send(ec_p256());
-  ASSERT_FALSE(early);
-  EXPECT_EQ(early.error().code, ErrorCode::kInternal);
-  EXPECT_EQ(early.error().message,
-            "cannot send KEY_GENERATE_REQUEST in state wait_auth while a reply is outstanding");
+  EXPECT_THAT(
+      early,
+      FailsWith(
+          ErrorCode::kInternal,
+          "cannot send KEY_GENERATE_REQUEST in state wait_auth while a reply is outstanding"));
   EXPECT_FALSE(session.send(AuthRequest{}));
   EXPECT_FALSE(session.send(DeleteCertificateRequest{}));
   EXPECT_EQ(session.state(), ServerState::kWaitAuth);

@@ -10,6 +10,7 @@
 #include "capf/pki/key.h"
 #include "capf/pki/profiles.h"
 #include "capf/store/sqlite/sqlite_registry.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_registry.h"
 
@@ -78,10 +79,11 @@ TEST(TrustStoreNames, AcceptBothStoresInAnyCase) {
   EXPECT_EQ(*canonical_store_name("CallManager-trust"), "callmanager-trust");
   EXPECT_EQ(*canonical_store_name("CALLMANAGER-TRUST"), "callmanager-trust");
   auto bad = canonical_store_name("tomcat-trust");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(bad.error().message,
-            "unknown trust store 'tomcat-trust': use capf-trust, mic-trust or callmanager-trust");
+  EXPECT_THAT(
+      bad,
+      FailsWith(
+          ErrorCode::kInvalidArgument,
+          "unknown trust store 'tomcat-trust': use capf-trust, mic-trust or callmanager-trust"));
   EXPECT_FALSE(canonical_store_name("capf"));
   EXPECT_FALSE(canonical_store_name(""));
 }

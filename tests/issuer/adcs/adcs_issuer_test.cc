@@ -9,6 +9,7 @@
 
 #include "capf/pki/profiles.h"
 #include "tests/issuer/adcs/adcs_test_util.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace capf {
@@ -107,12 +108,13 @@ TEST_F(AdcsIssuerTest, WrongNtlmPasswordIsPermissionDeniedNamingTheUser) {
   OnlineCaSettings settings = ct::settings_for(*standin_);
   settings.secret = "not-the-password";
   auto outcome = issuer(settings)->issue(ct::make_phone_request().request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(outcome.error().message,
-            "the CA refused the credentials of EXAMPLE\\svc-capf (HTTP 401): check "
-            "[issuer.online] username and password, and that the account may enroll on template "
-            "CiscoRA");
+  EXPECT_THAT(
+      outcome,
+      FailsWith(
+          ErrorCode::kPermissionDenied,
+          "the CA refused the credentials of EXAMPLE\\svc-capf (HTTP 401): check "
+          "[issuer.online] username and password, and that the account may enroll on template "
+          "CiscoRA"));
   EXPECT_GE(standin_->stats().refused_logons, 1);
   EXPECT_EQ(standin_->stats().new_requests, 0);
 }
@@ -122,9 +124,8 @@ TEST_F(AdcsIssuerTest, WrongBasicPasswordIsPermissionDeniedNamingTheUser) {
   OnlineCaSettings settings = ct::settings_for(*standin_, "basic");
   settings.secret = "not-the-password";
   auto outcome = issuer(settings)->issue(ct::make_phone_request().request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("EXAMPLE\\svc-capf (HTTP 401)"));
+  EXPECT_THAT(outcome,
+              FailsWith(ErrorCode::kPermissionDenied, HasSubstr("EXAMPLE\\svc-capf (HTTP 401)")));
   EXPECT_EQ(standin_->stats().refused_logons, 1);
 }
 
@@ -158,9 +159,8 @@ TEST_F(AdcsIssuerTest, TemplateDenialKeepsTheDispositionMessageWordForWord) {
   OnlineCaSettings settings = ct::settings_for(*standin_);
   settings.template_name = "Refuse";
   auto outcome = issuer(settings)->issue(ct::make_phone_request().request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(outcome.error().message, std::string("the CA denied the request: ") + kRefusal);
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied,
+                                 std::string("the CA denied the request: ") + kRefusal));
 }
 
 TEST_F(AdcsIssuerTest, AdministratorDenialOfAPendingRequestIsPermissionDenied) {
@@ -175,22 +175,23 @@ TEST_F(AdcsIssuerTest, AdministratorDenialOfAPendingRequestIsPermissionDenied) {
       "for lobby phones).";
   ASSERT_TRUE(standin_->deny(standin_->last_request_id(), disposition));
   auto denied = adcs->retrieve(std::get<PendingIssue>(*outcome).ticket);
-  ASSERT_FALSE(denied);
-  EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(denied.error().message, "the CA denied the request: " + disposition);
+  EXPECT_THAT(denied,
+              FailsWith(ErrorCode::kPermissionDenied, "the CA denied the request: " + disposition));
 }
 
 TEST_F(AdcsIssuerTest, UnknownTemplateIsPermissionDenied) {
   OnlineCaSettings settings = ct::settings_for(*standin_);
   settings.template_name = "NoSuchTemplate";
   auto outcome = issuer(settings)->issue(ct::make_phone_request().request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("template that is not supported"));
-  EXPECT_THAT(outcome.error().message,
+  EXPECT_THAT(
+      outcome,
+      FailsWith(
+          ErrorCode::kPermissionDenied,
+          ::testing::AllOf(
+              HasSubstr("template that is not supported"),
               HasSubstr("Denied by Policy Module  0x80094800, The request was for a certificate "
                         "template that is not supported by the Active Directory Certificate "
-                        "Services policy: NoSuchTemplate."));
+                        "Services policy: NoSuchTemplate."))));
 }
 
 TEST_F(AdcsIssuerTest, StandinDownIsUnavailable) {
@@ -217,9 +218,8 @@ TEST_F(AdcsIssuerTest, CertificateThatDoesNotChainToTheConfiguredCaIsRefused) {
   OnlineCaSettings settings = ct::settings_for(*standin_);
   settings.ca_chain = {stranger()};
   auto outcome = issuer(settings)->issue(ct::make_phone_request().request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("does not chain to the configured CA chain"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied,
+                                 HasSubstr("does not chain to the configured CA chain")));
 }
 
 TEST_F(AdcsIssuerTest, EcdsaIsIssuedWhenTheAdminListsIt) {
@@ -236,9 +236,8 @@ TEST_F(AdcsIssuerTest, EcdsaIsIssuedWhenTheAdminListsIt) {
 
 TEST_F(AdcsIssuerTest, RetrieveOfARequestTheCaDoesNotKnowIsPermissionDenied) {
   auto outcome = issuer()->retrieve("4242");
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("the CA has no request 4242"));
+  EXPECT_THAT(outcome,
+              FailsWith(ErrorCode::kPermissionDenied, HasSubstr("the CA has no request 4242")));
 }
 
 TEST_F(AdcsIssuerTest, RetrieveRefusesATicketThatIsNotARequestId) {
@@ -252,9 +251,7 @@ TEST_F(AdcsIssuerTest, IssueWithoutThePhoneSignedRequestIsInvalidArgument) {
   auto phone = ct::make_phone_request();
   phone.request.csr_der.reset();
   auto outcome = issuer()->issue(phone.request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(outcome.error().message, HasSubstr("SEP001122334455"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("SEP001122334455")));
 }
 
 TEST_F(AdcsIssuerTest, PageItDoesNotRecogniseIsUnavailableWithAnExcerpt) {
@@ -262,21 +259,19 @@ TEST_F(AdcsIssuerTest, PageItDoesNotRecogniseIsUnavailableWithAnExcerpt) {
   OnlineCaSettings settings = ct::settings_for(*standin_);
   settings.url = standin_->url() + "/certcarc.asp?";
   auto outcome = issuer(settings)->issue(ct::make_phone_request().request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable);
-  EXPECT_THAT(outcome.error().message,
-              HasSubstr("the CA answered with a page opencapf does not recognise (is the CA's "
-                        "web enrollment in English?): Microsoft Active Directory Certificate "
-                        "Services"));
+  EXPECT_THAT(
+      outcome,
+      FailsWith(ErrorCode::kUnavailable,
+                HasSubstr("the CA answered with a page opencapf does not recognise (is the CA's "
+                          "web enrollment in English?): Microsoft Active Directory Certificate "
+                          "Services")));
 }
 
 TEST_F(AdcsIssuerTest, WrongUrlPathIsUnavailableNamingTheUrl) {
   OnlineCaSettings settings = ct::settings_for(*standin_);
   settings.url = standin_->url() + "/nothing-here";
   auto outcome = issuer(settings)->issue(ct::make_phone_request().request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable);
-  EXPECT_THAT(outcome.error().message, HasSubstr("(HTTP 404)"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kUnavailable, HasSubstr("(HTTP 404)")));
 }
 
 TEST_F(AdcsIssuerTest, FetchCaChainReturnsTheStandinRoot) {
@@ -310,9 +305,7 @@ TEST_F(AdcsIssuerTest, CheckFailsWithWrongCredentials) {
   OnlineCaSettings settings = ct::settings_for(*standin_);
   settings.secret = "nope";
   Status checked = issuer(settings)->check();
-  ASSERT_FALSE(checked);
-  EXPECT_EQ(checked.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(checked.error().message, HasSubstr("HTTP 401"));
+  EXPECT_THAT(checked, FailsWith(ErrorCode::kPermissionDenied, HasSubstr("HTTP 401")));
 }
 
 TEST_F(AdcsIssuerTest, DescribesItselfAndSupportsRsaOnlyByDefault) {
@@ -344,9 +337,8 @@ TEST_F(AdcsIssuerTest, CreateRefusesSettingsItCannotUseNamingTheKey) {
     OnlineCaSettings settings = ct::settings_for(*standin_);
     c.change(settings);
     auto created = AdcsIssuer::create(settings, clock_);
-    ASSERT_FALSE(created) << c.expected;
-    EXPECT_EQ(created.error().code, ErrorCode::kInvalidArgument);
-    EXPECT_THAT(created.error().message, HasSubstr(c.expected));
+    EXPECT_THAT(created, FailsWith(ErrorCode::kInvalidArgument, HasSubstr(c.expected)))
+        << c.expected;
   }
 }
 

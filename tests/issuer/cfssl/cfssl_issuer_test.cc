@@ -11,6 +11,7 @@
 #include "tests/issuer/online/online_test_util.h"
 #include "tests/issuer/online/raw_http_server.h"
 #include "tests/support/child_process.h"
+#include "tests/support/result_matchers.h"
 
 namespace capf {
 namespace {
@@ -209,27 +210,23 @@ TEST_F(CfsslIssuerTest, AuthsignWithTheProfileKeyIssuesUnderThatProfile) {
 TEST_F(CfsslIssuerTest, AWrongHmacKeyIsRefusedInCfsslsWords) {
   auto outcome =
       issue(settings("phone", "00112233445566778899AABBCCDDEEFF"), pki::testing::ec_key());
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message,
-              AllOf(HasSubstr("cfssl refused the request: 400 invalid token"),
-                    HasSubstr("set the issuer secret")));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied,
+                                 AllOf(HasSubstr("cfssl refused the request: 400 invalid token"),
+                                       HasSubstr("set the issuer secret"))));
 }
 
 TEST_F(CfsslIssuerTest, NoKeyForAProfileThatNeedsOneIsRefused) {
   auto outcome = issue(settings("phone"), pki::testing::ec_key());
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message,
-              AllOf(HasSubstr("cfssl refused the request: 400 authentication required"),
-                    HasSubstr("profile \"phone\" has an auth_key")));
+  EXPECT_THAT(outcome,
+              FailsWith(ErrorCode::kPermissionDenied,
+                        AllOf(HasSubstr("cfssl refused the request: 400 authentication required"),
+                              HasSubstr("profile \"phone\" has an auth_key"))));
 }
 
 TEST_F(CfsslIssuerTest, AKeyForAProfileWithoutOneIsRefused) {
   auto outcome = issue(settings("short", std::string(kAuthKey)), pki::testing::ec_key());
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("no authentication provider"));
+  EXPECT_THAT(outcome,
+              FailsWith(ErrorCode::kPermissionDenied, HasSubstr("no authentication provider")));
 }
 
 TEST_F(CfsslIssuerTest, ACertificateFromAnotherCaIsRefused) {
@@ -238,17 +235,14 @@ TEST_F(CfsslIssuerTest, ACertificateFromAnotherCaIsRefused) {
   OnlineCaSettings s = settings("short");
   s.ca_chain = *other;
   auto outcome = issue(s, pki::testing::ec_key());
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("does not chain to the configured CA chain"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied,
+                                 HasSubstr("does not chain to the configured CA chain")));
 }
 
 TEST_F(CfsslIssuerTest, ACertificateNotValidOnCapfsClockIsRefused) {
   clock_.advance(std::chrono::hours(2));  // past the 1 h of the "short" profile
   auto outcome = issue(settings("short"), pki::testing::ec_key());
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("expired"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied, HasSubstr("expired")));
 }
 
 TEST_F(CfsslIssuerTest, RefusesBeforeCallingCfsslWhatItCannotSend) {
@@ -263,15 +257,11 @@ TEST_F(CfsslIssuerTest, RefusesBeforeCallingCfsslWhatItCannotSend) {
   IssueRequest swapped = request_for(pki::testing::ec_key());
   swapped.spki_der = pki::testing::ec_key(1).spki_der();
   auto other_key = issuer->issue(swapped);
-  ASSERT_FALSE(other_key);
-  EXPECT_EQ(other_key.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(other_key.error().message, HasSubstr("another key"));
+  EXPECT_THAT(other_key, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("another key")));
 
   IssueRequest big = request_for(pki::testing::test_key({KeyType::kEc, 521}));
   auto unsupported = issuer->issue(big);
-  ASSERT_FALSE(unsupported);
-  EXPECT_EQ(unsupported.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(unsupported.error().message, HasSubstr("ec:p521"));
+  EXPECT_THAT(unsupported, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("ec:p521")));
 }
 
 TEST_F(CfsslIssuerTest, CheckPassesWithTheSigningCaAndFittingCredentials) {
@@ -289,43 +279,34 @@ TEST_F(CfsslIssuerTest, CheckNamesTheCaCfsslSignsWithWhenItIsNotTheConfiguredOne
   OnlineCaSettings s = settings("short");
   s.ca_chain = *other;
   Status status = check(s);
-  ASSERT_FALSE(status);
-  EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(status.error().message,
-              AllOf(HasSubstr("cfssl signs with \""), HasSubstr("CN=Test CFSSL Online CA"),
-                    HasSubstr("starts with \"CN=unrelated test CA\""),
-                    HasSubstr(world_->ca->fingerprint_sha256())));
+  EXPECT_THAT(status, FailsWith(ErrorCode::kInvalidArgument,
+                                AllOf(HasSubstr("cfssl signs with \""),
+                                      HasSubstr("CN=Test CFSSL Online CA"),
+                                      HasSubstr("starts with \"CN=unrelated test CA\""),
+                                      HasSubstr(world_->ca->fingerprint_sha256()))));
 
   s.ca_chain = {*world_->recreated_ca};  // same name, another key
   Status recreated = check(s);
-  ASSERT_FALSE(recreated);
-  EXPECT_EQ(recreated.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(recreated.error().message, HasSubstr("re-created"));
+  EXPECT_THAT(recreated, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("re-created")));
 }
 
 TEST_F(CfsslIssuerTest, CheckRefusesCredentialsThatDoNotFitTheProfile) {
   Status wrong_key = check(settings("phone", "00112233445566778899AABBCCDDEEFF"));
-  ASSERT_FALSE(wrong_key);
-  EXPECT_EQ(wrong_key.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(wrong_key.error().message, HasSubstr("invalid token"));
+  EXPECT_THAT(wrong_key, FailsWith(ErrorCode::kPermissionDenied, HasSubstr("invalid token")));
 
   Status no_key = check(settings("phone"));
-  ASSERT_FALSE(no_key);
-  EXPECT_EQ(no_key.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(no_key.error().message, HasSubstr("authentication required"));
+  EXPECT_THAT(no_key,
+              FailsWith(ErrorCode::kPermissionDenied, HasSubstr("authentication required")));
 }
 
 TEST_F(CfsslIssuerTest, CheckRefusesAProfileCfsslDoesNotKnow) {
   Status unknown = check(settings("phnoe"));
-  ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(unknown.error().message,
-              AllOf(HasSubstr("profile \"phnoe\""), HasSubstr("default profile")));
+  EXPECT_THAT(unknown, FailsWith(ErrorCode::kInvalidArgument, AllOf(HasSubstr("profile \"phnoe\""),
+                                                                    HasSubstr("default profile"))));
 
   Status unknown_with_key = check(settings("phnoe", std::string(kAuthKey)));
-  ASSERT_FALSE(unknown_with_key);
-  EXPECT_EQ(unknown_with_key.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(unknown_with_key.error().message, HasSubstr("no authentication provider"));
+  EXPECT_THAT(unknown_with_key,
+              FailsWith(ErrorCode::kPermissionDenied, HasSubstr("no authentication provider")));
 }
 
 TEST_F(CfsslIssuerTest, IssuesOverHttpsTrustedThroughCapfTrust) {
@@ -347,9 +328,7 @@ TEST_F(CfsslIssuerTest, IssuesOverHttpsTrustedThroughCapfTrust) {
 
   s.http.trust.clear();
   auto untrusted = issue(s, pki::testing::rsa_key());
-  ASSERT_FALSE(untrusted);
-  EXPECT_EQ(untrusted.error().code, ErrorCode::kUntrusted);
-  EXPECT_THAT(untrusted.error().message, HasSubstr("capf-trust"));
+  EXPECT_THAT(untrusted, FailsWith(ErrorCode::kUntrusted, HasSubstr("capf-trust")));
 }
 
 TEST(CfsslIssuer, ACfsslThatIsDownIsUnavailable) {
@@ -360,9 +339,7 @@ TEST(CfsslIssuer, ACfsslThatIsDownIsUnavailable) {
   auto issuer = make_issuer(base_settings(url, chain), clock);
   ASSERT_TRUE(issuer);
   auto outcome = issuer->issue(request_for(pki::testing::ec_key()));
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable);
-  EXPECT_THAT(outcome.error().message, HasSubstr(url + "/api/v1/cfssl/sign"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kUnavailable, HasSubstr(url + "/api/v1/cfssl/sign")));
   Status status = issuer->check();
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
@@ -473,14 +450,10 @@ TEST(CfsslIssuer, CreateRefusesSettingsItCannotUse) {
   ASSERT_FALSE(chain.empty());
 
   auto ftp = CfsslIssuer::create(base_settings("ftp://ca.example.net", chain), clock);
-  ASSERT_FALSE(ftp);
-  EXPECT_EQ(ftp.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(ftp.error().message, HasSubstr("ftp://ca.example.net"));
+  EXPECT_THAT(ftp, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("ftp://ca.example.net")));
 
   auto no_chain = CfsslIssuer::create(base_settings("http://ca.example.net", {}), clock);
-  ASSERT_FALSE(no_chain);
-  EXPECT_EQ(no_chain.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(no_chain.error().message, HasSubstr("no CA chain"));
+  EXPECT_THAT(no_chain, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("no CA chain")));
 
   for (std::string secret : {"not hex at all", "", "abc"}) {
     OnlineCaSettings s = base_settings("http://ca.example.net", chain);

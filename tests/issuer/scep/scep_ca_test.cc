@@ -5,6 +5,7 @@
 
 #include "capf/issuer/online/scep/scep_ca.h"
 #include "tests/issuer/scep/scep_test_pki.h"
+#include "tests/support/result_matchers.h"
 
 namespace capf::scep {
 namespace {
@@ -103,9 +104,7 @@ TEST(ScepCaCertificates, RefusesBodiesWithoutACaCertificate) {
   EXPECT_EQ(none.error().code, ErrorCode::kMalformed);
   auto ra_only = parse_ca_certificates(
       test_pki::certificates_only({s.sign_ra.certificate, s.encrypt_ra.certificate}), nullptr);
-  ASSERT_FALSE(ra_only);
-  EXPECT_EQ(ra_only.error().code, ErrorCode::kMalformed);
-  EXPECT_THAT(ra_only.error().message, HasSubstr("none of them is a CA"));
+  EXPECT_THAT(ra_only, FailsWith(ErrorCode::kMalformed, HasSubstr("none of them is a CA")));
 }
 
 TEST(ScepCaCertificates, AnotherCaThanTheConfiguredOneIsNamed) {
@@ -129,9 +128,7 @@ TEST(ScepCaCertificates, RefusesAnRaFromAnotherCa) {
       test_pki::certificates_only({s.root.certificate, foreign_ra.certificate}), nullptr);
   ASSERT_TRUE(certs);
   Status status = check_against_chain(*certs, {s.root.certificate}, now());
-  ASSERT_FALSE(status);
-  EXPECT_EQ(status.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(status.error().message, HasSubstr("Foreign RA"));
+  EXPECT_THAT(status, FailsWith(ErrorCode::kPermissionDenied, HasSubstr("Foreign RA")));
 }
 
 TEST(ScepCaCertificates, NoConfiguredChainIsAnInvalidArgument) {

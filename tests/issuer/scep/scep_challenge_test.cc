@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "capf/pki/csr.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/test_pki.h"
 
 namespace capf::scep {
@@ -73,9 +74,9 @@ TEST(ScepChallenge, AChangedChallengeIsNamed) {
                             "s\xc3\xa4"
                             "cret"}) {
     auto restored = restore_challenge(*redacted, other);
-    ASSERT_FALSE(restored) << other;
-    EXPECT_EQ(restored.error().code, ErrorCode::kInvalidArgument);
-    EXPECT_THAT(restored.error().message, HasSubstr("challenge password changed"));
+    EXPECT_THAT(restored,
+                FailsWith(ErrorCode::kInvalidArgument, HasSubstr("challenge password changed")))
+        << other;
   }
 }
 
@@ -90,9 +91,7 @@ TEST(ScepChallenge, RequestsWithoutAChallengePassThroughAndGarbageIsRefused) {
 
   for (Bytes garbage : {Bytes{}, Bytes{0x30}, Bytes{0x30, 0x80, 0x00, 0x00}, Bytes{0x01, 0x02}}) {
     auto r = redact_challenge(garbage);
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, ErrorCode::kMalformed);
-    EXPECT_THAT(r.error().message, HasSubstr("pkcs#10"));
+    EXPECT_THAT(r, FailsWith(ErrorCode::kMalformed, HasSubstr("pkcs#10")));
   }
 }
 

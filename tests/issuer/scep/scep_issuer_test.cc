@@ -18,6 +18,7 @@
 #include "capf/pki/csr.h"
 #include "tests/issuer/scep/scep_test_pki.h"
 #include "tests/support/child_process.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 
@@ -183,10 +184,10 @@ TEST_F(ScepIssuerTest, WrongOrMissingChallengeIsRefusedWithBadRequest) {
     ASSERT_TRUE(issuer);
     auto outcome =
         issuer->issue(phone_request(*issuer, pki::testing::rsa_key(1), "SEP001122334455"));
-    ASSERT_FALSE(outcome) << "issued with challenge " << secret.value_or("(none)");
-    EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-    EXPECT_THAT(outcome.error().message, HasSubstr("scep failure: badRequest (2)"));
-    EXPECT_THAT(outcome.error().message, HasSubstr("challenge password"));
+    EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied,
+                                   ::testing::AllOf(HasSubstr("scep failure: badRequest (2)"),
+                                                    HasSubstr("challenge password"))))
+        << "issued with challenge " << secret.value_or("(none)");
   }
   EXPECT_THAT(server.log(), HasSubstr("invalid challenge"));
 }
@@ -221,9 +222,8 @@ TEST_F(ScepIssuerTest, AStoredRequestHoldsNoChallengeAndIsStillIssued) {
   ASSERT_TRUE(other);
   request.device_name = "SEP0000000000AC";
   outcome = other->issue(request);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(outcome.error().message, HasSubstr("challenge password changed"));
+  EXPECT_THAT(outcome,
+              FailsWith(ErrorCode::kInvalidArgument, HasSubstr("challenge password changed")));
   EXPECT_THAT(run_shell("cat " + server.depot() + "/index.txt").output, Not(HasSubstr("0000AC")));
 }
 
@@ -236,10 +236,9 @@ TEST_F(ScepIssuerTest, EcRequestForcedThroughIsRefusedByTheCa) {
   EXPECT_FALSE(issuer->supports(ec));
   auto outcome =
       issuer->issue(phone_request(*issuer, pki::testing::test_key(ec, 7), "SEP0000000000EC"));
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("scep failure: badRequest (2)"));
-  EXPECT_THAT(outcome.error().message, HasSubstr("SEP0000000000EC"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied,
+                                 ::testing::AllOf(HasSubstr("scep failure: badRequest (2)"),
+                                                  HasSubstr("SEP0000000000EC"))));
 }
 
 TEST_F(ScepIssuerTest, CsrVerifierRefusalIsPermissionDenied) {
@@ -250,9 +249,7 @@ TEST_F(ScepIssuerTest, CsrVerifierRefusalIsPermissionDenied) {
   auto issuer = make(settings_for(server));
   ASSERT_TRUE(issuer);
   auto outcome = issuer->issue(phone_request(*issuer, pki::testing::rsa_key(1), "SEP001122334455"));
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("badRequest (2)"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied, HasSubstr("badRequest (2)")));
 }
 
 TEST_F(ScepIssuerTest, ServerDownIsUnavailable) {
@@ -263,9 +260,7 @@ TEST_F(ScepIssuerTest, ServerDownIsUnavailable) {
   auto issuer = make(s);
   ASSERT_TRUE(issuer);
   auto outcome = issuer->issue(phone_request(*issuer, pki::testing::rsa_key(1), "SEP001122334455"));
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable);
-  EXPECT_THAT(outcome.error().message, HasSubstr(s.url));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kUnavailable, HasSubstr(s.url)));
   Status check = issuer->check();
   ASSERT_FALSE(check);
   EXPECT_EQ(check.error().code, ErrorCode::kUnavailable);
@@ -280,9 +275,7 @@ TEST_F(ScepIssuerTest, AnotherCaChainIsRefusedBeforeAnythingIsSent) {
   auto issuer = make(s);
   ASSERT_TRUE(issuer);
   auto outcome = issuer->issue(phone_request(*issuer, pki::testing::rsa_key(1), "SEP001122334455"));
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_THAT(outcome.error().message, HasSubstr("Other CA"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kPermissionDenied, HasSubstr("Other CA")));
   // The challenge never reached the CA: it issued nothing and saw no request.
   const std::filesystem::path index = server.depot() + "/index.txt";
   EXPECT_TRUE(!std::filesystem::exists(index) || std::filesystem::file_size(index) == 0);

@@ -7,6 +7,7 @@
 #include "capf/pki/csr.h"
 #include "capf/pki/profiles.h"
 #include "tests/issuer/scep/scep_test_pki.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/test_pki.h"
 
 namespace capf::scep {
@@ -116,9 +117,7 @@ TEST(ScepRequest, RefusesARecipientWithoutAnRsaKey) {
   Requester requester = requester_for(csr);
   auto der = build_request({MessageType::kPkcsReq, "t", new_nonce(), csr},
                            {*ec_ca, ContentCipher::kAes128Cbc, pki::Hash::kSha256, requester});
-  ASSERT_FALSE(der);
-  EXPECT_EQ(der.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(der.error().message, HasSubstr("rsa"));
+  EXPECT_THAT(der, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("rsa")));
 }
 
 // A CertRep from the test CA for one request.
@@ -183,9 +182,7 @@ TEST(ScepCertRep, RefusesASignerThatIsNotTheCa) {
   Exchange x;
   test_pki::Identity stranger = test_pki::make_ca("Stranger");
   auto rep = x.decode(test_pki::cert_rep(x.fields("3"), stranger));
-  ASSERT_FALSE(rep);
-  EXPECT_EQ(rep.error().code, ErrorCode::kUntrusted);
-  EXPECT_THAT(rep.error().message, HasSubstr("neither the CA's nor its RA's"));
+  EXPECT_THAT(rep, FailsWith(ErrorCode::kUntrusted, HasSubstr("neither the CA's nor its RA's")));
 }
 
 TEST(ScepCertRep, RefusesAnotherNonceOrTransaction) {
@@ -193,16 +190,12 @@ TEST(ScepCertRep, RefusesAnotherNonceOrTransaction) {
   auto fields = x.fields("3");
   fields.recipient_nonce = new_nonce();
   auto rep = x.decode(test_pki::cert_rep(fields, test_ca()));
-  ASSERT_FALSE(rep);
-  EXPECT_EQ(rep.error().code, ErrorCode::kUntrusted);
-  EXPECT_THAT(rep.error().message, HasSubstr("recipientNonce"));
+  EXPECT_THAT(rep, FailsWith(ErrorCode::kUntrusted, HasSubstr("recipientNonce")));
 
   fields = x.fields("3");
   fields.transaction_id = "someone-else";
   rep = x.decode(test_pki::cert_rep(fields, test_ca()));
-  ASSERT_FALSE(rep);
-  EXPECT_EQ(rep.error().code, ErrorCode::kUntrusted);
-  EXPECT_THAT(rep.error().message, HasSubstr("someone-else"));
+  EXPECT_THAT(rep, FailsWith(ErrorCode::kUntrusted, HasSubstr("someone-else")));
 }
 
 TEST(ScepCertRep, RefusesATamperedSignature) {

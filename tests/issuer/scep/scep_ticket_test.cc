@@ -6,6 +6,7 @@
 #include "capf/issuer/online/scep/scep_message.h"
 #include "capf/issuer/online/scep/scep_ticket.h"
 #include "tests/issuer/scep/scep_test_pki.h"
+#include "tests/support/result_matchers.h"
 
 namespace capf::scep {
 namespace {
@@ -103,9 +104,7 @@ TEST(ScepIssuerSetup, SupportsRsaOnlyUnlessConfigured) {
 TEST(ScepIssuerSetup, RefusesABadUrlOrNoChain) {
   SystemClock clock;
   auto ftp = ScepIssuer::create(settings_for("ftp://ca/scep"), clock);
-  ASSERT_FALSE(ftp);
-  EXPECT_EQ(ftp.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(ftp.error().message, HasSubstr("ftp://ca/scep"));
+  EXPECT_THAT(ftp, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("ftp://ca/scep")));
   OnlineCaSettings s = settings_for("HTTPS://ca.example.net/scep");
   EXPECT_TRUE(ScepIssuer::create(s, clock));
   s.ca_chain.clear();
@@ -127,9 +126,7 @@ TEST(ScepIssuerSetup, RefusesWorkItCannotDoBeforeAnyNetwork) {
   IssueRequest bad_csr = no_csr;
   bad_csr.csr_der = Bytes{0x01, 0x02};
   outcome = (*issuer)->issue(bad_csr);
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(outcome.error().message, HasSubstr("pkcs#10"));
+  EXPECT_THAT(outcome, FailsWith(ErrorCode::kInvalidArgument, HasSubstr("pkcs#10")));
 
   auto polled = (*issuer)->retrieve("{\"adcs\":7}");
   ASSERT_FALSE(polled);
