@@ -30,19 +30,9 @@ Result<std::optional<Credential>> load_credential(const std::filesystem::path& d
     return make_error(ErrorCode::kInvalidArgument, "{} has {} without {}: remove it", dir.string(),
                       cert_pem ? cert_file : key_file, cert_pem ? key_file : cert_file);
   }
-  auto cert = pki::Certificate::from_pem(*cert_pem);
-  if (!cert) {
-    return cert.error().with_context(cert_path.string());
-  }
-  auto key = pki::PrivateKey::from_pem(*key_pem);
-  if (!key) {
-    return key.error().with_context(key_path.string());
-  }
-  if (cert->spki_der() != key->spki_der()) {
-    return make_error(ErrorCode::kInvalidArgument, "{} is not the key of {}", key_path.string(),
-                      cert_path.string());
-  }
-  return std::optional<Credential>(Credential{std::move(cert).value(), std::move(key).value()});
+  CAPF_ASSIGN_OR_RETURN(Credential credential,
+                        parse_credential(*cert_pem, *key_pem, cert_path, key_path));
+  return std::optional<Credential>(std::move(credential));
 }
 
 bool fits_in_dn(std::string_view name) {
@@ -58,6 +48,24 @@ bool fits_in_dn(std::string_view name) {
 }
 
 }  // namespace
+
+Result<Credential> parse_credential(std::string_view cert_pem, std::string_view key_pem,
+                                    const std::filesystem::path& cert_path,
+                                    const std::filesystem::path& key_path) {
+  auto cert = pki::Certificate::from_pem(cert_pem);
+  if (!cert) {
+    return cert.error().with_context(cert_path.string());
+  }
+  auto key = pki::PrivateKey::from_pem(key_pem);
+  if (!key) {
+    return key.error().with_context(key_path.string());
+  }
+  if (cert->spki_der() != key->spki_der()) {
+    return make_error(ErrorCode::kInvalidArgument, "{} is not the key of {}", key_path.string(),
+                      cert_path.string());
+  }
+  return Credential{std::move(cert).value(), std::move(key).value()};
+}
 
 Result<PhoneState> PhoneState::load(const std::filesystem::path& dir) {
   std::error_code ec;

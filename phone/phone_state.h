@@ -24,6 +24,12 @@ struct Credential {
   pki::PrivateKey key;
 };
 
+// The certificate and key of cert_pem and key_pem, read from cert_path and key_path (which the
+// errors name): kInvalidArgument when either does not parse or the key is not the certificate's.
+Result<Credential> parse_credential(std::string_view cert_pem, std::string_view key_pem,
+                                    const std::filesystem::path& cert_path,
+                                    const std::filesystem::path& key_path);
+
 class PhoneState {
  public:
   // Reads the state in `dir`, creating the directory if it is missing. kIo for file problems;

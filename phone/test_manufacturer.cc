@@ -15,6 +15,7 @@
 #include "capf/common/file.h"
 #include "capf/pki/openssl_ptr.h"
 #include "capf/pki/profiles.h"
+#include "phone/phone_state.h"
 
 namespace capf::phone {
 namespace {
@@ -158,19 +159,12 @@ Result<ManufacturingCa> load_or_create_manufacturing_ca(const std::filesystem::p
                       "manufacturing CA",
                       dir.string(), kManufacturingCaFile, kManufacturingCaKeyFile);
   }
-  auto cert = pki::Certificate::from_pem(*cert_pem);
-  if (!cert) {
-    return cert.error().with_context(cert_path.string());
+  auto pair = parse_credential(*cert_pem, *key_pem, cert_path, key_path);
+  if (!pair) {
+    return pair.error().with_context(
+        "the test manufacturing CA (remove both files to create a new one)");
   }
-  auto key = pki::PrivateKey::from_pem(*key_pem);
-  if (!key) {
-    return key.error().with_context(key_path.string());
-  }
-  if (cert->spki_der() != key->spki_der()) {
-    return make_error(ErrorCode::kInvalidArgument, "{} does not belong to {}: remove both",
-                      key_path.string(), cert_path.string());
-  }
-  return ManufacturingCa{std::move(cert).value(), std::move(key).value(), cert_path};
+  return ManufacturingCa{std::move(pair->certificate), std::move(pair->key), cert_path};
 }
 
 std::string mic_subject(std::string_view device_name) {
