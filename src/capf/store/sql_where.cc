@@ -1,8 +1,44 @@
 #include "capf/store/sql_where.h"
 
+#include <optional>
+
 #include "capf/store/stored_values.h"
 
 namespace capf {
+namespace {
+
+// A filter's value as its column stores it.
+std::string column_value(const std::string& text) {
+  return text;
+}
+std::int64_t column_value(TimePoint t) {
+  return to_unix(t);
+}
+std::string column_value(Operation op) {
+  return std::string(short_name(op));
+}
+std::string column_value(AuthMode mode) {
+  return std::string(short_name(mode));
+}
+std::string column_value(StatusKind kind) {
+  return std::string(stored_name(kind));
+}
+std::string column_value(CertificateState state) {
+  return std::string(to_string(state));
+}
+std::string column_value(RequestState state) {
+  return std::string(to_string(state));
+}
+
+// `condition` with the stored value of `arg`, when the filter sets it.
+template <typename T>
+void add_if(Where& w, std::string_view condition, const std::optional<T>& arg) {
+  if (arg) {
+    w.add(condition, column_value(*arg));
+  }
+}
+
+}  // namespace
 
 Where device_where(const DeviceFilter& f) {
   Where w;
@@ -15,18 +51,10 @@ Where device_where(const DeviceFilter& f) {
   if (!f.after_name.empty()) {
     w.add("name > ?", f.after_name);
   }
-  if (f.operation) {
-    w.add("operation = ?", std::string(short_name(*f.operation)));
-  }
-  if (f.status_kind) {
-    w.add("status_kind = ?", std::string(stored_name(*f.status_kind)));
-  }
-  if (f.auth_mode) {
-    w.add("auth_mode = ?", std::string(short_name(*f.auth_mode)));
-  }
-  if (f.lsc_expires_before) {
-    w.add("lsc_not_after < ?", to_unix(*f.lsc_expires_before));
-  }
+  add_if(w, "operation = ?", f.operation);
+  add_if(w, "status_kind = ?", f.status_kind);
+  add_if(w, "auth_mode = ?", f.auth_mode);
+  add_if(w, "lsc_not_after < ?", f.lsc_expires_before);
   if (f.with_lsc_only) {
     w.add("lsc_serial IS NOT NULL");
   }
@@ -38,46 +66,26 @@ Where device_where(const DeviceFilter& f) {
 
 Where certificate_where(const CertificateFilter& f) {
   Where w;
-  if (f.device_name) {
-    w.add("device_name = ?", *f.device_name);
-  }
-  if (f.serial_hex) {
-    w.add("serial_hex = ?", *f.serial_hex);
-  }
-  if (f.state) {
-    w.add("state = ?", std::string(to_string(*f.state)));
-  }
-  if (f.expires_before) {
-    w.add("not_after < ?", to_unix(*f.expires_before));
-  }
+  add_if(w, "device_name = ?", f.device_name);
+  add_if(w, "serial_hex = ?", f.serial_hex);
+  add_if(w, "state = ?", f.state);
+  add_if(w, "not_after < ?", f.expires_before);
   return w;
 }
 
 Where request_where(const RequestFilter& f) {
   Where w;
-  if (f.device_name) {
-    w.add("device_name = ?", *f.device_name);
-  }
-  if (f.mode) {
-    w.add("mode = ?", *f.mode);
-  }
-  if (f.state) {
-    w.add("state = ?", std::string(to_string(*f.state)));
-  }
-  if (f.spki_fingerprint) {
-    w.add("spki_fingerprint = ?", *f.spki_fingerprint);
-  }
+  add_if(w, "device_name = ?", f.device_name);
+  add_if(w, "mode = ?", f.mode);
+  add_if(w, "state = ?", f.state);
+  add_if(w, "spki_fingerprint = ?", f.spki_fingerprint);
   return w;
 }
 
 Where audit_where(const AuditFilter& f) {
   Where w;
-  if (f.target) {
-    w.add("target = ?", *f.target);
-  }
-  if (f.actor) {
-    w.add("actor = ?", *f.actor);
-  }
+  add_if(w, "target = ?", f.target);
+  add_if(w, "actor = ?", f.actor);
   if (f.before_id > 0) {
     w.add("id < ?", f.before_id);
   }
