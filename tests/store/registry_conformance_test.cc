@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <initializer_list>
 #include <mutex>
 #include <thread>
@@ -879,40 +880,51 @@ TEST_P(RegistryConformance, TwoConnectionsSeeEachOthersWrites) {
   EXPECT_GT(g2, g1);
 }
 
+// Records a thread's failure (the error message).
+using Fail = std::function<void(const std::string&)>;
+
+// Runs body(t, fail) on `count` threads at once and waits for them; every fail() is a test
+// failure.
+void run_threads(int count, const std::function<void(int, const Fail&)>& body) {
+  std::mutex mu;
+  std::vector<std::string> errors;
+  const Fail fail = [&](const std::string& message) {
+    std::lock_guard lock(mu);
+    errors.push_back(message);
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < count; ++t) {
+    threads.emplace_back([&, t] { body(t, fail); });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_TRUE(errors.empty()) << errors.front();
+}
+
 TEST_P(RegistryConformance, ConcurrentWritersLoseNoUpdate) {
   constexpr int kThreads = 4;
   constexpr int kUpdates = 200;
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_TRUE(is_ok(registry_->insert_device(make_device(phone(t)))));
   }
-  std::mutex mu;
-  std::vector<std::string> errors;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      const DeviceName name = name_of(phone(t));
-      for (int i = 0; i < kUpdates; ++i) {
-        auto found = registry_->find_device(name);
-        if (!found || !*found) {
-          std::lock_guard lock(mu);
-          errors.push_back(found ? "device vanished" : found.error().message);
-          return;
-        }
-        Device d = **found;
-        d.auth_failures += 1;
-        auto updated = registry_->update_device(d);
-        if (!updated) {
-          std::lock_guard lock(mu);
-          errors.push_back(updated.error().message);
-          return;
-        }
+  run_threads(kThreads, [&](int t, const Fail& fail) {
+    const DeviceName name = name_of(phone(t));
+    for (int i = 0; i < kUpdates; ++i) {
+      auto found = registry_->find_device(name);
+      if (!found || !*found) {
+        fail(found ? "device vanished" : found.error().message);
+        return;
       }
-    });
-  }
-  for (auto& thread : threads) {
-    thread.join();
-  }
-  EXPECT_TRUE(errors.empty()) << errors.front();
+      Device d = **found;
+      d.auth_failures += 1;
+      auto updated = registry_->update_device(d);
+      if (!updated) {
+        fail(updated.error().message);
+        return;
+      }
+    }
+  });
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_OK_AND_ASSIGN(auto found, registry_->find_device(name_of(phone(t))));
     ASSERT_TRUE(found.has_value());
@@ -929,42 +941,32 @@ TEST_P(RegistryConformance, TwoConnectionsIncrementingOneDeviceLoseNoUpdate) {
   ASSERT_TRUE(is_ok(registry_->insert_device(make_device("SEP0000000000CC"))));
   const DeviceName name = name_of("SEP0000000000CC");
 
-  std::mutex mu;
-  std::vector<std::string> errors;
   std::atomic<int> conflicts{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
+  run_threads(kThreads, [&](int t, const Fail& fail) {
     Registry* registry = t % 2 == 0 ? registry_.get() : other.get();
-    threads.emplace_back([&, registry] {
-      for (int i = 0; i < kUpdates; ++i) {
-        while (true) {
-          Status s = registry->transact([&]() -> Status {
-            CAPF_ASSIGN_OR_RETURN(auto found, registry->find_device(name));
-            if (!found) {
-              return make_error(ErrorCode::kNotFound, "device vanished");
-            }
-            found->auth_failures += 1;
-            CAPF_TRY(registry->update_device(*found));
-            return ok();
-          });
-          if (s) {
-            break;
+    for (int i = 0; i < kUpdates; ++i) {
+      while (true) {
+        Status s = registry->transact([&]() -> Status {
+          CAPF_ASSIGN_OR_RETURN(auto found, registry->find_device(name));
+          if (!found) {
+            return make_error(ErrorCode::kNotFound, "device vanished");
           }
-          if (s.error().code == ErrorCode::kConflict) {
-            ++conflicts;  // another connection won the race: read again
-            continue;
-          }
-          std::lock_guard lock(mu);
-          errors.push_back(s.error().message);
-          return;
+          found->auth_failures += 1;
+          CAPF_TRY(registry->update_device(*found));
+          return ok();
+        });
+        if (s) {
+          break;
         }
+        if (s.error().code == ErrorCode::kConflict) {
+          ++conflicts;  // another connection won the race: read again
+          continue;
+        }
+        fail(s.error().message);
+        return;
       }
-    });
-  }
-  for (auto& thread : threads) {
-    thread.join();
-  }
-  EXPECT_TRUE(errors.empty()) << errors.front();
+    }
+  });
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_device(name));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->auth_failures, kThreads * kUpdates);
@@ -982,24 +984,18 @@ TEST_P(RegistryConformance, RecordAuthFailureNeverPassesTheLimit) {
 
   std::mutex mu;
   std::vector<int> granted;
-  std::vector<std::string> errors;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
+  run_threads(8, [&](int t, const Fail& fail) {
     Registry* registry = t % 2 == 0 ? registry_.get() : other.get();
-    threads.emplace_back([&, registry] {
-      for (int i = 0; i < 5; ++i) {
-        auto counted = registry->record_auth_failure(name, kMax);
+    for (int i = 0; i < 5; ++i) {
+      auto counted = registry->record_auth_failure(name, kMax);
+      if (counted) {
         std::lock_guard lock(mu);
-        if (counted)
-          granted.push_back(*counted);
-        else if (counted.error().code != ErrorCode::kPermissionDenied)
-          errors.push_back(counted.error().message);
+        granted.push_back(*counted);
+      } else if (counted.error().code != ErrorCode::kPermissionDenied) {
+        fail(counted.error().message);
       }
-    });
-  }
-  for (auto& thread : threads)
-    thread.join();
-  EXPECT_TRUE(errors.empty()) << errors.front();
+    }
+  });
   std::sort(granted.begin(), granted.end());
   EXPECT_EQ(granted, (std::vector<int>{1, 2, 3}));
   ASSERT_OK_AND_ASSIGN(auto found, registry_->find_device(name));
