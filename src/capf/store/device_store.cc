@@ -1,27 +1,64 @@
 #include "capf/store/device_store.h"
 
-namespace capf {
+#include <cstddef>
+#include <optional>
+#include <utility>
 
-std::string_view to_string(CertificateState state) {
-  switch (state) {
-    case CertificateState::kIssued:
-      return "issued";
-    case CertificateState::kInstalled:
-      return "installed";
-    case CertificateState::kRejected:
-      return "rejected";
-    case CertificateState::kRevoked:
-      return "revoked";
+namespace capf {
+namespace {
+
+// Each value of an enum and the name it is stored and typed as.
+template <typename E>
+using Named = std::pair<E, std::string_view>;
+
+constexpr Named<CertificateState> kCertificateStates[] = {
+    {CertificateState::kIssued, "issued"},
+    {CertificateState::kInstalled, "installed"},
+    {CertificateState::kRejected, "rejected"},
+    {CertificateState::kRevoked, "revoked"},
+};
+
+constexpr Named<RequestState> kRequestStates[] = {
+    {RequestState::kWaiting, "waiting"},       {RequestState::kReady, "ready"},
+    {RequestState::kDelivered, "delivered"},   {RequestState::kFailed, "failed"},
+    {RequestState::kSuperseded, "superseded"}, {RequestState::kCancelled, "cancelled"},
+};
+
+constexpr Named<AdminRole> kAdminRoles[] = {
+    {AdminRole::kViewer, "viewer"},
+    {AdminRole::kOperator, "operator"},
+    {AdminRole::kAdmin, "admin"},
+};
+
+template <typename E, std::size_t N>
+std::string_view name_in(const Named<E> (&names)[N], E value) {
+  for (const auto& [e, name] : names) {
+    if (e == value) {
+      return name;
+    }
   }
   return "?";
 }
 
-Result<CertificateState> parse_certificate_state(std::string_view text) {
-  for (CertificateState state : {CertificateState::kIssued, CertificateState::kInstalled,
-                                 CertificateState::kRejected, CertificateState::kRevoked}) {
-    if (text == to_string(state)) {
-      return state;
+template <typename E, std::size_t N>
+std::optional<E> value_in(const Named<E> (&names)[N], std::string_view text) {
+  for (const auto& [e, name] : names) {
+    if (name == text) {
+      return e;
     }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(CertificateState state) {
+  return name_in(kCertificateStates, state);
+}
+
+Result<CertificateState> parse_certificate_state(std::string_view text) {
+  if (auto state = value_in(kCertificateStates, text)) {
+    return *state;
   }
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown certificate state '{}': use issued, installed, rejected or revoked",
@@ -29,30 +66,12 @@ Result<CertificateState> parse_certificate_state(std::string_view text) {
 }
 
 std::string_view to_string(RequestState state) {
-  switch (state) {
-    case RequestState::kWaiting:
-      return "waiting";
-    case RequestState::kReady:
-      return "ready";
-    case RequestState::kDelivered:
-      return "delivered";
-    case RequestState::kFailed:
-      return "failed";
-    case RequestState::kSuperseded:
-      return "superseded";
-    case RequestState::kCancelled:
-      return "cancelled";
-  }
-  return "?";
+  return name_in(kRequestStates, state);
 }
 
 Result<RequestState> parse_request_state(std::string_view text) {
-  for (RequestState state :
-       {RequestState::kWaiting, RequestState::kReady, RequestState::kDelivered,
-        RequestState::kFailed, RequestState::kSuperseded, RequestState::kCancelled}) {
-    if (text == to_string(state)) {
-      return state;
-    }
+  if (auto state = value_in(kRequestStates, text)) {
+    return *state;
   }
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown request state '{}': use waiting, ready, delivered, failed, superseded "
@@ -61,22 +80,12 @@ Result<RequestState> parse_request_state(std::string_view text) {
 }
 
 std::string_view to_string(AdminRole role) {
-  switch (role) {
-    case AdminRole::kViewer:
-      return "viewer";
-    case AdminRole::kOperator:
-      return "operator";
-    case AdminRole::kAdmin:
-      return "admin";
-  }
-  return "?";
+  return name_in(kAdminRoles, role);
 }
 
 Result<AdminRole> parse_admin_role(std::string_view text) {
-  for (AdminRole role : {AdminRole::kViewer, AdminRole::kOperator, AdminRole::kAdmin}) {
-    if (text == to_string(role)) {
-      return role;
-    }
+  if (auto role = value_in(kAdminRoles, text)) {
+    return *role;
   }
   return make_error(ErrorCode::kInvalidArgument, "unknown role '{}': use viewer, operator or admin",
                     text);
