@@ -1,39 +1,30 @@
 #include "capf/common/result.h"
 
+#include "capf/common/enum_names.h"
+
 namespace capf {
 
+namespace {
+constexpr EnumName<ErrorCode> kErrorCodeNames[] = {
+    {ErrorCode::kInvalidArgument, "invalid argument"},
+    {ErrorCode::kMalformed, "malformed"},
+    {ErrorCode::kProtocol, "protocol"},
+    {ErrorCode::kNotFound, "not found"},
+    {ErrorCode::kAlreadyExists, "already exists"},
+    {ErrorCode::kCrypto, "crypto"},
+    {ErrorCode::kUntrusted, "untrusted"},
+    {ErrorCode::kIo, "io"},
+    {ErrorCode::kDatabase, "database"},
+    {ErrorCode::kTimeout, "timeout"},
+    {ErrorCode::kUnavailable, "unavailable"},
+    {ErrorCode::kPermissionDenied, "permission denied"},
+    {ErrorCode::kConflict, "conflict"},
+    {ErrorCode::kInternal, "internal"},
+};
+}  // namespace
+
 std::string_view to_string(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-      return "invalid argument";
-    case ErrorCode::kMalformed:
-      return "malformed";
-    case ErrorCode::kProtocol:
-      return "protocol";
-    case ErrorCode::kNotFound:
-      return "not found";
-    case ErrorCode::kAlreadyExists:
-      return "already exists";
-    case ErrorCode::kCrypto:
-      return "crypto";
-    case ErrorCode::kUntrusted:
-      return "untrusted";
-    case ErrorCode::kIo:
-      return "io";
-    case ErrorCode::kDatabase:
-      return "database";
-    case ErrorCode::kTimeout:
-      return "timeout";
-    case ErrorCode::kUnavailable:
-      return "unavailable";
-    case ErrorCode::kPermissionDenied:
-      return "permission denied";
-    case ErrorCode::kConflict:
-      return "conflict";
-    case ErrorCode::kInternal:
-      return "internal";
-  }
-  return "unknown";
+  return name_in(kErrorCodeNames, code, "unknown");
 }
 
 }  // namespace capf

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "capf/common/enum_names.h"
+
 namespace capf {
 
 std::string_view to_string(Operation op) {
@@ -43,18 +45,15 @@ std::string_view to_string(FailureReason reason) {
 }
 
 namespace {
+constexpr EnumName<Operation> kStatusVerbs[] = {
+    {Operation::kInstall, "Upgrade"},
+    {Operation::kDelete, "Delete"},
+    {Operation::kTroubleshoot, "Troubleshoot"},
+    {Operation::kNone, "Operation"},
+};
+
 std::string_view status_verb(Operation op) {
-  switch (op) {
-    case Operation::kInstall:
-      return "Upgrade";
-    case Operation::kDelete:
-      return "Delete";
-    case Operation::kTroubleshoot:
-      return "Troubleshoot";
-    case Operation::kNone:
-      return "Operation";
-  }
-  return "?";
+  return name_in(kStatusVerbs, op);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <openssl/bio.h>
 
+#include "capf/common/enum_names.h"
+
 namespace capf::pki::detail {
 
 Error ossl_error(ErrorCode code, std::string_view what) {
@@ -47,16 +49,14 @@ const EVP_MD* evp_md(Hash hash) {
   return EVP_sha256();
 }
 
+constexpr EnumName<Hash> kHashNames[] = {
+    {Hash::kSha1, "sha1"},
+    {Hash::kSha256, "sha256"},
+    {Hash::kSha512, "sha512"},
+};
+
 std::string_view hash_name(Hash hash) {
-  switch (hash) {
-    case Hash::kSha1:
-      return "sha1";
-    case Hash::kSha256:
-      return "sha256";
-    case Hash::kSha512:
-      return "sha512";
-  }
-  return "unknown hash";
+  return name_in(kHashNames, hash, "unknown hash");
 }
 
 std::string name_one_line(const X509_NAME* name) {

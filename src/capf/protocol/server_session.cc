@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "capf/common/enum_names.h"
+
 namespace capf::protocol {
 namespace {
 
@@ -62,26 +64,19 @@ Result<ClientEvent> parse_reply(ServerState state, const Message& m) {
 
 }  // namespace
 
+constexpr EnumName<ServerState> kServerStateNames[] = {
+    {ServerState::kStart, "start"},
+    {ServerState::kWaitAuth, "wait_auth"},
+    {ServerState::kWaitKey, "wait_key"},
+    {ServerState::kWaitSign, "wait_sign"},
+    {ServerState::kWaitStore, "wait_store"},
+    {ServerState::kWaitFetch, "wait_fetch"},
+    {ServerState::kWaitDelete, "wait_delete"},
+    {ServerState::kEnded, "ended"},
+};
+
 std::string_view to_string(ServerState state) {
-  switch (state) {
-    case ServerState::kStart:
-      return "start";
-    case ServerState::kWaitAuth:
-      return "wait_auth";
-    case ServerState::kWaitKey:
-      return "wait_key";
-    case ServerState::kWaitSign:
-      return "wait_sign";
-    case ServerState::kWaitStore:
-      return "wait_store";
-    case ServerState::kWaitFetch:
-      return "wait_fetch";
-    case ServerState::kWaitDelete:
-      return "wait_delete";
-    case ServerState::kEnded:
-      return "ended";
-  }
-  return "unknown";
+  return name_in(kServerStateNames, state, "unknown");
 }
 
 Result<Bytes> ServerSession::emit(const Message& m, ServerState next) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "capf/common/enum_names.h"
 #include "capf/pki/digest.h"
 #include "capf/service/audit_trail.h"
 
@@ -66,16 +67,14 @@ bool role_allows(AdminRole role, Permission permission) {
   return false;
 }
 
+constexpr EnumName<Permission> kPermissionNames[] = {
+    {Permission::kRead, "read"},
+    {Permission::kOperate, "operate"},
+    {Permission::kAdminister, "administer"},
+};
+
 std::string_view to_string(Permission permission) {
-  switch (permission) {
-    case Permission::kRead:
-      return "read";
-    case Permission::kOperate:
-      return "operate";
-    case Permission::kAdminister:
-      return "administer";
-  }
-  return "?";
+  return name_in(kPermissionNames, permission);
 }
 
 std::string Caller::actor() const {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "capf/common/enum_names.h"
 #include "capf/common/strings.h"
 #include "capf/service/device_filter.h"
 
@@ -193,18 +194,15 @@ std::string column_of(const std::string& field) {
 
 }  // namespace
 
+constexpr EnumName<ImportOutcome> kImportOutcomeNames[] = {
+    {ImportOutcome::kCreated, "created"},
+    {ImportOutcome::kUpdated, "updated"},
+    {ImportOutcome::kUnchanged, "unchanged"},
+    {ImportOutcome::kError, "error"},
+};
+
 std::string_view to_string(ImportOutcome outcome) {
-  switch (outcome) {
-    case ImportOutcome::kCreated:
-      return "created";
-    case ImportOutcome::kUpdated:
-      return "updated";
-    case ImportOutcome::kUnchanged:
-      return "unchanged";
-    case ImportOutcome::kError:
-      return "error";
-  }
-  return "?";
+  return name_in(kImportOutcomeNames, outcome);
 }
 
 const std::vector<std::string_view>& DeviceCsv::import_columns() {
