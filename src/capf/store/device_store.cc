@@ -50,6 +50,16 @@ std::optional<E> value_in(const Named<E> (&names)[N], std::string_view text) {
   return std::nullopt;
 }
 
+// The value named `text`; kInvalidArgument naming the `choices` otherwise.
+template <typename E, std::size_t N>
+Result<E> parse_in(const Named<E> (&names)[N], std::string_view text, std::string_view what,
+                   std::string_view choices) {
+  if (auto value = value_in(names, text)) {
+    return *value;
+  }
+  return make_error(ErrorCode::kInvalidArgument, "unknown {} '{}': use {}", what, text, choices);
+}
+
 }  // namespace
 
 std::string_view to_string(CertificateState state) {
@@ -57,12 +67,8 @@ std::string_view to_string(CertificateState state) {
 }
 
 Result<CertificateState> parse_certificate_state(std::string_view text) {
-  if (auto state = value_in(kCertificateStates, text)) {
-    return *state;
-  }
-  return make_error(ErrorCode::kInvalidArgument,
-                    "unknown certificate state '{}': use issued, installed, rejected or revoked",
-                    text);
+  return parse_in(kCertificateStates, text, "certificate state",
+                  "issued, installed, rejected or revoked");
 }
 
 std::string_view to_string(RequestState state) {
@@ -70,13 +76,8 @@ std::string_view to_string(RequestState state) {
 }
 
 Result<RequestState> parse_request_state(std::string_view text) {
-  if (auto state = value_in(kRequestStates, text)) {
-    return *state;
-  }
-  return make_error(ErrorCode::kInvalidArgument,
-                    "unknown request state '{}': use waiting, ready, delivered, failed, superseded "
-                    "or cancelled",
-                    text);
+  return parse_in(kRequestStates, text, "request state",
+                  "waiting, ready, delivered, failed, superseded or cancelled");
 }
 
 std::string_view to_string(AdminRole role) {
@@ -84,11 +85,7 @@ std::string_view to_string(AdminRole role) {
 }
 
 Result<AdminRole> parse_admin_role(std::string_view text) {
-  if (auto role = value_in(kAdminRoles, text)) {
-    return *role;
-  }
-  return make_error(ErrorCode::kInvalidArgument, "unknown role '{}': use viewer, operator or admin",
-                    text);
+  return parse_in(kAdminRoles, text, "role", "viewer, operator or admin");
 }
 
 }  // namespace capf
