@@ -1,58 +1,34 @@
 #include "capf/store/device_store.h"
 
 #include <cstddef>
-#include <optional>
-#include <utility>
+
+#include "capf/common/enum_names.h"
 
 namespace capf {
 namespace {
 
-// Each value of an enum and the name it is stored and typed as.
-template <typename E>
-using Named = std::pair<E, std::string_view>;
-
-constexpr Named<CertificateState> kCertificateStates[] = {
+constexpr EnumName<CertificateState> kCertificateStates[] = {
     {CertificateState::kIssued, "issued"},
     {CertificateState::kInstalled, "installed"},
     {CertificateState::kRejected, "rejected"},
     {CertificateState::kRevoked, "revoked"},
 };
 
-constexpr Named<RequestState> kRequestStates[] = {
+constexpr EnumName<RequestState> kRequestStates[] = {
     {RequestState::kWaiting, "waiting"},       {RequestState::kReady, "ready"},
     {RequestState::kDelivered, "delivered"},   {RequestState::kFailed, "failed"},
     {RequestState::kSuperseded, "superseded"}, {RequestState::kCancelled, "cancelled"},
 };
 
-constexpr Named<AdminRole> kAdminRoles[] = {
+constexpr EnumName<AdminRole> kAdminRoles[] = {
     {AdminRole::kViewer, "viewer"},
     {AdminRole::kOperator, "operator"},
     {AdminRole::kAdmin, "admin"},
 };
 
-template <typename E, std::size_t N>
-std::string_view name_in(const Named<E> (&names)[N], E value) {
-  for (const auto& [e, name] : names) {
-    if (e == value) {
-      return name;
-    }
-  }
-  return "?";
-}
-
-template <typename E, std::size_t N>
-std::optional<E> value_in(const Named<E> (&names)[N], std::string_view text) {
-  for (const auto& [e, name] : names) {
-    if (name == text) {
-      return e;
-    }
-  }
-  return std::nullopt;
-}
-
 // The value named `text`; kInvalidArgument naming the `choices` otherwise.
 template <typename E, std::size_t N>
-Result<E> parse_in(const Named<E> (&names)[N], std::string_view text, std::string_view what,
+Result<E> parse_in(const EnumName<E> (&names)[N], std::string_view text, std::string_view what,
                    std::string_view choices) {
   if (auto value = value_in(names, text)) {
     return *value;
