@@ -242,32 +242,32 @@ TEST(TypedParse, FixedSizeElementsMustHaveTheirSize) {
     std::string_view payload;
     std::string_view message;
   };
-  constexpr auto* key_generate_request =
+  constexpr auto* kKeyGenerateRequest =
       &parses<Command::kKeyGenerateRequest, parse_key_generate_request>;
-  constexpr auto* auth_request = &parses<Command::kAuthRequest, parse_auth_request>;
-  constexpr auto* end_session = &parses<Command::kEndSession, parse_end_session>;
-  constexpr auto* store_cert_request =
+  constexpr auto* kAuthRequest = &parses<Command::kAuthRequest, parse_auth_request>;
+  constexpr auto* kEndSession = &parses<Command::kEndSession, parse_end_session>;
+  constexpr auto* kStoreCertRequest =
       &parses<Command::kStoreCertificateRequest, parse_store_certificate_request>;
-  constexpr auto* sign_cert_request =
+  constexpr auto* kSignCertRequest =
       &parses<Command::kSignCertificateRequest, parse_sign_certificate_request>;
-  constexpr auto* auth_response = &parses<Command::kAuthResponse, parse_auth_response>;
-  constexpr auto* store_cert_response =
+  constexpr auto* kAuthResponse = &parses<Command::kAuthResponse, parse_auth_response>;
+  constexpr auto* kStoreCertResponse =
       &parses<Command::kStoreCertificateResponse, parse_store_certificate_response>;
   const Case cases[] = {
-      {key_generate_request, "0a 0003 000800 11 0001 00",
+      {kKeyGenerateRequest, "0a 0003 000800 11 0001 00",
        "element KEY_SIZE has 3 bytes, expected 2"},
-      {key_generate_request, "11 0002 0000", "element KEY_TYPE has 2 bytes, expected 1"},
-      {key_generate_request, "11 0001 01 12 0000", "element CURVE has 0 bytes, expected 1"},
-      {auth_request, "07 0002 0003", "element VERSION has 2 bytes, expected 1"},
-      {auth_request, "07 0001 03 08 0002 0000", "element AUTH_TYPE has 2 bytes, expected 1"},
-      {end_session, "01 0000", "element REASON has 0 bytes, expected 1"},
-      {store_cert_request, "03 0002 0001 04 0006 01 0003 00 01 aa",
+      {kKeyGenerateRequest, "11 0002 0000", "element KEY_TYPE has 2 bytes, expected 1"},
+      {kKeyGenerateRequest, "11 0001 01 12 0000", "element CURVE has 0 bytes, expected 1"},
+      {kAuthRequest, "07 0002 0003", "element VERSION has 2 bytes, expected 1"},
+      {kAuthRequest, "07 0001 03 08 0002 0000", "element AUTH_TYPE has 2 bytes, expected 1"},
+      {kEndSession, "01 0000", "element REASON has 0 bytes, expected 1"},
+      {kStoreCertRequest, "03 0002 0001 04 0006 01 0003 00 01 aa",
        "element CERTIFICATE_TYPE has 2 bytes, expected 1"},
-      {sign_cert_request, "13 0002 0002 04 0006 01 0003 00 03 aa",
+      {kSignCertRequest, "13 0002 0002 04 0006 01 0003 00 03 aa",
        "element DIGEST_TYPE has 2 bytes, expected 1"},
-      {auth_response, "01 0002 0101 07 0001 03 0d 0002 4100",
+      {kAuthResponse, "01 0002 0101 07 0001 03 0d 0002 4100",
        "element REASON has 2 bytes, expected 1"},
-      {store_cert_response, "01 0002 0101", "element REASON has 2 bytes, expected 1"},
+      {kStoreCertResponse, "01 0002 0101", "element REASON has 2 bytes, expected 1"},
   };
   for (const Case& c : cases) {
     Status outcome = c.parse(c.payload);
