@@ -257,19 +257,24 @@ TEST(Pkcs11Key, WrongPinInTheUriIsNotRepeated) {
 }
 
 TEST(Pkcs11Key, UnknownObjectOrTokenIsNotFound) {
-  auto object = load_pkcs11_key("pkcs11:token=capf;object=nope", kPin);
-  ASSERT_FALSE(object);
-  EXPECT_EQ(object.error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(one_line(object.error().message),
-            "no private key pkcs11:token=capf;object=nope: check token= and object= (list them "
-            "with pkcs11-tool --list-objects)");
-
-  auto token = load_pkcs11_key("pkcs11:token=elsewhere;object=capf-rsa;pin-value=1234", kPin);
-  ASSERT_FALSE(token);
-  EXPECT_EQ(token.error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(one_line(token.error().message),
-            "no private key pkcs11:token=elsewhere;object=capf-rsa: check token= and object= "
-            "(list them with pkcs11-tool --list-objects)");
+  struct Case {
+    std::string_view uri;
+    std::string_view message;  // the PIN in the URI never shows
+  };
+  const Case cases[] = {
+      {"pkcs11:token=capf;object=nope",
+       "no private key pkcs11:token=capf;object=nope: check token= and object= (list them with "
+       "pkcs11-tool --list-objects)"},
+      {"pkcs11:token=elsewhere;object=capf-rsa;pin-value=1234",
+       "no private key pkcs11:token=elsewhere;object=capf-rsa: check token= and object= (list "
+       "them with pkcs11-tool --list-objects)"},
+  };
+  for (const Case& c : cases) {
+    auto key = load_pkcs11_key(c.uri, kPin);
+    ASSERT_FALSE(key) << c.uri;
+    EXPECT_EQ(key.error().code, ErrorCode::kNotFound) << c.uri;
+    EXPECT_EQ(one_line(key.error().message), c.message);
+  }
 }
 
 // A key pair the engine puts together from two keys (libp11 pairs by CKA_ID) is refused when it is
@@ -675,23 +680,26 @@ TEST(Pkcs11Engine, ModuleNamedByTheEnvironmentIsUsed) {
   EXPECT_EQ(result.out, "ok " + key->public_key().fingerprint_sha256() + "\n");
 }
 
-TEST(Pkcs11Engine, MissingModuleIsNamed) {
-  auto result = probe("OPENCAPF_PKCS11_MODULE=/nonexistent/libtoken.so",
-                      std::string("'") + kRsaUri + "' 1234");
-  EXPECT_EQ(result.exit_code, 1);
-  EXPECT_EQ(result.out,
-            "error unavailable: the PKCS#11 module /nonexistent/libtoken.so named by "
-            "OPENCAPF_PKCS11_MODULE does not exist: install it or correct the path\n");
-}
-
-TEST(Pkcs11Engine, ModuleThatIsNotPkcs11IsOneLine) {
-  auto result = probe("OPENCAPF_PKCS11_MODULE=/usr/lib/x86_64-linux-gnu/libz.so.1",
-                      std::string("'") + kRsaUri + "' 1234");
-  EXPECT_EQ(result.exit_code, 1);
-  EXPECT_EQ(result.out,
-            "error unavailable: the PKCS#11 engine cannot load the module "
-            "/usr/lib/x86_64-linux-gnu/libz.so.1: name a PKCS#11 library in "
-            "OPENCAPF_PKCS11_MODULE\n");
+TEST(Pkcs11Engine, UnusableModuleIsNamedInOneLine) {
+  struct Case {
+    std::string_view module;
+    std::string_view out;
+  };
+  const Case cases[] = {
+      {"/nonexistent/libtoken.so",
+       "error unavailable: the PKCS#11 module /nonexistent/libtoken.so named by "
+       "OPENCAPF_PKCS11_MODULE does not exist: install it or correct the path\n"},
+      {"/usr/lib/x86_64-linux-gnu/libz.so.1",  // a library, but not a PKCS#11 one
+       "error unavailable: the PKCS#11 engine cannot load the module "
+       "/usr/lib/x86_64-linux-gnu/libz.so.1: name a PKCS#11 library in "
+       "OPENCAPF_PKCS11_MODULE\n"},
+  };
+  for (const Case& c : cases) {
+    auto result = probe("OPENCAPF_PKCS11_MODULE=" + std::string(c.module),
+                        std::string("'") + kRsaUri + "' 1234");
+    EXPECT_EQ(result.exit_code, 1) << c.module;
+    EXPECT_EQ(result.out, c.out);
+  }
 }
 
 }  // namespace
