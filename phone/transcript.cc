@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "capf/common/enum_names.h"
 #include "capf/pki/certificate.h"
 #include "capf/pki/key.h"
 
@@ -22,30 +23,26 @@ std::string printable_text(ByteView value) {
   return out;
 }
 
+constexpr EnumName<std::uint8_t> kHashNames[] = {
+    {protocol::hash_id::kSha1, "sha1"},
+    {protocol::hash_id::kSha256, "sha256"},
+    {protocol::hash_id::kSha512, "sha512"},
+};
+
 std::string hash_name(std::uint8_t id) {
-  switch (id) {
-    case protocol::hash_id::kSha1:
-      return "sha1";
-    case protocol::hash_id::kSha256:
-      return "sha256";
-    case protocol::hash_id::kSha512:
-      return "sha512";
-    default:
-      return fmt::format("hash{}", id);
-  }
+  const std::string_view name = name_in(kHashNames, id, "");
+  return name.empty() ? fmt::format("hash{}", id) : std::string(name);
 }
 
+constexpr EnumName<std::uint8_t> kCertTypeNames[] = {
+    {protocol::cert_type::kLsc, "lsc"},
+    {protocol::cert_type::kMic, "mic"},
+    {protocol::cert_type::kRequestInfo, "request_info"},
+};
+
 std::string cert_type_name(std::uint8_t type) {
-  switch (type) {
-    case protocol::cert_type::kLsc:
-      return "lsc";
-    case protocol::cert_type::kMic:
-      return "mic";
-    case protocol::cert_type::kRequestInfo:
-      return "request_info";
-    default:
-      return fmt::format("type{}", type);
-  }
+  const std::string_view name = name_in(kCertTypeNames, type, "");
+  return name.empty() ? fmt::format("type{}", type) : std::string(name);
 }
 
 std::string describe_certificate_der(ByteView der) {

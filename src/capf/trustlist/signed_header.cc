@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "capf/common/enum_names.h"
 #include "capf/trustlist/tlv.h"
 
 namespace capf::trustlist {
@@ -243,17 +244,15 @@ std::string signer_version_text(std::uint16_t version) {
   return fmt::format("{}.{}", version >> 8, version & 0xff);
 }
 
+constexpr EnumName<std::uint8_t> kDigestNames[] = {
+    {1, "SHA-1"},
+    {2, "SHA-256"},
+    {3, "SHA-512"},
+};
+
 std::string digest_name(std::uint8_t digest_algorithm) {
-  switch (digest_algorithm) {
-    case 1:
-      return "SHA-1";
-    case 2:
-      return "SHA-256";
-    case 3:
-      return "SHA-512";
-    default:
-      return fmt::format("digest {}", digest_algorithm);
-  }
+  const std::string_view name = name_in(kDigestNames, digest_algorithm, "");
+  return name.empty() ? fmt::format("digest {}", digest_algorithm) : std::string(name);
 }
 
 }  // namespace capf::trustlist

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 
+#include "capf/common/enum_names.h"
 #include "capf/issuer/online/scep/legacy_provider.h"
 #include "capf/pki/openssl_ptr.h"
 
@@ -189,21 +190,12 @@ Result<std::vector<pki::Certificate>> issued_certificates(ByteView envelope_der,
 
 }  // namespace
 
+constexpr EnumName<int> kFailInfoNames[] = {
+    {0, "badAlg"}, {1, "badMessageCheck"}, {2, "badRequest"}, {3, "badTime"}, {4, "badCertId"},
+};
+
 std::string_view fail_info_name(int fail_info) {
-  switch (fail_info) {
-    case 0:
-      return "badAlg";
-    case 1:
-      return "badMessageCheck";
-    case 2:
-      return "badRequest";
-    case 3:
-      return "badTime";
-    case 4:
-      return "badCertId";
-    default:
-      return "unknown";
-  }
+  return name_in(kFailInfoNames, fail_info, "unknown");
 }
 
 Result<Requester> make_requester(ByteView subject_der, const Clock& clock) {
