@@ -9,20 +9,22 @@
 
 namespace capf::detail {
 
-inline OpenDecision end_with(SessionEnd end, std::string log) {
-  OpenDecision d;
-  d.kind = OpenDecision::Kind::kEnd;
+// A decision (OpenDecision or KeyDecision) that ends the session with `end`, logging `log`.
+template <typename Decision>
+Decision ending(SessionEnd end, std::string log) {
+  Decision d;
+  d.kind = Decision::Kind::kEnd;
   d.end = end;
   d.log = std::move(log);
   return d;
 }
 
+inline OpenDecision end_with(SessionEnd end, std::string log) {
+  return ending<OpenDecision>(end, std::move(log));
+}
+
 inline KeyDecision key_end(SessionEnd end, std::string log) {
-  KeyDecision d;
-  d.kind = KeyDecision::Kind::kEnd;
-  d.end = end;
-  d.log = std::move(log);
-  return d;
+  return ending<KeyDecision>(end, std::move(log));
 }
 
 // Records how the session's operation went on the device; clear_operation clears the pending
