@@ -19,14 +19,6 @@ Decision ending(SessionEnd end, std::string log) {
   return d;
 }
 
-inline OpenDecision end_with(SessionEnd end, std::string log) {
-  return ending<OpenDecision>(end, std::move(log));
-}
-
-inline KeyDecision key_end(SessionEnd end, std::string log) {
-  return ending<KeyDecision>(end, std::move(log));
-}
-
 // Records how the session's operation went on the device; clear_operation clears the pending
 // operation, but only if it is still ours (an admin may have changed it during the session).
 inline void record_status(Device& d, const EnrollmentContext& ctx, const OperationStatus& status,

@@ -124,7 +124,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
     }
     set_status(session, ctx, OperationStatus::failed(ctx.operation, detail::ca_failure_reason(e)),
                "issuing failed: " + e.message, false);
-    return detail::key_end(SessionEnd::kIssuingFailed, "issuing failed: " + e.message);
+    return detail::ending<KeyDecision>(SessionEnd::kIssuingFailed, "issuing failed: " + e.message);
   }
   if (const auto* pending = std::get_if<PendingIssue>(&*outcome)) {
     // The CA holds the request (offline, or "taken under submission"): the phone keeps its key
@@ -149,7 +149,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
     if (!s)
       spdlog::error("session {}: {}", session.id_hex(), s.error().message);
     log_finished(session, ctx, OperationStatus::pending(), pending->detail);
-    return detail::key_end(SessionEnd::kWaitingForCa, pending->detail);
+    return detail::ending<KeyDecision>(SessionEnd::kWaitingForCa, pending->detail);
   }
   const Issued& issued = std::get<Issued>(*outcome);
   Status recorded = record_issued(session.id_hex(), ctx.device.str(), issued.certificate,
@@ -158,7 +158,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
     std::string why = "cannot record the issued certificate: " + recorded.error().message;
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                false);
-    return detail::key_end(SessionEnd::kInternalError, why);
+    return detail::ending<KeyDecision>(SessionEnd::kInternalError, why);
   }
   ctx.issued_serial = issued.certificate.serial_hex();
   KeyDecision d;
@@ -180,7 +180,7 @@ KeyDecision EnrollmentService::request_signed(
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return detail::key_end(SessionEnd::kSigningFailed, why);
+    return detail::ending<KeyDecision>(SessionEnd::kSigningFailed, why);
   }
   auto hash = pki::hash_from_id(signature->hash_id);
   auto csr = hash ? pki::assemble_csr(ctx.request_info, *hash, signature->signature)
@@ -191,7 +191,7 @@ KeyDecision EnrollmentService::request_signed(
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return detail::key_end(SessionEnd::kSigningFailed, why);
+    return detail::ending<KeyDecision>(SessionEnd::kSigningFailed, why);
   }
   // The queue keeps the request without the issuer's secret (SCEP's challenge password).
   auto stored = ctx.issuer->stored_request(*csr);
@@ -199,7 +199,7 @@ KeyDecision EnrollmentService::request_signed(
     std::string why = "cannot record the certificate request: " + stored.error().message;
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                false);
-    return detail::key_end(SessionEnd::kInternalError, why);
+    return detail::ending<KeyDecision>(SessionEnd::kInternalError, why);
   }
   const KeySpec key = ctx.current_key();
   CertificateRequestRecord record;
@@ -218,7 +218,7 @@ KeyDecision EnrollmentService::request_signed(
     std::string why = "cannot record the certificate request: " + inserted.error().message;
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                false);
-    return detail::key_end(SessionEnd::kInternalError, why);
+    return detail::ending<KeyDecision>(SessionEnd::kInternalError, why);
   }
   ctx.request_id = record.id;
   IssueRequest request{ctx.device.str(), ctx.spki, key, *csr, session.id_hex()};
@@ -295,14 +295,14 @@ std::optional<OpenDecision> EnrollmentService::resume_request(const SessionInfo&
         set_status(session, ctx,
                    OperationStatus::failed(ctx.operation, FailureReason::kCaRejectedConnection),
                    "the CA denied request " + request.id + ": " + request.last_error, false);
-        return detail::end_with(SessionEnd::kCaDenied, "the CA denied the request");
+        return detail::ending<OpenDecision>(SessionEnd::kCaDenied, "the CA denied the request");
       }
       if (!outcome) {
         set_status(
             session, ctx,
             OperationStatus::failed(ctx.operation, detail::ca_failure_reason(outcome.error())),
             "request " + request.id + " is kept; the CA: " + request.last_error, false);
-        return detail::end_with(SessionEnd::kCaUnreachable, "the CA cannot be reached");
+        return detail::ending<OpenDecision>(SessionEnd::kCaUnreachable, "the CA cannot be reached");
       }
     }
   }
@@ -324,7 +324,7 @@ std::optional<OpenDecision> EnrollmentService::resume_request(const SessionInfo&
   }
   if (request.state == RequestState::kWaiting && request.mode == to_string(ctx.issuer->mode())) {
     // Still with the CA: no new key (it would supersede the request), nothing to do yet.
-    return detail::end_with(
+    return detail::ending<OpenDecision>(
         SessionEnd::kWaitingForCa,
         fmt::format("request {} still waits for the {} CA", request.id, request.mode));
   }

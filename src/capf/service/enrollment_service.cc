@@ -136,23 +136,23 @@ AuthOutcome EnrollmentService::authenticate(const SessionInfo& session, const De
 OpenDecision EnrollmentService::open(const SessionInfo& session,
                                      const protocol::AuthResponse& response) {
   if (response.version < 1 || response.version > 3) {
-    return detail::end_with(
+    return detail::ending<OpenDecision>(
         SessionEnd::kUnsupportedVersion,
         fmt::format("unsupported protocol version {} (1 to 3 are accepted)", response.version));
   }
   auto name = DeviceName::parse(response.device_name);
   if (!name) {
-    return detail::end_with(SessionEnd::kUnknownDevice,
-                            fmt::format("unknown device: {}", name.error().message));
+    return detail::ending<OpenDecision>(SessionEnd::kUnknownDevice,
+                                        fmt::format("unknown device: {}", name.error().message));
   }
   auto found = registry_.find_device(*name);
   if (!found) {
     spdlog::error("session {} device {}: registry lookup failed: {}", session.id_hex(), name->str(),
                   found.error().message);
-    return detail::end_with(SessionEnd::kRegistryUnavailable, "registry unavailable");
+    return detail::ending<OpenDecision>(SessionEnd::kRegistryUnavailable, "registry unavailable");
   }
   if (!found->has_value()) {
-    return detail::end_with(
+    return detail::ending<OpenDecision>(
         SessionEnd::kUnknownDevice,
         fmt::format("unknown device {}: add it with `opencapf device set {} --op "
                     "install ...`",
@@ -160,8 +160,9 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
   }
   const Device& device = **found;
   if (device.operation == Operation::kNone) {
-    return detail::end_with(SessionEnd::kNoOperation,
-                            fmt::format("device {} has no pending operation", device.name.str()));
+    return detail::ending<OpenDecision>(
+        SessionEnd::kNoOperation,
+        fmt::format("device {} has no pending operation", device.name.str()));
   }
 
   EnrollmentContext ctx;
@@ -178,7 +179,7 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
                fmt::format("the phone came at {}, after the deadline {}: set a new deadline",
                            format_utc(now), format_utc(*device.deadline)),
                false);
-    return detail::end_with(SessionEnd::kDeadlinePassed, "operation deadline passed");
+    return detail::ending<OpenDecision>(SessionEnd::kDeadlinePassed, "operation deadline passed");
   }
 
   AuthOutcome auth = authenticate(session, device, response);
@@ -186,8 +187,8 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
   if (!auth.ok) {
     set_status(session, ctx, OperationStatus::failed(ctx.operation, auth.reason), auth.detail,
                false);
-    return detail::end_with(SessionEnd::kAuthenticationFailed,
-                            "authentication failed: " + auth.detail);
+    return detail::ending<OpenDecision>(SessionEnd::kAuthenticationFailed,
+                                        "authentication failed: " + auth.detail);
   }
 
   OpenDecision decision;
@@ -213,7 +214,8 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
                                ctx.issuer->describe(), to_string(device.key_order), device.rsa_bits,
                                device.ec_bits),
                    false);
-        return detail::end_with(SessionEnd::kNoSupportedKey, "no key the issuer supports");
+        return detail::ending<OpenDecision>(SessionEnd::kNoSupportedKey,
+                                            "no key the issuer supports");
       }
       decision.kind = OpenDecision::Kind::kInstall;
       break;
@@ -225,7 +227,7 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
       decision.kind = OpenDecision::Kind::kDelete;
       break;
     case Operation::kNone:
-      return detail::end_with(SessionEnd::kNoOperation, "no pending operation");
+      return detail::ending<OpenDecision>(SessionEnd::kNoOperation, "no pending operation");
   }
   decision.log = fmt::format("authenticated by {}", auth.method);
   decision.context = std::move(ctx);
@@ -252,7 +254,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
         OperationStatus::failed(ctx.operation, ec_only ? FailureReason::kNoEcSupport
                                                        : FailureReason::kKeyGenerationFailed),
         why, false);
-    return detail::key_end(SessionEnd::kKeyGenerationFailed, why);
+    return detail::ending<KeyDecision>(SessionEnd::kKeyGenerationFailed, why);
   }
   auto key = pki::PublicKey::from_spki_der(*response.public_key);
   if (!key) {
@@ -260,7 +262,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return detail::key_end(SessionEnd::kKeyGenerationFailed, why);
+    return detail::ending<KeyDecision>(SessionEnd::kKeyGenerationFailed, why);
   }
   if (key->spec() != asked) {
     std::string why = fmt::format("asked the phone for {}, it returned {}", to_string(asked),
@@ -268,7 +270,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
     set_status(session, ctx,
                OperationStatus::failed(ctx.operation, FailureReason::kKeyGenerationFailed), why,
                false);
-    return detail::key_end(SessionEnd::kKeyGenerationFailed, why);
+    return detail::ending<KeyDecision>(SessionEnd::kKeyGenerationFailed, why);
   }
 
   ctx.spki = *response.public_key;
@@ -283,7 +285,7 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
       std::string why = "cannot build the certificate request: " + info.error().message;
       set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
                  false);
-      return detail::key_end(SessionEnd::kInternalError, why);
+      return detail::ending<KeyDecision>(SessionEnd::kInternalError, why);
     }
     ctx.request_info = *info;
     KeyDecision d;
