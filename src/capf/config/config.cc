@@ -4,7 +4,10 @@
 #include "capf/config/config_internal.h"
 #include "capf/config/settings_table.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <variant>
 
@@ -368,12 +371,28 @@ Status Config::validate() const {
     return make_error(ErrorCode::kInvalidArgument,
                       "log level \"{}\": use trace, debug, info, warn, error or off", log.level);
   }
+  if (cluster.heartbeat_seconds * 2 > cluster.lease_seconds) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[cluster] heartbeat_seconds = {} is more than half of lease_seconds = {}: a "
+                      "live node's claims could lapse between two heartbeats; lower "
+                      "heartbeat_seconds or raise lease_seconds",
+                      cluster.heartbeat_seconds, cluster.lease_seconds);
+  }
   CAPF_TRY(validate_issuer(issuer));
   if (!capf.passphrase_file.empty() && !capf.passphrase_env.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[capf] sets both passphrase_file and passphrase_env: keep one");
   }
   return ok();
+}
+
+std::string Config::node_name() const {
+  if (!cluster.node_name.empty())
+    return cluster.node_name;
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0')
+    return "localhost";
+  return std::string(host.data());
 }
 
 std::filesystem::path Config::path_in_data(const std::string& file) const {

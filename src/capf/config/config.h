@@ -125,6 +125,16 @@ struct StoreConfig {
   std::string password_file;  // the PostgreSQL password's file, relative to the data directory
 };
 
+// Several nodes on one PostgreSQL registry (docs/cluster.md). Ignored with SQLite.
+struct ClusterConfig {
+  std::string node_name;       // unique per node; "" = this machine's host name
+  int lease_seconds = 60;      // a device claimed by a node that stops heartbeating is free after
+  int heartbeat_seconds = 10;  // how often a node says it is alive and renews its claims
+  // The cluster passphrase that encrypts the CAPF key in the database: a file (relative to the
+  // data directory) whose first line it is; OPENCAPF_CLUSTER_PASSPHRASE overrides it.
+  std::string passphrase_file = "cluster-passphrase";
+};
+
 // The admin REST API (docs/api.md): its own HTTPS listener, off unless `listen` is set.
 struct AdminConfig {
   std::string listen;     // HOST:PORT, e.g. "127.0.0.1:8443"; "" = no admin API
@@ -157,6 +167,7 @@ struct Config {
   CapfIdentityConfig capf;
   IssuerConfig issuer;
   StoreConfig store;
+  ClusterConfig cluster;
   AdminConfig admin;
   LogConfig log;
 
@@ -172,6 +183,9 @@ struct Config {
   static std::string default_file_text();
   // The same file with this configuration's values.
   std::string file_text() const;
+
+  // [cluster] node_name, or this machine's host name when it is empty.
+  std::string node_name() const;
 
   std::filesystem::path path_in_data(const std::string& file) const;
   // The key passphrase from passphrase_file or passphrase_env; nullopt when neither is set.

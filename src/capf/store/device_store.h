@@ -14,6 +14,7 @@
 #include "capf/common/clock.h"
 #include "capf/common/result.h"
 #include "capf/domain/device.h"
+#include "capf/store/cluster_state.h"
 
 namespace capf {
 
@@ -305,7 +306,8 @@ class Registry : public DeviceStore,
                  public TrustRepository,
                  public RequestQueue,
                  public AdminTokens,
-                 public AuditLog {
+                 public AuditLog,
+                 public ClusterState {
  public:
   // Runs `fn` inside one transaction (used for read-modify-write of a device together with its
   // ledger and events); rolls back if fn returns an error. Registry calls that fn makes on the

@@ -169,6 +169,34 @@ constexpr std::string_view kV6 = R"sql(
 ALTER TABLE admin_tokens ADD COLUMN expires BIGINT;
 )sql";
 
+// Version 7: several nodes on one registry (docs/cluster.md). A device claimed by one session at a
+// time, with an expiry a live node keeps moving; each node's last heartbeat; the settings every
+// node shares (the CAPF identity, the issuer), each with a version.
+constexpr std::string_view kV7 = R"sql(
+CREATE TABLE device_claims (
+  device_name {{key}} PRIMARY KEY,
+  node {{key}} NOT NULL,
+  session_id TEXT NOT NULL,
+  claimed BIGINT NOT NULL,
+  expires BIGINT NOT NULL
+);
+CREATE INDEX device_claims_by_node ON device_claims (node);
+CREATE TABLE cluster_nodes (
+  node {{key}} PRIMARY KEY,
+  version TEXT NOT NULL,
+  listen TEXT NOT NULL,
+  sessions BIGINT NOT NULL,
+  started BIGINT NOT NULL,
+  seen BIGINT NOT NULL
+);
+CREATE TABLE cluster_settings (
+  name {{key}} PRIMARY KEY,
+  value TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  updated BIGINT NOT NULL
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "devices, certificates, device events, trust stores", kV1},
     Migration{2, "certificate requests for external CAs", kV2},
@@ -176,6 +204,7 @@ constexpr std::array kMigrations = {
     Migration{4, "admin API tokens and the audit log", kV4},
     Migration{5, "a covering index for expiring LSCs", kV5},
     Migration{6, "an optional expiry for admin tokens", kV6},
+    Migration{7, "device claims, node heartbeats and shared settings for clusters", kV7},
 };
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

@@ -1,7 +1,8 @@
 // SqlRegistry: the Registry written once over SqlConnection, for every SQL engine. SqliteRegistry
 // and PgRegistry derive from it and answer only where the engines differ (opening, what a
 // foreign database looks like, locks between nodes). The tables have their own files
-// (sql_devices.cc, sql_ledger.cc, sql_events.cc, sql_trust.cc, sql_requests.cc, sql_admin.cc).
+// (sql_devices.cc, sql_ledger.cc, sql_events.cc, sql_trust.cc, sql_requests.cc, sql_admin.cc,
+// sql_cluster.cc).
 //
 // One connection guarded by a recursive mutex: every method is safe from any thread and calls are
 // serialised. transact() holds the mutex for the whole of fn(): registry calls that fn() makes on
@@ -86,6 +87,20 @@ class SqlRegistry : public Registry {
   Status touch_token(std::int64_t id, TimePoint when) override;
   Result<std::int64_t> append_audit(const AuditEntry& entry) override;
   Result<std::vector<AuditEntry>> list_audit(const AuditFilter& filter) override;
+
+  // ClusterState (sql_cluster.cc)
+  Result<ClaimResult> claim_device(const DeviceClaim& claim) override;
+  Status release_claim(const std::string& device_name, const std::string& node,
+                       const std::string& session) override;
+  Result<std::int64_t> extend_node_claims(const std::string& node, TimePoint expires) override;
+  Result<std::vector<DeviceClaim>> release_node_claims(const std::string& node) override;
+  Result<std::vector<DeviceClaim>> list_claims() override;
+  Status heartbeat(const NodeHeartbeat& node) override;
+  Result<std::vector<NodeHeartbeat>> list_nodes(TimePoint seen_since) override;
+  Result<std::optional<ClusterSetting>> find_setting(const std::string& name) override;
+  Result<std::int64_t> put_setting(const std::string& name, const std::string& value,
+                                   std::int64_t expected_version) override;
+  Result<std::vector<ClusterSetting>> list_settings() override;
 
   // Registry
   Status transact(const std::function<Status()>& fn) override;
