@@ -189,7 +189,8 @@ void handle(Registry& registry, const ApiRequest& request) {
                        CapfReports(registry, clock),
                        [] { return std::string(); },
                        offline,
-                       issuer};
+                       issuer,
+                       ClusterStatus(registry, clock, {"sqlite", ":memory:"})};
   AuthFailureLimiter limiter(clock, 10);
   Router router(access, limiter);
   add_all_routes(router, services);

@@ -29,5 +29,6 @@ void add_store_command(CLI::App& app, CommandContext& ctx);
 void add_itl_command(CLI::App& app, CommandContext& ctx);
 void add_ctl_command(CLI::App& app, CommandContext& ctx);
 void add_sgn_command(CLI::App& app, CommandContext& ctx);
+void add_cluster_command(CLI::App& app, CommandContext& ctx);
 
 }  // namespace capf::cli

@@ -1,5 +1,5 @@
 // opencapf: one binary, one subcommand per task (init, serve, device, ca, trust, issuer, offline,
-// phone, report, bench, admin, audit, store).
+// phone, report, bench, admin, audit, store, cluster).
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   capf::cli::add_itl_command(app, ctx);
   capf::cli::add_ctl_command(app, ctx);
   capf::cli::add_sgn_command(app, ctx);
+  capf::cli::add_cluster_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -128,6 +128,7 @@ void add_all_routes(Router& router, ApiServices& s) {
   add_access_routes(router, s);
   add_metrics_route(router, s);
   add_offline_routes(router, s);
+  add_cluster_routes(router, s);
   add_console_routes(router);
 }
 

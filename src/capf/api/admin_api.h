@@ -13,6 +13,7 @@
 #include "capf/service/admin_service.h"
 #include "capf/service/capf_reports.h"
 #include "capf/service/certificate_admin.h"
+#include "capf/service/cluster_status.h"
 #include "capf/service/device_csv.h"
 #include "capf/service/identity_admin.h"
 #include "capf/service/issuer_admin.h"
@@ -37,6 +38,8 @@ struct ApiServices {
   OfflineAdmin& offline;
   // The [issuer] mode and settings (they live in opencapf.toml, which the daemon reloads).
   IssuerAdmin& issuer;
+  // The nodes, the registry and the device claims (GET /api/v1/cluster).
+  ClusterStatus cluster;
 };
 
 void add_device_routes(Router& router, ApiServices& services);
@@ -51,6 +54,8 @@ void add_bulk_routes(Router& router, ApiServices& services);
 void add_offline_routes(Router& router, ApiServices& services);
 // The issuer in use and a change of it, and renewal of LSCs that expire soon.
 void add_issuer_routes(Router& router, ApiServices& services);
+// The cluster's nodes, registry and device claims: GET /api/v1/cluster.
+void add_cluster_routes(Router& router, ApiServices& services);
 // The web console's static files (public): GET / and GET /console/{file}.
 void add_console_routes(Router& router);
 

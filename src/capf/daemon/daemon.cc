@@ -7,6 +7,7 @@
 #include "capf/api/admin_api.h"
 #include "capf/api/admin_tls.h"
 #include "capf/common/file.h"
+#include "capf/daemon/cluster_wiring.h"
 #include "capf/pki/profiles.h"
 
 namespace capf {
@@ -123,7 +124,8 @@ Status Daemon::build_admin_api(const DaemonOverrides& overrides) {
   api_services_ = std::make_unique<api::ApiServices>(api::ApiServices{
       env_.admin(), env_.access(), certificates, identity_admin, *api_crl_, env_.clock(),
       DeviceCsv(env_.registry(), env_.admin()), CapfReports(env_.registry(), env_.clock()),
-      [this] { return server_metrics(); }, env_.offline_admin(), *issuer_admin});
+      [this] { return server_metrics(); }, env_.offline_admin(), *issuer_admin,
+      ClusterStatus(env_.registry(), env_.clock(), registry_description(config))});
   api_router_ = std::make_unique<api::Router>(env_.access(), *api_limiter_);
   api::add_all_routes(*api_router_, *api_services_);
   api::AdminServerOptions options;
@@ -199,6 +201,9 @@ Status Daemon::start() {
     spdlog::info("admin API on https://{} (port {})", admin_listen_, admin_server_->port());
   }
   spdlog::info("issuer: {}", issuers_->current()->describe());
+  presence_ = make_node_presence(env_.config(), env_.registry(), env_.clock(), server_options_,
+                                 *server_);
+  presence_->tick();  // the first heartbeat, then every [cluster] heartbeat_seconds
   maintenance_ = std::thread([this] { maintenance_loop(); });
   return ok();
 }
@@ -311,6 +316,7 @@ void Daemon::maintenance_loop() {
     if (stopping_)
       break;
     lock.unlock();
+    presence_->tick();
     reload_identity();
     reload_issuer();
     publish_trust_lists();

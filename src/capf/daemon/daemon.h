@@ -24,6 +24,7 @@
 #include "capf/server/capf_server.h"
 #include "capf/service/authenticator.h"
 #include "capf/service/enrollment_service.h"
+#include "capf/service/node_presence.h"
 
 namespace capf {
 
@@ -93,6 +94,7 @@ class Daemon {
   std::condition_variable maintenance_cv_;
   bool stopping_ = false;
   std::thread maintenance_;
+  std::unique_ptr<NodePresence> presence_;  // the cluster heartbeat (maintenance thread)
 
   // The admin API (when [admin] listen or --admin is set). The server is declared last so that it
   // is destroyed first.
