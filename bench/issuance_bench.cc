@@ -1,23 +1,19 @@
 #include "bench/issuance_bench.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <nlohmann/json.hpp>
 
+#include "bench/server_process.h"
 #include "capf/daemon/environment.h"
 #include "capf/pki/key.h"
 #include "phone/phone_session.h"
@@ -41,42 +37,25 @@ std::string machine_description() {
   return fmt::format("{}, {} cores", model, std::thread::hardware_concurrency());
 }
 
-// A /proc/<pid>/status field in KiB (VmRSS, VmHWM), or 0.
-double proc_kib(pid_t pid, const std::string& field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0)
-      return std::stod(line.substr(field.size() + 1));
-  }
-  return 0;
-}
-
-// User + system CPU seconds a process has used so far (/proc/<pid>/stat fields 14 and 15).
-double cpu_seconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close == std::string::npos)
-    return 0;
-  std::istringstream rest(text.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14)
-      utime = std::stod(field);
-    if (i == 15)
-      stime = std::stod(field);
-  }
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-void raise_fd_limit() {
+// Raises this process's RLIMIT_NOFILE (the server inherits it) to at least `needed` descriptors,
+// the hard limit too when allowed (root). The product's own defaults are not touched.
+Status raise_fd_limit(rlim_t needed) {
   rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return make_error(ErrorCode::kIo, "getrlimit(RLIMIT_NOFILE) failed");
+  if (rl.rlim_cur >= needed)
+    return ok();
+  rlimit want{std::max(needed, rl.rlim_cur), std::max(needed, rl.rlim_max)};
+  if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+    return ok();
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur >= needed)
+    return ok();
+  return make_error(ErrorCode::kUnavailable,
+                    "--parked needs {} file descriptors but RLIMIT_NOFILE allows {} (hard limit); "
+                    "raise it (ulimit -Hn) or park fewer",
+                    needed, rl.rlim_max);
 }
 
 Result<std::uint16_t> free_port() {
@@ -93,7 +72,8 @@ double percentile(std::vector<double> v, double p) {
   if (v.empty())
     return 0;
   std::sort(v.begin(), v.end());
-  std::size_t idx = std::min(v.size() - 1, static_cast<std::size_t>(p * (v.size() - 1) + 0.5));
+  auto idx = std::min(v.size() - 1,
+                      static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1))));
   return v[idx];
 }
 
@@ -126,91 +106,264 @@ double sign_ops_per_second(const KeySpec& spec, std::chrono::seconds duration, u
   return static_cast<double>(ops.load()) / secs;
 }
 
-class ServerProcess {
- public:
-  ~ServerProcess() { kill_now(); }
-  Status start(const std::filesystem::path& binary, const std::filesystem::path& data,
-               std::uint16_t port, const std::filesystem::path& log) {
-    pid_ = fork();
-    if (pid_ < 0)
-      return make_error(ErrorCode::kIo, "fork failed");
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        dup2(fd, 2);
-        dup2(fd, 1);
-      }
-      std::string listen = fmt::format("127.0.0.1:{}", port);
-      // OPENCAPF_BENCH_SERVER_PREFIX runs the server under a profiler, e.g. "heaptrack" or
-      // "perf record -g --": its words come before the opencapf command line.
-      std::vector<std::string> words;
-      if (const char* prefix = std::getenv("OPENCAPF_BENCH_SERVER_PREFIX")) {
-        std::istringstream in(prefix);
-        for (std::string w; in >> w;)
-          words.push_back(w);
-      }
-      for (const char* w :
-           {binary.c_str(), "serve", "--data", data.c_str(), "--listen", listen.c_str()}) {
-        words.emplace_back(w);
-      }
-      std::vector<char*> argv;
-      for (auto& w : words)
-        argv.push_back(w.data());
-      argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-    // Ready when it accepts a TCP connection.
-    for (int i = 0; i < 200; ++i) {
-      asio::io_context io;
-      asio::ip::tcp::socket s(io);
-      boost::system::error_code ec;
-      s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-      if (!ec)
-        return ok();
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return make_error(ErrorCode::kUnavailable, "the server exited at start; see {}",
-                          log.string());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return make_error(ErrorCode::kTimeout, "the server did not start listening; see {}",
-                      log.string());
+// A data directory with `devices` provisioned for installs with `phone_key`, the server allowed
+// enough sessions for the parked phase. Returns the CAPF certificate the phones trust.
+Result<pki::Certificate> prepare_data(const BenchOptions& o, const std::filesystem::path& data) {
+  std::filesystem::create_directories(data);
+  {
+    std::ofstream toml(data / "opencapf.toml");
+    toml << "[server]\nmax_sessions = " << (o.parked + o.concurrency + 1000) << "\n"
+         << "[log]\nlevel = \"warn\"\n";
   }
-  pid_t pid() const { return pid_; }
-  void kill_now() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
+  InitOptions init_options;
+  init_options.key = o.capf_key;
+  init_options.subject = "CN=CAPF-bench,O=opencapf bench";
+  init_options.days = 365;
+  CAPF_TRY(Environment::init(data, init_options));
+  CAPF_ASSIGN_OR_RETURN(auto env, Environment::open(data));
+  CAPF_ASSIGN_OR_RETURN(auto id, env->load_identity());
+  // One transaction for all the devices: provisioning is not what is measured.
+  CAPF_TRY(env->registry().transact([&]() -> Status {
+    for (int i = 0; i < o.sessions + o.parked + o.fsync_sessions; ++i) {
+      DeviceChange c;
+      c.name = device_name(i);
+      c.operation = Operation::kInstall;
+      c.auth_mode = AuthMode::kNullString;
+      c.key_order = o.phone_key.type == KeyType::kEc ? KeyOrder::kEcOnly : KeyOrder::kRsaOnly;
+      if (o.phone_key.type == KeyType::kEc) {
+        c.ec_bits = o.phone_key.bits;
+      } else {
+        c.rsa_bits = o.phone_key.bits;
+      }
+      CAPF_TRY(env->admin().set_device(c, "bench"));
     }
-  }
+    return ok();
+  }));
+  return id.certificate;
+}
 
- private:
-  pid_t pid_ = -1;
+// What one run of install sessions gave: wall time, successes, each success's latency.
+struct Installs {
+  double seconds = 0;
+  int succeeded = 0;
+  std::vector<double> latencies_ms;
 };
+
+// `count` installs for devices first..first+count-1, `concurrency` phones each running sessions
+// back to back.
+Installs drive_installs(const BenchOptions& o, asio::ssl::context& tls,
+                        const phone::PhoneOptions& base, int first, int count) {
+  Installs result;
+  std::vector<double> latencies_ms(static_cast<std::size_t>(count), -1);
+  std::atomic<int> next{0}, succeeded{0};
+  asio::io_context io;
+  for (int w = 0; w < o.concurrency; ++w) {
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          while (true) {
+            int i = next.fetch_add(1);
+            if (i >= count)
+              co_return;
+            phone::PhoneOptions opt = base;
+            opt.device_name = device_name(first + i);
+            auto state = phone::PhoneState::in_memory();
+            auto t0 = Clock::now();
+            phone::SessionReport r = co_await phone::run_session(tls, opt, state);
+            if (r.exit_code == 0) {
+              latencies_ms[static_cast<std::size_t>(i)] =
+                  std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+              succeeded.fetch_add(1);
+            }
+          }
+        },
+        asio::detached);
+  }
+  auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 1; t < o.client_threads; ++t)
+    threads.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : threads)
+    t.join();
+  result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  result.succeeded = succeeded.load();
+  for (double l : latencies_ms) {
+    if (l >= 0)
+      result.latencies_ms.push_back(l);
+  }
+  return result;
+}
+
+// The timed install phase: throughput, latency, server CPU and memory.
+void run_installs(const BenchOptions& o, asio::ssl::context& tls, const phone::PhoneOptions& base,
+                  const ServerProcess& server, BenchReport& report) {
+  const double server_cpu_before = cpu_seconds(server.pid());
+  Installs run = drive_installs(o, tls, base, 0, o.sessions);
+  report.server_cpu_seconds = cpu_seconds(server.pid()) - server_cpu_before;
+  report.seconds = run.seconds;
+  report.sessions = o.sessions;
+  report.succeeded = run.succeeded;
+  report.sessions_per_second = report.succeeded / report.seconds;
+  report.p50_ms = percentile(run.latencies_ms, 0.50);
+  report.p99_ms = percentile(run.latencies_ms, 0.99);
+  report.max_ms = run.latencies_ms.empty()
+                      ? 0
+                      : *std::max_element(run.latencies_ms.begin(), run.latencies_ms.end());
+  report.server_peak_rss_mib = proc_kib(server.pid(), "VmHWM") / 1024.0;
+  if (report.succeeded > 0)
+    report.server_cpu_ms_per_session = report.server_cpu_seconds * 1000.0 / report.succeeded;
+}
+
+// Why fsyncs cannot be counted, or empty when they can.
+std::string fsync_count_refusal(const BenchOptions& o) {
+  if (o.fsync_sessions == 0)
+    return "not asked (--fsync-sessions 0)";
+  if (std::getenv("OPENCAPF_BENCH_SERVER_PREFIX") != nullptr)
+    return "not counted under OPENCAPF_BENCH_SERVER_PREFIX";
+  if (find_strace().empty())
+    return "strace is not on PATH";
+  return {};
+}
+
+// The fsync pass, untimed so that tracing does not touch the figures above: the server restarted
+// on the same data directory under strace, `fsync_sessions` more installs at the same concurrency
+// (concurrent sessions may share an fsync), their fsync/fdatasync calls counted.
+Status count_fsyncs(const BenchOptions& o, asio::ssl::context& tls, phone::PhoneOptions base,
+                    const std::filesystem::path& work, BenchReport& report) {
+  if (std::string why = fsync_count_refusal(o); !why.empty()) {
+    report.fsync_method = why;
+    return ok();
+  }
+  CAPF_ASSIGN_OR_RETURN(base.port, free_port());
+  ServerProcess traced;
+  CAPF_TRY(traced.start(o.opencapf, work / "data", base.port, work / "server-strace.log",
+                        work / "fsync.strace"));
+  const long before = traced.fsyncs();
+  Installs run = drive_installs(o, tls, base, o.sessions + o.parked, o.fsync_sessions);
+  report.fsyncs = traced.fsyncs() - before;
+  report.fsync_sessions = run.succeeded;
+  if (run.succeeded > 0)
+    report.fsyncs_per_session = static_cast<double>(report.fsyncs) / run.succeeded;
+  report.fsync_method = fmt::format(
+      "fsync + fdatasync calls of all server threads over {} more installs at the same "
+      "concurrency, untimed, server under strace -f --seccomp-bpf",
+      run.succeeded);
+  return ok();
+}
+
+// The crypto ceiling, measured now, on the same machine, with the server idle.
+void measure_ceiling(const BenchOptions& o, BenchReport& report) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  report.sign_ops_per_second = sign_ops_per_second(o.capf_key, o.ceiling_duration, cores);
+  report.sign_ops_per_second_one_core = sign_ops_per_second(o.capf_key, o.ceiling_duration, 1);
+  report.ceiling_sessions_per_second = report.sign_ops_per_second / report.sign_ops_per_session;
+  report.ratio = report.ceiling_sessions_per_second > 0
+                     ? report.sessions_per_second / report.ceiling_sessions_per_second
+                     : 0;
+  if (report.sign_ops_per_second_one_core > 0) {
+    report.signing_ms_per_session =
+        report.sign_ops_per_session * 1000.0 / report.sign_ops_per_second_one_core;
+  }
+  if (report.server_cpu_ms_per_session > 0 && report.signing_ms_per_session > 0) {
+    report.server_signing_share = report.signing_ms_per_session / report.server_cpu_ms_per_session;
+    report.cpu_over_crypto = report.server_cpu_ms_per_session / report.signing_ms_per_session;
+    report.server_only_sessions_per_second = cores * 1000.0 / report.server_cpu_ms_per_session;
+  }
+}
+
+// Parked phase: phones that sit in key generation (REQUEST_IN_PROGRESS every 10 s). They arrive in
+// waves, as they do after a maintenance window opens: each wave is parked before the next
+// connects, so the figure is the memory a parked connection keeps, not the transient peak of
+// thousands of simultaneous handshakes.
+void park_phones(const BenchOptions& o, asio::ssl::context& tls, const phone::PhoneOptions& base,
+                 ServerProcess& server, BenchReport& report) {
+  report.server_rss_before_parked_mib = proc_kib(server.pid(), "VmRSS") / 1024.0;
+  asio::io_context io;
+  std::vector<phone::PhoneState> states;
+  states.reserve(static_cast<std::size_t>(o.parked));
+  for (int i = 0; i < o.parked; ++i)
+    states.push_back(phone::PhoneState::in_memory());
+  std::atomic<int> parked{0};
+  auto guard = asio::make_work_guard(io);
+  std::thread client([&] { io.run(); });
+  auto deadline = Clock::now() + std::chrono::minutes(5);
+  for (int first = 0; first < o.parked && Clock::now() < deadline; first += o.parked_wave) {
+    int last_of_wave = std::min(o.parked, first + o.parked_wave);
+    for (int i = first; i < last_of_wave; ++i) {
+      phone::PhoneOptions opt = base;
+      opt.device_name = device_name(o.sessions + i);
+      opt.keygen_delay = std::chrono::minutes(10);
+      opt.timeout = std::chrono::seconds(120);
+      opt.on_generating = [&parked] { parked.fetch_add(1); };
+      asio::co_spawn(io, phone::run_session(tls, opt, states[static_cast<std::size_t>(i)]),
+                     asio::detached);
+    }
+    while (Clock::now() < deadline && parked.load() < last_of_wave)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  double last = 0;
+  for (int i = 0; i < 40; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    double now = proc_kib(server.pid(), "VmRSS");
+    if (std::abs(now - last) < 256)
+      break;
+    last = now;
+  }
+  report.parked = parked.load();
+  report.server_rss_parked_mib = proc_kib(server.pid(), "VmRSS") / 1024.0;
+  if (report.parked > 0) {
+    report.bytes_per_parked_connection =
+        (report.server_rss_parked_mib - report.server_rss_before_parked_mib) * 1024.0 * 1024.0 /
+        report.parked;
+  }
+  if (report.parked < o.parked) {
+    report.notes.push_back(
+        fmt::format("only {} of {} phones parked within 5 minutes", report.parked, o.parked));
+  }
+  server.kill_now();
+  guard.reset();
+  io.stop();
+  client.join();
+}
 
 }  // namespace
 
+Status validate(const BenchOptions& o) {
+  if (o.sessions < 1 || o.concurrency < 1 || o.client_threads < 1 || o.parked_wave < 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--sessions, --concurrency, --client-threads and --parked-wave must be at "
+                      "least 1");
+  }
+  if (o.parked < 0 || o.fsync_sessions < 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--parked and --fsync-sessions must be at least 0");
+  }
+  for (auto [spec, flag] :
+       {std::pair{&o.phone_key, "--phone-key"}, std::pair{&o.capf_key, "--capf-key"}}) {
+    if (spec->type == KeyType::kRsa && spec->bits != 1024 && spec->bits != 2048 &&
+        spec->bits != 3072 && spec->bits != 4096) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{}: RSA key size {} is not one phones use: 1024, 2048, 3072 or 4096", flag,
+                        spec->bits);
+    }
+  }
+  if (o.ceiling_duration.count() < 1)
+    return make_error(ErrorCode::kInvalidArgument, "--ceiling-seconds must be at least 1");
+  return ok();
+}
+
 Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
-  raise_fd_limit();
+  CAPF_TRY(validate(o));
+  CAPF_TRY(raise_fd_limit(static_cast<rlim_t>(o.parked) + o.concurrency + 1024));
   BenchReport report;
   report.machine = machine_description();
   report.concurrency = o.concurrency;
   report.phone_key = to_string(o.phone_key);
   report.capf_key = to_string(o.capf_key);
+  report.data_on = to_string(o.data_on);
 
-  std::filesystem::path work = o.work_dir;
-  bool remove_work = false;
-  if (work.empty()) {
-    char tmpl[] = "/tmp/opencapf-bench.XXXXXX";
-    if (mkdtemp(tmpl) == nullptr)
-      return make_error(ErrorCode::kIo, "cannot create a temp dir");
-    work = tmpl;
-    remove_work = true;
-  }
+  CAPF_ASSIGN_OR_RETURN(std::filesystem::path work, make_work_dir(o.data_on, o.work_dir));
   struct Cleanup {
     std::filesystem::path dir;
     bool remove;
@@ -219,71 +372,28 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
       if (remove)
         std::filesystem::remove_all(dir, ec);
     }
-  } cleanup{work, remove_work};
+  } cleanup{work, o.work_dir.empty()};
+  CAPF_ASSIGN_OR_RETURN(report.data_filesystem, filesystem_type(work));
 
-  // A data directory with enough sessions allowed for the hold phase.
   std::filesystem::path data = work / "data";
-  std::filesystem::create_directories(data);
-  {
-    std::ofstream toml(data / "opencapf.toml");
-    toml << "[server]\nmax_sessions = " << (o.hold + o.concurrency + 1000) << "\n"
-         << "[log]\nlevel = \"warn\"\n";
-  }
-  InitOptions init_options;
-  init_options.key = o.capf_key;
-  init_options.subject = "CN=CAPF-bench,O=opencapf bench";
-  init_options.days = 365;
-  auto init = Environment::init(data, init_options);
-  if (!init)
-    return init.error();
-  std::optional<pki::Certificate> capf;
-  {
-    auto env = Environment::open(data);
-    if (!env)
-      return env.error();
-    auto id = (*env)->load_identity();
-    if (!id)
-      return id.error();
-    capf = id->certificate;
-    // One transaction for all the devices: provisioning is not what is measured.
-    Status provisioned = (*env)->registry().transact([&]() -> Status {
-      for (int i = 0; i < o.sessions + o.hold; ++i) {
-        DeviceChange c;
-        c.name = device_name(i);
-        c.operation = Operation::kInstall;
-        c.auth_mode = AuthMode::kNullString;
-        c.key_order = o.phone_key.type == KeyType::kEc ? KeyOrder::kEcOnly : KeyOrder::kRsaOnly;
-        if (o.phone_key.type == KeyType::kEc) {
-          c.ec_bits = o.phone_key.bits;
-        } else {
-          c.rsa_bits = o.phone_key.bits;
-        }
-        CAPF_TRY((*env)->admin().set_device(c, "bench"));
-      }
-      return ok();
-    });
-    if (!provisioned)
-      return provisioned.error();
-  }
+  CAPF_ASSIGN_OR_RETURN(pki::Certificate capf, prepare_data(o, data));
 
   CAPF_ASSIGN_OR_RETURN(std::uint16_t port, free_port());
   ServerProcess server;
-  CAPF_TRY(server.start(o.opencapf, data, port, work / "server.log"));
+  CAPF_TRY(server.start(o.opencapf, data, port, work / "server.log", {}));
 
   // Pre-generated phone keys, reused round-robin: the benchmark measures the server, not keygen.
   std::vector<pki::PrivateKey> keys;
-  for (int i = 0; i < 64; ++i) {
-    auto k = pki::PrivateKey::generate(o.phone_key);
-    if (!k)
-      return k.error();
-    keys.push_back(*k);
+  for (int i = 0; i < std::min(64, o.sessions + o.parked + o.fsync_sessions); ++i) {
+    CAPF_ASSIGN_OR_RETURN(auto k, pki::PrivateKey::generate(o.phone_key));
+    keys.push_back(std::move(k));
   }
   std::atomic<std::size_t> next_key{0};
 
   phone::PhoneOptions base;
   base.host = "127.0.0.1";
   base.port = port;
-  base.server_trust = {*capf};
+  base.server_trust = {capf};
   base.timeout = std::chrono::seconds(60);
   base.send_sudi = false;
   base.key_source = [&](const KeySpec&) -> std::optional<pki::PrivateKey> {
@@ -291,190 +401,15 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
   };
   CAPF_ASSIGN_OR_RETURN(auto tls, phone::make_phone_tls_context(base));
 
-  // Install phase: `concurrency` workers each run sessions back to back.
-  std::vector<double> latencies_ms(static_cast<std::size_t>(o.sessions), -1);
-  std::atomic<int> next{0}, succeeded{0};
-  {
-    asio::io_context io;
-    for (int w = 0; w < o.concurrency; ++w) {
-      asio::co_spawn(
-          io,
-          [&]() -> asio::awaitable<void> {
-            while (true) {
-              int i = next.fetch_add(1);
-              if (i >= o.sessions)
-                co_return;
-              phone::PhoneOptions opt = base;
-              opt.device_name = device_name(i);
-              auto state = phone::PhoneState::in_memory();
-              auto t0 = Clock::now();
-              phone::SessionReport r = co_await phone::run_session(*tls, opt, state);
-              latencies_ms[static_cast<std::size_t>(i)] =
-                  std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-              if (r.exit_code == 0)
-                succeeded.fetch_add(1);
-            }
-          },
-          asio::detached);
-    }
-    const double server_cpu_before = cpu_seconds(server.pid());
-    auto t0 = Clock::now();
-    std::vector<std::thread> threads;
-    for (int t = 1; t < o.client_threads; ++t)
-      threads.emplace_back([&] { io.run(); });
-    io.run();
-    for (auto& t : threads)
-      t.join();
-    report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    report.server_cpu_seconds = cpu_seconds(server.pid()) - server_cpu_before;
-  }
-  report.sessions = o.sessions;
-  report.succeeded = succeeded.load();
-  report.sessions_per_second = report.succeeded / report.seconds;
-  std::vector<double> ok_latencies;
-  for (double l : latencies_ms) {
-    if (l >= 0)
-      ok_latencies.push_back(l);
-  }
-  report.p50_ms = percentile(ok_latencies, 0.50);
-  report.p99_ms = percentile(ok_latencies, 0.99);
-  report.max_ms =
-      ok_latencies.empty() ? 0 : *std::max_element(ok_latencies.begin(), ok_latencies.end());
-  report.server_peak_rss_mib = proc_kib(server.pid(), "VmHWM") / 1024.0;
-
-  // The crypto ceiling, measured now, on the same machine, with the server idle.
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  report.sign_ops_per_second = sign_ops_per_second(o.capf_key, o.ceiling_duration, cores);
-  report.sign_ops_per_second_one_core = sign_ops_per_second(o.capf_key, o.ceiling_duration, 1);
-  report.ceiling_sessions_per_second = report.sign_ops_per_second / report.sign_ops_per_session;
-  report.ratio = report.ceiling_sessions_per_second > 0
-                     ? report.sessions_per_second / report.ceiling_sessions_per_second
-                     : 0;
-  if (report.succeeded > 0 && report.sign_ops_per_second_one_core > 0) {
-    report.server_cpu_ms_per_session = report.server_cpu_seconds * 1000.0 / report.succeeded;
-    report.signing_ms_per_session =
-        report.sign_ops_per_session * 1000.0 / report.sign_ops_per_second_one_core;
-    report.server_signing_share = report.signing_ms_per_session / report.server_cpu_ms_per_session;
-    report.server_only_sessions_per_second = cores * 1000.0 / report.server_cpu_ms_per_session;
-  }
-
-  // Hold phase: phones that sit in key generation (REQUEST_IN_PROGRESS every 10 s).
-  if (o.hold > 0) {
-    report.server_rss_before_hold_mib = proc_kib(server.pid(), "VmRSS") / 1024.0;
-    asio::io_context io;
-    std::vector<phone::PhoneState> states;
-    states.reserve(static_cast<std::size_t>(o.hold));
-    for (int i = 0; i < o.hold; ++i)
-      states.push_back(phone::PhoneState::in_memory());
-    // Phones arrive in waves, as they do after a maintenance window opens: each wave is parked in
-    // key generation before the next connects, so the figure is the memory a parked session keeps,
-    // not the transient peak of thousands of simultaneous handshakes.
-    std::atomic<int> parked{0};
-    auto guard = asio::make_work_guard(io);
-    std::thread client([&] { io.run(); });
-    auto deadline = Clock::now() + std::chrono::minutes(5);
-    for (int first = 0; first < o.hold && Clock::now() < deadline; first += o.hold_wave) {
-      int last_of_wave = std::min(o.hold, first + o.hold_wave);
-      for (int i = first; i < last_of_wave; ++i) {
-        phone::PhoneOptions opt = base;
-        opt.device_name = device_name(o.sessions + i);
-        opt.keygen_delay = std::chrono::minutes(10);
-        opt.timeout = std::chrono::seconds(120);
-        opt.on_generating = [&parked] { parked.fetch_add(1); };
-        asio::co_spawn(io, phone::run_session(*tls, opt, states[static_cast<std::size_t>(i)]),
-                       asio::detached);
-      }
-      while (Clock::now() < deadline && parked.load() < last_of_wave) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-    }
-    double last = 0;
-    for (int i = 0; i < 40; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      double now = proc_kib(server.pid(), "VmRSS");
-      if (std::abs(now - last) < 256)
-        break;
-      last = now;
-    }
-    report.held = parked.load();
-    report.server_rss_holding_mib = proc_kib(server.pid(), "VmRSS") / 1024.0;
-    if (report.held > 0) {
-      report.kib_per_held_session =
-          (report.server_rss_holding_mib - report.server_rss_before_hold_mib) * 1024.0 /
-          report.held;
-    }
-    server.kill_now();
-    guard.reset();
-    io.stop();
-    client.join();
-  }
+  run_installs(o, *tls, base, server, report);
+  measure_ceiling(o, report);
+  if (o.parked > 0)
+    park_phones(o, *tls, base, server, report);
   server.kill_now();
+  CAPF_TRY(count_fsyncs(o, *tls, base, work, report));
   report.notes.push_back(
       "client and server share the machine: the simulated phones' TLS work runs on the same cores");
   return report;
-}
-
-std::string format_report(const BenchReport& r) {
-  std::ostringstream s;
-  s << fmt::format("machine:                 {}\n", r.machine);
-  s << fmt::format(
-      "install sessions:        {} of {} succeeded, {} in flight, phone key {}, CAPF key {}\n",
-      r.succeeded, r.sessions, r.concurrency, r.phone_key, r.capf_key);
-  s << fmt::format("throughput:              {:.1f} sessions/s ({:.2f} s)\n", r.sessions_per_second,
-                   r.seconds);
-  s << fmt::format("latency:                 p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms\n",
-                   r.p50_ms, r.p99_ms, r.max_ms);
-  s << fmt::format(
-      "crypto ceiling:          {:.0f} {} signatures/s on all cores = {:.1f} sessions/s "
-      "at {} signatures per session\n",
-      r.sign_ops_per_second, r.capf_key, r.ceiling_sessions_per_second, r.sign_ops_per_session);
-  s << fmt::format("ratio to ceiling:        {:.2f}\n", r.ratio);
-  s << fmt::format(
-      "server CPU per session:  {:.2f} ms, of which signing {:.2f} ms ({:.0f}%); the "
-      "server alone on {} cores would do about {:.0f} sessions/s\n",
-      r.server_cpu_ms_per_session, r.signing_ms_per_session, r.server_signing_share * 100.0,
-      std::thread::hardware_concurrency(), r.server_only_sessions_per_second);
-  s << fmt::format("server peak memory:      {:.1f} MiB\n", r.server_peak_rss_mib);
-  if (r.held > 0) {
-    s << fmt::format(
-        "held in key generation:  {} sessions, server {:.1f} -> {:.1f} MiB = {:.1f} KiB "
-        "per session\n",
-        r.held, r.server_rss_before_hold_mib, r.server_rss_holding_mib, r.kib_per_held_session);
-  }
-  for (const auto& n : r.notes)
-    s << "note: " << n << "\n";
-  return s.str();
-}
-
-std::string report_json(const BenchReport& r) {
-  nlohmann::json j{{"machine", r.machine},
-                   {"sessions", r.sessions},
-                   {"succeeded", r.succeeded},
-                   {"concurrency", r.concurrency},
-                   {"phone_key", r.phone_key},
-                   {"capf_key", r.capf_key},
-                   {"seconds", r.seconds},
-                   {"sessions_per_second", r.sessions_per_second},
-                   {"p50_ms", r.p50_ms},
-                   {"p99_ms", r.p99_ms},
-                   {"max_ms", r.max_ms},
-                   {"sign_ops_per_second", r.sign_ops_per_second},
-                   {"sign_ops_per_session", r.sign_ops_per_session},
-                   {"ceiling_sessions_per_second", r.ceiling_sessions_per_second},
-                   {"ratio", r.ratio},
-                   {"sign_ops_per_second_one_core", r.sign_ops_per_second_one_core},
-                   {"server_cpu_seconds", r.server_cpu_seconds},
-                   {"server_cpu_ms_per_session", r.server_cpu_ms_per_session},
-                   {"signing_ms_per_session", r.signing_ms_per_session},
-                   {"server_signing_share", r.server_signing_share},
-                   {"server_only_sessions_per_second", r.server_only_sessions_per_second},
-                   {"server_peak_rss_mib", r.server_peak_rss_mib},
-                   {"held", r.held},
-                   {"server_rss_before_hold_mib", r.server_rss_before_hold_mib},
-                   {"server_rss_holding_mib", r.server_rss_holding_mib},
-                   {"kib_per_held_session", r.kib_per_held_session},
-                   {"notes", r.notes}};
-  return j.dump(2);
 }
 
 }  // namespace capf::bench

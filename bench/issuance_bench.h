@@ -1,7 +1,8 @@
 // The end-to-end issuance benchmark behind `opencapf bench`: it starts a real `opencapf serve`
-// process on loopback, drives simulated phones with pre-generated keys against it, and measures in
-// the same run the crypto ceiling of this machine (OpenSSL private-key operations per second with a
-// key like the CAPF key), so throughput is reported as a ratio rather than a bare number.
+// process on loopback (its data directory on disk unless asked otherwise), drives simulated phones
+// with pre-generated keys against it, and measures in the same run the crypto ceiling of this
+// machine (OpenSSL private-key operations per second with a key like the CAPF key), so throughput
+// and the server's CPU per install are reported as ratios to it rather than bare numbers.
 #pragma once
 
 #include <chrono>
@@ -9,23 +10,30 @@
 #include <string>
 #include <vector>
 
+#include "bench/work_dir.h"
 #include "capf/common/result.h"
 #include "capf/domain/device.h"
 
 namespace capf::bench {
 
 struct BenchOptions {
-  std::filesystem::path opencapf;  // the binary to run as the server
-  std::filesystem::path work_dir;  // empty: a new temporary directory, removed afterwards
-  int sessions = 2000;             // install sessions to run
-  int concurrency = 64;            // phones in flight at once
-  KeySpec phone_key{KeyType::kEc, 256};
+  std::filesystem::path opencapf;          // the binary to run as the server
+  std::filesystem::path work_dir;          // empty: a new temporary directory, removed afterwards
+  DataOn data_on = DataOn::kDisk;          // where the data directory lives (work_dir must agree)
+  int sessions = 2000;                     // install sessions to run
+  int concurrency = 64;                    // phones in flight at once
+  KeySpec phone_key{KeyType::kRsa, 2048};  // what most phones in the field present
   KeySpec capf_key{KeyType::kRsa, 2048};
-  int hold = 10000;     // sessions parked in key generation (0 skips that phase)
-  int hold_wave = 500;  // hold phones connect in waves of this many
+  int parked = 10000;     // connections parked in key generation (0 skips that phase)
+  int parked_wave = 500;  // parked phones connect in waves of this many
+  // Installs of the untimed pass that counts fsyncs with the server under strace (0 skips it).
+  int fsync_sessions = 200;
   int client_threads = 1;
   std::chrono::seconds ceiling_duration{3};
 };
+
+// Checks what run_issuance_bench would refuse, before anything is started.
+Status validate(const BenchOptions& options);
 
 struct BenchReport {
   std::string machine;  // CPU model, cores
@@ -33,6 +41,7 @@ struct BenchReport {
   int succeeded = 0;
   int concurrency = 0;
   std::string phone_key, capf_key;
+  std::string data_on, data_filesystem;  // "disk"/"tmpfs" and the filesystem type found
   double seconds = 0;
   double sessions_per_second = 0;
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
@@ -41,15 +50,22 @@ struct BenchReport {
   double ceiling_sessions_per_second = 0;
   double ratio = 0;  // sessions_per_second / ceiling
   double sign_ops_per_second_one_core = 0;
-  double server_cpu_seconds = 0;  // the server process's CPU time in the install phase
+  // The server process's user + system CPU time (all threads, /proc/<pid>/stat) in the install
+  // phase.
+  double server_cpu_seconds = 0;
   double server_cpu_ms_per_session = 0;
-  double signing_ms_per_session = 0;  // the two signatures, at the one-core rate
+  double signing_ms_per_session = 0;  // the pure crypto cost: two signatures at the one-core rate
   double server_signing_share = 0;    // signing_ms / server_cpu_ms: 1.0 = nothing but signing
+  double cpu_over_crypto = 0;         // server_cpu_ms / signing_ms: 1.0 = nothing but signing
   double server_only_sessions_per_second = 0;  // cores / server CPU per session
   double server_peak_rss_mib = 0;              // VmHWM after the install phase
-  int held = 0;
-  double server_rss_before_hold_mib = 0, server_rss_holding_mib = 0;
-  double kib_per_held_session = 0;
+  long fsyncs = -1;        // fsync + fdatasync in the fsync pass; -1: not counted
+  int fsync_sessions = 0;  // installs that succeeded in the fsync pass
+  double fsyncs_per_session = -1;
+  std::string fsync_method;  // how they were counted, or why not
+  int parked = 0;            // connections parked in key generation
+  double server_rss_before_parked_mib = 0, server_rss_parked_mib = 0;
+  double bytes_per_parked_connection = 0;
   std::vector<std::string> notes;
 };
 

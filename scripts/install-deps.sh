@@ -11,6 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcurl4-openssl-dev libarchive-dev libsystemd-dev
   # tests and benchmarks, and the real CA servers the online-CA tests talk to
   libgtest-dev libgmock-dev libbenchmark-dev scep pebble golang-cfssl iproute2 util-linux curl jq
+  strace
   # the PostgreSQL registry (libpq) and the throwaway server its tests start (initdb, pg_ctl)
   libpq-dev postgresql
   # the PKCS#11 key source and its tests (SoftHSM2 token, libp11 engine, pkcs11-tool)
