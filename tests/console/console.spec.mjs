@@ -4,7 +4,7 @@
 // to Upgrade Success; then the device page (revoking its LSC), the dashboard, the trust-store
 // upload (a refused file and a good one), the CAPF certificate (its request, a refused import,
 // regeneration, retiring the previous one), the issuer page (a refused switch, an accepted one, a
-// renewal), the reports, and log out. A full-page screenshot of every page is kept.
+// renewal), the reports, the cluster page, and log out. A full-page screenshot of every page is kept.
 // Run by console_end_to_end.sh, which starts the server and passes everything in the environment.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -276,6 +276,16 @@ try {
   await page.locator('section').filter({ hasText: 'CAPF report' }).getByRole('button', { name: 'Download CSV' }).click();
   check((await (await download).suggestedFilename()) === 'capf-report.csv', 'the report should download as CSV');
   await shot('07-reports');
+
+  step('the cluster page lists this server as a node, its SQLite registry and no claims');
+  await page.locator('#nav').getByRole('link', { name: 'Cluster' }).click();
+  await page.getByRole('heading', { name: 'Cluster', exact: true }).waitFor();
+  await waitText('#cluster-registry dd', 'sqlite');
+  await waitText('#cluster-registry', 'registry.db');
+  check((await page.locator('#cluster-nodes tbody tr').count()) === 1, 'the running server should be the one node listed');
+  await waitText('#cluster-nodes td', '127.0.0.1:');
+  await waitText('#cluster-claims', 'No device is claimed now.');
+  await shot('09-cluster');
 
   step('log out');
   await page.locator('#logout').click();

@@ -1,9 +1,10 @@
 // The console's entry: a small hash router (#/login, #/dashboard, #/devices, #/devices/NAME, #/ca,
-// #/issuer, #/reports), the login page and the dashboard.
+// #/issuer, #/reports, #/cluster), the login page and the dashboard.
 import { ApiError, get, logOut, query, setToken, takeNotice, token } from './api.js';
 import { daysUntil, errorBox, h, loading, section, show, statusBadge, statusKind, table, time } from './ui.js';
 import { devicesPage } from './devices.js';
 import { issuerPage } from './issuer.js';
+import { clusterPage } from './cluster.js';
 import { caPage, devicePage, reportsPage } from './pages.js';
 
 const main = () => document.getElementById('main');
@@ -49,6 +50,7 @@ async function route() {
     else if (page === 'ca') await caPage(view);
     else if (page === 'issuer') await issuerPage(view);
     else if (page === 'reports') await reportsPage(view);
+    else if (page === 'cluster') await clusterPage(view);
     else show(view, h('h1', {}, 'Not found'), h('p', {}, `The console has no page "${page}".`));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;  // logged out
