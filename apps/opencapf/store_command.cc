@@ -8,8 +8,8 @@
 
 #include "apps/opencapf/cli_util.h"
 #include "capf/config/config.h"
+#include "capf/daemon/registry_copy.h"
 #include "capf/service/registry_check.h"
-#include "capf/store/registry_copy.h"
 
 namespace capf::cli {
 

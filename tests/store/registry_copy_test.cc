@@ -3,7 +3,7 @@
 // go on past the copied ones; a target that holds anything is refused and left as it was; a row
 // the target cannot take rolls every table back; a missing source and an unreachable server each
 // give one line.
-#include "capf/store/registry_copy.h"
+#include "capf/daemon/registry_copy.h"
 
 #include <filesystem>
 #include <memory>

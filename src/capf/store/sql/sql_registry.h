@@ -40,7 +40,7 @@ class SqlRegistry : public Registry {
   // The schema version recorded in the database.
   Result<int> schema_version();
   // Runs fn on this registry's connection, every other use waiting meanwhile: for code that works
-  // on the tables themselves rather than through the store interfaces (store/registry_copy.cc).
+  // on the tables themselves rather than through the store interfaces (daemon/registry_copy.cc).
   Status with_connection(const std::function<Status(SqlConnection&)>& fn) {
     std::lock_guard lock(mu_);
     return fn(*connection_);

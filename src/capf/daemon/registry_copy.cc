@@ -1,7 +1,7 @@
 // migrate_registry(): the SQLite source read in one snapshot, the PostgreSQL target written in one
 // transaction, table by table in batches of multi-row INSERTs with text parameters (PostgreSQL
 // casts each to its column's type).
-#include "capf/store/registry_copy.h"
+#include "capf/daemon/registry_copy.h"
 
 #include <algorithm>
 #include <array>
