@@ -9,6 +9,7 @@
 #include "capf/common/file.h"
 #include "capf/daemon/cluster_wiring.h"
 #include "capf/pki/profiles.h"
+#include "capf/service/cluster_sync.h"
 
 namespace capf {
 
@@ -310,6 +311,9 @@ void Daemon::publish_trust_lists() {
 }
 
 void Daemon::maintenance_loop() {
+  // A cluster's shared CAPF identity and [issuer] settings, written to this node's files when
+  // another node changed them, for the reloads below (cluster_sync.h).
+  ClusterSync cluster(env_.config(), env_.registry(), env_.trust());
   std::unique_lock lock(maintenance_mu_);
   while (!stopping_) {
     maintenance_cv_.wait_for(lock, std::chrono::seconds(1));
@@ -317,6 +321,7 @@ void Daemon::maintenance_loop() {
       break;
     lock.unlock();
     presence_->tick();
+    cluster.tick();
     reload_identity();
     reload_issuer();
     publish_trust_lists();

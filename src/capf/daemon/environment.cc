@@ -65,7 +65,8 @@ Result<IssuerAdmin*> Environment::issuer_admin() {
   if (!issuer_admin_) {
     CAPF_ASSIGN_OR_RETURN(IssuerBuilder * builder, issuer_builder());
     issuer_admin_ =
-        std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *registry_, *builder);
+        std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *registry_, *builder,
+                                      registry_.get());
   }
   return issuer_admin_.get();
 }
@@ -82,7 +83,8 @@ AccessService& Environment::access() {
 
 IdentityAdmin& Environment::identity_admin() {
   if (!identity_admin_)
-    identity_admin_ = std::make_unique<IdentityAdmin>(config_, *trust_, *registry_, clock_);
+    identity_admin_ =
+        std::make_unique<IdentityAdmin>(config_, *trust_, *registry_, clock_, registry_.get());
   return *identity_admin_;
 }
 

@@ -9,6 +9,7 @@
 #include "capf/pki/profiles.h"
 #include "capf/pki/verify.h"
 #include "capf/service/audit_trail.h"
+#include "capf/service/cluster_sync.h"
 
 namespace capf {
 
@@ -88,6 +89,12 @@ Status IdentityAdmin::install(const CapfIdentity& next, const pki::Certificate& 
   std::optional<std::string_view> p;
   if (pass)
     p = *pass;
+  // What the other nodes of a cluster get, made before anything changes (a missing cluster
+  // passphrase refuses the change).
+  std::optional<std::string> shared;
+  if (cluster_ != nullptr) {
+    CAPF_ASSIGN_OR_RETURN(shared, shared_identity_value(config_, next, previous, trust_));
+  }
   // Trust first: the new certificate and its chain become trusted before phones can see them,
   // and the previous certificate stays trusted (relabelled) for the LSCs it issued.
   for (const char* store : {kCapfTrust, kCallManagerTrust}) {
@@ -109,6 +116,11 @@ Status IdentityAdmin::install(const CapfIdentity& next, const pki::Certificate& 
     }
   }
   CAPF_TRY(write_identity(identity_paths_of(config_), next, p));
+  if (shared) {
+    auto published = put_latest(*cluster_, kIdentitySetting, *shared);
+    if (!published)
+      return published.error().with_context("publishing the CAPF identity to the other nodes");
+  }
   return record_audit(audit_, actor, action, "capf", certificate_summary(previous).dump(),
                       certificate_summary(next.certificate).dump());
 }

@@ -15,6 +15,7 @@
 #include "capf/config/config.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/pki/certificate.h"
+#include "capf/store/cluster_state.h"
 #include "capf/trust/trust_stores.h"
 
 namespace capf {
@@ -47,9 +48,15 @@ IdentityPaths identity_paths_of(const Config& config);
 
 class IdentityAdmin {
  public:
-  // Every change is written to `audit` naming the actor.
-  IdentityAdmin(Config config, TrustStores& trust, AuditLog& audit, const Clock& clock)
-      : config_(std::move(config)), trust_(trust), audit_(audit), clock_(clock) {}
+  // Every change is written to `audit` naming the actor and, when the registry is shared
+  // (PostgreSQL), published to `cluster` for the other nodes (cluster_sync.h).
+  IdentityAdmin(Config config, TrustStores& trust, AuditLog& audit, const Clock& clock,
+                ClusterState* cluster = nullptr)
+      : config_(std::move(config)),
+        trust_(trust),
+        audit_(audit),
+        clock_(clock),
+        cluster_(cluster) {}
 
   // PEM PKCS#10 for the CAPF key asking for CA:TRUE,pathlen:0, keyUsage digitalSignature +
   // keyCertSign, EKU serverAuth, with the current subject.
@@ -80,6 +87,7 @@ class IdentityAdmin {
   TrustStores& trust_;
   AuditLog& audit_;
   const Clock& clock_;
+  ClusterState* cluster_;
   // One change at a time in this process (each reads the current identity, then replaces it).
   std::mutex change_mu_;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "capf/service/audit_trail.h"
+#include "capf/service/cluster_sync.h"
 
 namespace capf {
 
@@ -102,6 +103,12 @@ Result<IssuerStatus> IssuerAdmin::set(const IssuerConfig& config, const std::str
   }
   CAPF_ASSIGN_OR_RETURN(Config before, Config::load(data_dir_));
   CAPF_TRY(write_issuer_config(data_dir_, config));
+  if (cluster_ != nullptr) {
+    CAPF_ASSIGN_OR_RETURN(Config after, Config::load(data_dir_));
+    Status published = publish_issuer(after, *cluster_);
+    if (!published)
+      return published.error().with_context("publishing the [issuer] settings to the other nodes");
+  }
   CAPF_TRY(count_requests(requests_, status));
   CAPF_TRY(record_audit(
       audit_, actor, "issuer.set", "issuer",

@@ -11,6 +11,7 @@
 
 #include "capf/config/config.h"
 #include "capf/service/issuer_factory.h"
+#include "capf/store/cluster_state.h"
 #include "capf/store/device_store.h"
 
 namespace capf {
@@ -43,10 +44,15 @@ Status apply_issuer_change(const IssuerChange& change, const std::filesystem::pa
 
 class IssuerAdmin {
  public:
-  // A switch of mode is written to `audit` naming the actor.
+  // A switch of mode is written to `audit` naming the actor and, when the registry is shared
+  // (PostgreSQL), published to `cluster` for the other nodes (cluster_sync.h).
   IssuerAdmin(std::filesystem::path data_dir, RequestQueue& requests, AuditLog& audit,
-              IssuerFactory& factory)
-      : data_dir_(std::move(data_dir)), requests_(requests), audit_(audit), factory_(factory) {}
+              IssuerFactory& factory, ClusterState* cluster = nullptr)
+      : data_dir_(std::move(data_dir)),
+        requests_(requests),
+        audit_(audit),
+        factory_(factory),
+        cluster_(cluster) {}
 
   // The configured issuer, checked (online CAs are contacted). Blocks.
   Result<IssuerStatus> show();
@@ -64,6 +70,7 @@ class IssuerAdmin {
   RequestQueue& requests_;
   AuditLog& audit_;
   IssuerFactory& factory_;
+  ClusterState* cluster_;
 };
 
 }  // namespace capf
