@@ -64,9 +64,8 @@ Result<IssuerBuilder*> Environment::issuer_builder() {
 Result<IssuerAdmin*> Environment::issuer_admin() {
   if (!issuer_admin_) {
     CAPF_ASSIGN_OR_RETURN(IssuerBuilder * builder, issuer_builder());
-    issuer_admin_ =
-        std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *registry_, *builder,
-                                      registry_.get());
+    issuer_admin_ = std::make_unique<IssuerAdmin>(config_.data_dir, *registry_, *registry_,
+                                                  *builder, registry_.get());
   }
   return issuer_admin_.get();
 }
