@@ -384,6 +384,30 @@ class RegistryFailingOn final : public Registry {
   Result<std::vector<AuditEntry>> list_audit(const AuditFilter& f) override {
     return real_.list_audit(f);
   }
+  Result<ClaimResult> claim_device(const DeviceClaim& c) override { return real_.claim_device(c); }
+  Status release_claim(const std::string& device, const std::string& node,
+                       const std::string& session) override {
+    return real_.release_claim(device, node, session);
+  }
+  Result<std::int64_t> extend_node_claims(const std::string& node, TimePoint expires) override {
+    return real_.extend_node_claims(node, expires);
+  }
+  Result<std::vector<DeviceClaim>> release_node_claims(const std::string& node) override {
+    return real_.release_node_claims(node);
+  }
+  Result<std::vector<DeviceClaim>> list_claims() override { return real_.list_claims(); }
+  Status heartbeat(const NodeHeartbeat& n) override { return real_.heartbeat(n); }
+  Result<std::vector<NodeHeartbeat>> list_nodes(TimePoint since) override {
+    return real_.list_nodes(since);
+  }
+  Result<std::optional<ClusterSetting>> find_setting(const std::string& name) override {
+    return real_.find_setting(name);
+  }
+  Result<std::int64_t> put_setting(const std::string& name, const std::string& value,
+                                   std::int64_t expected) override {
+    return real_.put_setting(name, value, expected);
+  }
+  Result<std::vector<ClusterSetting>> list_settings() override { return real_.list_settings(); }
   Status transact(const std::function<Status()>& fn) override { return real_.transact(fn); }
 
  private:

@@ -55,6 +55,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   EnrollmentPolicy policy;
   policy.auth = auth_policy;
   policy.allow_rsa_512 = config.auth.allow_rsa_512;
+  policy.node = config.node_name();
+  policy.claim_lease = std::chrono::seconds(config.cluster.lease_seconds);
+  // What this node's previous run left claimed it no longer runs: free, and shown as interrupted.
+  CAPF_TRY(release_claims_left_behind(env.registry(), env.clock(), policy.node));
   d->enrollment_ = std::make_unique<EnrollmentService>(
       env.registry(), *d->authenticator_, *d->issuers_, *d->identity_, env.clock(), policy);
 

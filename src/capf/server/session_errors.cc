@@ -16,6 +16,7 @@ std::uint8_t wire_reason(SessionEnd end) {
       return protocol::reason::kNoAction;
     case SessionEnd::kUnknownDevice:
       return protocol::reason::kUnknownDevice;
+    case SessionEnd::kDeviceBusy:  // the phone tries again later
     case SessionEnd::kUnsupportedVersion:
     case SessionEnd::kRegistryUnavailable:
     case SessionEnd::kDeadlinePassed:

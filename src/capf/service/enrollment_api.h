@@ -53,6 +53,7 @@ enum class SessionEnd {
   kNoOperation,           // the device has nothing pending
   kWaitingForCa,          // an external CA holds the request; the phone keeps its key
   kUnknownDevice,         // a name that does not parse or is not in the registry
+  kDeviceBusy,            // another session (on this node or another) holds the device's claim
   kUnsupportedVersion,    // a protocol version outside 1..3
   kRegistryUnavailable,   // the device could not be read
   kDeadlinePassed,        // the phone came after the operation's deadline

@@ -20,8 +20,8 @@ std::string describe(const pki::Certificate& cert) {
 
 }  // namespace
 
-SessionEnd EnrollmentService::stored(const SessionInfo& session, EnrollmentContext& ctx,
-                                     PhoneAnswer answer) {
+SessionEnd EnrollmentService::record_stored(const SessionInfo& session, EnrollmentContext& ctx,
+                                            PhoneAnswer answer) {
   const TimePoint now = clock_.now();
   const std::string serial = ctx.issued_serial.value_or("");
   if (!answer.done) {
@@ -109,9 +109,9 @@ Status EnrollmentService::revoke_replaced(const Device& device, const Enrollment
   return ok();
 }
 
-SessionEnd EnrollmentService::fetched(const SessionInfo& session, EnrollmentContext& ctx,
-                                      PhoneAnswer answer,
-                                      const std::vector<protocol::CertificateItem>& certificates) {
+SessionEnd EnrollmentService::record_fetched(
+    const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
+    const std::vector<protocol::CertificateItem>& certificates) {
   if (!answer.done || certificates.empty()) {
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
                fmt::format("the phone returned no certificate (reason {})", answer.reason), false);
@@ -150,8 +150,8 @@ SessionEnd EnrollmentService::fetched(const SessionInfo& session, EnrollmentCont
   return SessionEnd::kCertificatesFetched;
 }
 
-SessionEnd EnrollmentService::deleted(const SessionInfo& session, EnrollmentContext& ctx,
-                                      PhoneAnswer answer) {
+SessionEnd EnrollmentService::record_deleted(const SessionInfo& session, EnrollmentContext& ctx,
+                                             PhoneAnswer answer) {
   if (!answer.done) {
     set_status(
         session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),

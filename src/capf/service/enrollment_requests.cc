@@ -168,7 +168,7 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
   return d;
 }
 
-KeyDecision EnrollmentService::request_signed(
+KeyDecision EnrollmentService::check_signed(
     const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
     const std::optional<protocol::HashedSignature>& signature) {
   if (!answer.done || !signature) {

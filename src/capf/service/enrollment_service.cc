@@ -133,8 +133,9 @@ AuthOutcome EnrollmentService::authenticate(const SessionInfo& session, const De
   return auth;
 }
 
-OpenDecision EnrollmentService::open(const SessionInfo& session,
-                                     const protocol::AuthResponse& response) {
+OpenDecision EnrollmentService::open_device(const SessionInfo& session,
+                                            const protocol::AuthResponse& response,
+                                            std::optional<DeviceName>& claimed) {
   if (response.version < 1 || response.version > 3) {
     return detail::ending<OpenDecision>(
         SessionEnd::kUnsupportedVersion,
@@ -190,6 +191,10 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
     return detail::ending<OpenDecision>(SessionEnd::kAuthenticationFailed,
                                         "authentication failed: " + auth.detail);
   }
+  // Only now, so that a connection that cannot authenticate never blocks the device.
+  if (std::optional<OpenDecision> refused = claim(session, device.name))
+    return *refused;
+  claimed = device.name;
 
   OpenDecision decision;
   switch (device.operation) {
@@ -234,8 +239,8 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
   return decision;
 }
 
-KeyDecision EnrollmentService::key_generated(const SessionInfo& session, EnrollmentContext& ctx,
-                                             const protocol::KeyGenerateResponse& response) {
+KeyDecision EnrollmentService::check_key(const SessionInfo& session, EnrollmentContext& ctx,
+                                         const protocol::KeyGenerateResponse& response) {
   const KeySpec asked = ctx.current_key();
   if (!response.public_key) {
     std::string why = fmt::format("the phone could not generate {} (reason {})", to_string(asked),
@@ -299,8 +304,8 @@ KeyDecision EnrollmentService::key_generated(const SessionInfo& session, Enrollm
   return issue(session, ctx, request);
 }
 
-void EnrollmentService::failed(const SessionInfo& session, const EnrollmentContext* ctx,
-                               SessionFailure failure, const std::string& detail) {
+void EnrollmentService::record_failure(const SessionInfo& session, const EnrollmentContext* ctx,
+                                       SessionFailure failure, const std::string& detail) {
   if (ctx == nullptr)
     return;
   if (ctx->issued_serial && !ctx->request_id) {

@@ -8,8 +8,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capf/common/clock.h"
@@ -19,6 +21,7 @@
 #include "capf/issuer/issuer_holder.h"
 #include "capf/pki/certificate.h"
 #include "capf/service/authenticator.h"
+#include "capf/service/device_claims.h"
 #include "capf/service/enrollment_api.h"
 #include "capf/service/session_metrics.h"
 #include "capf/store/device_store.h"
@@ -28,6 +31,10 @@ namespace capf {
 struct EnrollmentPolicy {
   AuthPolicy auth;
   bool allow_rsa_512 = false;
+  // Device claims (docs/cluster.md): this node's [cluster] node_name, and how long a claim holds
+  // without being renewed ([cluster] lease_seconds).
+  std::string node = "local";
+  std::chrono::seconds claim_lease{60};
 };
 
 class EnrollmentService final : public EnrollmentApi {
@@ -39,7 +46,8 @@ class EnrollmentService final : public EnrollmentApi {
         issuers_(issuers),
         identity_(identity),
         clock_(clock),
-        policy_(policy) {}
+        policy_(policy),
+        claims_(registry, clock, policy_.node, policy_.claim_lease) {}
 
   // docs/protocol.md §6.1 checks in order: version 1..3, device name, lookup (kUnknownDevice),
   // deadline, authentication (wrong string counts against the attempt limit), then the operation.
@@ -73,6 +81,10 @@ class EnrollmentService final : public EnrollmentApi {
 
   // The session ended early; records the failure on the device (nothing if ctx is null, i.e.
   // before the device was known).
+  //
+  // Once the phone authenticated, open() claims the device for the session (refused: the
+  // session ends with kDeviceBusy, and nothing is issued); key_generated() and request_signed()
+  // claim it again (which moves the expiry); every ending releases it (enrollment_claims.cc).
   void failed(const SessionInfo& session, const EnrollmentContext* ctx, SessionFailure failure,
               const std::string& detail) override;
 
@@ -80,6 +92,30 @@ class EnrollmentService final : public EnrollmentApi {
   const SessionMetrics& metrics() const { return metrics_; }
 
  private:
+  // The flows behind the public calls, which wrap them in the device's claim.
+  OpenDecision open_device(const SessionInfo& session, const protocol::AuthResponse& response,
+                           std::optional<DeviceName>& claimed);
+  KeyDecision check_key(const SessionInfo& session, EnrollmentContext& ctx,
+                        const protocol::KeyGenerateResponse& response);
+  KeyDecision check_signed(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
+                           const std::optional<protocol::HashedSignature>& signature);
+  SessionEnd record_stored(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer);
+  SessionEnd record_fetched(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
+                            const std::vector<protocol::CertificateItem>& certificates);
+  SessionEnd record_deleted(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer);
+  void record_failure(const SessionInfo& session, const EnrollmentContext* ctx,
+                      SessionFailure failure, const std::string& detail);
+  // Claims (or claims again) `device` for the session: nullopt when granted, otherwise the ending
+  // (busy, or the registry could not say) with its log line.
+  std::optional<std::pair<SessionEnd, std::string>> hold_claim(const SessionInfo& session,
+                                                               const DeviceName& device);
+  // A key or signature step inside the claim: claimed again first (lost: the session ends, and
+  // `step` never runs), released when the session ends.
+  KeyDecision in_claim(const SessionInfo& session, EnrollmentContext& ctx,
+                       const std::function<KeyDecision()>& step);
+  // open_device's ending when the claim is not granted.
+  std::optional<OpenDecision> claim(const SessionInfo& session, const DeviceName& device);
+
   // Applies `change` to the stored device (compare-and-set, retried) together with an event and,
   // when given, `alongside` (other registry writes that must commit or fail with the device's;
   // it sees the device as stored before `change`).
@@ -123,6 +159,7 @@ class EnrollmentService final : public EnrollmentApi {
   const IdentityHolder& identity_;
   const Clock& clock_;
   EnrollmentPolicy policy_;
+  DeviceClaims claims_;
   SessionMetrics metrics_;
 };
 

@@ -1,0 +1,61 @@
+#include "capf/service/device_claims.h"
+
+#include <spdlog/spdlog.h>
+
+namespace capf {
+
+namespace {
+
+// The "interrupted" event for a claim whose session never finished; logged when it cannot be
+// written (the claim itself is gone either way).
+void record_interrupted(Registry& registry, const Clock& clock, const DeviceClaim& old,
+                        const std::string& by) {
+  std::string detail = fmt::format("interrupted: {} did not finish", describe_holder(old));
+  Status s =
+      registry.append_event(DeviceEvent{old.device_name, clock.now(), by, kClaimEvent, detail});
+  spdlog::warn("device {}: {}", old.device_name, detail);
+  if (!s)
+    spdlog::error("device {}: cannot record '{}': {}", old.device_name, detail, s.error().message);
+}
+
+}  // namespace
+
+std::string describe_holder(const DeviceClaim& claim) {
+  return fmt::format("session {} on node {}", claim.session, claim.node);
+}
+
+Result<ClaimResult> DeviceClaims::claim(const DeviceName& device, const std::string& session) {
+  const TimePoint now = clock_.now();
+  DeviceClaim wanted{device.str(), node_, session, now, now + lease_};
+  CAPF_ASSIGN_OR_RETURN(ClaimResult result, registry_.claim_device(wanted));
+  if (!result.other)
+    return result;
+  const DeviceClaim& other = *result.other;
+  if (result.granted) {
+    record_interrupted(registry_, clock_, other, session);
+    return result;
+  }
+  std::string detail = fmt::format("busy: held by {}", describe_holder(other));
+  Status s = registry_.append_event(DeviceEvent{device.str(), now, session, kClaimEvent, detail});
+  if (!s)
+    spdlog::error("device {}: cannot record '{}': {}", device.str(), detail, s.error().message);
+  return result;
+}
+
+void DeviceClaims::release(const DeviceName& device, const std::string& session) {
+  Status s = registry_.release_claim(device.str(), node_, session);
+  if (!s) {
+    spdlog::error("session {} device {}: cannot release the claim (it lapses after the lease): {}",
+                  session, device.str(), s.error().message);
+  }
+}
+
+Result<std::size_t> release_claims_left_behind(Registry& registry, const Clock& clock,
+                                               const std::string& node) {
+  CAPF_ASSIGN_OR_RETURN(std::vector<DeviceClaim> left, registry.release_node_claims(node));
+  for (const DeviceClaim& claim : left)
+    record_interrupted(registry, clock, claim, claim.session);
+  return left.size();
+}
+
+}  // namespace capf

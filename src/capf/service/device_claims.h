@@ -1,0 +1,51 @@
+// DeviceClaims: one phone session per device across every node sharing the registry
+// (docs/cluster.md, "Claims and failover"). The enrollment service claims a device once the phone
+// authenticated, claims it again at each later phone message (which moves the expiry, so a session
+// longer than the lease stays safe), and releases it however the session ends. A claim that
+// expired (its node died or lost the database) is taken over, and the device history shows the
+// session it interrupted.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "capf/common/clock.h"
+#include "capf/common/result.h"
+#include "capf/domain/device.h"
+#include "capf/store/device_store.h"
+
+namespace capf {
+
+// The device event kind of every claim event ("busy: ...", "interrupted: ...").
+inline constexpr const char* kClaimEvent = "claim";
+
+class DeviceClaims {
+ public:
+  DeviceClaims(Registry& registry, const Clock& clock, std::string node, std::chrono::seconds lease)
+      : registry_(registry), clock_(clock), node_(std::move(node)), lease_(lease) {}
+
+  // Claims `device` for `session` until now + lease. Refused: a "busy" event names the holder.
+  // Granted over an expired claim: an "interrupted" event names that claim's session.
+  Result<ClaimResult> claim(const DeviceName& device, const std::string& session);
+  // Ends the claim if it is still this session's (logged, never fatal: it lapses anyway).
+  void release(const DeviceName& device, const std::string& session);
+
+  const std::string& node() const { return node_; }
+
+ private:
+  Registry& registry_;
+  const Clock& clock_;
+  std::string node_;
+  std::chrono::seconds lease_;
+};
+
+// "session X on node Y": how events and log lines name a claim's holder.
+std::string describe_holder(const DeviceClaim& claim);
+
+// At node start: ends every claim the node's previous run left behind (it stopped mid-session)
+// and records each on its device as an interrupted session. Returns how many there were.
+Result<std::size_t> release_claims_left_behind(Registry& registry, const Clock& clock,
+                                               const std::string& node);
+
+}  // namespace capf
