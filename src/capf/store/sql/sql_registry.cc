@@ -1,6 +1,8 @@
 // SqlRegistry itself: the schema migrations, transactions and the registry counters.
 #include "capf/store/sql/sql_registry.h"
 
+#include <algorithm>
+#include <exception>
 #include <utility>
 
 #include <fmt/format.h>
@@ -15,9 +17,96 @@ SqlRegistry::SqlRegistry(std::unique_ptr<SqlConnection> connection, const Clock&
 
 SqlRegistry::~SqlRegistry() = default;
 
+namespace {
+
+// At most this many writes share one commit: bounds how long the first of them waits.
+constexpr std::size_t kMaxBatch = 64;
+
+}  // namespace
+
+struct SqlRegistry::PendingWrite {
+  std::string_view doing;
+  const std::function<Status()>* fn;
+  Status result = ok();
+  std::exception_ptr thrown;
+  bool done = false;
+};
+
 Status SqlRegistry::write(std::string_view doing, const std::function<Status()>& fn) {
+  if (tx_owner_.load() == std::this_thread::get_id()) {
+    // Inside a write transaction of this thread (maybe another caller's, in the batch it leads):
+    // a savepoint of it.
+    std::lock_guard lock(mu_);
+    return connection_->in_transaction(doing, fn, /*read_only=*/false);
+  }
+  PendingWrite mine{.doing = doing, .fn = &fn, .result = ok(), .thrown = nullptr, .done = false};
+  std::unique_lock queue_lock(queue_mu_);
+  waiting_.push_back(&mine);
+  queue_cv_.wait(queue_lock, [&] { return mine.done || !leading_; });
+  if (!mine.done) {
+    // Lead: commit what waits now (this write among it), then hand over to the next waiter.
+    leading_ = true;
+    const std::size_t n = std::min(waiting_.size(), kMaxBatch);
+    std::vector<PendingWrite*> batch(waiting_.begin(), waiting_.begin() + static_cast<long>(n));
+    waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<long>(n));
+    queue_lock.unlock();
+    try {
+      commit_batch(batch);
+    } catch (...) {  // the batch's own bookkeeping failed (out of memory): fail every write
+      for (PendingWrite* w : batch)
+        w->thrown = std::current_exception();
+    }
+    queue_lock.lock();
+    for (PendingWrite* w : batch)
+      w->done = true;
+    leading_ = false;
+    queue_cv_.notify_all();
+  }
+  if (mine.thrown)
+    std::rethrow_exception(mine.thrown);
+  return mine.result;
+}
+
+void SqlRegistry::commit_batch(const std::vector<PendingWrite*>& batch) {
   std::lock_guard lock(mu_);
-  return connection_->in_transaction(doing, fn, /*read_only=*/false);
+  tx_owner_.store(std::this_thread::get_id());
+  struct Owner {
+    std::atomic<std::thread::id>& owner;
+    ~Owner() { owner.store(std::thread::id()); }
+  } owner{tx_owner_};
+  // Each write runs as its caller's fn would: an error or exception undoes its own writes only.
+  auto run = [&](PendingWrite& w) -> Status {
+    try {
+      return (*w.fn)();
+    } catch (...) {
+      w.thrown = std::current_exception();
+      return make_error(ErrorCode::kInternal, "{}: an exception was thrown", w.doing);
+    }
+  };
+  if (batch.size() == 1) {
+    batch[0]->result = connection_->in_transaction(
+        batch[0]->doing, [&] { return run(*batch[0]); }, /*read_only=*/false);
+  } else {
+    Status together = connection_->in_transaction(
+        fmt::format("committing {} registry writes together", batch.size()),
+        [&]() -> Status {
+          for (PendingWrite* w : batch) {
+            w->result = connection_->in_transaction(
+                w->doing, [&] { return run(*w); }, /*read_only=*/false);
+          }
+          return ok();
+        },
+        /*read_only=*/false);
+    if (!together) {
+      // Nothing of the batch was committed: every write that had succeeded fails with the commit.
+      for (PendingWrite* w : batch) {
+        if (w->result)
+          w->result = together.error().with_context(w->doing);
+      }
+    }
+  }
+  writes_ += static_cast<std::int64_t>(batch.size());
+  ++commits_;
 }
 
 Status SqlRegistry::migrate() {

@@ -5,19 +5,26 @@
 // sql_cluster.cc).
 //
 // One connection guarded by a recursive mutex: every method is safe from any thread and calls are
-// serialised. transact() holds the mutex for the whole of fn(): registry calls that fn() makes on
-// the same thread join its transaction (as a savepoint); calls from other threads wait for it to
-// finish (so fn() must not wait on another thread that uses this registry). Rows are changed by
-// conditional UPDATEs, counters by UPDATE ... RETURNING: nothing repeats when several processes
-// or nodes share the database.
+// serialised. Write transactions (transact() and every write method) that wait at the same time
+// are committed together (group commit): one thread runs each caller's fn() in its own savepoint
+// of one transaction and commits once, so one fsync serves them all; each caller gets its own
+// result, and an error undoes only its own writes. Registry calls that fn() makes join that
+// transaction (fn() may run on another caller's thread: it must not wait on another thread that
+// uses this registry, nor depend on its own thread). Rows are changed by conditional UPDATEs,
+// counters by UPDATE ... RETURNING: nothing repeats when several processes or nodes share the
+// database.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -108,6 +115,19 @@ class SqlRegistry : public Registry {
                                    std::int64_t expected_version) override;
   Result<std::vector<ClusterSetting>> list_settings() override;
 
+  // How many write transactions callers asked for, and how many commits carried them (group
+  // commit: writes that wait at the same time share one commit, so one fsync).
+  struct WriteStats {
+    std::int64_t writes = 0;
+    std::int64_t commits = 0;
+  };
+  WriteStats write_stats() const { return {writes_.load(), commits_.load()}; }
+  // Write transactions waiting for the one being committed now to finish.
+  std::size_t waiting_writes() {
+    std::lock_guard lock(queue_mu_);
+    return waiting_.size();
+  }
+
   // Registry
   Status transact(const std::function<Status()>& fn) override;
   // A read-only transaction: one snapshot, writers go on meanwhile.
@@ -163,9 +183,23 @@ class SqlRegistry : public Registry {
   Result<std::int64_t> count_rows(std::string_view table, const Where& where,
                                   std::string_view doing);
 
+  // Group commit (write()): a write transaction that is not nested waits in `waiting_`; one
+  // waiter at a time leads, runs up to kMaxBatch waiting writes each in its own savepoint of one
+  // transaction and commits them together, then wakes them with their own results.
+  struct PendingWrite;
+  void commit_batch(const std::vector<PendingWrite*>& batch);
+
   std::unique_ptr<SqlConnection> connection_;
   const Clock& clock_;
   SqlDialect dialect_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingWrite*> waiting_;  // guarded by queue_mu_
+  bool leading_ = false;                // guarded by queue_mu_: a batch is being committed
+  // The thread inside a write transaction now: its writes join it (nested, as savepoints).
+  std::atomic<std::thread::id> tx_owner_{};
+  std::atomic<std::int64_t> writes_{0};
+  std::atomic<std::int64_t> commits_{0};
 };
 
 }  // namespace capf
