@@ -118,6 +118,33 @@ TEST(Config, PerAddressLimits) {
   }
 }
 
+TEST(Config, ClusterSettings) {
+  auto d = Config::parse(Config::default_file_text(), "/d");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->cluster.lease_seconds, 60);
+  EXPECT_EQ(d->cluster.heartbeat_seconds, 10);
+  EXPECT_EQ(d->cluster.passphrase_file, "cluster-passphrase");
+  EXPECT_FALSE(d->node_name().empty());  // the host name
+  auto set = Config::parse("[cluster]\nnode_name = \"capf-b\"\nlease_seconds = 30\n", "/d");
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->node_name(), "capf-b");
+  EXPECT_EQ(set->cluster.lease_seconds, 30);
+  // Each refused with the line that names what to change.
+  const std::pair<const char*, const char*> bad[] = {
+      {"[cluster]\nlease_seconds = 10\n", "[cluster] lease_seconds = 10 is out of range"},
+      {"[cluster]\nheartbeat_seconds = 0\n", "[cluster] heartbeat_seconds = 0 is out of range"},
+      {"[cluster]\nheartbeat_seconds = 31\n",
+       "heartbeat_seconds = 31 is more than half of lease_seconds = 60"},
+      {"[cluster]\nlease_seconds = 15\nheartbeat_seconds = 10\n",
+       "heartbeat_seconds = 10 is more than half of lease_seconds = 15"},
+  };
+  for (const auto& [text, message] : bad) {
+    auto c = Config::parse(text, "/d");
+    ASSERT_FALSE(c) << text;
+    EXPECT_NE(c.error().message.find(message), std::string::npos) << c.error().message;
+  }
+}
+
 TEST(Config, HostPort) {
   auto hp = parse_host_port("[::1]:3804");
   ASSERT_TRUE(hp);

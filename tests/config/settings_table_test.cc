@@ -49,10 +49,11 @@ TEST(SettingsTable, EveryConfigMemberHasARow) {
   EXPECT_EQ(member_count<OfflineCaConfig>(), rows_in("issuer.offline"));
   EXPECT_EQ(member_count<IssuerConfig>(), rows_in("issuer") + 2);  // + online, offline
   EXPECT_EQ(member_count<StoreConfig>(), rows_in("store"));
+  EXPECT_EQ(member_count<ClusterConfig>(), rows_in("cluster"));
   EXPECT_EQ(member_count<AdminConfig>(), rows_in("admin"));
   EXPECT_EQ(member_count<LogConfig>(), rows_in("log"));
   // data_dir and the sections above: a new section needs its line here.
-  EXPECT_EQ(member_count<Config>(), 1u + 13u);
+  EXPECT_EQ(member_count<Config>(), 1u + 14u);
 }
 
 TEST(SettingsTable, RowsAreUniqueAndRangesHoldTheDefaults) {
