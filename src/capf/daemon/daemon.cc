@@ -206,8 +206,8 @@ Status Daemon::start() {
     spdlog::info("admin API on https://{} (port {})", admin_listen_, admin_server_->port());
   }
   spdlog::info("issuer: {}", issuers_->current()->describe());
-  presence_ = make_node_presence(env_.config(), env_.registry(), env_.clock(), server_options_,
-                                 *server_);
+  presence_ =
+      make_node_presence(env_.config(), env_.registry(), env_.clock(), server_options_, *server_);
   presence_->tick();  // the first heartbeat, then every [cluster] heartbeat_seconds
   maintenance_ = std::thread([this] { maintenance_loop(); });
   return ok();
