@@ -371,8 +371,9 @@ void PhoneConversation::finish(std::uint8_t end_reason) {
     } else {
       report_.exit_code = exit_code::kFailure;
       report_.summary = fmt::format(
-          "server refused {} after authentication (END_SESSION {}): check the authentication "
-          "string or the certificate it trusts",
+          "server refused {} after authentication (END_SESSION {}): another session may hold "
+          "the device (try again shortly; the server's log and the device history say), or check "
+          "the authentication string or the certificate it trusts",
           device, end_reason);
     }
     return;
