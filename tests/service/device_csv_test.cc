@@ -194,6 +194,7 @@ TEST_F(DeviceCsvTest, ReportsEveryKindOfErrorByLineAndColumnAndChangesNothing) {
   for (const char* expected : {
            "line 3: operation: unknown operation 'upgrade-now': use install",
            "line 4: auth_mode: unknown authentication mode 'pin': use string, null, lsc or mic",
+           // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one message on two lines
            "line 5: auth_string: authentication string must be 4 to 10 digits (got 4 characters, "
            "not all digits): use e.g. auth_string 482915 or generate_auth_string true",
            "line 6: generate_auth_string: 'maybe' is not true or false",
