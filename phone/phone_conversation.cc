@@ -343,6 +343,7 @@ Result<PhoneAction> PhoneConversation::on_end_session(const proto::Message& m) {
 void PhoneConversation::finish(std::uint8_t end_reason) {
   ended_ = true;
   report_.end_reason = end_reason;
+  report_.phone_refused = !note_.empty();
   const std::string& device = options_.device_name;
   const std::string because = note_.empty() ? "" : fmt::format(" (phone {})", note_);
   const bool clean_end =
@@ -425,6 +426,14 @@ void PhoneConversation::fail(std::string summary) {
   ended_ = true;
   report_.exit_code = exit_code::kFailure;
   report_.summary = std::move(summary);
+}
+
+void PhoneConversation::lose_connection(std::string summary) {
+  if (ended_) {
+    return;
+  }
+  fail(std::move(summary));
+  report_.connection_lost = true;
 }
 
 std::string PhoneConversation::waiting_for() const {

@@ -49,6 +49,9 @@ class PhoneConversation {
   // Ends the conversation for a transport or local reason: exit code 1 with this summary (unless
   // END_SESSION was already received).
   void fail(std::string summary);
+  // fail() for a connection that could not be made, secured or kept (SessionReport's
+  // connection_lost).
+  void lose_connection(std::string summary);
   bool ended() const { return ended_; }
   // What the phone waits for next, for timeout messages.
   std::string waiting_for() const;

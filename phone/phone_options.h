@@ -71,6 +71,12 @@ struct SessionReport {
   std::string operation;  // "install", "troubleshoot", "delete", "none", "" if never told
   std::optional<std::uint8_t> end_reason;
   std::string summary;  // one line
+  // The session ended without END_SESSION because the connection could not be made, secured or
+  // kept: connecting, the TLS handshake, or a read or write failed or timed out.
+  bool connection_lost = false;
+  // The phone itself refused or failed a step the server asked for (no EC, --refuse-store, a key
+  // it could not generate or keep, ...): asking again would end the same way.
+  bool phone_refused = false;
   // One line per message: "<- " received, "-> " sent, then the command and its key elements.
   std::vector<std::string> transcript;
   std::optional<pki::Certificate> installed;
@@ -78,6 +84,8 @@ struct SessionReport {
   std::string tls_version;
   std::string tls_cipher;
   std::chrono::microseconds duration{0};
+  // Sessions made, retries included (phone_retry.h); 1 for a single session.
+  int attempts = 1;
 };
 
 }  // namespace capf::phone

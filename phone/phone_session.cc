@@ -185,7 +185,7 @@ asio::awaitable<bool> generate_key(Transport& transport, const PhoneOptions& opt
     }
     auto sent = co_await transport.write(*frame, options.split_header_writes);
     if (!sent) {
-      conversation.fail("cannot send to the server: " + sent.error().message);
+      conversation.lose_connection("cannot send to the server: " + sent.error().message);
       co_return false;
     }
     co_return true;
@@ -222,11 +222,12 @@ asio::awaitable<void> converse(Transport& transport, const PhoneOptions& options
                                PhoneConversation& conversation) {
   const std::string server = fmt::format("{}:{}", options.host, options.port);
   if (auto connected = co_await transport.connect(options.host, options.port); !connected) {
-    conversation.fail(fmt::format("cannot connect to {}: {}", server, connected.error().message));
+    conversation.lose_connection(
+        fmt::format("cannot connect to {}: {}", server, connected.error().message));
     co_return;
   }
   if (auto secured = co_await transport.handshake(); !secured) {
-    conversation.fail(
+    conversation.lose_connection(
         fmt::format("TLS handshake with {} failed: {}", server, secured.error().message));
     co_return;
   }
@@ -237,7 +238,7 @@ asio::awaitable<void> converse(Transport& transport, const PhoneOptions& options
   while (!conversation.ended()) {
     frame.assign(protocol::kHeaderSize, 0);
     if (auto read = co_await transport.read_exactly(frame); !read) {
-      conversation.fail(
+      conversation.lose_connection(
           fmt::format("{} while waiting for {}", read.error().message, conversation.waiting_for()));
       co_return;
     }
@@ -250,8 +251,8 @@ asio::awaitable<void> converse(Transport& transport, const PhoneOptions& options
     if (header->payload_length > 0) {
       auto payload = std::span<std::uint8_t>(frame).subspan(protocol::kHeaderSize);
       if (auto read = co_await transport.read_exactly(payload); !read) {
-        conversation.fail(fmt::format("{} while reading {}", read.error().message,
-                                      protocol::command_name(header->command)));
+        conversation.lose_connection(fmt::format("{} while reading {}", read.error().message,
+                                                 protocol::command_name(header->command)));
         co_return;
       }
     }
@@ -263,7 +264,7 @@ asio::awaitable<void> converse(Transport& transport, const PhoneOptions& options
     if (const auto* send = std::get_if<SendFrames>(&*action)) {
       for (const auto& out : send->frames) {
         if (auto sent = co_await transport.write(out, options.split_header_writes); !sent) {
-          conversation.fail("cannot send to the server: " + sent.error().message);
+          conversation.lose_connection("cannot send to the server: " + sent.error().message);
           co_return;
         }
       }

@@ -11,6 +11,7 @@
 
 #include "apps/opencapf/commands.h"
 #include "capf/domain/device.h"
+#include "phone/phone_retry.h"
 #include "phone/phone_session.h"
 #include "phone/phone_state.h"
 #include "phone/test_manufacturer.h"
@@ -20,7 +21,9 @@ namespace {
 
 struct PhoneArgs {
   std::string name;
-  std::string server;
+  std::vector<std::string> servers;
+  int attempts = 1;
+  long retry_delay_ms = 0;
   std::string capf_cert;
   std::string state_dir;
   std::string auth_string;
@@ -81,10 +84,11 @@ void print_mic(const phone::PhoneState& state, const std::filesystem::path& mfg_
   fmt::print("  opencapf trust add mic-trust {}\n", ca.string());
 }
 
-nlohmann::json report_json(const phone::PhoneOptions& options, const phone::SessionReport& r) {
+nlohmann::json report_json(const phone::PhoneOptions& options, const phone::ServerAddress& server,
+                           const phone::SessionReport& r) {
   nlohmann::json j;
   j["device"] = options.device_name;
-  j["server"] = fmt::format("{}:{}", options.host, options.port);
+  j["server"] = fmt::format("{}:{}", server.host, server.port);
   j["exit_code"] = r.exit_code;
   j["operation"] = r.operation;
   j["end_reason"] = r.end_reason ? nlohmann::json(*r.end_reason) : nlohmann::json(nullptr);
@@ -94,6 +98,7 @@ nlohmann::json report_json(const phone::PhoneOptions& options, const phone::Sess
   j["tls_version"] = r.tls_version;
   j["tls_cipher"] = r.tls_cipher;
   j["duration_ms"] = static_cast<double>(r.duration.count()) / 1000.0;
+  j["attempts"] = r.attempts;
   if (r.installed) {
     const auto& c = *r.installed;
     j["installed"] = {{"serial", c.serial_hex()},
@@ -112,15 +117,24 @@ int run_phone(const PhoneArgs& args) {
   if (args.state_dir.empty()) {
     return usage("--state DIR is required: the directory that keeps this phone's MIC and LSC");
   }
-  if (args.server.empty() && !args.make_mic) {
+  if (args.servers.empty() && !args.make_mic) {
     return usage("--server needs HOST:PORT, e.g. --server 127.0.0.1:3804 (or --make-mic alone)");
   }
   phone::PhoneOptions options;
   options.device_name = args.name;
-  if (!args.server.empty() && !parse_server(args.server, options.host, options.port)) {
-    return usage(
-        fmt::format("--server needs HOST:PORT, e.g. 127.0.0.1:3804 (got '{}')", args.server));
+  phone::RetryPolicy retry;
+  for (const std::string& server : args.servers) {
+    phone::ServerAddress& address = retry.servers.emplace_back();
+    if (!parse_server(server, address.host, address.port)) {
+      return usage(fmt::format("--server needs HOST:PORT, e.g. 127.0.0.1:3804 (got '{}')", server));
+    }
   }
+  if (args.attempts < 1 || args.attempts > 1000 || args.retry_delay_ms < 0 ||
+      args.retry_delay_ms > 600'000) {
+    return usage("--attempts takes 1..1000 and --retry-delay milliseconds 0..600000");
+  }
+  retry.attempts = args.attempts;
+  retry.delay = std::chrono::milliseconds(args.retry_delay_ms);
   if (args.present != "auto") {
     auto mode = parse_auth_mode(args.present);
     if (!mode) {
@@ -169,7 +183,7 @@ int run_phone(const PhoneArgs& args) {
       fmt::print(stderr, "opencapf phone: cannot make a MIC: {}\n", mic.error().message);
       return phone::exit_code::kFailure;
     }
-    if (args.server.empty()) {
+    if (args.servers.empty()) {
       print_mic(*state, mfg_dir);
       return phone::exit_code::kSuccess;
     }
@@ -184,9 +198,17 @@ int run_phone(const PhoneArgs& args) {
   }
   options.server_trust = std::move(trust).value();
 
-  const auto report = phone::run_session_blocking(options, *state);
+  const auto report = phone::run_with_retries(
+      options, retry, *state,
+      [&args](const std::string& line) {
+        fmt::print(args.json ? stderr : stdout, "{}: {}\n", args.name, line);
+      },
+      phone::run_session_blocking);
   if (args.json) {
-    std::cout << report_json(options, report).dump(2) << std::endl;
+    std::cout << report_json(options,
+                             retry.servers.at((report.attempts - 1) % retry.servers.size()), report)
+                     .dump(2)
+              << std::endl;
   } else {
     for (const auto& line : report.transcript) {
       fmt::print("{}\n", line);
@@ -198,8 +220,9 @@ int run_phone(const PhoneArgs& args) {
       details += fmt::format("{}{} {}", details.size() > 2 ? ", " : "", report.tls_version,
                              report.tls_cipher);
     }
-    details += fmt::format("{}{:.0f} ms]", details.size() > 2 ? ", " : "",
+    details += fmt::format("{}{:.0f} ms", details.size() > 2 ? ", " : "",
                            static_cast<double>(report.duration.count()) / 1000.0);
+    details += report.attempts > 1 ? fmt::format(", attempt {}]", report.attempts) : "]";
     fmt::print("{}: {}{}\n", options.device_name, report.summary, details);
   }
   return report.exit_code;
@@ -212,7 +235,15 @@ void add_phone_command(CLI::App& app, CommandContext& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "phone", "simulate a Cisco IP phone: one CAPF session, or create a test MIC (--make-mic)");
   cmd->add_option("name", args->name, "Device name, e.g. SEP001122334455")->required();
-  cmd->add_option("--server", args->server, "CAPF server as HOST:PORT, e.g. 127.0.0.1:3804");
+  cmd->add_option("--server", args->servers,
+                  "CAPF server as HOST:PORT, e.g. 127.0.0.1:3804; give it again for more servers "
+                  "(a capfList), tried in turn with --attempts");
+  cmd->add_option("--attempts", args->attempts,
+                  "Sessions at most (default 1): a dropped or refused connection, a TLS failure or "
+                  "END_SESSION 7 (e.g. the device busy on another node) is retried on the next "
+                  "--server, round robin, keeping the phone's state");
+  cmd->add_option("--retry-delay", args->retry_delay_ms,
+                  "Milliseconds to wait before each retry (default 0)");
   cmd->add_option("--capf-cert", args->capf_cert,
                   "PEM file with the CAPF certificate(s) the phone trusts (its ITL)");
   cmd->add_option("--state", args->state_dir,
