@@ -129,6 +129,14 @@ void PostgresServer::stop() {
   }
 }
 
+Status PostgresServer::restart() {
+  // pg_ctl restart starts the server with the options of the last start (postmaster.opts).
+  return run("pg_ctl",
+             fmt::format("-D {} -l {} -m fast -w -t 30 restart", (dir_ / "data").string(),
+                         (dir_ / "server.log").string()),
+             40);
+}
+
 std::string PostgresServer::url(std::string_view database) const {
   return fmt::format("postgresql://postgres@127.0.0.1:{}/{}", port_, database);
 }

@@ -34,6 +34,10 @@ class PostgresServer {
   std::uint16_t port() const { return port_; }
   // A new empty database (capf_test_1, capf_test_2, ...); its URL.
   Result<std::string> new_database();
+  // Restarts the server (pg_ctl restart -m fast: every connection is cut, the same port and data
+  // after), for tests of a lost database connection. The shared server serves every test of its
+  // binary: restart it only from a binary of its own.
+  Status restart();
   // Runs SQL (one or more statements) in `database` as the superuser.
   Status run_sql(std::string_view database, const std::string& sql);
 
