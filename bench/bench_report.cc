@@ -8,6 +8,38 @@
 
 namespace capf::bench {
 
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NodeRun, name, sessions, share, cpu_seconds, cpu_ms_per_session)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EngineRun, engine, nodes, sessions, succeeded, seconds,
+                                   sessions_per_second, p50_ms, p99_ms, max_ms, server_cpu_seconds,
+                                   server_cpu_ms_per_session, ratio, per_node)
+
+namespace {
+
+// The engines side by side (--store), then each multi-node run's nodes.
+void format_engines(std::ostringstream& s, const BenchReport& r) {
+  s << fmt::format("registry engines:        the same phones in the same run; PostgreSQL at {}\n",
+                   r.store_url);
+  s << fmt::format("  {:<11}{:>6}{:>12}{:>9}{:>9}{:>16}{:>11}  {}\n", "engine", "nodes",
+                   "installs/s", "p50 ms", "p99 ms", "CPU ms/install", "/ ceiling", "succeeded");
+  for (const EngineRun& e : r.engines) {
+    s << fmt::format("  {:<11}{:>6}{:>12.1f}{:>9.1f}{:>9.1f}{:>16.2f}{:>11.2f}  {} of {}\n",
+                     e.engine, e.nodes, e.sessions_per_second, e.p50_ms, e.p99_ms,
+                     e.server_cpu_ms_per_session, e.ratio, e.succeeded, e.sessions);
+  }
+  for (const EngineRun& e : r.engines) {
+    if (e.nodes < 2)
+      continue;
+    s << fmt::format("  {} with {} nodes, per node (server CPU of that node only):\n", e.engine,
+                     e.nodes);
+    for (const NodeRun& n : e.per_node) {
+      s << fmt::format("    {:<10} {} installs ({:.0f}%), {:.2f} s CPU = {:.2f} ms/install\n",
+                       n.name, n.sessions, n.share * 100.0, n.cpu_seconds, n.cpu_ms_per_session);
+    }
+  }
+}
+
+}  // namespace
+
 std::string format_report(const BenchReport& r) {
   std::ostringstream s;
   s << fmt::format("machine:                 {}\n", r.machine);
@@ -49,6 +81,8 @@ std::string format_report(const BenchReport& r) {
         r.parked, r.server_rss_before_parked_mib, r.server_rss_parked_mib,
         r.bytes_per_parked_connection);
   }
+  if (!r.engines.empty())
+    format_engines(s, r);
   for (const auto& n : r.notes)
     s << "note: " << n << "\n";
   return s.str();
@@ -89,6 +123,10 @@ std::string report_json(const BenchReport& r) {
                    {"server_rss_parked_mib", r.server_rss_parked_mib},
                    {"bytes_per_parked_connection", r.bytes_per_parked_connection},
                    {"notes", r.notes}};
+  if (!r.engines.empty()) {
+    j["store_url"] = r.store_url;
+    j["engines"] = r.engines;
+  }
   return j.dump(2);
 }
 

@@ -7,14 +7,14 @@
 #include <cmath>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
+#include "bench/install_driver.h"
 #include "bench/server_process.h"
-#include "capf/daemon/environment.h"
+#include "bench/store_bench.h"
 #include "capf/pki/key.h"
 #include "phone/phone_session.h"
 
@@ -56,25 +56,6 @@ Status raise_fd_limit(rlim_t needed) {
                     "--parked needs {} file descriptors but RLIMIT_NOFILE allows {} (hard limit); "
                     "raise it (ulimit -Hn) or park fewer",
                     needed, rl.rlim_max);
-}
-
-Result<std::uint16_t> free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
-std::string device_name(int i) {
-  return fmt::format("SEPBE{:010X}", i);
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  auto idx = std::min(v.size() - 1,
-                      static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1))));
-  return v[idx];
 }
 
 // Private-key operations per second with a key like the CAPF key on `threads` threads: the work
@@ -124,97 +105,31 @@ Result<pki::Certificate> prepare_data(const BenchOptions& o, const std::filesyst
   CAPF_TRY(Environment::init(data, init_options));
   CAPF_ASSIGN_OR_RETURN(auto env, Environment::open(data));
   CAPF_ASSIGN_OR_RETURN(auto id, env->load_identity());
-  // One transaction for all the devices: provisioning is not what is measured.
-  CAPF_TRY(env->registry().transact([&]() -> Status {
-    for (int i = 0; i < o.sessions + o.parked + o.fsync_sessions; ++i) {
-      DeviceChange c;
-      c.name = device_name(i);
-      c.operation = Operation::kInstall;
-      c.auth_mode = AuthMode::kNullString;
-      c.key_order = o.phone_key.type == KeyType::kEc ? KeyOrder::kEcOnly : KeyOrder::kRsaOnly;
-      if (o.phone_key.type == KeyType::kEc) {
-        c.ec_bits = o.phone_key.bits;
-      } else {
-        c.rsa_bits = o.phone_key.bits;
-      }
-      CAPF_TRY(env->admin().set_device(c, "bench"));
-    }
-    return ok();
-  }));
+  CAPF_TRY(provision_devices(*env, o, 0, o.sessions + o.parked + o.fsync_sessions));
   return id.certificate;
-}
-
-// What one run of install sessions gave: wall time, successes, each success's latency.
-struct Installs {
-  double seconds = 0;
-  int succeeded = 0;
-  std::vector<double> latencies_ms;
-};
-
-// `count` installs for devices first..first+count-1, `concurrency` phones each running sessions
-// back to back.
-Installs drive_installs(const BenchOptions& o, asio::ssl::context& tls,
-                        const phone::PhoneOptions& base, int first, int count) {
-  Installs result;
-  std::vector<double> latencies_ms(static_cast<std::size_t>(count), -1);
-  std::atomic<int> next{0}, succeeded{0};
-  asio::io_context io;
-  for (int w = 0; w < o.concurrency; ++w) {
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          while (true) {
-            int i = next.fetch_add(1);
-            if (i >= count)
-              co_return;
-            phone::PhoneOptions opt = base;
-            opt.device_name = device_name(first + i);
-            auto state = phone::PhoneState::in_memory();
-            auto t0 = Clock::now();
-            phone::SessionReport r = co_await phone::run_session(tls, opt, state);
-            if (r.exit_code == 0) {
-              latencies_ms[static_cast<std::size_t>(i)] =
-                  std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-              succeeded.fetch_add(1);
-            }
-          }
-        },
-        asio::detached);
-  }
-  auto t0 = Clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 1; t < o.client_threads; ++t)
-    threads.emplace_back([&] { io.run(); });
-  io.run();
-  for (auto& t : threads)
-    t.join();
-  result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  result.succeeded = succeeded.load();
-  for (double l : latencies_ms) {
-    if (l >= 0)
-      result.latencies_ms.push_back(l);
-  }
-  return result;
 }
 
 // The timed install phase: throughput, latency, server CPU and memory.
 void run_installs(const BenchOptions& o, asio::ssl::context& tls, const phone::PhoneOptions& base,
                   const ServerProcess& server, BenchReport& report) {
   const double server_cpu_before = cpu_seconds(server.pid());
-  Installs run = drive_installs(o, tls, base, 0, o.sessions);
-  report.server_cpu_seconds = cpu_seconds(server.pid()) - server_cpu_before;
-  report.seconds = run.seconds;
-  report.sessions = o.sessions;
-  report.succeeded = run.succeeded;
-  report.sessions_per_second = report.succeeded / report.seconds;
-  report.p50_ms = percentile(run.latencies_ms, 0.50);
-  report.p99_ms = percentile(run.latencies_ms, 0.99);
-  report.max_ms = run.latencies_ms.empty()
-                      ? 0
-                      : *std::max_element(run.latencies_ms.begin(), run.latencies_ms.end());
+  Installs run = drive_installs(o, tls, base, {base.port}, 0, o.sessions);
+  EngineRun e = engine_run("sqlite", o.sessions, run);
+  e.server_cpu_seconds = cpu_seconds(server.pid()) - server_cpu_before;
+  if (e.succeeded > 0)
+    e.server_cpu_ms_per_session = e.server_cpu_seconds * 1000.0 / e.succeeded;
+  e.per_node.push_back(
+      {"sqlite", e.succeeded, 1.0, e.server_cpu_seconds, e.server_cpu_ms_per_session});
+  report.seconds = e.seconds;
+  report.sessions = e.sessions;
+  report.succeeded = e.succeeded;
+  report.sessions_per_second = e.sessions_per_second;
+  std::tie(report.p50_ms, report.p99_ms, report.max_ms) = std::tie(e.p50_ms, e.p99_ms, e.max_ms);
+  report.server_cpu_seconds = e.server_cpu_seconds;
+  report.server_cpu_ms_per_session = e.server_cpu_ms_per_session;
   report.server_peak_rss_mib = proc_kib(server.pid(), "VmHWM") / 1024.0;
-  if (report.succeeded > 0)
-    report.server_cpu_ms_per_session = report.server_cpu_seconds * 1000.0 / report.succeeded;
+  if (!o.store_url.empty())
+    report.engines.push_back(std::move(e));
 }
 
 // Why fsyncs cannot be counted, or empty when they can.
@@ -242,7 +157,7 @@ Status count_fsyncs(const BenchOptions& o, asio::ssl::context& tls, phone::Phone
   CAPF_TRY(traced.start(o.opencapf, work / "data", base.port, work / "server-strace.log",
                         work / "fsync.strace"));
   const long before = traced.fsyncs();
-  Installs run = drive_installs(o, tls, base, o.sessions + o.parked, o.fsync_sessions);
+  Installs run = drive_installs(o, tls, base, {base.port}, o.sessions + o.parked, o.fsync_sessions);
   report.fsyncs = traced.fsyncs() - before;
   report.fsync_sessions = run.succeeded;
   if (run.succeeded > 0)
@@ -263,6 +178,11 @@ void measure_ceiling(const BenchOptions& o, BenchReport& report) {
   report.ratio = report.ceiling_sessions_per_second > 0
                      ? report.sessions_per_second / report.ceiling_sessions_per_second
                      : 0;
+  for (EngineRun& e : report.engines) {
+    e.ratio = report.ceiling_sessions_per_second > 0
+                  ? e.sessions_per_second / report.ceiling_sessions_per_second
+                  : 0;
+  }
   if (report.sign_ops_per_second_one_core > 0) {
     report.signing_ms_per_session =
         report.sign_ops_per_session * 1000.0 / report.sign_ops_per_second_one_core;
@@ -354,11 +274,16 @@ Status validate(const BenchOptions& o) {
   }
   if (o.ceiling_duration.count() < 1)
     return make_error(ErrorCode::kInvalidArgument, "--ceiling-seconds must be at least 1");
-  return ok();
+  return validate_store_options(o);
 }
 
 Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
   CAPF_TRY(validate(o));
+  // The baseline is SQLite whatever the caller's environment names: the PostgreSQL run takes its
+  // database from --store alone.
+  ::unsetenv("OPENCAPF_STORE");
+  if (!o.store_url.empty())
+    CAPF_TRY(check_store(o.store_url));
   CAPF_TRY(raise_fd_limit(static_cast<rlim_t>(o.parked) + o.concurrency + 1024));
   BenchReport report;
   report.machine = machine_description();
@@ -406,6 +331,8 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
   CAPF_ASSIGN_OR_RETURN(auto tls, phone::make_phone_tls_context(base));
 
   run_installs(o, *tls, base, server, report);
+  if (!o.store_url.empty())
+    CAPF_TRY(run_store_installs(o, base, work, report));
   measure_ceiling(o, report);
   if (o.parked > 0)
     park_phones(o, *tls, base, server, report);

@@ -2,7 +2,9 @@
 // process on loopback (its data directory on disk unless asked otherwise), drives simulated phones
 // with pre-generated keys against it, and measures in the same run the crypto ceiling of this
 // machine (OpenSSL private-key operations per second with a key like the CAPF key), so throughput
-// and the server's CPU per install are reported as ratios to it rather than bare numbers.
+// and the server's CPU per install are reported as ratios to it rather than bare numbers. With a
+// PostgreSQL database (--store) the install phase runs again against it, with one node and with
+// several (bench/store_bench.cc), and the report sets the engines side by side.
 #pragma once
 
 #include <chrono>
@@ -30,10 +32,36 @@ struct BenchOptions {
   int fsync_sessions = 200;
   int client_threads = 1;
   std::chrono::seconds ceiling_duration{3};
+  // An empty PostgreSQL database (libpq URL, never with a password): the install phase runs again
+  // with the registry there, after the SQLite baseline. Empty: SQLite only.
+  std::string store_url;
+  int nodes = 1;  // `opencapf serve` processes on store_url (1..3); more than 1 runs 1 first
 };
 
 // Checks what run_issuance_bench would refuse, before anything is started.
 Status validate(const BenchOptions& options);
+
+// One node's part of an install run: the sessions it served and the CPU it used.
+struct NodeRun {
+  std::string name;
+  int sessions = 0;  // installs that succeeded through this node
+  double share = 0;  // of the run's successful installs
+  double cpu_seconds = 0;
+  double cpu_ms_per_session = 0;
+};
+
+// One install run against one registry engine with one or more nodes.
+struct EngineRun {
+  std::string engine;  // "sqlite" | "postgresql"
+  int nodes = 1;
+  int sessions = 0, succeeded = 0;
+  double seconds = 0, sessions_per_second = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  double server_cpu_seconds = 0;         // every node's, added up
+  double server_cpu_ms_per_session = 0;  // total CPU / successful installs
+  double ratio = 0;                      // sessions_per_second / the crypto ceiling
+  std::vector<NodeRun> per_node;
+};
 
 struct BenchReport {
   std::string machine;  // CPU model, cores
@@ -66,6 +94,10 @@ struct BenchReport {
   int parked = 0;            // connections parked in key generation
   double server_rss_before_parked_mib = 0, server_rss_parked_mib = 0;
   double bytes_per_parked_connection = 0;
+  // With --store: the SQLite baseline (the figures above), then PostgreSQL with one node and, with
+  // --nodes N > 1, with N nodes. Empty without --store.
+  std::string store_url;
+  std::vector<EngineRun> engines;
   std::vector<std::string> notes;
 };
 

@@ -69,7 +69,46 @@ pid_t first_child(pid_t parent) {
   return -1;
 }
 
+// Forks and runs `words` (argv[0] looked up on PATH) with its output in `log`; the child's pid, or
+// -1 when fork failed.
+pid_t spawn(std::vector<std::string> words, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  for (auto& w : words)
+    argv.push_back(w.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 2);
+      dup2(fd, 1);
+    }
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 }  // namespace
+
+Result<int> run_command(const std::vector<std::string>& words, const std::filesystem::path& log,
+                        std::chrono::seconds timeout) {
+  pid_t pid = spawn(words, log);
+  if (pid < 0)
+    return make_error(ErrorCode::kIo, "fork failed");
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      return make_error(ErrorCode::kTimeout, "`{}` took over {} s; see {}", words.front(),
+                        timeout.count(), log.string());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 Status ServerProcess::start(const std::filesystem::path& binary, const std::filesystem::path& data,
                             std::uint16_t port, const std::filesystem::path& log,
@@ -94,23 +133,9 @@ Status ServerProcess::start(const std::filesystem::path& binary, const std::file
   for (const char* w :
        {binary.c_str(), "serve", "--data", data.c_str(), "--listen", listen.c_str()})
     words.emplace_back(w);
-  std::vector<char*> argv;
-  for (auto& w : words)
-    argv.push_back(w.data());
-  argv.push_back(nullptr);
-
-  child_pid_ = fork();
+  child_pid_ = spawn(words, log);
   if (child_pid_ < 0)
     return make_error(ErrorCode::kIo, "fork failed");
-  if (child_pid_ == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 2);
-      dup2(fd, 1);
-    }
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
   return wait_listening(port, log);
 }
 

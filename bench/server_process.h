@@ -5,9 +5,11 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "capf/common/result.h"
 
@@ -45,6 +47,11 @@ class ServerProcess {
   pid_t server_pid_ = -1;  // the server
   std::filesystem::path fsync_log_;
 };
+
+// Runs `words` (argv[0] looked up on PATH) to its end, its output in `log`: its exit code (128 +
+// the signal when one killed it), or kTimeout when it ran longer than `timeout` (it is killed).
+Result<int> run_command(const std::vector<std::string>& words, const std::filesystem::path& log,
+                        std::chrono::seconds timeout);
 
 // The full path of `strace` on PATH, or empty.
 std::filesystem::path find_strace();

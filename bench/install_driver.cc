@@ -1,0 +1,123 @@
+#include "bench/install_driver.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace capf::bench {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+std::string device_name(int i) {
+  return fmt::format("SEPBE{:010X}", i);
+}
+
+Result<std::uint16_t> free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  auto idx = std::min(v.size() - 1,
+                      static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1))));
+  return v[idx];
+}
+
+Status provision_devices(Environment& env, const BenchOptions& o, int first, int count) {
+  return env.registry().transact([&]() -> Status {
+    for (int i = first; i < first + count; ++i) {
+      DeviceChange c;
+      c.name = device_name(i);
+      c.operation = Operation::kInstall;
+      c.auth_mode = AuthMode::kNullString;
+      c.key_order = o.phone_key.type == KeyType::kEc ? KeyOrder::kEcOnly : KeyOrder::kRsaOnly;
+      if (o.phone_key.type == KeyType::kEc) {
+        c.ec_bits = o.phone_key.bits;
+      } else {
+        c.rsa_bits = o.phone_key.bits;
+      }
+      CAPF_TRY(env.admin().set_device(c, "bench"));
+    }
+    return ok();
+  });
+}
+
+Installs drive_installs(const BenchOptions& o, asio::ssl::context& tls,
+                        const phone::PhoneOptions& base, const std::vector<std::uint16_t>& ports,
+                        int first, int count) {
+  Installs result;
+  std::vector<double> latencies_ms(static_cast<std::size_t>(count), -1);
+  std::vector<std::atomic<int>> per_server(ports.size());
+  std::atomic<int> next{0}, succeeded{0};
+  asio::io_context io;
+  for (int w = 0; w < o.concurrency; ++w) {
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          while (true) {
+            int i = next.fetch_add(1);
+            if (i >= count)
+              co_return;
+            const std::size_t server = static_cast<std::size_t>(i) % ports.size();
+            phone::PhoneOptions opt = base;
+            opt.device_name = device_name(first + i);
+            opt.port = ports[server];
+            auto state = phone::PhoneState::in_memory();
+            auto t0 = Clock::now();
+            phone::SessionReport r = co_await phone::run_session(tls, opt, state);
+            if (r.exit_code == 0) {
+              latencies_ms[static_cast<std::size_t>(i)] =
+                  std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+              succeeded.fetch_add(1);
+              per_server[server].fetch_add(1);
+            }
+          }
+        },
+        asio::detached);
+  }
+  auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 1; t < o.client_threads; ++t)
+    threads.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : threads)
+    t.join();
+  result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  result.succeeded = succeeded.load();
+  for (double l : latencies_ms) {
+    if (l >= 0)
+      result.latencies_ms.push_back(l);
+  }
+  for (const auto& n : per_server)
+    result.succeeded_per_server.push_back(n.load());
+  return result;
+}
+
+EngineRun engine_run(const std::string& engine, int sessions, const Installs& run) {
+  EngineRun r;
+  r.engine = engine;
+  r.nodes = static_cast<int>(run.succeeded_per_server.size());
+  r.sessions = sessions;
+  r.succeeded = run.succeeded;
+  r.seconds = run.seconds;
+  r.sessions_per_second = run.seconds > 0 ? run.succeeded / run.seconds : 0;
+  r.p50_ms = percentile(run.latencies_ms, 0.50);
+  r.p99_ms = percentile(run.latencies_ms, 0.99);
+  r.max_ms = run.latencies_ms.empty()
+                 ? 0
+                 : *std::max_element(run.latencies_ms.begin(), run.latencies_ms.end());
+  return r;
+}
+
+}  // namespace capf::bench
