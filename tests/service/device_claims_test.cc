@@ -14,10 +14,7 @@ class DeviceClaimsTest : public ServiceFixture {
  protected:
   void SetUp() override {
     ServiceFixture::SetUp();
-    EnrollmentPolicy policy;
-    policy.node = "node-a";
-    policy.claim_lease = std::chrono::seconds(60);
-    rebuild(policy);
+    rebuild_as_node("node-a");
   }
 
   void set_operation(Operation op, AuthMode mode = AuthMode::kNullString) {
@@ -88,6 +85,8 @@ TEST_F(DeviceClaimsTest, ASecondSessionIsRefusedWithTheHolderAndNothingIsIssued)
   EXPECT_EQ(claim_events(),
             std::vector<std::string>{"00000002 busy: held by session 00000001 on node node-a"});
   EXPECT_EQ(claims().size(), 1u);  // the refusal did not release the holder's claim
+  EXPECT_NE(service_->metrics().prometheus_text().find("\nopencapf_sessions_busy_total 1\n"),
+            std::string::npos);
 
   // The holder finishes: one certificate, and the device is free again.
   KeyDecision k = answer_new_key(session(1), *first.context);

@@ -386,6 +386,10 @@ class RegistryFailingOn final : public Registry {
     return real_.list_audit(f);
   }
   Result<ClaimResult> claim_device(const DeviceClaim& c) override { return real_.claim_device(c); }
+  Result<bool> renew_claim(const std::string& device, const std::string& node,
+                           const std::string& session, TimePoint expires) override {
+    return real_.renew_claim(device, node, session, expires);
+  }
   Status release_claim(const std::string& device, const std::string& node,
                        const std::string& session) override {
     return real_.release_claim(device, node, session);

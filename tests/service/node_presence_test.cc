@@ -25,6 +25,10 @@ class FlakyCluster final : public ClusterState {
   Result<ClaimResult> claim_device(const DeviceClaim& c) override {
     return down ? lost() : real_.claim_device(c);
   }
+  Result<bool> renew_claim(const std::string& d, const std::string& n, const std::string& s,
+                           TimePoint e) override {
+    return down ? lost() : real_.renew_claim(d, n, s, e);
+  }
   Status release_claim(const std::string& d, const std::string& n, const std::string& s) override {
     return down ? Status(lost()) : real_.release_claim(d, n, s);
   }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 
@@ -48,6 +49,14 @@ class ServiceFixture : public ::testing::Test {
         std::make_unique<Authenticator>(*trust_, *registry_, *identity_, clock_, policy.auth);
     service_ = std::make_unique<EnrollmentService>(*registry_, *authenticator_, *issuers_,
                                                    *identity_, clock_, policy);
+  }
+
+  // The enrollment service as cluster node `node`, whose claims hold 60 s without renewal.
+  void rebuild_as_node(const std::string& node) {
+    EnrollmentPolicy policy;
+    policy.node = node;
+    policy.claim_lease = std::chrono::seconds(60);
+    rebuild(policy);
   }
 
   Device set(DeviceChange change) {

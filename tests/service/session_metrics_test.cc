@@ -38,5 +38,15 @@ TEST(SessionMetrics, CountsSessionsAndIssuerCallsInPrometheusText) {
   EXPECT_NE(text.find("opencapf_issuer_call_seconds_count{mode=\"capf\"} 2\n"), std::string::npos);
 }
 
+TEST(SessionMetrics, CountsBusyRefusalsFromZero) {
+  SessionMetrics m;
+  EXPECT_NE(m.prometheus_text().find("# TYPE opencapf_sessions_busy_total counter\n"
+                                     "opencapf_sessions_busy_total 0\n"),
+            std::string::npos);
+  m.record_busy();
+  m.record_busy();
+  EXPECT_NE(m.prometheus_text().find("\nopencapf_sessions_busy_total 2\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace capf

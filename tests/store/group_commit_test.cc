@@ -122,5 +122,57 @@ TEST_F(GroupCommit, AFailedOrThrowingWriteInABatchUndoesOnlyItself) {
   EXPECT_EQ(events_of("SEPTHROW"), 0U);
 }
 
+TEST_F(GroupCommit, OnlyABatchHoldingASyncedWriteWaitsForTheDisk) {
+  auto synchronous = [&] {
+    auto settings = registry_->effective_settings();
+    return settings ? settings->synchronous : -1;
+  };
+  auto before = registry_->write_stats();
+  ASSERT_TRUE(is_ok(registry_->transact_unsynced([&] { return write_event("SEPLAZY", "1"); })));
+  auto after = registry_->write_stats();
+  EXPECT_EQ(after.commits - before.commits, 1);
+  EXPECT_EQ(after.synced_commits - before.synced_commits, 0);
+  EXPECT_EQ(synchronous(), 1);  // NORMAL: the WAL is not synced at that commit
+  ASSERT_TRUE(is_ok(write_event("SEPSYNC", "1")));
+  EXPECT_EQ(registry_->write_stats().synced_commits - after.synced_commits, 1);
+  EXPECT_EQ(synchronous(), 2);  // FULL again for a synced commit
+
+  // Behind a held commit: unsynced writes alone share an unsynced commit, and one synced write
+  // makes its batch synced.
+  for (const bool with_synced : {false, true}) {
+    SCOPED_TRACE(with_synced ? "with a synced write" : "unsynced only");
+    std::latch holding(1);
+    std::latch release(1);
+    std::thread first([&] {
+      EXPECT_TRUE(is_ok(registry_->transact_unsynced([&]() -> Status {
+        holding.count_down();
+        release.wait();
+        return ok();
+      })));
+    });
+    holding.wait();
+    std::vector<std::thread> queued;
+    queued.emplace_back([&] {
+      EXPECT_TRUE(is_ok(registry_->transact_unsynced([&] { return write_event("SEPLAZY", "2"); })));
+    });
+    queued.emplace_back([&] {
+      EXPECT_TRUE(is_ok(
+          with_synced ? write_event("SEPSYNC", "2")
+                      : registry_->transact_unsynced([&] { return write_event("SEPLAZY", "3"); })));
+    });
+    for (int i = 0; i < 500 && registry_->waiting_writes() < 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(registry_->waiting_writes(), 2U);
+    before = registry_->write_stats();
+    release.count_down();
+    first.join();
+    for (auto& thread : queued)
+      thread.join();
+    after = registry_->write_stats();
+    EXPECT_EQ(after.commits - before.commits, 2);
+    EXPECT_EQ(after.synced_commits - before.synced_commits, with_synced ? 1 : 0);
+  }
+}
+
 }  // namespace
 }  // namespace capf::testing

@@ -116,6 +116,64 @@ TEST_P(RegistryConformance, ANodeRenewsAndEndsOnlyItsOwnClaims) {
   EXPECT_TRUE(again.empty());
 }
 
+TEST_P(RegistryConformance, OnlyTheSessionHoldingAClaimRenewsIt) {
+  auto renews = [&](const std::string& device, const std::string& node, const std::string& session,
+                    std::int64_t until) {
+    auto r = registry_->renew_claim(device, node, session, from_unix(until));
+    EXPECT_TRUE(is_ok(r));
+    return r && *r;
+  };
+  auto n2_claims_at = [&](std::int64_t at) {
+    auto r = registry_->claim_device(claim_of("SEPA", "n2", "s9", at));
+    EXPECT_TRUE(is_ok(r));
+    return r && r->granted;
+  };
+  ASSERT_TRUE(is_ok(registry_->claim_device(claim_of("SEPA", "n1", "s1"))));
+  EXPECT_TRUE(renews("SEPA", "n1", "s1", kT0 + 500));
+  EXPECT_FALSE(renews("SEPA", "n2", "s1", kT0 + 900));
+  EXPECT_FALSE(renews("SEPB", "n1", "s1", kT0 + 900));
+  // Renewed to kT0 + 500: still held at kT0 + 400, taken over at kT0 + 501.
+  EXPECT_FALSE(n2_claims_at(kT0 + 400));
+  EXPECT_TRUE(n2_claims_at(kT0 + 501));
+  EXPECT_FALSE(renews("SEPA", "n1", "s1", kT0 + 900));
+  ASSERT_OK_AND_ASSIGN(auto held, registry_->list_claims());
+  ASSERT_EQ(held.size(), 1U);
+  EXPECT_EQ(held[0].node, "n2");
+  EXPECT_EQ(held[0].expires, from_unix(kT0 + 561));
+  ASSERT_TRUE(is_ok(registry_->release_claim("SEPA", "n2", "s9")));
+  EXPECT_FALSE(renews("SEPA", "n2", "s9", kT0 + 900));
+}
+
+TEST_P(RegistryConformance, AnUnsyncedTransactionIsAtomicAndOtherConnectionsSeeIt) {
+  std::unique_ptr<Registry> other = open_another();
+  ASSERT_NE(other, nullptr);
+  const DeviceEvent event{"SEPU", from_unix(kT0), "s1", "claim", "unsynced"};
+  ASSERT_TRUE(is_ok(registry_->transact_unsynced([&]() -> Status {
+    CAPF_TRY(registry_->claim_device(claim_of("SEPU", "n1", "s1")));
+    return registry_->append_event(event);
+  })));
+  ASSERT_OK_AND_ASSIGN(auto claims, other->list_claims());
+  EXPECT_EQ(claims.size(), 1U);
+  ASSERT_OK_AND_ASSIGN(auto events, other->device_events("SEPU", 10));
+  EXPECT_EQ(events.size(), 1U);
+
+  Status failed = registry_->transact_unsynced([&]() -> Status {
+    CAPF_TRY(registry_->release_claim("SEPU", "n1", "s1"));
+    CAPF_TRY(registry_->append_event(event));
+    return make_error(ErrorCode::kConflict, "undone");
+  });
+  EXPECT_TRUE(is_error(failed, ErrorCode::kConflict));
+  ASSERT_OK_AND_ASSIGN(claims, other->list_claims());
+  EXPECT_EQ(claims.size(), 1U);
+  ASSERT_OK_AND_ASSIGN(events, other->device_events("SEPU", 10));
+  EXPECT_EQ(events.size(), 1U);
+
+  // A synced write after it commits as before.
+  ASSERT_TRUE(is_ok(registry_->append_event(event)));
+  ASSERT_OK_AND_ASSIGN(events, other->device_events("SEPU", 10));
+  EXPECT_EQ(events.size(), 2U);
+}
+
 TEST_P(RegistryConformance, RacingSessionsOnSeparateConnectionsGetOneClaim) {
   constexpr int kRacers = 6;
   std::vector<std::unique_ptr<Registry>> nodes;

@@ -27,23 +27,33 @@ std::string describe_holder(const DeviceClaim& claim) {
 Result<ClaimResult> DeviceClaims::claim(const DeviceName& device, const std::string& session) {
   const TimePoint now = clock_.now();
   DeviceClaim wanted{device.str(), node_, session, now, now + lease_};
-  CAPF_ASSIGN_OR_RETURN(ClaimResult result, registry_.claim_device(wanted));
-  if (!result.other)
-    return result;
-  const DeviceClaim& other = *result.other;
-  if (result.granted) {
-    record_interrupted(registry_, clock_, other, session);
-    return result;
-  }
-  std::string detail = fmt::format("busy: held by {}", describe_holder(other));
-  Status s = registry_.append_event(DeviceEvent{device.str(), now, session, kClaimEvent, detail});
-  if (!s)
-    spdlog::error("device {}: cannot record '{}': {}", device.str(), detail, s.error().message);
+  ClaimResult result;
+  // The claim and its history line: one unsynced commit.
+  CAPF_TRY(registry_.transact_unsynced([&]() -> Status {
+    CAPF_ASSIGN_OR_RETURN(result, registry_.claim_device(wanted));
+    if (!result.other)
+      return ok();
+    const DeviceClaim& other = *result.other;
+    if (result.granted) {
+      record_interrupted(registry_, clock_, other, session);
+      return ok();
+    }
+    std::string detail = fmt::format("busy: held by {}", describe_holder(other));
+    Status s = registry_.append_event(DeviceEvent{device.str(), now, session, kClaimEvent, detail});
+    if (!s)
+      spdlog::error("device {}: cannot record '{}': {}", device.str(), detail, s.error().message);
+    return ok();
+  }));
   return result;
 }
 
+Result<bool> DeviceClaims::renew(const std::string& device, const std::string& session) {
+  return registry_.renew_claim(device, node_, session, clock_.now() + lease_);
+}
+
 void DeviceClaims::release(const DeviceName& device, const std::string& session) {
-  Status s = registry_.release_claim(device.str(), node_, session);
+  Status s = registry_.transact_unsynced(
+      [&] { return registry_.release_claim(device.str(), node_, session); });
   if (!s) {
     spdlog::error("session {} device {}: cannot release the claim (it lapses after the lease): {}",
                   session, device.str(), s.error().message);

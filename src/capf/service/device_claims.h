@@ -1,9 +1,13 @@
 // DeviceClaims: one phone session per device across every node sharing the registry
 // (docs/cluster.md, "Claims and failover"). The enrollment service claims a device once the phone
 // authenticated, claims it again at each later phone message (which moves the expiry, so a session
-// longer than the lease stays safe), and releases it however the session ends. A claim that
-// expired (its node died or lost the database) is taken over, and the device history shows the
-// session it interrupted.
+// longer than the lease stays safe), renews it inside the transaction that records a certificate
+// (nothing is recorded or sent once another session took the device), and releases it however the
+// session ends. A claim that expired (its node died or lost the database) is taken over, and the
+// device history shows the session it interrupted.
+//
+// Claims and releases commit unsynced (Registry::transact_unsynced: a claim only moves an expiry,
+// and a lost one is caught by that renewal); called inside a transaction, they join it.
 #pragma once
 
 #include <chrono>
@@ -28,6 +32,9 @@ class DeviceClaims {
   // Claims `device` for `session` until now + lease. Refused: a "busy" event names the holder.
   // Granted over an expired claim: an "interrupted" event names that claim's session.
   Result<ClaimResult> claim(const DeviceName& device, const std::string& session);
+  // Moves the expiry of this session's claim to now + lease: false when the session no longer
+  // holds the device. Inside a transaction, the claim stays the session's until its commit.
+  Result<bool> renew(const std::string& device, const std::string& session);
   // Ends the claim if it is still this session's (logged, never fatal: it lapses anyway).
   void release(const DeviceName& device, const std::string& session);
 

@@ -1,37 +1,81 @@
 // EnrollmentService's public calls: the phone flows (enrollment_service.cc, enrollment_requests.cc,
 // enrollment_outcomes.cc) inside the device's claim. open_device claims the device once the phone
 // authenticated; the key and signature steps claim it again, which moves the expiry and ends a
-// session whose lapsed claim another session took before anything is issued; every ending
-// releases it (docs/cluster.md, "Claims and failover").
+// session whose lapsed claim another session took before anything is issued, and the transaction
+// that records the certificate (or the request for an external CA) renews it as its condition;
+// every ending releases it, a confirmation in its own transaction (docs/cluster.md, "Claims and
+// failover"). Claims and releases commit unsynced: only the ledger row and the confirmation wait
+// for the disk (docs/architecture.md §1.1).
 #include "capf/service/enrollment_service.h"
 
 #include "capf/service/enrollment_internal.h"
+
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 
 namespace capf {
 
 std::optional<std::pair<SessionEnd, std::string>> EnrollmentService::hold_claim(
-    const SessionInfo& session, const DeviceName& device) {
-  auto claimed = claims_.claim(device, session.id_hex());
-  if (!claimed) {
+    const SessionInfo& session, const DeviceName& device, bool give_back) {
+  Result<ClaimResult> claimed = ClaimResult{};
+  // The claim (with its busy or interrupted line) and the authentication bookkeeping: one
+  // unsynced commit. Nothing durable depends on it: the ledger row's transaction renews the claim.
+  Status s = registry_.transact_unsynced([&]() -> Status {
+    if (give_back) {
+      Status u = update_device(
+          device, [](Device& d) { d.auth_failures = std::max(0, d.auth_failures - 1); }, session,
+          "", "");
+      if (!u) {
+        spdlog::error("session {} device {}: cannot uncount the right string: {}", session.id_hex(),
+                      device.str(), u.error().message);
+      }
+    }
+    claimed = claims_.claim(device, session.id_hex());
+    return claimed ? ok() : Status(claimed.error());
+  });
+  if (!s) {
     spdlog::error("session {} device {}: cannot claim the device: {}", session.id_hex(),
-                  device.str(), claimed.error().message);
+                  device.str(), s.error().message);
     return std::pair{SessionEnd::kRegistryUnavailable,
-                     "cannot claim the device: " + claimed.error().message};
+                     "cannot claim the device: " + s.error().message};
   }
   if (claimed->granted)
     return std::nullopt;
+  metrics_.record_busy();
   return std::pair{SessionEnd::kDeviceBusy,
                    fmt::format("device busy: held by {}", describe_holder(*claimed->other))};
 }
 
 std::optional<OpenDecision> EnrollmentService::claim(const SessionInfo& session,
-                                                     const DeviceName& device) {
-  auto refused = hold_claim(session, device);
+                                                     const DeviceName& device, bool give_back) {
+  auto refused = hold_claim(session, device, give_back);
   if (!refused)
     return std::nullopt;
   return detail::ending<OpenDecision>(refused->first, std::move(refused->second));
+}
+
+Status EnrollmentService::require_claim(const std::string& session, const std::string& device,
+                                        bool& lost) {
+  CAPF_ASSIGN_OR_RETURN(bool held, claims_.renew(device, session));
+  if (held)
+    return ok();
+  lost = true;
+  return make_error(ErrorCode::kConflict,
+                    "session {} no longer holds device {}: its claim lapsed and another session "
+                    "took the device",
+                    session, device);
+}
+
+KeyDecision EnrollmentService::claim_lost(const SessionInfo& session,
+                                          const EnrollmentContext& ctx) {
+  metrics_.record_busy();
+  spdlog::warn(
+      "session {} device {}: the claim lapsed and another session took the device; "
+      "nothing was issued",
+      session.id_hex(), ctx.device.str());
+  return detail::ending<KeyDecision>(
+      SessionEnd::kDeviceBusy, "device busy: the claim lapsed and another session took the device");
 }
 
 OpenDecision EnrollmentService::open(const SessionInfo& session,
@@ -66,25 +110,33 @@ KeyDecision EnrollmentService::request_signed(
   return in_claim(session, ctx, [&] { return check_signed(session, ctx, answer, signature); });
 }
 
+// A confirmation releases the claim in its own transaction; an ending without one (the phone
+// refused, or the transaction failed) releases it on its own.
 SessionEnd EnrollmentService::stored(const SessionInfo& session, EnrollmentContext& ctx,
                                      PhoneAnswer answer) {
-  SessionEnd end = record_stored(session, ctx, answer);
-  claims_.release(ctx.device, session.id_hex());
+  bool released = false;
+  SessionEnd end = record_stored(session, ctx, answer, released);
+  if (!released)
+    claims_.release(ctx.device, session.id_hex());
   return end;
 }
 
 SessionEnd EnrollmentService::fetched(const SessionInfo& session, EnrollmentContext& ctx,
                                       PhoneAnswer answer,
                                       const std::vector<protocol::CertificateItem>& certificates) {
-  SessionEnd end = record_fetched(session, ctx, answer, certificates);
-  claims_.release(ctx.device, session.id_hex());
+  bool released = false;
+  SessionEnd end = record_fetched(session, ctx, answer, certificates, released);
+  if (!released)
+    claims_.release(ctx.device, session.id_hex());
   return end;
 }
 
 SessionEnd EnrollmentService::deleted(const SessionInfo& session, EnrollmentContext& ctx,
                                       PhoneAnswer answer) {
-  SessionEnd end = record_deleted(session, ctx, answer);
-  claims_.release(ctx.device, session.id_hex());
+  bool released = false;
+  SessionEnd end = record_deleted(session, ctx, answer, released);
+  if (!released)
+    claims_.release(ctx.device, session.id_hex());
   return end;
 }
 

@@ -21,7 +21,7 @@ std::string describe(const pki::Certificate& cert) {
 }  // namespace
 
 SessionEnd EnrollmentService::record_stored(const SessionInfo& session, EnrollmentContext& ctx,
-                                            PhoneAnswer answer) {
+                                            PhoneAnswer answer, bool& released) {
   const TimePoint now = clock_.now();
   const std::string serial = ctx.issued_serial.value_or("");
   if (!answer.done) {
@@ -49,9 +49,10 @@ SessionEnd EnrollmentService::record_stored(const SessionInfo& session, Enrollme
                false);
     return SessionEnd::kNotStored;
   }
-  // The ledger, the request, the revocation of what it replaces and the device's LSC and status
-  // change in one transaction: a crash leaves either the whole confirmation or none of it (then
-  // the device is still pending and its next session installs again).
+  // The ledger, the request, the revocation of what it replaces, the device's LSC and status, its
+  // history line and the release of the claim change in one transaction, committed (synced)
+  // before END_SESSION: a crash leaves either the whole confirmation or none of it (then the
+  // device is still pending and its next session installs again).
   std::optional<IssuedCertificate> entry;
   Status u = update_device(
       ctx.device,
@@ -74,8 +75,11 @@ SessionEnd EnrollmentService::record_stored(const SessionInfo& session, Enrollme
             CAPF_TRY(registry_.update_request(*request));
           }
         }
-        return revoke_replaced(d, ctx, serial, now);
+        CAPF_TRY(revoke_replaced(d, ctx, serial, now));
+        claims_.release(ctx.device, session.id_hex());
+        return ok();
       });
+  released = u.has_value();
   if (!u)
     spdlog::error("session {}: confirmation not recorded: {}", session.id_hex(), u.error().message);
   log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
@@ -111,7 +115,7 @@ Status EnrollmentService::revoke_replaced(const Device& device, const Enrollment
 
 SessionEnd EnrollmentService::record_fetched(
     const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
-    const std::vector<protocol::CertificateItem>& certificates) {
+    const std::vector<protocol::CertificateItem>& certificates, bool& released) {
   if (!answer.done || certificates.empty()) {
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
                fmt::format("the phone returned no certificate (reason {})", answer.reason), false);
@@ -143,7 +147,12 @@ SessionEnd EnrollmentService::record_fetched(
         if (lsc)
           d.lsc = lsc;
       },
-      session, "troubleshoot", detail);
+      session, "troubleshoot", detail,
+      [&](const Device&) -> Status {
+        claims_.release(ctx.device, session.id_hex());
+        return ok();
+      });
+  released = s.has_value();
   if (!s)
     spdlog::error("session {}: {}", session.id_hex(), s.error().message);
   log_finished(session, ctx, OperationStatus::success(ctx.operation), "");
@@ -151,7 +160,7 @@ SessionEnd EnrollmentService::record_fetched(
 }
 
 SessionEnd EnrollmentService::record_deleted(const SessionInfo& session, EnrollmentContext& ctx,
-                                             PhoneAnswer answer) {
+                                             PhoneAnswer answer, bool& released) {
   if (!answer.done) {
     set_status(
         session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone),
@@ -169,6 +178,7 @@ SessionEnd EnrollmentService::record_deleted(const SessionInfo& session, Enrollm
       },
       session, "status", "Delete Success",
       [&](const Device&) -> Status {
+        claims_.release(ctx.device, session.id_hex());
         // Revoked with the device's change, so no LSC stays "installed" for a device without one.
         if (!ctx.previous_serial)
           return ok();
@@ -176,6 +186,7 @@ SessionEnd EnrollmentService::record_deleted(const SessionInfo& session, Enrollm
                                                    now, "cessationOfOperation");
         return r || r.error().code == ErrorCode::kNotFound ? ok() : r;
       });
+  released = s.has_value();
   if (!s)
     spdlog::error("session {}: {}", session.id_hex(), s.error().message);
   log_finished(session, ctx, OperationStatus::success(ctx.operation), "");

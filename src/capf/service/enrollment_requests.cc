@@ -63,7 +63,8 @@ std::string EnrollmentService::request_subject(const std::string& common_name) c
 Status EnrollmentService::record_issued(const std::string& session, const std::string& device,
                                         const pki::Certificate& cert, const std::string& key_spec,
                                         const std::optional<std::string>& request_id,
-                                        const std::vector<pki::Certificate>& chain) {
+                                        const std::vector<pki::Certificate>& chain,
+                                        bool* claim_lost) {
   IssuedCertificate record;
   record.serial_hex = cert.serial_hex();
   record.device_name = device;
@@ -77,8 +78,11 @@ Status EnrollmentService::record_issued(const std::string& session, const std::s
   record.issued_at = clock_.now();
   record.state_time = record.issued_at;
   record.session = session;
-  // The ledger entry (and the request's certificate) is durable before a byte of it leaves CAPF.
+  // The ledger entry (and the request's certificate) is durable before a byte of it leaves CAPF,
+  // and is written only while the session still holds the device's claim.
   return registry_.transact([&]() -> Status {
+    if (claim_lost != nullptr)
+      CAPF_TRY(require_claim(session, device, *claim_lost));
     CAPF_TRY(registry_.record_issued(record));
     if (request_id) {
       CAPF_ASSIGN_OR_RETURN(std::optional<CertificateRequestRecord> request,
@@ -152,8 +156,11 @@ KeyDecision EnrollmentService::issue(const SessionInfo& session, EnrollmentConte
     return detail::ending<KeyDecision>(SessionEnd::kWaitingForCa, pending->detail);
   }
   const Issued& issued = std::get<Issued>(*outcome);
+  bool lost = false;
   Status recorded = record_issued(session.id_hex(), ctx.device.str(), issued.certificate,
-                                  to_string(request.key), ctx.request_id, issued.chain);
+                                  to_string(request.key), ctx.request_id, issued.chain, &lost);
+  if (lost)
+    return claim_lost(session, ctx);
   if (!recorded) {
     std::string why = "cannot record the issued certificate: " + recorded.error().message;
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,
@@ -212,8 +219,15 @@ KeyDecision EnrollmentService::check_signed(
   record.spki_fingerprint = pki::spki_fingerprint(ctx.spki);
   record.state = RequestState::kWaiting;
   record.session = session.id_hex();
-  // The request is durable (and supersedes the device's older ones) before it goes to the CA.
-  Status inserted = registry_.insert_request(record);
+  // The request is durable (and supersedes the device's older ones) before it goes to the CA,
+  // and is written only while the session still holds the device's claim.
+  bool lost = false;
+  Status inserted = registry_.transact([&]() -> Status {
+    CAPF_TRY(require_claim(session.id_hex(), ctx.device.str(), lost));
+    return registry_.insert_request(record);
+  });
+  if (lost)
+    return claim_lost(session, ctx);
   if (!inserted) {
     std::string why = "cannot record the certificate request: " + inserted.error().message;
     set_status(session, ctx, OperationStatus::failed(ctx.operation, FailureReason::kNone), why,

@@ -93,7 +93,8 @@ void EnrollmentService::log_finished(const SessionInfo& session, const Enrollmen
 }
 
 AuthOutcome EnrollmentService::authenticate(const SessionInfo& session, const Device& device,
-                                            const protocol::AuthResponse& response) {
+                                            const protocol::AuthResponse& response,
+                                            bool& give_back) {
   const int max = policy_.auth.max_string_attempts;
   if (device.auth_mode != AuthMode::kAuthString || !device.auth_string ||
       device.auth_string->empty()) {
@@ -117,14 +118,8 @@ AuthOutcome EnrollmentService::authenticate(const SessionInfo& session, const De
   counted_device.auth_failures = *counted - 1;  // the authenticator's own limit check passes
   AuthOutcome auth = authenticator_.authenticate(counted_device, response, session.session_id);
   if (auth.ok) {
-    // A right string is no failure: the attempt is given back.
-    Status s = update_device(
-        device.name, [](Device& d) { d.auth_failures = std::max(0, d.auth_failures - 1); }, session,
-        "", "");
-    if (!s) {
-      spdlog::error("session {} device {}: cannot uncount the right string: {}", session.id_hex(),
-                    device.name.str(), s.error().message);
-    }
+    // A right string is no failure: the attempt is given back, in the claim's transaction.
+    give_back = true;
     return auth;
   }
   auth.detail = fmt::format(
@@ -183,7 +178,8 @@ OpenDecision EnrollmentService::open_device(const SessionInfo& session,
     return detail::ending<OpenDecision>(SessionEnd::kDeadlinePassed, "operation deadline passed");
   }
 
-  AuthOutcome auth = authenticate(session, device, response);
+  bool give_back = false;
+  AuthOutcome auth = authenticate(session, device, response, give_back);
   ctx.auth_method = auth.method;
   if (!auth.ok) {
     set_status(session, ctx, OperationStatus::failed(ctx.operation, auth.reason), auth.detail,
@@ -192,7 +188,7 @@ OpenDecision EnrollmentService::open_device(const SessionInfo& session,
                                         "authentication failed: " + auth.detail);
   }
   // Only now, so that a connection that cannot authenticate never blocks the device.
-  if (std::optional<OpenDecision> refused = claim(session, device.name))
+  if (std::optional<OpenDecision> refused = claim(session, device.name, give_back))
     return *refused;
   claimed = device.name;
 

@@ -99,22 +99,35 @@ class EnrollmentService final : public EnrollmentApi {
                         const protocol::KeyGenerateResponse& response);
   KeyDecision check_signed(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
                            const std::optional<protocol::HashedSignature>& signature);
-  SessionEnd record_stored(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer);
+  // The confirmations: each releases the claim in its own transaction (`released` true when that
+  // committed).
+  SessionEnd record_stored(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
+                           bool& released);
   SessionEnd record_fetched(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
-                            const std::vector<protocol::CertificateItem>& certificates);
-  SessionEnd record_deleted(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer);
+                            const std::vector<protocol::CertificateItem>& certificates,
+                            bool& released);
+  SessionEnd record_deleted(const SessionInfo& session, EnrollmentContext& ctx, PhoneAnswer answer,
+                            bool& released);
   void record_failure(const SessionInfo& session, const EnrollmentContext* ctx,
                       SessionFailure failure, const std::string& detail);
-  // Claims (or claims again) `device` for the session: nullopt when granted, otherwise the ending
-  // (busy, or the registry could not say) with its log line.
+  // Claims (or claims again) `device` for the session, in one unsynced commit with the give-back
+  // of a right authentication string's attempt when `give_back`: nullopt when granted, otherwise
+  // the ending (busy, or the registry could not say) with its log line.
   std::optional<std::pair<SessionEnd, std::string>> hold_claim(const SessionInfo& session,
-                                                               const DeviceName& device);
+                                                               const DeviceName& device,
+                                                               bool give_back = false);
   // A key or signature step inside the claim: claimed again first (lost: the session ends, and
   // `step` never runs), released when the session ends.
   KeyDecision in_claim(const SessionInfo& session, EnrollmentContext& ctx,
                        const std::function<KeyDecision()>& step);
   // open_device's ending when the claim is not granted.
-  std::optional<OpenDecision> claim(const SessionInfo& session, const DeviceName& device);
+  std::optional<OpenDecision> claim(const SessionInfo& session, const DeviceName& device,
+                                    bool give_back);
+  // Inside a transaction: renews the session's claim, kConflict (and `lost`) when another session
+  // took the device, so that the transaction's writes happen only while the session holds it.
+  Status require_claim(const std::string& session, const std::string& device, bool& lost);
+  // The ending of a session whose claim another session took (counted as a busy refusal).
+  KeyDecision claim_lost(const SessionInfo& session, const EnrollmentContext& ctx);
 
   // Applies `change` to the stored device (compare-and-set, retried) together with an event and,
   // when given, `alongside` (other registry writes that must commit or fail with the device's;
@@ -124,9 +137,10 @@ class EnrollmentService final : public EnrollmentApi {
                        const std::string& event_detail,
                        const std::function<Status(const Device&)>& alongside = {});
   // The authenticator's verdict; an authentication string is first counted against the attempt
-  // limit (atomically in the registry) and the count given back when it is right.
+  // limit (atomically in the registry) and, when it is right, `give_back` set: the count is given
+  // back with the claim (hold_claim).
   AuthOutcome authenticate(const SessionInfo& session, const Device& device,
-                           const protocol::AuthResponse& response);
+                           const protocol::AuthResponse& response, bool& give_back);
   // Inside the confirmation's transaction: revokes ("superseded") every LSC of the device that
   // `serial` replaces.
   Status revoke_replaced(const Device& device, const EnrollmentContext& ctx,
@@ -139,11 +153,13 @@ class EnrollmentService final : public EnrollmentApi {
   // Passes a request to the session's issuer and acts on the outcome (store now, wait, or fail).
   KeyDecision issue(const SessionInfo& session, EnrollmentContext& ctx,
                     const IssueRequest& request);
-  // Records a certificate the CA issued: ledger (and the request, if any, becomes ready).
+  // Records a certificate the CA issued: ledger (and the request, if any, becomes ready). With
+  // `claim_lost` given, only while the session (id `session`) holds the device's claim
+  // (require_claim, in the same transaction).
   Status record_issued(const std::string& session, const std::string& device,
                        const pki::Certificate& cert, const std::string& key_spec,
                        const std::optional<std::string>& request_id,
-                       const std::vector<pki::Certificate>& chain);
+                       const std::vector<pki::Certificate>& chain, bool* claim_lost = nullptr);
   // Asks the CA about a waiting request: retrieve() with its ticket, or the recorded request sent
   // again when the CA never took it (it was unreachable). Counts the attempt.
   Result<IssueOutcome> ask_ca(Issuer& issuer, CertificateRequestRecord& request);

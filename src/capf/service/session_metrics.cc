@@ -11,6 +11,11 @@ void SessionMetrics::record_session(Operation operation, const OperationStatus& 
   ++sessions_[{std::string(short_name(operation)), std::string(stored_name(status.kind))}];
 }
 
+void SessionMetrics::record_busy() {
+  std::lock_guard lock(mu_);
+  ++busy_;
+}
+
 void SessionMetrics::record_issuer_call(std::string_view mode, bool ok,
                                         std::chrono::steady_clock::duration took) {
   const double seconds = std::chrono::duration<double>(took).count();
@@ -36,6 +41,11 @@ std::string SessionMetrics::prometheus_text() const {
     out += fmt::format("opencapf_sessions_total{{operation=\"{}\",result=\"{}\"}} {}\n", key.first,
                        key.second, n);
   }
+  out +=
+      "# HELP opencapf_sessions_busy_total Phone sessions ended as busy (END_SESSION 7) because "
+      "another session held the device's claim.\n";
+  out += "# TYPE opencapf_sessions_busy_total counter\n";
+  out += fmt::format("opencapf_sessions_busy_total {}\n", busy_);
   out +=
       "# HELP opencapf_issuer_calls_total Certificate issuance calls by issuer mode and result.\n";
   out += "# TYPE opencapf_issuer_calls_total counter\n";

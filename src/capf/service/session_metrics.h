@@ -1,6 +1,7 @@
 // SessionMetrics: counters of the phone path for /metrics, kept by the enrollment service:
-// finished sessions by operation and result, issuer calls (the CAPF's own signing or an external
-// CA) by mode and result with their latency. Thread-safe; recording takes one short lock.
+// finished sessions by operation and result, sessions refused because another session held the
+// device (busy), issuer calls (the CAPF's own signing or an external CA) by mode and result with
+// their latency. Thread-safe; recording takes one short lock.
 #pragma once
 
 #include <array>
@@ -19,6 +20,8 @@ class SessionMetrics {
  public:
   // A session that ended with `status` for `operation`.
   void record_session(Operation operation, const OperationStatus& status);
+  // A session ended busy: another session held the device's claim (docs/cluster.md).
+  void record_busy();
   // One call to the issuer (`mode`: "capf", "online", "offline"); `ok` false when it failed.
   void record_issuer_call(std::string_view mode, bool ok, std::chrono::steady_clock::duration took);
   // The counters in Prometheus text format (with HELP and TYPE lines).
@@ -36,6 +39,7 @@ class SessionMetrics {
 
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> sessions_;  // (operation, result)
+  std::uint64_t busy_ = 0;
   std::map<std::pair<std::string, std::string>, std::uint64_t> issuer_calls_;  // (mode, result)
   std::map<std::string, Histogram> issuer_latency_;                            // by mode
 };

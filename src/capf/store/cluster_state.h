@@ -60,6 +60,12 @@ class ClusterState {
   // or when it is already this session's (the expiry moves); refused otherwise (`other` is the
   // holder). One atomic step: two sessions on two nodes never both hold a device.
   virtual Result<ClaimResult> claim_device(const DeviceClaim& claim) = 0;
+  // Moves the expiry of the claim node/session holds on `device_name` to `expires`: false when it
+  // holds none (released, or it lapsed and another session took the device). Inside a
+  // transaction the claim stays the session's until the commit (SQLite's write lock, PostgreSQL's
+  // row lock), so writes made with it happen only while the session holds the device.
+  virtual Result<bool> renew_claim(const std::string& device_name, const std::string& node,
+                                   const std::string& session, TimePoint expires) = 0;
   // Ends the claim if it is still this node's session's; nothing otherwise (it lapsed and another
   // session took the device).
   virtual Status release_claim(const std::string& device_name, const std::string& node,

@@ -315,6 +315,12 @@ class Registry : public DeviceStore,
   // the error and go on. A transact() inside fn is a nested unit (a savepoint): its error undoes
   // its own writes only. Returns fn's error, or kUnavailable/kDatabase when the commit fails.
   virtual Status transact(const std::function<Status()>& fn) = 0;
+  // transact() for writes that need no durability of their own (a device claim, the busy and
+  // interrupted history lines): the commit does not wait for the disk, and becomes durable with
+  // the next one that does (commit order is kept); a crash of the machine or of the database
+  // server before that may lose it, never a later synced commit. Atomicity and visibility to other
+  // nodes are transact()'s. This default is transact().
+  virtual Status transact_unsynced(const std::function<Status()>& fn) { return transact(fn); }
   // Runs `fn` over one consistent view of the registry without blocking writers where the store
   // allows it (a read transaction); for checks that read many rows while the server runs. `fn`
   // must only read. This default takes a full transaction.

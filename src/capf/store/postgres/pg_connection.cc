@@ -273,6 +273,16 @@ Status PgConnection::in_transaction(std::string_view doing, const std::function<
   const std::string begin = read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
   CAPF_TRY(exec(outermost ? begin : "SAVEPOINT " + savepoint,
                 fmt::format("{}: starting a transaction", doing)));
+  if (outermost && !read_only && !synced_commits()) {
+    // This transaction's COMMIT does not wait for the WAL flush
+    // (SqlConnection::set_synced_commits).
+    Status unsynced =
+        exec("SET LOCAL synchronous_commit TO off", fmt::format("{}: unsynced commit", doing));
+    if (!unsynced) {
+      (void)exec("ROLLBACK", "rolling back");
+      return unsynced;
+    }
+  }
   auto undo = [&] {
     if (outermost) {
       (void)exec("ROLLBACK", "rolling back");

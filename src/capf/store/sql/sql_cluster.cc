@@ -90,6 +90,24 @@ Result<ClaimResult> SqlRegistry::claim_device(const DeviceClaim& claim) {
   return result;
 }
 
+Result<bool> SqlRegistry::renew_claim(const std::string& device_name, const std::string& node,
+                                      const std::string& session, TimePoint expires) {
+  const std::string doing = fmt::format("renewing the claim of session {} on node {} on device {}",
+                                        session, node, device_name);
+  std::int64_t held = 0;
+  CAPF_TRY(write(doing, [&]() -> Status {
+    CAPF_ASSIGN_OR_RETURN(held, query("UPDATE device_claims SET expires = ? "
+                                      "WHERE device_name = ? AND node = ? AND session_id = ?")
+                                    ->bind(expires)
+                                    .bind(device_name)
+                                    .bind(node)
+                                    .bind(session)
+                                    .run(doing));
+    return ok();
+  }));
+  return held > 0;
+}
+
 Status SqlRegistry::release_claim(const std::string& device_name, const std::string& node,
                                   const std::string& session) {
   const std::string doing =

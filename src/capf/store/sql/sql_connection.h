@@ -70,6 +70,18 @@ class SqlConnection {
   // its own writes. Rolls back when fn fails or throws.
   virtual Status in_transaction(std::string_view doing, const std::function<Status()>& fn,
                                 bool read_only) = 0;
+  // Whether the COMMIT of the write transactions begun from now on waits until the database has
+  // written them to disk (the default), or returns before: such a commit becomes durable with the
+  // next synced one (both engines keep commit order: SQLite's WAL, PostgreSQL's WAL), and only a
+  // crash of the machine (SQLite) or of the database server (PostgreSQL) before that may lose it.
+  // Call between transactions.
+  void set_synced_commits(bool synced) { synced_commits_ = synced; }
+
+ protected:
+  bool synced_commits() const { return synced_commits_; }
+
+ private:
+  bool synced_commits_ = true;
 };
 
 // The statement's rows through `read` (returning T or Result<T>); the first bad row's error.

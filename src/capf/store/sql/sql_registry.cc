@@ -27,19 +27,25 @@ constexpr std::size_t kMaxBatch = 64;
 struct SqlRegistry::PendingWrite {
   std::string_view doing;
   const std::function<Status()>* fn;
+  bool synced = true;
   Status result = ok();
   std::exception_ptr thrown;
   bool done = false;
 };
 
-Status SqlRegistry::write(std::string_view doing, const std::function<Status()>& fn) {
+Status SqlRegistry::write(std::string_view doing, const std::function<Status()>& fn, bool synced) {
   if (tx_owner_.load() == std::this_thread::get_id()) {
     // Inside a write transaction of this thread (maybe another caller's, in the batch it leads):
     // a savepoint of it.
     std::lock_guard lock(mu_);
     return connection_->in_transaction(doing, fn, /*read_only=*/false);
   }
-  PendingWrite mine{.doing = doing, .fn = &fn, .result = ok(), .thrown = nullptr, .done = false};
+  PendingWrite mine{.doing = doing,
+                    .fn = &fn,
+                    .synced = synced,
+                    .result = ok(),
+                    .thrown = nullptr,
+                    .done = false};
   std::unique_lock queue_lock(queue_mu_);
   waiting_.push_back(&mine);
   queue_cv_.wait(queue_lock, [&] { return mine.done || !leading_; });
@@ -70,10 +76,18 @@ Status SqlRegistry::write(std::string_view doing, const std::function<Status()>&
 void SqlRegistry::commit_batch(const std::vector<PendingWrite*>& batch) {
   std::lock_guard lock(mu_);
   tx_owner_.store(std::this_thread::get_id());
+  // Other uses of the connection (with_connection()) commit synced again.
   struct Owner {
     std::atomic<std::thread::id>& owner;
-    ~Owner() { owner.store(std::thread::id()); }
-  } owner{tx_owner_};
+    SqlConnection& connection;
+    ~Owner() {
+      owner.store(std::thread::id());
+      connection.set_synced_commits(true);
+    }
+  } owner{tx_owner_, *connection_};
+  const bool synced =
+      std::any_of(batch.begin(), batch.end(), [](const PendingWrite* w) { return w->synced; });
+  connection_->set_synced_commits(synced);
   // Each write runs as its caller's fn would: an error or exception undoes its own writes only.
   auto run = [&](PendingWrite& w) -> Status {
     try {
@@ -107,6 +121,8 @@ void SqlRegistry::commit_batch(const std::vector<PendingWrite*>& batch) {
   }
   writes_ += static_cast<std::int64_t>(batch.size());
   ++commits_;
+  if (synced)
+    ++synced_commits_;
 }
 
 Status SqlRegistry::migrate() {
@@ -145,6 +161,10 @@ Result<int> SqlRegistry::schema_version() {
 
 Status SqlRegistry::transact(const std::function<Status()>& fn) {
   return write("running a registry transaction", fn);
+}
+
+Status SqlRegistry::transact_unsynced(const std::function<Status()>& fn) {
+  return write("running an unsynced registry transaction", fn, /*synced=*/false);
 }
 
 Status SqlRegistry::read_snapshot(const std::function<Status()>& fn) {

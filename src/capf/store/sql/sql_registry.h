@@ -103,6 +103,8 @@ class SqlRegistry : public Registry {
 
   // ClusterState (sql_cluster.cc)
   Result<ClaimResult> claim_device(const DeviceClaim& claim) override;
+  Result<bool> renew_claim(const std::string& device_name, const std::string& node,
+                           const std::string& session, TimePoint expires) override;
   Status release_claim(const std::string& device_name, const std::string& node,
                        const std::string& session) override;
   Result<std::int64_t> extend_node_claims(const std::string& node, TimePoint expires) override;
@@ -115,13 +117,17 @@ class SqlRegistry : public Registry {
                                    std::int64_t expected_version) override;
   Result<std::vector<ClusterSetting>> list_settings() override;
 
-  // How many write transactions callers asked for, and how many commits carried them (group
-  // commit: writes that wait at the same time share one commit, so one fsync).
+  // How many write transactions callers asked for, how many commits carried them (group commit:
+  // writes that wait at the same time share one commit, so one fsync), and how many of those
+  // commits waited for the disk (the others held only unsynced writes: transact_unsynced()).
   struct WriteStats {
     std::int64_t writes = 0;
     std::int64_t commits = 0;
+    std::int64_t synced_commits = 0;
   };
-  WriteStats write_stats() const { return {writes_.load(), commits_.load()}; }
+  WriteStats write_stats() const {
+    return {writes_.load(), commits_.load(), synced_commits_.load()};
+  }
   // Write transactions waiting for the one being committed now to finish.
   std::size_t waiting_writes() {
     std::lock_guard lock(queue_mu_);
@@ -130,6 +136,7 @@ class SqlRegistry : public Registry {
 
   // Registry
   Status transact(const std::function<Status()>& fn) override;
+  Status transact_unsynced(const std::function<Status()>& fn) override;
   // A read-only transaction: one snapshot, writers go on meanwhile.
   Status read_snapshot(const std::function<Status()>& fn) override;
 
@@ -138,8 +145,10 @@ class SqlRegistry : public Registry {
 
   // Brings the schema up to date (the engine's open() calls it once).
   Status migrate();
-  // Runs fn in a write transaction on the connection (joining the caller's, if any).
-  Status write(std::string_view doing, const std::function<Status()>& fn);
+  // Runs fn in a write transaction on the connection (joining the caller's, if any, whose
+  // durability then applies). `synced` false: the commit need not wait for the disk (a batch is
+  // synced when any of its writes is).
+  Status write(std::string_view doing, const std::function<Status()>& fn, bool synced = true);
   // A statement on this registry's connection; call with mu_ held.
   std::unique_ptr<SqlStatement> query(std::string_view sql) { return connection_->statement(sql); }
 
@@ -200,6 +209,7 @@ class SqlRegistry : public Registry {
   std::atomic<std::thread::id> tx_owner_{};
   std::atomic<std::int64_t> writes_{0};
   std::atomic<std::int64_t> commits_{0};
+  std::atomic<std::int64_t> synced_commits_{0};
 };
 
 }  // namespace capf

@@ -130,6 +130,16 @@ Status SqliteConnection::in_transaction(std::string_view doing, const std::funct
                       "error: retry the whole operation",
                       doing);
   }
+  if (outermost && !read_only && options_.synchronous_full) {
+    // An unsynced commit (SqlConnection::set_synced_commits) skips the WAL's fsync; the next
+    // synced commit's fsync covers it too.
+    const int level = synced_commits() ? 2 : 1;
+    if (level != synchronous_level_) {
+      CAPF_TRY(exec(level == 2 ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                    fmt::format("{}: choosing the commit's durability", doing)));
+      synchronous_level_ = level;
+    }
+  }
   const std::string savepoint = fmt::format("capf_sp{}", depth_);
   const std::string begin = read_only ? "BEGIN" : "BEGIN IMMEDIATE";
   CAPF_TRY(exec(outermost ? begin : "SAVEPOINT " + savepoint,

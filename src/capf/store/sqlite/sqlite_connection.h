@@ -79,6 +79,8 @@ class SqliteConnection final : public SqlConnection {
   SqliteOptions options_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
   int depth_ = 0;  // nesting of in_transaction()
+  // PRAGMA synchronous in effect (2 FULL, 1 NORMAL) when options_.synchronous_full.
+  int synchronous_level_ = 2;
 };
 
 // One use of a cached prepared statement: binds in order, steps, reads columns; resets the
