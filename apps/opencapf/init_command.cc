@@ -59,6 +59,7 @@ Status join(const Opts& o, const Config& config, ClusterState& cluster,
     values.capf.passphrase_env = o.init.passphrase_env;
     if (!shared.key_uri.empty())
       values.capf.key_file = shared.key_uri;
+    values.store.url = config.store.url;
     CAPF_TRY(write_file_atomically(file, values.file_text(), FileMode::kPublic));
   }
   CAPF_ASSIGN_OR_RETURN(Config joined, Config::load(o.data));
@@ -81,8 +82,9 @@ Status join(const Opts& o, const Config& config, ClusterState& cluster,
 
 // A new cluster or a single node: the data directory as `init` always made it; a shared registry
 // then gets this node's identity and issuer.
-Status create(const Opts& o, bool clustered) {
+Status create(const Opts& o, const Config& config, bool clustered) {
   InitOptions options = o.init;
+  options.store_url = config.store.url;
   if (pki::is_pkcs11_uri(o.key)) {
     options.key_uri = o.key;
   } else {
@@ -139,7 +141,7 @@ void add_init_command(CLI::App& app, CommandContext& ctx) {
         return ok();
       }
     }
-    CAPF_TRY(create(o, clustered));
+    CAPF_TRY(create(o, config, clustered));
     CAPF_TRY(create_signer(o.data));
     print_next_steps(o.data);
     return ok();

@@ -1,5 +1,6 @@
 #include "capf/config/config.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace capf {
@@ -61,6 +62,15 @@ TEST(Config, ErrorsNameTheSettingAndTheRange) {
   EXPECT_NE(c.error().message.find("line 1"), std::string::npos);
   c = Config::parse("[capf]\npassphrase_file = \"a\"\npassphrase_env = \"B\"\n", "/d");
   ASSERT_FALSE(c);
+  // A PIN in the key's URI would sit in a world-readable file (and, clustered, in the registry).
+  for (const char* uri :
+       {"pkcs11:token=capf;object=k;pin-value=1234", "pkcs11:token=capf?pin-value=1"}) {
+    c = Config::parse(fmt::format("[capf]\nkey_file = \"{}\"\n", uri), "/d");
+    ASSERT_FALSE(c) << uri;
+    EXPECT_NE(c.error().message.find("[capf] key_file holds the token PIN"), std::string::npos)
+        << c.error().message;
+  }
+  EXPECT_TRUE(Config::parse("[capf]\nkey_file = \"pkcs11:token=capf;object=k\"\n", "/d"));
 }
 
 TEST(Config, AdminApiSettings) {

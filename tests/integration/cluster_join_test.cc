@@ -3,13 +3,14 @@
 // a second node with the same --store joins (the same certificate and key, no new one); a joining
 // node with a wrong or missing cluster passphrase is refused in one line with nothing written; and
 // `ca regenerate` and `issuer set` on the first node reach the second, running node without a
-// restart.
+// restart. Each node's opencapf.toml records the registry's URL.
 #include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -95,6 +96,12 @@ TEST_F(ClusterJoin, TheSecondNodeJoinsAndARunningNodeTakesUpChangesWithoutAResta
   EXPECT_EQ(on_b.certificate.fingerprint_sha256(), on_a.certificate.fingerprint_sha256());
   EXPECT_EQ(on_b.key.spki_der(), on_a.key.spki_der());  // no new key (nor --key's P-384)
   EXPECT_THAT(second.output, HasSubstr(on_a.certificate.fingerprint_sha256()));
+  // Both data directories record the registry, so `serve` needs no --store afterwards.
+  for (const auto& dir : {a, b}) {
+    std::ifstream in(dir / "opencapf.toml");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_THAT(text, HasSubstr("url = \"" + url_ + "\"")) << dir;
+  }
 
   // B runs; A regenerates its identity and switches to offline mode.
   auto env = Environment::open(b);

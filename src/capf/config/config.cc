@@ -349,6 +349,14 @@ Status Config::validate() const {
                       admin.cert_file.empty() ? "key_file" : "cert_file",
                       admin.cert_file.empty() ? "cert_file" : "key_file");
   }
+  // A PKCS#11 URI may carry the token PIN (RFC 7512 pin-value), but opencapf.toml is not secret and
+  // a cluster publishes the URI to the shared registry.
+  if (capf.key_file.rfind("pkcs11:", 0) == 0 &&
+      capf.key_file.find("pin-value=") != std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[capf] key_file holds the token PIN (pin-value=): remove it from the URI "
+                      "and put the PIN in [capf] passphrase_file or passphrase_env");
+  }
   // The lower bound of keygen_max_seconds is another setting, beyond the table's range.
   CAPF_TRY(check_range("[timeouts] keygen_max_seconds", timeouts.keygen_max_seconds,
                        timeouts.keygen_seconds, 86400));

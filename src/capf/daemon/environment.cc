@@ -198,6 +198,7 @@ Result<InitReport> Environment::init(const std::filesystem::path& data_dir,
       }
       values.capf.key_file = options.key_uri;
     }
+    values.store.url = options.store_url;
     const std::string text = values.file_text();
     std::ofstream out(config_file);
     written_config.armed = true;

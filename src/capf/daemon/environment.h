@@ -36,6 +36,9 @@ struct InitOptions {
   // A pkcs11: URI: the CAPF key is this key in a PKCS#11 token (its PIN from passphrase_file or
   // passphrase_env), recorded as [capf] key_file; `key` is then unused.
   std::string key_uri;
+  // The shared registry's URL (--store or OPENCAPF_STORE at init), recorded as [store] url so
+  // that `serve` and every other command of this data directory use it without being told again.
+  std::string store_url;
 };
 
 struct InitReport {
