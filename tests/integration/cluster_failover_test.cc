@@ -81,7 +81,10 @@ TEST_F(ClusterFailover, KillNineOfANodeMidInstallPhonesFinishOnTheOther) {
   nodes_->signal_node("capf-a", SIGKILL);
   const std::set<std::string> held_by_a = nodes_->claims("capf-b", "capf-a");
   phones_thread.join();
-  ASSERT_FALSE(held_by_a.empty()) << "node A held no session when it was killed";
+  ASSERT_FALSE(held_by_a.empty()) << "node A held no session when it was killed; phone "
+                                  << device(0) << " said:\n"
+                                  << nodes_->phone_out(device(0)) << "node A's log:\n"
+                                  << read_file(nodes_->log("capf-a")).value_or("");
   ASSERT_EQ(run.exit_code, 0) << run.output;
 
   for (int i = 0; i < kDevices; ++i) {

@@ -136,7 +136,9 @@ class ClusterNodes {
   // status --json` on data directory `on` shows them.
   std::set<std::string> claims(const std::string& on, const std::string& node = "") const {
     std::set<std::string> devices;
-    for (const auto& claim : cli_json("cluster status --json" + data(on))["claims"]) {
+    // Kept in a local: a range-for over a member of a temporary would dangle (before C++23).
+    const nlohmann::json status = cli_json("cluster status --json" + data(on));
+    for (const auto& claim : status["claims"]) {
       if (node.empty() || claim["node"] == node)
         devices.insert(claim["device"].get<std::string>());
     }
