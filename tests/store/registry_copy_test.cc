@@ -333,20 +333,24 @@ TEST_F(RegistryCopy, ARowTheTargetRefusesRollsEveryTableBackAndNamesItsTable) {
 
 TEST_F(RegistryCopy, AnOlderSourceIsBroughtUpToTheSchemaFirst) {
   {
-    // The source as schema version 6 left it: no cluster tables yet.
+    // The source as schema version 6 left it: no cluster tables yet, the older certificate index.
     auto connection = SqliteConnection::open(source_, SqliteOptions{});
     ASSERT_TRUE(is_ok(connection));
     ASSERT_TRUE(is_ok(
         (*connection)
             ->exec(
                 "DROP TABLE device_claims; DROP TABLE cluster_nodes; DROP TABLE cluster_settings; "
-                "DELETE FROM schema_version WHERE version = 7",
+                "DROP INDEX certificates_by_device_state; CREATE INDEX certificates_by_device ON "
+                "certificates (device_name, issued_at); "
+                "DROP INDEX certificate_requests_by_device_created; CREATE INDEX "
+                "certificate_requests_by_device ON certificate_requests (device_name, state); "
+                "DELETE FROM schema_version WHERE version >= 7",
                 "going back to version 6")));
   }
-  ASSERT_EQ(latest_schema_version(), 7);
+  ASSERT_EQ(latest_schema_version(), 8);
   ASSERT_OK_AND_ASSIGN(auto report, migrate(new_database()));
   EXPECT_EQ(report.source_version_before, 6);
-  EXPECT_EQ(report.schema_version, 7);
+  EXPECT_EQ(report.schema_version, 8);
   ASSERT_EQ(report.tables.size(), 9u);
   EXPECT_EQ(report.tables[4].name, "cluster_settings");
   EXPECT_EQ(report.tables[4].target_rows, 0);

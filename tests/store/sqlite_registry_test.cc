@@ -385,7 +385,7 @@ TEST_F(SqliteRegistryTest, TheConsoleQueriesUseIndexes) {
        "device_events_by_device_time"},
       {"SELECT pem FROM certificates WHERE device_name = 'SEP1' "
        "ORDER BY issued_at DESC, serial_hex DESC LIMIT 10",
-       "certificates_by_device"},
+       "certificates_by_device_state"},
   };
   expect_indexed(raw, cases);
 }
@@ -398,11 +398,8 @@ TEST_F(SqliteRegistryTest, TheRequestQueriesUseIndexes) {
   const std::string requests = "SELECT id FROM certificate_requests ";
   const IndexCase cases[] = {
       {requests + "WHERE id = '0a'", "sqlite_autoindex_certificate_requests_1"},
-      {requests + "WHERE device_name = 'SEP1' AND state IN ('waiting', 'ready') "
-                  "ORDER BY created DESC, seq DESC LIMIT 1",
-       "certificate_requests_by_device"},
       {requests + "WHERE device_name = 'SEP1' ORDER BY created, seq LIMIT 100",
-       "certificate_requests_by_device"},
+       "certificate_requests_by_device_created"},
       {requests + "WHERE state = 'waiting' AND mode = 'online' ORDER BY created, seq LIMIT 100",
        "certificate_requests_by_state"},
       {requests + "WHERE spki_fingerprint = 'ab' ORDER BY created, seq LIMIT 100",
@@ -412,6 +409,26 @@ TEST_F(SqliteRegistryTest, TheRequestQueriesUseIndexes) {
        "certificate_requests_by_state"},
   };
   expect_indexed(raw, cases);
+}
+
+// What every install reads (migration 8): the device's certificates still marked installed (the
+// ones it supersedes) and its open request. Each is a lookup of the device's rows in the order
+// asked: no scan of the fleet (through the state index, every installed certificate was read) and
+// no temporary b-tree for the order (one per query, opened and freed).
+TEST_F(SqliteRegistryTest, TheInstallPathNeitherScansNorSorts) {
+  ASSERT_OK_AND_ASSIGN(auto registry, SqliteRegistry::open(db_path().string(), clock_));
+  RawDb raw(db_path());
+  const IndexCase cases[] = {
+      {"SELECT pem FROM certificates WHERE device_name = 'SEP1' AND state = 'installed' "
+       "ORDER BY issued_at DESC, serial_hex DESC LIMIT 100",
+       "certificates_by_device_state (device_name=? AND state=?)"},
+      {"SELECT id FROM certificate_requests WHERE device_name = 'SEP1' AND "
+       "state IN ('waiting', 'ready') ORDER BY created DESC, seq DESC LIMIT 1",
+       "certificate_requests_by_device_created (device_name=?)"},
+  };
+  expect_indexed(raw, cases);
+  for (const IndexCase& c : cases)
+    EXPECT_EQ(raw.plan(c.query).find("TEMP B-TREE"), std::string::npos) << raw.plan(c.query);
 }
 
 }  // namespace

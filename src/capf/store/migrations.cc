@@ -197,6 +197,23 @@ CREATE TABLE cluster_settings (
 );
 )sql";
 
+// Version 8: what every install reads, as lookups of the device's few rows in the order asked,
+// with no sort.
+// - The certificates it supersedes (device and state): with only (device_name, issued_at) and
+//   (state, issued_at) to choose from, SQLite read them through the state index, i.e. every
+//   installed certificate of the fleet, per install (server CPU per install 3.7 ms at 2,000
+//   devices, 6.5 ms at 4,000; bench). The new index replaces the one on device_name, its prefix.
+// - The device's open request, newest first: the index on (device_name, state) left the order to
+//   a temporary b-tree per query, whose opening and freeing cost more than the lookup.
+constexpr std::string_view kV8 = R"sql(
+DROP INDEX certificates_by_device;
+CREATE INDEX certificates_by_device_state
+  ON certificates (device_name, state, issued_at, serial_hex);
+DROP INDEX certificate_requests_by_device;
+CREATE INDEX certificate_requests_by_device_created
+  ON certificate_requests (device_name, created, seq);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "devices, certificates, device events, trust stores", kV1},
     Migration{2, "certificate requests for external CAs", kV2},
@@ -205,6 +222,7 @@ constexpr std::array kMigrations = {
     Migration{5, "a covering index for expiring LSCs", kV5},
     Migration{6, "an optional expiry for admin tokens", kV6},
     Migration{7, "device claims, node heartbeats and shared settings for clusters", kV7},
+    Migration{8, "the ledger and request indexes an install reads", kV8},
 };
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {
