@@ -59,5 +59,37 @@ TEST_F(DeviceClaimsCluster, OneDeviceThroughSeveralNodesAtOnceGetsOneCertificate
   }
 }
 
+// Wrong authentication strings count cluster-wide: one on each of three nodes locks the
+// operation, and the right string then fails on every node.
+TEST_F(DeviceClaimsCluster, ThreeWrongStringsOnThreeNodesLockTheOperation) {
+  const std::vector<std::string> servers = {
+      nodes_->start_node("capf-a"), nodes_->start_node("capf-b"), nodes_->start_node("capf-c")};
+  const std::string device = "SEP0000000000D1";
+  ShellResult set =
+      nodes_->cli("device set " + device + " --op install --auth string --auth-string 123456" +
+                  nodes_->data("capf-b"));
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  auto attempt = [&](std::size_t node, const std::string& string, const std::string& state) {
+    ShellResult run = run_shell(
+        nodes_->phone(device, state, {servers[node]}, "--timeout 10 --auth-string " + string) +
+        "wait");
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    return nodes_->phone_rc(state);
+  };
+  for (std::size_t node = 0; node < servers.size(); ++node) {
+    SCOPED_TRACE("wrong string on node " + std::to_string(node));
+    EXPECT_EQ(attempt(node, "000000", "wrong-" + std::to_string(node)), "1");
+  }
+  for (std::size_t node = 0; node < servers.size(); ++node) {
+    SCOPED_TRACE("right string on node " + std::to_string(node));
+    const std::string state = "right-" + std::to_string(node);
+    EXPECT_EQ(attempt(node, "123456", state), "1") << nodes_->phone_out(state);
+  }
+  nlohmann::json shown = nodes_->cli_json("device show --json " + device + nodes_->data("capf-c"));
+  EXPECT_NE(shown.dump().find("locked"), std::string::npos) << shown.dump(2);
+  EXPECT_TRUE(
+      nodes_->cli_json("cert list --json --device " + device + nodes_->data("capf-a")).empty());
+}
+
 }  // namespace
 }  // namespace capf::testing
