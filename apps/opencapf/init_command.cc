@@ -6,9 +6,9 @@
 #include "apps/opencapf/cli_util.h"
 #include "capf/api/admin_tls.h"
 #include "capf/common/file.h"
+#include "capf/common/pkcs11_uri.h"
 #include "capf/daemon/registry_opener.h"
 #include "capf/domain/device.h"
-#include "capf/pki/key_source.h"
 #include "capf/service/cluster_sync.h"
 
 namespace capf::cli {
@@ -85,7 +85,7 @@ Status join(const Opts& o, const Config& config, ClusterState& cluster,
 Status create(const Opts& o, const Config& config, bool clustered) {
   InitOptions options = o.init;
   options.store_url = config.store.url;
-  if (pki::is_pkcs11_uri(o.key)) {
+  if (is_pkcs11_uri(o.key)) {
     options.key_uri = o.key;
   } else {
     CAPF_ASSIGN_OR_RETURN(options.key, parse_key_spec(o.key));

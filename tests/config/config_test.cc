@@ -63,8 +63,8 @@ TEST(Config, ErrorsNameTheSettingAndTheRange) {
   c = Config::parse("[capf]\npassphrase_file = \"a\"\npassphrase_env = \"B\"\n", "/d");
   ASSERT_FALSE(c);
   // A PIN in the key's URI would sit in a world-readable file (and, clustered, in the registry).
-  for (const char* uri :
-       {"pkcs11:token=capf;object=k;pin-value=1234", "pkcs11:token=capf?pin-value=1"}) {
+  for (const char* uri : {"pkcs11:token=capf;object=k;pin-value=1234",
+                          "pkcs11:token=capf?pin-value=1", "pkcs11:token=capf;PIN-VALUE=1"}) {
     c = Config::parse(fmt::format("[capf]\nkey_file = \"{}\"\n", uri), "/d");
     ASSERT_FALSE(c) << uri;
     EXPECT_NE(c.error().message.find("[capf] key_file holds the token PIN"), std::string::npos)

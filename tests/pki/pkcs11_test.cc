@@ -25,6 +25,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
+#include "capf/common/pkcs11_uri.h"
 #include "capf/issuer/capf_identity.h"
 #include "capf/pki/key_source.h"
 #include "capf/pki/profiles.h"

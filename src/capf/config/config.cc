@@ -1,6 +1,7 @@
 #include "capf/config/config.h"
 
 #include "capf/common/file.h"
+#include "capf/common/pkcs11_uri.h"
 #include "capf/config/config_internal.h"
 #include "capf/config/settings_table.h"
 
@@ -351,8 +352,7 @@ Status Config::validate() const {
   }
   // A PKCS#11 URI may carry the token PIN (RFC 7512 pin-value), but opencapf.toml is not secret and
   // a cluster publishes the URI to the shared registry.
-  if (capf.key_file.rfind("pkcs11:", 0) == 0 &&
-      capf.key_file.find("pin-value=") != std::string::npos) {
+  if (pkcs11_uri_has_pin(capf.key_file)) {
     return make_error(ErrorCode::kInvalidArgument,
                       "[capf] key_file holds the token PIN (pin-value=): remove it from the URI "
                       "and put the PIN in [capf] passphrase_file or passphrase_env");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "capf/common/file.h"
+#include "capf/common/pkcs11_uri.h"
 #include "capf/pki/key_source.h"
 
 namespace capf {
@@ -75,7 +76,7 @@ Result<CapfIdentity> load_once(const IdentityPaths& paths,
   Result<pki::PrivateKey> key = make_error(ErrorCode::kInternal, "no key");
   std::string key_name;
   if (!paths.key_uri.empty()) {
-    key_name = pki::redact_pkcs11_uri(paths.key_uri);
+    key_name = redact_pkcs11_uri(paths.key_uri);
     key = pki::load_pkcs11_key(paths.key_uri, passphrase);
     if (!key)
       return key.error().with_context("the CAPF key in the PKCS#11 token");

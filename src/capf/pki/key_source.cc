@@ -9,13 +9,13 @@
 #include <openssl/err.h>
 #include <openssl/ui.h>
 
+#include "capf/common/pkcs11_uri.h"
 #include "capf/pki/openssl_ptr.h"
 
 namespace capf::pki {
 
 namespace {
 
-constexpr std::string_view kScheme = "pkcs11:";
 constexpr const char* kModuleVariable = "OPENCAPF_PKCS11_MODULE";
 
 // PKCS#11 return values (CKR_*) that libp11 puts in OpenSSL's error queue as reason codes.
@@ -169,69 +169,7 @@ Error load_error(const std::string& uri, const std::string& module) {
                     uri, detail.empty() ? "no detail from the engine" : detail);
 }
 
-bool is_pin_attribute(std::string_view attribute) {
-  constexpr std::string_view kPin = "pin-value=";
-  if (attribute.size() < kPin.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < kPin.size(); ++i) {
-    char c = attribute[i];
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-    if (c != kPin[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Appends the attributes of `part` (separated by `separator`) except pin-value.
-void append_without_pin(std::string& out, std::string_view part, char separator) {
-  bool first = true;
-  while (true) {
-    std::size_t end = part.find(separator);
-    std::string_view attribute = part.substr(0, end);
-    if (!attribute.empty() && !is_pin_attribute(attribute)) {
-      if (!first) {
-        out += separator;
-      }
-      out += attribute;
-      first = false;
-    }
-    if (end == std::string_view::npos) {
-      break;
-    }
-    part.remove_prefix(end + 1);
-  }
-}
-
 }  // namespace
-
-bool is_pkcs11_uri(std::string_view text) {
-  return text.substr(0, kScheme.size()) == kScheme;
-}
-
-std::string redact_pkcs11_uri(std::string_view uri) {
-  if (!is_pkcs11_uri(uri)) {
-    return std::string(uri);
-  }
-  std::string_view rest = uri.substr(kScheme.size());
-  std::string_view query;
-  if (std::size_t mark = rest.find('?'); mark != std::string_view::npos) {
-    query = rest.substr(mark + 1);
-    rest = rest.substr(0, mark);
-  }
-  std::string out(kScheme);
-  append_without_pin(out, rest, ';');
-  std::string kept_query;
-  append_without_pin(kept_query, query, '&');
-  if (!kept_query.empty()) {
-    out += '?';
-    out += kept_query;
-  }
-  return out;
-}
 
 Result<PrivateKey> load_pkcs11_key(std::string_view uri, std::optional<std::string_view> pin) {
   const std::string shown = redact_pkcs11_uri(uri);

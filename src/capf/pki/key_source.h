@@ -13,13 +13,6 @@
 
 namespace capf::pki {
 
-// Whether `text` names a key in a PKCS#11 token ("pkcs11:token=capf;object=capf-rsa") rather than
-// a file.
-bool is_pkcs11_uri(std::string_view text);
-
-// `uri` without its pin-value attribute, for messages and logs.
-std::string redact_pkcs11_uri(std::string_view uri);
-
 // Loads the private key the URI names (token=, object= or id=, optionally type=private) from the
 // token, logging in with `pin` when given (a pin-value attribute inside the URI also works). The
 // result is an ordinary PrivateKey: sign(), sign_proof(), spki_der(), public_key() and TLS use the

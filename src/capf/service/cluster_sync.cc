@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "capf/common/file.h"
+#include "capf/common/pkcs11_uri.h"
 #include "capf/pki/key_source.h"
 #include "capf/service/identity_admin.h"
 
@@ -43,8 +44,7 @@ Result<pki::PrivateKey> node_key(const Config& config, const IdentityPaths& path
     return make_error(ErrorCode::kInvalidArgument,
                       "the cluster's CAPF key is in a PKCS#11 token: set [capf] key_file = \"{}\" "
                       "in {} (and the token's PIN as [capf] passphrase_file or passphrase_env)",
-                      pki::redact_pkcs11_uri(shared.key_uri),
-                      config_file(config.data_dir).string());
+                      redact_pkcs11_uri(shared.key_uri), config_file(config.data_dir).string());
   }
   CAPF_ASSIGN_OR_RETURN(std::optional<std::string> pin, config.key_passphrase());
   auto key = pki::load_pkcs11_key(paths.key_uri, view_of(pin));
@@ -54,7 +54,7 @@ Result<pki::PrivateKey> node_key(const Config& config, const IdentityPaths& path
     return make_error(ErrorCode::kInvalidArgument,
                       "this node's token key {} is not the key of the cluster's CAPF certificate "
                       "{}: set [capf] key_file to the cluster's key",
-                      pki::redact_pkcs11_uri(paths.key_uri), shared.certificate.subject());
+                      redact_pkcs11_uri(paths.key_uri), shared.certificate.subject());
   }
   return key;
 }

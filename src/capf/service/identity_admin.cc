@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "capf/common/pkcs11_uri.h"
 #include "capf/pki/csr.h"
-#include "capf/pki/key_source.h"
 #include "capf/pki/profiles.h"
 #include "capf/pki/verify.h"
 #include "capf/service/audit_trail.h"
@@ -61,7 +61,7 @@ Status check_capf_key_choice(const std::optional<KeySpec>& key, int days) {
 
 IdentityPaths identity_paths_of(const Config& c) {
   IdentityPaths paths{c.path_in_data(c.capf.cert_file), {}, c.path_in_data(c.capf.chain_file), {}};
-  if (pki::is_pkcs11_uri(c.capf.key_file))
+  if (is_pkcs11_uri(c.capf.key_file))
     paths.key_uri = c.capf.key_file;
   else
     paths.key = c.path_in_data(c.capf.key_file);
@@ -196,7 +196,7 @@ Result<pki::Certificate> IdentityAdmin::regenerate(const RegenerateOptions& opti
                       "keys: have a CA sign `opencapf ca csr` and `opencapf ca import` it, or "
                       "make a new key pair in the token and `opencapf init` a new data directory "
                       "with it",
-                      pki::redact_pkcs11_uri(paths.key_uri));
+                      redact_pkcs11_uri(paths.key_uri));
   }
   CAPF_TRY(check_capf_key_choice(options.key, options.days));
   CAPF_ASSIGN_OR_RETURN(CapfIdentity current, load());

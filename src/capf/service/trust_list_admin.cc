@@ -1,8 +1,8 @@
 #include "capf/service/trust_list_admin.h"
 
 #include "capf/common/file.h"
+#include "capf/common/pkcs11_uri.h"
 #include "capf/pki/digest.h"
-#include "capf/pki/key_source.h"
 #include "capf/pki/signer_profile.h"
 #include "capf/service/audit_trail.h"
 
@@ -50,7 +50,7 @@ IdentityPaths TrustListAdmin::next_paths() const {
 
 Result<std::optional<std::string>> TrustListAdmin::passphrase() const {
   // The signer key is encrypted with the CAPF key's passphrase; a token's PIN is not one.
-  if (pki::is_pkcs11_uri(config_.capf.key_file))
+  if (is_pkcs11_uri(config_.capf.key_file))
     return std::optional<std::string>{};
   return config_.key_passphrase();
 }
