@@ -10,12 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "capf/common/file.h"
 #include "capf/daemon/daemon.h"
 #include "capf/daemon/environment.h"
 #include "tests/store/postgres_server.h"
@@ -98,9 +98,8 @@ TEST_F(ClusterJoin, TheSecondNodeJoinsAndARunningNodeTakesUpChangesWithoutAResta
   EXPECT_THAT(second.output, HasSubstr(on_a.certificate.fingerprint_sha256()));
   // Both data directories record the registry, so `serve` needs no --store afterwards.
   for (const auto& dir : {a, b}) {
-    std::ifstream in(dir / "opencapf.toml");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_THAT(text, HasSubstr("url = \"" + url_ + "\"")) << dir;
+    EXPECT_THAT(read_file(dir / "opencapf.toml").value_or(""), HasSubstr("url = \"" + url_ + "\""))
+        << dir;
   }
 
   // B runs; A regenerates its identity and switches to offline mode.
