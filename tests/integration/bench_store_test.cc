@@ -11,7 +11,6 @@
 
 #include "tests/store/postgres_server.h"
 #include "tests/support/shell.h"
-#include "tests/support/temp_dir.h"
 
 namespace capf::testing {
 namespace {
@@ -36,8 +35,9 @@ class BenchStore : public ::testing::Test {
     url_ = *url;
   }
   ShellResult bench(const std::string& args) const {
-    return run_shell(std::string(OPENCAPF_BINARY) + " bench --work " +
-                     (tmp_.path() / "w").string() + args + " 2>&1");
+    // No --work: the bench makes (and removes) its own data directory on disk under /var/tmp,
+    // which --data-on disk needs whether or not /tmp is tmpfs.
+    return run_shell(std::string(OPENCAPF_BINARY) + " bench" + args + " 2>&1");
   }
   // The number of tables in the test's database (none until a bench run made a cluster there).
   int tables() const {
@@ -50,7 +50,6 @@ class BenchStore : public ::testing::Test {
 
   PostgresServer* postgres_ = nullptr;
   std::string url_;
-  TempDir tmp_;
 };
 
 struct Refusal {
