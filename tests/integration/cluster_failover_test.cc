@@ -62,30 +62,48 @@ TEST_F(ClusterFailover, PhoneTriesTheNextServerWhenTheFirstIsClosed) {
 }
 
 TEST_F(ClusterFailover, KillNineOfANodeMidInstallPhonesFinishOnTheOther) {
+  // When each step happened, printed if the kill missed A's sessions (a loaded machine).
+  const auto start = std::chrono::steady_clock::now();
+  std::string timeline;
+  auto mark = [&](const std::string& what) {
+    timeline += std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count()) +
+                " ms: " + what + "\n";
+  };
   const std::string a = nodes_->start_node("capf-a", kLeaseSeconds, 1);
   const std::string b = nodes_->start_node("capf-b", kLeaseSeconds, 1);
+  mark("both nodes accept connections");
+  std::string csv = "device_name,operation,auth_mode\n";
   std::string phones;
   for (int i = 0; i < kDevices; ++i) {
-    ShellResult set = nodes_->cli("device set " + device(i) + " --op install --auth null" +
-                                  nodes_->data("capf-b"));
-    ASSERT_EQ(set.exit_code, 0) << set.output;
+    csv += device(i) + ",install,null\n";
     phones += nodes_->phone(device(i), device(i),
                             i % 2 == 0 ? std::vector{a, b} : std::vector{b, a}, kPhoneOptions);
   }
+  ASSERT_TRUE(write_file_atomically(nodes_->dir() / "devices.csv", csv, FileMode::kUmask));
+  ShellResult imported = nodes_->cli("device import " + (nodes_->dir() / "devices.csv").string() +
+                                     nodes_->data("capf-b"));
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  mark("devices imported");
 
   ShellResult run;
-  std::thread phones_thread([&] { run = ClusterNodes::run_phones(phones, 60); });
+  std::thread phones_thread([&] { run = ClusterNodes::run_phones(phones, 240); });
 
   // Node A dies while it holds sessions: its claims stay in the registry until they lapse.
-  nodes_->wait_for_claims("capf-b", "capf-a", 20);
+  nodes_->wait_for_claims("capf-b", "capf-a", 120);
+  mark("claims of A seen");
   nodes_->signal_node("capf-a", SIGKILL);
   const std::set<std::string> held_by_a = nodes_->claims("capf-b", "capf-a");
+  mark("A killed holding " + std::to_string(held_by_a.size()) + " claims");
   phones_thread.join();
+  mark("phones done");
   ASSERT_FALSE(held_by_a.empty()) << "node A held no session when it was killed; phone "
                                   << device(0) << " said:\n"
                                   << nodes_->phone_out(device(0)) << "node A's log:\n"
-                                  << read_file(nodes_->log("capf-a")).value_or("");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+                                  << read_file(nodes_->log("capf-a")).value_or("") << "timeline:\n"
+                                  << timeline;
+  ASSERT_EQ(run.exit_code, 0) << run.output << "timeline:\n" << timeline;
 
   for (int i = 0; i < kDevices; ++i) {
     SCOPED_TRACE(device(i));

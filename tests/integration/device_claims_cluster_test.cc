@@ -21,7 +21,7 @@ namespace {
     ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
 
 // How long a round of simulated phones may take.
-constexpr int kPhonesSeconds = 60;
+constexpr int kPhonesSeconds = 180;
 
 class DeviceClaimsCluster : public ClusterTest {
  protected:

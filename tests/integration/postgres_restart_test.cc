@@ -48,8 +48,8 @@ TEST(PostgresRestart, NodesReconnectByThemselvesAndEveryPhoneFinishes) {
                           kPhoneOptions);
   }
   ShellResult run;
-  std::thread phones_thread([&] { run = ClusterNodes::run_phones(phones, 60); });
-  const bool in_progress = !nodes.wait_for_claims("capf-a", "", 20).empty();
+  std::thread phones_thread([&] { run = ClusterNodes::run_phones(phones, 240); });
+  const bool in_progress = !nodes.wait_for_claims("capf-a", "", 120).empty();
   Status restarted = PostgresServer::shared().value()->restart();
   phones_thread.join();
   ASSERT_TRUE(in_progress) << "no session was in progress when PostgreSQL restarted";
