@@ -32,9 +32,12 @@ using ::testing::HasSubstr;
 
 constexpr int kDevices = 16;
 constexpr int kLeaseSeconds = 15;  // the smallest [cluster] lease_seconds
-// Enough attempts, 300 ms apart, to outlast a lease of being refused as busy.
+// Enough attempts, 300 ms apart, to outlast a lease of being refused as busy; each session holds
+// its claim for the 4 s of key generation at least, so that node A still holds the claims the test
+// saw when it kills A a `cluster status` later (CI once saw A's last claim, which ended before
+// the kill).
 constexpr const char* kPhoneOptions =
-    "--timeout 5 --keygen-delay 1500 --attempts 80 --retry-delay 300";
+    "--timeout 5 --keygen-delay 4000 --attempts 80 --retry-delay 300";
 
 class ClusterFailover : public ClusterTest {
  protected:
