@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "bench/install_driver.h"
+#include "bench/online_bench.h"
 #include "bench/server_process.h"
 #include "bench/store_bench.h"
 #include "capf/pki/key.h"
@@ -138,7 +139,7 @@ std::string fsync_count_refusal(const BenchOptions& o) {
     return "not asked (--fsync-sessions 0)";
   if (std::getenv("OPENCAPF_BENCH_SERVER_PREFIX") != nullptr)
     return "not counted under OPENCAPF_BENCH_SERVER_PREFIX";
-  if (find_strace().empty())
+  if (find_on_path("strace").empty())
     return "strace is not on PATH";
   return {};
 }
@@ -178,6 +179,11 @@ void measure_ceiling(const BenchOptions& o, BenchReport& report) {
   report.ratio = report.ceiling_sessions_per_second > 0
                      ? report.sessions_per_second / report.ceiling_sessions_per_second
                      : 0;
+  for (EngineRun& e : report.online) {
+    e.ratio = report.ceiling_sessions_per_second > 0
+                  ? e.sessions_per_second / report.ceiling_sessions_per_second
+                  : 0;
+  }
   for (EngineRun& e : report.engines) {
     e.ratio = report.ceiling_sessions_per_second > 0
                   ? e.sessions_per_second / report.ceiling_sessions_per_second
@@ -274,6 +280,7 @@ Status validate(const BenchOptions& o) {
   }
   if (o.ceiling_duration.count() < 1)
     return make_error(ErrorCode::kInvalidArgument, "--ceiling-seconds must be at least 1");
+  CAPF_TRY(validate_online_options(o));
   return validate_store_options(o);
 }
 
@@ -333,6 +340,8 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
   run_installs(o, *tls, base, server, report);
   if (!o.store_url.empty())
     CAPF_TRY(run_store_installs(o, base, work, report));
+  if (o.ca_delay_ms >= 0)
+    CAPF_TRY(run_online_installs(o, base, work, report));
   measure_ceiling(o, report);
   if (o.parked > 0)
     park_phones(o, *tls, base, server, report);

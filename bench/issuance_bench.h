@@ -36,6 +36,10 @@ struct BenchOptions {
   // with the registry there, after the SQLite baseline. Empty: SQLite only.
   std::string store_url;
   int nodes = 1;  // `opencapf serve` processes on store_url (1..3); more than 1 runs 1 first
+  // The online phase (bench/online_bench.h): -1 skips it; else how much later than at once the CA
+  // answers in its second run, with ca_sessions installs, ca_concurrency at once, in each run.
+  int ca_delay_ms = -1;
+  int ca_sessions = 64, ca_concurrency = 32;
 };
 
 // Checks what run_issuance_bench would refuse, before anything is started.
@@ -98,6 +102,11 @@ struct BenchReport {
   // --nodes N > 1, with N nodes. Empty without --store.
   std::string store_url;
   std::vector<EngineRun> engines;
+  // With --ca-delay-ms: through CFSSL answering at once, then late ("cfssl", "cfssl +500 ms").
+  std::vector<EngineRun> online;
+  int concurrency_online = 0;     // phones at once in each online run
+  int online_ca_connections = 0;  // HTTPS connections opencapf opened to the CA over both runs
+  double online_delay_cost_seconds = 0;  // the late run's wall time less the prompt run's
   std::vector<std::string> notes;
 };
 

@@ -47,11 +47,11 @@ double cpu_seconds(pid_t pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-std::filesystem::path find_strace() {
+std::filesystem::path find_on_path(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path ? path : "/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
-    std::filesystem::path candidate = std::filesystem::path(dir) / "strace";
+    std::filesystem::path candidate = std::filesystem::path(dir) / name;
     if (!dir.empty() && access(candidate.c_str(), X_OK) == 0)
       return candidate;
   }
@@ -115,7 +115,7 @@ Status ServerProcess::start(const std::filesystem::path& binary, const std::file
                             const std::filesystem::path& fsync_log) {
   std::vector<std::string> words;
   if (!fsync_log.empty()) {
-    std::filesystem::path strace = find_strace();
+    std::filesystem::path strace = find_on_path("strace");
     if (strace.empty())
       return make_error(ErrorCode::kUnavailable, "counting fsyncs needs strace on PATH");
     words = {strace.string(), "-f", "--seccomp-bpf",    "-qq", "-e", "trace=fsync,fdatasync", "-e",
@@ -133,7 +133,12 @@ Status ServerProcess::start(const std::filesystem::path& binary, const std::file
   for (const char* w :
        {binary.c_str(), "serve", "--data", data.c_str(), "--listen", listen.c_str()})
     words.emplace_back(w);
-  child_pid_ = spawn(words, log);
+  return start_command(std::move(words), port, log);
+}
+
+Status ServerProcess::start_command(std::vector<std::string> words, std::uint16_t port,
+                                    const std::filesystem::path& log) {
+  child_pid_ = spawn(std::move(words), log);
   if (child_pid_ < 0)
     return make_error(ErrorCode::kIo, "fork failed");
   return wait_listening(port, log);

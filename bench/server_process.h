@@ -1,6 +1,6 @@
 // The `opencapf serve` process the issuance benchmark measures: started on a loopback port,
 // optionally under `strace` to count its fsync/fdatasync calls, and read from /proc (CPU time of
-// all its threads, memory).
+// all its threads, memory). The same class runs the online benchmark's CFSSL server.
 #pragma once
 
 #include <sys/types.h>
@@ -35,6 +35,10 @@ class ServerProcess {
   Status start(const std::filesystem::path& binary, const std::filesystem::path& data,
                std::uint16_t port, const std::filesystem::path& log,
                const std::filesystem::path& fsync_log);
+  // Runs any server, `words` (argv[0] looked up on PATH) with its output in `log`, and waits until
+  // it accepts connections on 127.0.0.1:`port`.
+  Status start_command(std::vector<std::string> words, std::uint16_t port,
+                       const std::filesystem::path& log);
   // The server's own pid (not strace's).
   pid_t pid() const { return server_pid_; }
   // fsync and fdatasync calls the server has made so far; -1 when they are not counted.
@@ -53,7 +57,7 @@ class ServerProcess {
 Result<int> run_command(const std::vector<std::string>& words, const std::filesystem::path& log,
                         std::chrono::seconds timeout);
 
-// The full path of `strace` on PATH, or empty.
-std::filesystem::path find_strace();
+// The full path of the program `name` (strace, cfssl) on PATH, or empty.
+std::filesystem::path find_on_path(const std::string& name);
 
 }  // namespace capf::bench

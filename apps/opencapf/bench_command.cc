@@ -13,7 +13,8 @@ namespace {
 
 struct BenchOpts {
   int sessions = 2000, concurrency = 64, parked = 10000, parked_wave = 500, client_threads = 1,
-      ceiling_seconds = 3, fsync_sessions = 200, nodes = 1;
+      ceiling_seconds = 3, fsync_sessions = 200, nodes = 1, ca_delay_ms = -1, ca_sessions = 64,
+      ca_concurrency = 32;
   std::string phone_key = "rsa:2048", capf_key = "rsa:2048", data_on = "disk", work, store;
   bool json = false;
 };
@@ -36,6 +37,9 @@ Result<bench::BenchOptions> bench_options(const BenchOpts& o) {
   b.fsync_sessions = o.fsync_sessions;
   b.store_url = o.store;
   b.nodes = o.nodes;
+  b.ca_delay_ms = o.ca_delay_ms;
+  b.ca_sessions = o.ca_sessions;
+  b.ca_concurrency = o.ca_concurrency;
   auto data_on = bench::parse_data_on(o.data_on);
   if (!data_on)
     return usage_error(data_on.error().message);
@@ -90,6 +94,12 @@ void add_bench_command(CLI::App& app, CommandContext& ctx) {
   c->add_option("--nodes", o.nodes,
                 "with --store: opencapf serve processes on the database, phones round robin over "
                 "them (1..3, default 1; more than 1 runs one node first)");
+  c->add_option("--ca-delay-ms", o.ca_delay_ms,
+                "online phase: installs through a real cfssl serve over HTTPS, answering at once "
+                "and then this many milliseconds later (0..10000; not given: no online phase)");
+  c->add_option("--ca-sessions", o.ca_sessions, "installs in each online run (default 64)");
+  c->add_option("--ca-concurrency", o.ca_concurrency,
+                "phones at once in the online runs (default 32)");
   c.add_json();
   c.callback(ctx, [&ctx](const BenchOpts& o) -> Status {
     CAPF_ASSIGN_OR_RETURN(auto b, bench_options(o));

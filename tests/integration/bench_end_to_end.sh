@@ -27,6 +27,12 @@ refused "--parked-wave" --parked-wave 0
 refused "--parked and --fsync-sessions must be at least 0" --parked -1
 refused "--parked and --fsync-sessions must be at least 0" --fsync-sessions -1
 refused "--ceiling-seconds must be at least 1" --ceiling-seconds 0
+refused "--ca-delay-ms must be 0 to 10000 milliseconds, not -5" --ca-delay-ms -5
+refused "--ca-delay-ms must be 0 to 10000 milliseconds, not 20000" --ca-delay-ms 20000
+refused "--ca-sessions and --ca-concurrency must be at least 1" --ca-delay-ms 0 --ca-sessions 0
+refused "--ca-sessions and --ca-concurrency must be at least 1" --ca-delay-ms 0 --ca-concurrency 0
+expect_exit 2 env PATH=/nonexistent "$OPENCAPF" bench --ca-delay-ms 0
+contains "$WORK/out.txt" "--ca-delay-ms needs cfssl on PATH: install Debian's golang-cfssl"
 # --work must sit on the filesystem --data-on names.
 refused "is on tmpfs, but --data-on disk was asked" "${TINY[@]}" --work "$SHM/w"
 refused "but --data-on tmpfs was asked" "${TINY[@]}" --data-on tmpfs --work "$DISK/w"
@@ -59,6 +65,20 @@ check "$R" '(.fsync_method | test("strace"))'
 check "$R" '.parked == 40 and .server_rss_parked_mib > 0 and (.bytes_per_parked_connection | type) == "number"'
 [ -f "$DISK/run/data/opencapf.toml" ] || fail "--work did not keep the data directory"
 grep -q 'fdatasync(\|fsync(' "$DISK/run/fsync.strace" || fail "no fsync in the strace log"
+
+step "the online phase: a real cfssl over HTTPS answering at once, then 300 ms late"
+expect_exit 0 "$OPENCAPF" bench "${TINY[@]}" --fsync-sessions 0 --ca-delay-ms 300 \
+  --ca-sessions 8 --ca-concurrency 2 --json
+cp "$WORK/out.txt" "$WORK/online.json"
+R=$WORK/online.json
+check "$R" '(.online | length) == 2 and .online_concurrency == 2'
+check "$R" '.online[0].engine == "cfssl" and .online[1].engine == "cfssl +300 ms"'
+check "$R" 'all(.online[]; .sessions == 8 and .succeeded == 8 and .server_cpu_ms_per_session > 0)'
+# Every answer of the late run is held 300 ms, so no install of it is quicker than that.
+check "$R" '.online[1].p50_ms >= 300 and .online[1].p50_ms > .online[0].p50_ms'
+check "$R" '(.online_delay_cost_seconds - (.online[1].seconds - .online[0].seconds) | fabs) < 1e-6'
+# Connections to the CA are kept and reused: 16 requests, 2 at once, need far fewer than 16.
+check "$R" '.online_ca_connections >= 1 and .online_ca_connections < 8'
 
 step "the same on tmpfs, text output, fsyncs not counted when asked (--fsync-sessions 0)"
 before=$(find /dev/shm -maxdepth 1 -name 'opencapf-bench.*' | wc -l)
