@@ -659,7 +659,7 @@ TEST(Pkcs11Engine, NoPinGivenFailsAtOnceWithoutPrompting) {
   EXPECT_EQ(
       result.out,
       "error permission denied: the token wants a PIN for pkcs11:token=spare;object=spare-ec: "
-      "give the PIN (or pin-value= in the uri)\n");
+      "give it in the file or variable that [capf] passphrase_file or passphrase_env names\n");
   EXPECT_EQ(result.err, "");
 }
 

@@ -157,7 +157,9 @@ Error load_error(const std::string& uri, const std::string& module) {
   }
   if (no_pin) {
     return make_error(ErrorCode::kPermissionDenied,
-                      "the token wants a PIN for {}: give the PIN (or pin-value= in the uri)", uri);
+                      "the token wants a PIN for {}: give it in the file or variable that "
+                      "[capf] passphrase_file or passphrase_env names",
+                      uri);
   }
   if (not_found) {
     return make_error(ErrorCode::kNotFound,
