@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,8 +77,14 @@ pid_t spawn(std::vector<std::string> words, const std::filesystem::path& log) {
   for (auto& w : words)
     argv.push_back(w.data());
   argv.push_back(nullptr);
+  const pid_t bench = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    // The server, CFSSL or init dies with the bench, even when the bench is killed outright
+    // (and at once if the bench is gone already).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != bench)
+      _exit(127);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       dup2(fd, 2);

@@ -1,10 +1,15 @@
 #include "bench/work_dir.h"
 
 #include <linux/magic.h>
+#include <signal.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+
+#include "capf/common/file.h"
 
 namespace capf::bench {
 
@@ -42,15 +47,40 @@ Result<std::string> filesystem_type(const std::filesystem::path& path) {
   }
 }
 
+namespace {
+
+constexpr const char* kOwnerFile = "bench.pid";
+
+// Removes the temporary work directories under `parent` whose bench (named in their bench.pid)
+// no longer runs: a bench that was killed had no chance to remove its own.
+void remove_abandoned(const std::filesystem::path& parent) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+    if (entry.path().filename().string().rfind("opencapf-bench.", 0) != 0)
+      continue;
+    auto owner = read_file(entry.path() / kOwnerFile);
+    if (!owner)
+      continue;  // not one of ours, or still being made
+    const pid_t pid = static_cast<pid_t>(std::atol(owner->c_str()));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH)
+      std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
 Result<std::filesystem::path> make_work_dir(DataOn on, const std::filesystem::path& requested) {
   std::filesystem::path dir = requested;
   if (dir.empty()) {
-    std::string tmpl =
-        on == DataOn::kDisk ? "/var/tmp/opencapf-bench.XXXXXX" : "/dev/shm/opencapf-bench.XXXXXX";
+    const std::filesystem::path parent = on == DataOn::kDisk ? "/var/tmp" : "/dev/shm";
+    remove_abandoned(parent);
+    std::string tmpl = (parent / "opencapf-bench.XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) {
       return make_error(ErrorCode::kIo, "cannot create {}: {}", tmpl, std::strerror(errno));
     }
     dir = tmpl;
+    CAPF_TRY(write_file_atomically(dir / kOwnerFile, std::to_string(::getpid()) + "\n",
+                                   FileMode::kPrivate));
   } else {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);

@@ -22,6 +22,8 @@ Result<std::string> filesystem_type(const std::filesystem::path& path);
 // The benchmark's work directory: `requested` when given (it must exist or be creatable, and sit
 // on the kind of filesystem `on` names), else a new directory under /var/tmp (disk) or /dev/shm
 // (tmpfs). /tmp is not used: it is tmpfs on many systems. Refuses a directory on the wrong kind.
+// A new directory holds bench.pid (this process); making one first removes those that a killed
+// bench left behind (their bench.pid names no running process).
 Result<std::filesystem::path> make_work_dir(DataOn on, const std::filesystem::path& requested);
 
 }  // namespace capf::bench

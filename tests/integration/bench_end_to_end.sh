@@ -80,6 +80,28 @@ check "$R" '(.online_delay_cost_seconds - (.online[1].seconds - .online[0].secon
 # Connections to the CA are kept and reused: 16 requests, 2 at once, need far fewer than 16.
 check "$R" '.online_ca_connections >= 1 and .online_ca_connections < 8'
 
+step "a bench killed outright takes its server with it, and the next bench removes its directory"
+"$OPENCAPF" bench --sessions 100000 --concurrency 2 --parked 0 --fsync-sessions 0 \
+  --data-on tmpfs >/dev/null 2>&1 &
+KILLED=$!
+for _ in $(seq 1 200); do
+  LEFT=$(grep -lx "$KILLED" /dev/shm/opencapf-bench.*/bench.pid 2>/dev/null | head -1 || true)
+  [ -n "$LEFT" ] && pgrep -f "serve --data $(dirname "$LEFT")/data" >/dev/null && break
+  sleep 0.1
+done
+[ -n "$LEFT" ] || fail "the bench wrote no bench.pid into its work directory"
+LEFT=$(dirname "$LEFT")
+kill -9 "$KILLED"
+wait "$KILLED" 2>/dev/null || true
+for _ in $(seq 1 50); do
+  pgrep -f "serve --data $LEFT/data" >/dev/null || break
+  sleep 0.1
+done
+! pgrep -f "serve --data $LEFT/data" >/dev/null || fail "the killed bench's server still runs"
+[ -d "$LEFT" ] || fail "expected the killed bench's directory $LEFT to be left behind"
+expect_exit 0 "$OPENCAPF" bench "${TINY[@]}" --data-on tmpfs --fsync-sessions 0
+[ ! -e "$LEFT" ] || fail "the next bench did not remove $LEFT, left by a killed bench"
+
 step "the same on tmpfs, text output, fsyncs not counted when asked (--fsync-sessions 0)"
 before=$(find /dev/shm -maxdepth 1 -name 'opencapf-bench.*' | wc -l)
 expect_exit 0 "$OPENCAPF" bench "${TINY[@]}" --phone-key ec:256 --data-on tmpfs --fsync-sessions 0
