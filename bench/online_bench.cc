@@ -57,7 +57,9 @@ Status make_cfssl_ca(const std::filesystem::path& dir) {
   CAPF_TRY(write_file_atomically(dir / "server-csr.json", kServerCsr, FileMode::kPrivate));
   CAPF_TRY(write_file_atomically(dir / "config.json", config, FileMode::kPrivate));
   CAPF_TRY(write_file_atomically(dir / "hmac.hex", to_hex(secret) + "\n", FileMode::kPrivate));
-  const std::string d = dir.string();
+  std::string d;  // the directory quoted for the shell
+  for (char c : dir.string())
+    d += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return run_step({"/bin/sh", "-c",
                    "cd '" + d +
                        "' && cfssl gencert -initca ca-csr.json | cfssljson -bare ca && "
