@@ -10,6 +10,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "capf/common/file.h"
+
 namespace capf::bench {
 
 namespace asio = boost::asio;
@@ -32,6 +34,38 @@ double percentile(std::vector<double> v, double p) {
   auto idx = std::min(v.size() - 1,
                       static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1))));
   return v[idx];
+}
+
+Config bench_server_config(int max_sessions) {
+  Config values;
+  values.server.max_sessions = max_sessions;
+  values.server.max_connections_per_address = 0;
+  values.server.max_handshakes_per_address = 0;
+  values.log.level = "warn";
+  return values;
+}
+
+Status write_server_config(const std::filesystem::path& dir, const Config& values) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return make_error(ErrorCode::kIo, "cannot create {}: {}", dir.string(), ec.message());
+  return write_file_atomically(config_file(dir), values.file_text(), FileMode::kPublic);
+}
+
+Result<pki::Certificate> make_server_data(const BenchOptions& o, const std::filesystem::path& data,
+                                          const Config& values, const std::string& subject,
+                                          int devices) {
+  CAPF_TRY(write_server_config(data, values));
+  InitOptions init_options;
+  init_options.key = o.capf_key;
+  init_options.subject = subject;
+  init_options.days = 365;
+  CAPF_TRY(Environment::init(data, init_options));
+  CAPF_ASSIGN_OR_RETURN(auto env, Environment::open(data));
+  CAPF_ASSIGN_OR_RETURN(auto id, env->load_identity());
+  CAPF_TRY(provision_devices(*env, o, 0, devices));
+  return id.certificate;
 }
 
 Status provision_devices(Environment& env, const BenchOptions& o, int first, int count) {
@@ -118,6 +152,18 @@ EngineRun engine_run(const std::string& engine, int sessions, const Installs& ru
                  ? 0
                  : *std::max_element(run.latencies_ms.begin(), run.latencies_ms.end());
   return r;
+}
+
+EngineRun measured_installs(const BenchOptions& o, asio::ssl::context& tls,
+                            const phone::PhoneOptions& base, const ServerProcess& server,
+                            const std::string& engine, int first, int count) {
+  const double cpu_before = cpu_seconds(server.pid());
+  Installs run = drive_installs(o, tls, base, {base.port}, first, count);
+  EngineRun e = engine_run(engine, count, run);
+  e.server_cpu_seconds = cpu_seconds(server.pid()) - cpu_before;
+  if (e.succeeded > 0)
+    e.server_cpu_ms_per_session = e.server_cpu_seconds * 1000.0 / e.succeeded;
+  return e;
 }
 
 }  // namespace capf::bench

@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "bench/issuance_bench.h"
+#include "bench/server_process.h"
 #include "capf/daemon/environment.h"
 #include "phone/phone_session.h"
 
@@ -21,6 +22,18 @@ std::string device_name(int i);
 Result<std::uint16_t> free_port();
 // The p-quantile (0..1) of v, nearest rank; 0 for none.
 double percentile(std::vector<double> v, double p);
+
+// The benchmark's server settings: `max_sessions` sessions at once, the per-address limits off
+// (every simulated phone comes from 127.0.0.1), warnings only in the log.
+Config bench_server_config(int max_sessions);
+// Writes `values` as the opencapf.toml of data directory `dir` (made if missing).
+Status write_server_config(const std::filesystem::path& dir, const Config& values);
+// A single-node data directory: `values` as its opencapf.toml, a CAPF identity made as `opencapf
+// init` makes it (a key like o.capf_key, `subject`, a year), and devices 0..devices-1 provisioned.
+// Returns the CAPF certificate the phones trust.
+Result<pki::Certificate> make_server_data(const BenchOptions& o, const std::filesystem::path& data,
+                                          const Config& values, const std::string& subject,
+                                          int devices);
 
 // Devices first..first+count-1 scheduled for an install with the phones' key, in one transaction:
 // provisioning is not what is measured.
@@ -43,5 +56,11 @@ Installs drive_installs(const BenchOptions& o, boost::asio::ssl::context& tls,
 
 // The figures of an install run as an EngineRun (all but the CPU time and the nodes).
 EngineRun engine_run(const std::string& engine, int sessions, const Installs& run);
+
+// drive_installs against one server, with that server's CPU time over the run: the EngineRun
+// labelled `engine`, `o.concurrency` phones at once.
+EngineRun measured_installs(const BenchOptions& o, boost::asio::ssl::context& tls,
+                            const phone::PhoneOptions& base, const ServerProcess& server,
+                            const std::string& engine, int first, int count);
 
 }  // namespace capf::bench

@@ -88,37 +88,10 @@ double sign_ops_per_second(const KeySpec& spec, std::chrono::seconds duration, u
   return static_cast<double>(ops.load()) / secs;
 }
 
-// A data directory with `devices` provisioned for installs with `phone_key`, the server allowed
-// enough sessions for the parked phase. Returns the CAPF certificate the phones trust.
-Result<pki::Certificate> prepare_data(const BenchOptions& o, const std::filesystem::path& data) {
-  std::filesystem::create_directories(data);
-  {
-    std::ofstream toml(data / "opencapf.toml");
-    // Every simulated phone comes from 127.0.0.1: the per-address limits are off.
-    toml << "[server]\nmax_sessions = " << (o.parked + o.concurrency + 1000) << "\n"
-         << "max_connections_per_address = 0\nmax_handshakes_per_address = 0\n"
-         << "[log]\nlevel = \"warn\"\n";
-  }
-  InitOptions init_options;
-  init_options.key = o.capf_key;
-  init_options.subject = "CN=CAPF-bench,O=opencapf bench";
-  init_options.days = 365;
-  CAPF_TRY(Environment::init(data, init_options));
-  CAPF_ASSIGN_OR_RETURN(auto env, Environment::open(data));
-  CAPF_ASSIGN_OR_RETURN(auto id, env->load_identity());
-  CAPF_TRY(provision_devices(*env, o, 0, o.sessions + o.parked + o.fsync_sessions));
-  return id.certificate;
-}
-
 // The timed install phase: throughput, latency, server CPU and memory.
 void run_installs(const BenchOptions& o, asio::ssl::context& tls, const phone::PhoneOptions& base,
                   const ServerProcess& server, BenchReport& report) {
-  const double server_cpu_before = cpu_seconds(server.pid());
-  Installs run = drive_installs(o, tls, base, {base.port}, 0, o.sessions);
-  EngineRun e = engine_run("sqlite", o.sessions, run);
-  e.server_cpu_seconds = cpu_seconds(server.pid()) - server_cpu_before;
-  if (e.succeeded > 0)
-    e.server_cpu_ms_per_session = e.server_cpu_seconds * 1000.0 / e.succeeded;
+  EngineRun e = measured_installs(o, tls, base, server, "sqlite", 0, o.sessions);
   e.per_node.push_back(
       {"sqlite", e.succeeded, 1.0, e.server_cpu_seconds, e.server_cpu_ms_per_session});
   report.seconds = e.seconds;
@@ -176,18 +149,15 @@ void measure_ceiling(const BenchOptions& o, BenchReport& report) {
   report.sign_ops_per_second = sign_ops_per_second(o.capf_key, o.ceiling_duration, cores);
   report.sign_ops_per_second_one_core = sign_ops_per_second(o.capf_key, o.ceiling_duration, 1);
   report.ceiling_sessions_per_second = report.sign_ops_per_second / report.sign_ops_per_session;
-  report.ratio = report.ceiling_sessions_per_second > 0
-                     ? report.sessions_per_second / report.ceiling_sessions_per_second
-                     : 0;
-  for (EngineRun& e : report.online) {
-    e.ratio = report.ceiling_sessions_per_second > 0
-                  ? e.sessions_per_second / report.ceiling_sessions_per_second
-                  : 0;
-  }
-  for (EngineRun& e : report.engines) {
-    e.ratio = report.ceiling_sessions_per_second > 0
-                  ? e.sessions_per_second / report.ceiling_sessions_per_second
-                  : 0;
+  auto ratio = [&](double sessions_per_second) {
+    return report.ceiling_sessions_per_second > 0
+               ? sessions_per_second / report.ceiling_sessions_per_second
+               : 0;
+  };
+  report.ratio = ratio(report.sessions_per_second);
+  for (auto* runs : {&report.engines, &report.online}) {
+    for (EngineRun& e : *runs)
+      e.ratio = ratio(e.sessions_per_second);
   }
   if (report.sign_ops_per_second_one_core > 0) {
     report.signing_ms_per_session =
@@ -312,7 +282,11 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
   CAPF_ASSIGN_OR_RETURN(report.data_filesystem, filesystem_type(work));
 
   std::filesystem::path data = work / "data";
-  CAPF_ASSIGN_OR_RETURN(pki::Certificate capf, prepare_data(o, data));
+  // The server may hold every parked phone at once.
+  CAPF_ASSIGN_OR_RETURN(
+      pki::Certificate capf,
+      make_server_data(o, data, bench_server_config(o.parked + o.concurrency + 1000),
+                       "CN=CAPF-bench,O=opencapf bench", o.sessions + o.parked + o.fsync_sessions));
 
   CAPF_ASSIGN_OR_RETURN(std::uint16_t port, free_port());
   ServerProcess server;

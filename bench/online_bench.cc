@@ -1,14 +1,12 @@
 #include "bench/online_bench.h"
 
 #include <memory>
-#include <optional>
 
 #include "bench/delay_proxy.h"
 #include "bench/install_driver.h"
 #include "bench/server_process.h"
 #include "capf/common/bytes.h"
 #include "capf/common/file.h"
-#include "capf/daemon/environment.h"
 #include "capf/pki/digest.h"
 
 namespace capf::bench {
@@ -75,28 +73,10 @@ Result<pki::Certificate> prepare_online_data(const BenchOptions& o,
                                              const std::filesystem::path& data,
                                              const std::filesystem::path& ca,
                                              const std::string& url) {
-  Config values;
-  values.server.max_sessions = o.ca_concurrency + 1000;
-  values.server.max_connections_per_address = 0;
-  values.server.max_handshakes_per_address = 0;
-  values.log.level = "warn";
-  std::error_code ec;
-  std::filesystem::create_directories(data, ec);
-  if (ec)
-    return make_error(ErrorCode::kIo, "cannot create {}: {}", data.string(), ec.message());
-  CAPF_TRY(write_file_atomically(config_file(data), values.file_text(), FileMode::kPublic));
-  InitOptions init_options;
-  init_options.key = o.capf_key;
-  init_options.subject = "CN=CAPF-bench-online,O=opencapf bench";
-  init_options.days = 365;
-  CAPF_TRY(Environment::init(data, init_options));
-  std::optional<pki::Certificate> capf;
-  {
-    CAPF_ASSIGN_OR_RETURN(auto env, Environment::open(data));
-    CAPF_ASSIGN_OR_RETURN(auto id, env->load_identity());
-    capf = id.certificate;
-    CAPF_TRY(provision_devices(*env, o, 0, 2 * o.ca_sessions));
-  }
+  CAPF_ASSIGN_OR_RETURN(
+      pki::Certificate capf,
+      make_server_data(o, data, bench_server_config(o.ca_concurrency + 1000),
+                       "CN=CAPF-bench-online,O=opencapf bench", 2 * o.ca_sessions));
   const std::string bin = o.opencapf.string(), dir = data.string();
   const std::filesystem::path log = data.parent_path() / "online-admin.log";
   // CAPF-trust verifies the CA's HTTPS; CallManager-trust, the LSCs it signs (online mode needs
@@ -127,22 +107,7 @@ Result<pki::Certificate> prepare_online_data(const BenchOptions& o,
                      "--timeout",
                      "60"},
                     log, "`opencapf issuer set --mode online --protocol cfssl`"));
-  return *capf;
-}
-
-// One timed run: `o.ca_sessions` installs from device `first` on, `o.ca_concurrency` at once.
-EngineRun run_online_phase(const BenchOptions& o, boost::asio::ssl::context& tls,
-                           const phone::PhoneOptions& phones, const ServerProcess& server,
-                           const std::string& label, int first) {
-  BenchOptions online = o;
-  online.concurrency = o.ca_concurrency;
-  const double cpu_before = cpu_seconds(server.pid());
-  Installs run = drive_installs(online, tls, phones, {phones.port}, first, o.ca_sessions);
-  EngineRun e = engine_run(label, o.ca_sessions, run);
-  e.server_cpu_seconds = cpu_seconds(server.pid()) - cpu_before;
-  if (e.succeeded > 0)
-    e.server_cpu_ms_per_session = e.server_cpu_seconds * 1000.0 / e.succeeded;
-  return e;
+  return capf;
 }
 
 }  // namespace
@@ -194,11 +159,15 @@ Status run_online_installs(const BenchOptions& o, const phone::PhoneOptions& bas
       server.start(o.opencapf, work / "online-data", phones.port, work / "online-server.log", {}));
 
   report.concurrency_online = o.ca_concurrency;
+  BenchOptions online = o;
+  online.concurrency = o.ca_concurrency;
   proxy->set_delay(std::chrono::milliseconds(0));
-  report.online.push_back(run_online_phase(o, *tls, phones, server, "cfssl", 0));
+  report.online.push_back(
+      measured_installs(online, *tls, phones, server, "cfssl", 0, o.ca_sessions));
   proxy->set_delay(std::chrono::milliseconds(o.ca_delay_ms));
-  report.online.push_back(run_online_phase(
-      o, *tls, phones, server, fmt::format("cfssl +{} ms", o.ca_delay_ms), o.ca_sessions));
+  report.online.push_back(measured_installs(online, *tls, phones, server,
+                                            fmt::format("cfssl +{} ms", o.ca_delay_ms),
+                                            o.ca_sessions, o.ca_sessions));
   report.online_ca_connections = proxy->connections();
   report.online_delay_cost_seconds = report.online[1].seconds - report.online[0].seconds;
   return ok();

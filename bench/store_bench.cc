@@ -37,22 +37,14 @@ std::string last_line(const std::filesystem::path& log) {
   return last;
 }
 
-// One node's data directory: the benchmark's server settings (per-address limits off: every
-// phone comes from 127.0.0.1), the registry at `url`, its node name and the cluster passphrase.
+// One node's data directory: the benchmark's server settings, the registry at `url`, its node
+// name and the cluster passphrase.
 Status write_node_config(const BenchOptions& o, const std::filesystem::path& dir,
                          const std::string& name, const std::string& passphrase) {
-  Config values;
-  values.server.max_sessions = o.concurrency + 1000;
-  values.server.max_connections_per_address = 0;
-  values.server.max_handshakes_per_address = 0;
-  values.log.level = "warn";
+  Config values = bench_server_config(o.concurrency + 1000);
   values.store.url = o.store_url;
   values.cluster.node_name = name;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return make_error(ErrorCode::kIo, "cannot create {}: {}", dir.string(), ec.message());
-  CAPF_TRY(write_file_atomically(config_file(dir), values.file_text(), FileMode::kPublic));
+  CAPF_TRY(write_server_config(dir, values));
   return write_file_atomically(dir / values.cluster.passphrase_file, passphrase + "\n",
                                FileMode::kPrivate);
 }
