@@ -43,7 +43,7 @@ void format_online(std::ostringstream& s, const BenchReport& r) {
   s << fmt::format(
       "online CA:               a real cfssl serve over HTTPS, {} installs per run, {} at once, "
       "[issuer] max_in_flight at its default\n",
-      r.online.front().sessions, r.concurrency_online);
+      r.online.front().sessions, r.online_concurrency);
   s << fmt::format("  {:<16}{:>12}{:>10}{:>9}{:>9}{:>16}  {}\n", "CA answers", "installs/s",
                    "seconds", "p50 ms", "p99 ms", "CPU ms/install", "succeeded");
   for (const EngineRun& e : r.online) {
@@ -151,7 +151,7 @@ std::string report_json(const BenchReport& r) {
   }
   if (!r.online.empty()) {
     j["online"] = r.online;
-    j["online_concurrency"] = r.concurrency_online;
+    j["online_concurrency"] = r.online_concurrency;
     j["online_ca_connections"] = r.online_ca_connections;
     j["online_delay_cost_seconds"] = r.online_delay_cost_seconds;
   }

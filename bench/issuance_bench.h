@@ -104,7 +104,7 @@ struct BenchReport {
   std::vector<EngineRun> engines;
   // With --ca-delay-ms: through CFSSL answering at once, then late ("cfssl", "cfssl +500 ms").
   std::vector<EngineRun> online;
-  int concurrency_online = 0;     // phones at once in each online run
+  int online_concurrency = 0;     // phones at once in each online run
   int online_ca_connections = 0;  // HTTPS connections opencapf opened to the CA over both runs
   double online_delay_cost_seconds = 0;  // the late run's wall time less the prompt run's
   std::vector<std::string> notes;

@@ -158,7 +158,7 @@ Status run_online_installs(const BenchOptions& o, const phone::PhoneOptions& bas
   CAPF_TRY(
       server.start(o.opencapf, work / "online-data", phones.port, work / "online-server.log", {}));
 
-  report.concurrency_online = o.ca_concurrency;
+  report.online_concurrency = o.ca_concurrency;
   BenchOptions online = o;
   online.concurrency = o.ca_concurrency;
   proxy->set_delay(std::chrono::milliseconds(0));
