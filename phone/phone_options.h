@@ -19,6 +19,9 @@ struct PhoneOptions {
   std::string device_name;
   std::string host;
   std::uint16_t port = 3804;
+  // The local address to connect from (empty: the system's choice). The benchmark spreads many
+  // phones over 127.0.0.0/8, as one address has only about 28,000 ports to connect from.
+  std::string source_address;
   // The CAPF certificate(s) the phone trusts, like the CAPF entries of its ITL. The server's TLS
   // chain must verify against one of them (partial chains allowed); no hostname check.
   std::vector<pki::Certificate> server_trust;

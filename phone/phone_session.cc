@@ -44,14 +44,26 @@ class Transport : public std::enable_shared_from_this<Transport> {
         pause_(executor),
         timeout_(timeout) {}
 
-  asio::awaitable<Status> connect(const std::string& host, std::uint16_t port) {
+  asio::awaitable<Status> connect(const std::string& host, std::uint16_t port,
+                                  const std::string& source) {
     boost::system::error_code ec;
     arm(timeout_);
     auto endpoints = co_await resolver_.async_resolve(
         host, std::to_string(port), asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) {
+    if (!ec && source.empty()) {
       co_await asio::async_connect(stream_.lowest_layer(), endpoints,
                                    asio::redirect_error(asio::use_awaitable, ec));
+    } else if (!ec) {
+      // From `source`: to the first address of `host`, bound before connecting.
+      auto& socket = stream_.lowest_layer();
+      const tcp::endpoint to = endpoints.begin()->endpoint();
+      const auto from = asio::ip::make_address(source, ec);
+      if (!ec)
+        socket.open(to.protocol(), ec);
+      if (!ec)
+        socket.bind({from, 0}, ec);
+      if (!ec)
+        co_await socket.async_connect(to, asio::redirect_error(asio::use_awaitable, ec));
     }
     disarm();
     if (ec) {
@@ -221,7 +233,9 @@ asio::awaitable<bool> generate_key(Transport& transport, const PhoneOptions& opt
 asio::awaitable<void> converse(Transport& transport, const PhoneOptions& options,
                                PhoneConversation& conversation) {
   const std::string server = fmt::format("{}:{}", options.host, options.port);
-  if (auto connected = co_await transport.connect(options.host, options.port); !connected) {
+  if (auto connected =
+          co_await transport.connect(options.host, options.port, options.source_address);
+      !connected) {
     conversation.lose_connection(
         fmt::format("cannot connect to {}: {}", server, connected.error().message));
     co_return;

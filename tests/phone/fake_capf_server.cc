@@ -307,6 +307,7 @@ asio::awaitable<void> serve_one(tcp::acceptor& acceptor, asio::ssl::context& tls
     record.error = "accept: " + ec.message();
     co_return;
   }
+  record.peer_address = socket.remote_endpoint(ec).address().to_string();
   Stream stream(std::move(socket), tls);
   ServerConnection connection(stream, script, record, credential);
   co_await connection.run();
@@ -349,7 +350,10 @@ RunResult run_against_fake_server(const ServerScript& script, PhoneOptions optio
                    }
                  });
   asio::co_spawn(io, run_session(**phone_ctx, options, state),
-                 [&result](std::exception_ptr e, SessionReport report) {
+                 [&result, &acceptor](std::exception_ptr e, SessionReport report) {
+                   // A phone that never connected leaves the server waiting: stop it.
+                   boost::system::error_code ignored;
+                   acceptor.close(ignored);
                    if (e) {
                      result.report.summary = "phone threw";
                      return;

@@ -52,7 +52,8 @@ struct ServerRecord {
   std::optional<protocol::FetchCertificateResponse> fetch;
   std::optional<std::uint8_t> delete_reason;
   std::optional<std::uint8_t> end_reason;
-  std::string error;  // the first thing that went wrong on the server side
+  std::string peer_address;  // where the phone connected from
+  std::string error;         // the first thing that went wrong on the server side
 };
 
 struct RunResult {

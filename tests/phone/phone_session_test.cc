@@ -116,6 +116,20 @@ TEST_F(PhoneSession, InstallsRsa2048Lsc) {
       << transcript(run.report);
 }
 
+TEST_F(PhoneSession, ConnectsFromTheSourceAddressItIsGiven) {
+  PhoneOptions options = phone_options();
+  options.source_address = "127.0.0.7";
+  auto run = install({KeyType::kRsa, 2048}, options);
+  expect_installed(run, dir_, {KeyType::kRsa, 2048});
+  EXPECT_EQ(run.server.peer_address, "127.0.0.7");
+
+  options.source_address = "not-an-address";
+  run = install({KeyType::kRsa, 2048}, options);
+  EXPECT_NE(run.report.exit_code, exit_code::kSuccess);
+  EXPECT_NE(run.report.summary.find("cannot connect"), std::string::npos) << run.report.summary;
+  EXPECT_TRUE(run.server.peer_address.empty());
+}
+
 TEST_F(PhoneSession, InstallsEcP256Lsc) {
   auto run = install({KeyType::kEc, 256});
   expect_installed(run, dir_, {KeyType::kEc, 256});
