@@ -36,9 +36,10 @@ double percentile(std::vector<double> v, double p) {
   return v[idx];
 }
 
-Config bench_server_config(int max_sessions) {
+Config bench_server_config(const BenchOptions& o, int max_sessions) {
   Config values;
   values.server.max_sessions = max_sessions;
+  values.server.worker_threads = o.worker_threads;
   values.server.max_connections_per_address = 0;
   values.server.max_handshakes_per_address = 0;
   values.log.level = "warn";

@@ -185,13 +185,16 @@ void park_phones(const BenchOptions& o, asio::ssl::context& tls, const phone::Ph
   std::atomic<int> parked{0}, ended{0};  // ended: sessions that finished instead of parking
   auto guard = asio::make_work_guard(io);
   std::thread client([&] { io.run(); });
-  auto deadline = Clock::now() + std::chrono::minutes(5);
+  // Five minutes, and 3 ms more per phone beyond (100,000 take about that long to connect here).
+  auto deadline = Clock::now() + std::chrono::minutes(5) + std::chrono::milliseconds(3) * o.parked;
   for (int first = 0; first < o.parked && Clock::now() < deadline; first += o.parked_wave) {
     int last_of_wave = std::min(o.parked, first + o.parked_wave);
     for (int i = first; i < last_of_wave; ++i) {
       phone::PhoneOptions opt = base;
       opt.device_name = device_name(o.sessions + i);
       opt.keygen_delay = std::chrono::minutes(10);
+      // 10,000 phones per source address: one address has about 28,000 ports to connect from.
+      opt.source_address = fmt::format("127.0.1.{}", 1 + i / 10000);
       opt.timeout = std::chrono::seconds(120);
       opt.on_generating = [&parked] { parked.fetch_add(1); };
       asio::co_spawn(
@@ -239,6 +242,8 @@ Status validate(const BenchOptions& o) {
     return make_error(ErrorCode::kInvalidArgument,
                       "--parked and --fsync-sessions must be at least 0");
   }
+  if (o.worker_threads < 0 || o.worker_threads > 256)
+    return make_error(ErrorCode::kInvalidArgument, "--worker-threads must be 0..256");
   for (auto [spec, flag] :
        {std::pair{&o.phone_key, "--phone-key"}, std::pair{&o.capf_key, "--capf-key"}}) {
     if (spec->type == KeyType::kRsa && spec->bits != 1024 && spec->bits != 2048 &&
@@ -285,7 +290,7 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
   // The server may hold every parked phone at once.
   CAPF_ASSIGN_OR_RETURN(
       pki::Certificate capf,
-      make_server_data(o, data, bench_server_config(o.parked + o.concurrency + 1000),
+      make_server_data(o, data, bench_server_config(o, o.parked + o.concurrency + 1000),
                        "CN=CAPF-bench,O=opencapf bench", o.sessions + o.parked + o.fsync_sessions));
 
   CAPF_ASSIGN_OR_RETURN(std::uint16_t port, free_port());

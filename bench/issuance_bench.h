@@ -31,6 +31,7 @@ struct BenchOptions {
   // Installs of the untimed pass that counts fsyncs with the server under strace (0 skips it).
   int fsync_sessions = 200;
   int client_threads = 1;
+  int worker_threads = 0;  // the servers' [server] worker_threads (0: the product's default)
   std::chrono::seconds ceiling_duration{3};
   // An empty PostgreSQL database (libpq URL, never with a password): the install phase runs again
   // with the registry there, after the SQLite baseline. Empty: SQLite only.

@@ -75,7 +75,7 @@ Result<pki::Certificate> prepare_online_data(const BenchOptions& o,
                                              const std::string& url) {
   CAPF_ASSIGN_OR_RETURN(
       pki::Certificate capf,
-      make_server_data(o, data, bench_server_config(o.ca_concurrency + 1000),
+      make_server_data(o, data, bench_server_config(o, o.ca_concurrency + 1000),
                        "CN=CAPF-bench-online,O=opencapf bench", 2 * o.ca_sessions));
   const std::string bin = o.opencapf.string(), dir = data.string();
   const std::filesystem::path log = data.parent_path() / "online-admin.log";

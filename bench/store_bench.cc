@@ -41,7 +41,7 @@ std::string last_line(const std::filesystem::path& log) {
 // name and the cluster passphrase.
 Status write_node_config(const BenchOptions& o, const std::filesystem::path& dir,
                          const std::string& name, const std::string& passphrase) {
-  Config values = bench_server_config(o.concurrency + 1000);
+  Config values = bench_server_config(o, o.concurrency + 1000);
   values.store.url = o.store_url;
   values.cluster.node_name = name;
   CAPF_TRY(write_server_config(dir, values));

@@ -14,7 +14,7 @@ namespace {
 struct BenchOpts {
   int sessions = 2000, concurrency = 64, parked = 10000, parked_wave = 500, client_threads = 1,
       ceiling_seconds = 3, fsync_sessions = 200, nodes = 1, ca_delay_ms = -1, ca_sessions = 64,
-      ca_concurrency = 32;
+      ca_concurrency = 32, worker_threads = 0;
   std::string phone_key = "rsa:2048", capf_key = "rsa:2048", data_on = "disk", work, store;
   bool json = false;
 };
@@ -33,6 +33,7 @@ Result<bench::BenchOptions> bench_options(const BenchOpts& o) {
   b.parked = o.parked;
   b.parked_wave = o.parked_wave;
   b.client_threads = o.client_threads;
+  b.worker_threads = o.worker_threads;
   b.ceiling_duration = std::chrono::seconds(o.ceiling_seconds);
   b.fsync_sessions = o.fsync_sessions;
   b.store_url = o.store;
@@ -85,6 +86,8 @@ void add_bench_command(CLI::App& app, CommandContext& ctx) {
                 "installs of the untimed pass that counts fsyncs with the server under strace "
                 "(default 200; 0 skips)");
   c->add_option("--client-threads", o.client_threads, "threads driving the phones (default 1)");
+  c->add_option("--worker-threads", o.worker_threads,
+                "the servers' [server] worker_threads (default 0: the product's default)");
   c->add_option("--ceiling-seconds", o.ceiling_seconds, "how long to measure signing (default 3)");
   c->add_option("--work", o.work, "keep the data directory and server log here");
   c->add_option("--store", o.store,

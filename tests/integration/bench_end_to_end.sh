@@ -27,6 +27,8 @@ refused "--parked-wave" --parked-wave 0
 refused "--parked and --fsync-sessions must be at least 0" --parked -1
 refused "--parked and --fsync-sessions must be at least 0" --fsync-sessions -1
 refused "--ceiling-seconds must be at least 1" --ceiling-seconds 0
+refused "--worker-threads must be 0..256" --worker-threads 257
+refused "--worker-threads must be 0..256" --worker-threads -1
 refused "--ca-delay-ms must be 0 to 10000 milliseconds, not -5" --ca-delay-ms -5
 refused "--ca-delay-ms must be 0 to 10000 milliseconds, not 20000" --ca-delay-ms 20000
 refused "--ca-sessions and --ca-concurrency must be at least 1" --ca-delay-ms 0 --ca-sessions 0
@@ -40,7 +42,7 @@ refused "but --data-on tmpfs was asked" "${TINY[@]}" --data-on tmpfs --work "$DI
 
 step "a tiny run on disk reports every figure"
 # --hold is the older name of --parked and is kept.
-# More parked than the server's default per-address limit (32): every phone comes from 127.0.0.1.
+# More parked than the server's default per-address limit (32): they all come from 127.0.1.1.
 expect_exit 0 "$OPENCAPF" bench --sessions 6 --concurrency 3 --hold 40 --parked-wave 20 \
   --fsync-sessions 5 --ceiling-seconds 1 --work "$DISK/run" --json
 cp "$WORK/out.txt" "$WORK/disk.json"
