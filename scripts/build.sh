@@ -11,5 +11,6 @@ case "$flavour" in
   asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DOPENCAPF_SANITIZE=ON) ;;
   *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
 esac
-cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
+source scripts/ccache-env.sh
+cmake -S . -B "$dir" -G Ninja "${flags[@]}" "${ccache_flags[@]}" >/dev/null
 ninja -C "$dir" -j "$jobs" "$@"

@@ -31,8 +31,9 @@ if [ ${#drivers[@]} -eq 0 ]; then
 fi
 
 if [ "${OPENCAPF_FUZZ_NO_BUILD:-0}" != 1 ]; then
+  source "$root/scripts/ccache-env.sh"
   CXX=clang++-14 CC=clang-14 cmake -S "$root" -B "$build" -G Ninja -DOPENCAPF_FUZZ=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo "${ccache_flags[@]}" >/dev/null
   ninja -C "$build" -j"${FUZZ_JOBS:-2}" "${drivers[@]}"
 fi
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format clang-tidy
+  g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format clang-tidy ccache
   # libraries
   libssl-dev openssl libsqlite3-dev libboost-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcurl4-openssl-dev libarchive-dev libsystemd-dev
