@@ -24,7 +24,8 @@ Result<std::uint16_t> free_port();
 double percentile(std::vector<double> v, double p);
 
 // The benchmark's server settings: `max_sessions` sessions at once, the per-address limits off
-// (every simulated phone comes from 127.0.0.1), warnings only in the log, o.worker_threads.
+// (the simulated phones come from one or a few loopback addresses), warnings only in the log,
+// o.worker_threads.
 Config bench_server_config(const BenchOptions& o, int max_sessions);
 // Writes `values` as the opencapf.toml of data directory `dir` (made if missing).
 Status write_server_config(const std::filesystem::path& dir, const Config& values);
