@@ -242,8 +242,10 @@ Status validate(const BenchOptions& o) {
     return make_error(ErrorCode::kInvalidArgument,
                       "--parked and --fsync-sessions must be at least 0");
   }
-  if (o.worker_threads < 0 || o.worker_threads > 256)
-    return make_error(ErrorCode::kInvalidArgument, "--worker-threads must be 0..256");
+  // The servers' settings, checked against the settings table's ranges as `opencapf serve` will.
+  if (Status valid = bench_server_config(o, 1).validate(); !valid) {
+    return make_error(ErrorCode::kInvalidArgument, "--worker-threads: {}", valid.error().message);
+  }
   for (auto [spec, flag] :
        {std::pair{&o.phone_key, "--phone-key"}, std::pair{&o.capf_key, "--capf-key"}}) {
     if (spec->type == KeyType::kRsa && spec->bits != 1024 && spec->bits != 2048 &&

@@ -27,8 +27,10 @@ refused "--parked-wave" --parked-wave 0
 refused "--parked and --fsync-sessions must be at least 0" --parked -1
 refused "--parked and --fsync-sessions must be at least 0" --fsync-sessions -1
 refused "--ceiling-seconds must be at least 1" --ceiling-seconds 0
-refused "--worker-threads must be 0..256" --worker-threads 257
-refused "--worker-threads must be 0..256" --worker-threads -1
+refused "--worker-threads: [server] worker_threads = 257 is out of range: use 0 to 256" \
+  --worker-threads 257
+refused "--worker-threads: [server] worker_threads = -1 is out of range: use 0 to 256" \
+  --worker-threads -1
 refused "--ca-delay-ms must be 0 to 10000 milliseconds, not -5" --ca-delay-ms -5
 refused "--ca-delay-ms must be 0 to 10000 milliseconds, not 20000" --ca-delay-ms 20000
 refused "--ca-sessions and --ca-concurrency must be at least 1" --ca-delay-ms 0 --ca-sessions 0
