@@ -85,6 +85,10 @@ std::string format_report(const BenchReport& r) {
       "crypto = {:.1f}x, signing is {:.0f}% of it\n",
       r.signing_ms_per_session, r.sign_ops_per_session, r.cpu_over_crypto,
       r.server_signing_share * 100.0);
+  s << fmt::format(
+      "phones' CPU per install: {:.2f} ms (the simulated phones in this process, on the same "
+      "cores)\n",
+      r.phone_cpu_ms_per_session);
   s << fmt::format("server alone:            about {:.0f} installs/s on {} cores\n",
                    r.server_only_sessions_per_second, std::thread::hardware_concurrency());
   if (r.fsyncs >= 0) {
@@ -131,6 +135,7 @@ std::string report_json(const BenchReport& r) {
                    {"sign_ops_per_second_one_core", r.sign_ops_per_second_one_core},
                    {"server_cpu_seconds", r.server_cpu_seconds},
                    {"server_cpu_ms_per_session", r.server_cpu_ms_per_session},
+                   {"phone_cpu_ms_per_session", r.phone_cpu_ms_per_session},
                    {"signing_ms_per_session", r.signing_ms_per_session},
                    {"server_signing_share", r.server_signing_share},
                    {"cpu_over_crypto", r.cpu_over_crypto},

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <thread>
 
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -159,11 +161,15 @@ EngineRun measured_installs(const BenchOptions& o, asio::ssl::context& tls,
                             const phone::PhoneOptions& base, const ServerProcess& server,
                             const std::string& engine, int first, int count) {
   const double cpu_before = cpu_seconds(server.pid());
+  const double phones_before = cpu_seconds(getpid());
   Installs run = drive_installs(o, tls, base, {base.port}, first, count);
   EngineRun e = engine_run(engine, count, run);
   e.server_cpu_seconds = cpu_seconds(server.pid()) - cpu_before;
-  if (e.succeeded > 0)
+  const double phones_cpu_seconds = cpu_seconds(getpid()) - phones_before;
+  if (e.succeeded > 0) {
     e.server_cpu_ms_per_session = e.server_cpu_seconds * 1000.0 / e.succeeded;
+    e.phone_cpu_ms_per_session = phones_cpu_seconds * 1000.0 / e.succeeded;
+  }
   return e;
 }
 

@@ -101,6 +101,7 @@ void run_installs(const BenchOptions& o, asio::ssl::context& tls, const phone::P
   std::tie(report.p50_ms, report.p99_ms, report.max_ms) = std::tie(e.p50_ms, e.p99_ms, e.max_ms);
   report.server_cpu_seconds = e.server_cpu_seconds;
   report.server_cpu_ms_per_session = e.server_cpu_ms_per_session;
+  report.phone_cpu_ms_per_session = e.phone_cpu_ms_per_session;
   report.server_peak_rss_mib = proc_kib(server.pid(), "VmHWM") / 1024.0;
   if (!o.store_url.empty())
     report.engines.push_back(std::move(e));
@@ -313,6 +314,7 @@ Result<BenchReport> run_issuance_bench(const BenchOptions& o) {
   base.server_trust = {capf};
   base.timeout = std::chrono::seconds(60);
   base.send_sudi = false;
+  base.describe_messages = false;
   base.key_source = [&](const KeySpec&) -> std::optional<pki::PrivateKey> {
     return keys[next_key.fetch_add(1) % keys.size()];
   };

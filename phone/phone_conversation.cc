@@ -49,13 +49,18 @@ Result<proto::Header> PhoneConversation::on_header(ByteView header) {
   return h;
 }
 
+std::string PhoneConversation::describe(const proto::Message& message) const {
+  return options_.describe_messages ? describe_message(message)
+                                    : std::string(proto::command_name(message.command));
+}
+
 Result<Bytes> PhoneConversation::emit(const proto::Message& message) {
   auto frame = proto::encode(message);
   if (!frame) {
     return frame.error().with_context(
         fmt::format("cannot encode {}", proto::command_name(message.command)));
   }
-  report_.transcript.push_back("-> " + describe_message(message));
+  report_.transcript.push_back("-> " + describe(message));
   return frame;
 }
 
@@ -72,7 +77,7 @@ Result<Bytes> PhoneConversation::in_progress() {
 
 Result<PhoneAction> PhoneConversation::on_frame(ByteView frame) {
   CAPF_ASSIGN_OR_RETURN(auto m, proto::decode(frame));
-  report_.transcript.push_back("<- " + describe_message(m));
+  report_.transcript.push_back("<- " + describe(m));
   if (ended_) {
     return make_error(ErrorCode::kProtocol, "{} after END_SESSION", proto::command_name(m.command));
   }

@@ -59,6 +59,7 @@ class PhoneConversation {
   SessionReport& report() { return report_; }
 
  private:
+  std::string describe(const protocol::Message& message) const;  // a transcript line
   Result<Bytes> emit(const protocol::Message& message);
   Result<PhoneAction> send_one(const protocol::Message& message);
 

@@ -48,6 +48,9 @@ struct PhoneOptions {
   std::function<void()> on_generating;
   // Pre-generated keys (benchmark). nullopt or no function: generate one (blocks the thread).
   std::function<std::optional<pki::PrivateKey>(const KeySpec&)> key_source;
+  // false: the transcript names each message's command only (the benchmark: describing a message
+  // parses its certificates again, which would bill the simulated phone's CPU to the server).
+  bool describe_messages = true;
   // Answer STORE_CERTIFICATE_REQUEST with REASON=7.
   bool refuse_store = false;
   // Troubleshoot answers with the LSC item only (otherwise LSC type 1, then MIC type 2).

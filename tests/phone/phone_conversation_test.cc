@@ -139,5 +139,29 @@ TEST_F(PhoneConversationTest, EndRightAfterAuthenticationMeansNoOperation) {
   EXPECT_EQ(conversation_.report().operation, "none");
 }
 
+// The transcript describes each certificate it carries, unless the phone is told to name commands
+// only (the benchmark), and the conversation goes on the same either way.
+TEST_F(PhoneConversationTest, TranscriptDescribesCertificatesUnlessToldNotTo) {
+  auto key = pki::PrivateKey::generate({KeyType::kEc, 256}).value();
+  auto cert =
+      pki::make_capf_certificate(key, {"CN=SEP001122334455,O=x", 30}, SystemClock()).value();
+  for (bool describe : {true, false}) {
+    SCOPED_TRACE(describe);
+    PhoneOptions options = options_;
+    options.describe_messages = describe;
+    PhoneState state = PhoneState::in_memory();
+    PhoneConversation conversation(options, state);
+    for (const Bytes& bytes :
+         {frame(proto::AuthRequest{}),
+          frame(proto::StoreCertificateRequest{proto::cert_type::kLsc, cert.der()})}) {
+      ASSERT_TRUE(conversation.on_header(ByteView(bytes).first(proto::kHeaderSize)).has_value());
+      ASSERT_TRUE(conversation.on_frame(bytes).has_value());
+    }
+    const std::string line = conversation.report().transcript.at(2);
+    EXPECT_EQ(line.rfind("<- STORE_CERTIFICATE_REQUEST", 0), 0u) << line;
+    EXPECT_EQ(line.find("serial " + cert.serial_hex()) != std::string::npos, describe) << line;
+  }
+}
+
 }  // namespace
 }  // namespace capf::phone

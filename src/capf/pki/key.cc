@@ -269,6 +269,9 @@ Result<PrivateKey> PrivateKey::generate(const KeySpec& spec) {
   return PrivateKey(std::shared_ptr<EVP_PKEY>(raw, EVP_PKEY_free));
 }
 
+PrivateKey::PrivateKey(std::shared_ptr<EVP_PKEY> key)
+    : key_(std::move(key)), spki_(std::make_shared<const Bytes>(spki_of(key_.get()))) {}
+
 Result<PrivateKey> PrivateKey::from_pem(std::string_view pem,
                                         std::optional<std::string_view> passphrase) {
   BioPtr bio = detail::memory_bio(as_bytes(pem));
@@ -331,10 +334,6 @@ KeySpec PrivateKey::spec() const {
 PublicKey PrivateKey::public_key() const {
   auto pub = detail::parse_spki(spki_der());
   return PublicKey::adopt(pub ? std::move(pub).value() : PKeyPtr());
-}
-
-Bytes PrivateKey::spki_der() const {
-  return spki_of(key_.get());
 }
 
 Result<Bytes> PrivateKey::sign_proof(Hash hash, ByteView data) const {

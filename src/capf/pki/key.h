@@ -1,6 +1,7 @@
 // Keys: generation, PEM/DER I/O, and the signatures CAPF makes and checks.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,7 +61,9 @@ class PrivateKey {
   Result<std::string> to_pem(std::optional<std::string_view> passphrase = std::nullopt) const;
   KeySpec spec() const;
   PublicKey public_key() const;
-  Bytes spki_der() const;
+  // Encoded once, when the key is made: OpenSSL 3.0 encodes a provider key through its encoder
+  // registry, which cost a phone simulator a third of its CPU when asked again per session.
+  Bytes spki_der() const { return *spki_; }
 
   // The phone-side proof format of docs/protocol.md §6.3.3 (see PublicKey::verify_proof).
   Result<Bytes> sign_proof(Hash hash, ByteView data) const;
@@ -70,8 +73,9 @@ class PrivateKey {
   EVP_PKEY* get() const { return key_.get(); }
 
  private:
-  explicit PrivateKey(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)) {}
+  explicit PrivateKey(std::shared_ptr<EVP_PKEY> key);
   std::shared_ptr<EVP_PKEY> key_;
+  std::shared_ptr<const Bytes> spki_;  // shared by copies, as the key is
 };
 
 }  // namespace capf::pki
