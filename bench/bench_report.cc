@@ -11,7 +11,8 @@ namespace capf::bench {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NodeRun, name, sessions, share, cpu_seconds, cpu_ms_per_session)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EngineRun, engine, nodes, sessions, succeeded, seconds,
                                    sessions_per_second, p50_ms, p99_ms, max_ms, server_cpu_seconds,
-                                   server_cpu_ms_per_session, ratio, per_node)
+                                   server_cpu_ms_per_session, phone_cpu_ms_per_session, ratio,
+                                   per_node)
 
 namespace {
 

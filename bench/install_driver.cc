@@ -5,8 +5,6 @@
 #include <cmath>
 #include <thread>
 
-#include <unistd.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -124,6 +122,7 @@ Installs drive_installs(const BenchOptions& o, asio::ssl::context& tls,
         asio::detached);
   }
   auto t0 = Clock::now();
+  const double cpu_before = own_cpu_seconds();
   std::vector<std::thread> threads;
   for (int t = 1; t < o.client_threads; ++t)
     threads.emplace_back([&] { io.run(); });
@@ -131,6 +130,7 @@ Installs drive_installs(const BenchOptions& o, asio::ssl::context& tls,
   for (auto& t : threads)
     t.join();
   result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  result.phone_cpu_seconds = own_cpu_seconds() - cpu_before;
   result.succeeded = succeeded.load();
   for (double l : latencies_ms) {
     if (l >= 0)
@@ -151,6 +151,8 @@ EngineRun engine_run(const std::string& engine, int sessions, const Installs& ru
   r.sessions_per_second = run.seconds > 0 ? run.succeeded / run.seconds : 0;
   r.p50_ms = percentile(run.latencies_ms, 0.50);
   r.p99_ms = percentile(run.latencies_ms, 0.99);
+  if (run.succeeded > 0)
+    r.phone_cpu_ms_per_session = run.phone_cpu_seconds * 1000.0 / run.succeeded;
   r.max_ms = run.latencies_ms.empty()
                  ? 0
                  : *std::max_element(run.latencies_ms.begin(), run.latencies_ms.end());
@@ -161,15 +163,11 @@ EngineRun measured_installs(const BenchOptions& o, asio::ssl::context& tls,
                             const phone::PhoneOptions& base, const ServerProcess& server,
                             const std::string& engine, int first, int count) {
   const double cpu_before = cpu_seconds(server.pid());
-  const double phones_before = cpu_seconds(getpid());
   Installs run = drive_installs(o, tls, base, {base.port}, first, count);
   EngineRun e = engine_run(engine, count, run);
   e.server_cpu_seconds = cpu_seconds(server.pid()) - cpu_before;
-  const double phones_cpu_seconds = cpu_seconds(getpid()) - phones_before;
-  if (e.succeeded > 0) {
+  if (e.succeeded > 0)
     e.server_cpu_ms_per_session = e.server_cpu_seconds * 1000.0 / e.succeeded;
-    e.phone_cpu_ms_per_session = phones_cpu_seconds * 1000.0 / e.succeeded;
-  }
   return e;
 }
 

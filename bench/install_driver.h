@@ -45,6 +45,7 @@ Status provision_devices(Environment& env, const BenchOptions& o, int first, int
 struct Installs {
   double seconds = 0;
   int succeeded = 0;
+  double phone_cpu_seconds = 0;  // this process's CPU while the phones ran: theirs
   std::vector<double> latencies_ms;
   std::vector<int> succeeded_per_server;
 };

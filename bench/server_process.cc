@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -28,6 +29,12 @@ double proc_kib(pid_t pid, const std::string& field) {
       return std::stod(line.substr(field.size() + 1));
   }
   return 0;
+}
+
+double own_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 double cpu_seconds(pid_t pid) {

@@ -18,6 +18,9 @@ namespace capf::bench {
 // User + system CPU seconds a process (all its threads) has used so far: /proc/<pid>/stat fields
 // 14 and 15.
 double cpu_seconds(pid_t pid);
+// This process's user + system CPU time, to the nanosecond (CLOCK_PROCESS_CPUTIME_ID): the
+// simulated phones' figure, which a short run would round to nothing in /proc's 10 ms ticks.
+double own_cpu_seconds();
 // A /proc/<pid>/status field in KiB (VmRSS, VmHWM), or 0.
 double proc_kib(pid_t pid, const std::string& field);
 

@@ -79,6 +79,7 @@ R=$WORK/online.json
 check "$R" '(.online | length) == 2 and .online_concurrency == 2'
 check "$R" '.online[0].engine == "cfssl" and .online[1].engine == "cfssl +300 ms"'
 check "$R" 'all(.online[]; .sessions == 8 and .succeeded == 8 and .server_cpu_ms_per_session > 0)'
+check "$R" 'all(.online[]; .phone_cpu_ms_per_session > 0)'
 # Every answer of the late run is held 300 ms, so no install of it is quicker than that.
 check "$R" '.online[1].p50_ms >= 300 and .online[1].p50_ms > .online[0].p50_ms'
 check "$R" '(.online_delay_cost_seconds - (.online[1].seconds - .online[0].seconds) | fabs) < 1e-6'
