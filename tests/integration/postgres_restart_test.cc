@@ -2,10 +2,12 @@
 // `opencapf serve` nodes on a throwaway PostgreSQL, simulated phones installing through both with
 // retries, and the database restarted (pg_ctl restart -m fast cuts every connection) while
 // sessions are in progress. The nodes go on without restarting: each logs the lost connection and
-// reconnects by itself, every phone finishes with the LSC the registry names, and a new session
-// afterwards succeeds. A binary of its own: it restarts the binary's shared PostgreSQL.
+// reconnects by itself, every phone finishes with the LSC the registry names, no device claim is
+// left behind, and a new session afterwards succeeds. A binary of its own: it restarts the binary's
+// shared PostgreSQL.
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -61,6 +63,16 @@ TEST(PostgresRestart, NodesReconnectByThemselvesAndEveryPhoneFinishes) {
     SCOPED_TRACE(device);
     nodes.expect_installed(device, device, "capf-a");
   }
+
+  // No claim is left behind: a release the restart refused went through once PostgreSQL answered
+  // (the heartbeat extends every claim a node holds, so one left behind would block its device
+  // for as long as the node lives).
+  std::set<std::string> left = nodes.claims("capf-a");
+  for (int i = 0; i < 10 && !left.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    left = nodes.claims("capf-a");
+  }
+  EXPECT_THAT(left, ::testing::IsEmpty());
 
   // The same processes, which said that they lost the database.
   EXPECT_TRUE(nodes.running("capf-a"));

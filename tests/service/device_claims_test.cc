@@ -1,9 +1,11 @@
 // One phone session per device (docs/cluster.md, "Claims and failover"): the enrollment service
 // claims the device once the phone authenticated, refuses a second session while the claim holds,
-// takes over a claim that expired, and releases it however the session ends.
+// takes over a claim that expired, and releases it however the session ends, once the database
+// answers when it did not at the end.
 #include "capf/service/device_claims.h"
 
 #include "tests/service/service_fixture.h"
+#include "tests/support/raw_db.h"
 
 namespace capf::testing {
 namespace {
@@ -233,6 +235,42 @@ TEST_F(DeviceClaimsTest, ANodeStartingAgainFreesWhatItsLastRunHeldAndShowsItInte
                                 "00000099 interrupted: session 00000099 on node node-a did not "
                                 "finish"});
   EXPECT_EQ(service_->open(session(1), auth_response(kPhone)).kind, OpenDecision::Kind::kInstall);
+}
+
+// The database refused the release (here another process holds SQLite's write lock; in a cluster,
+// PostgreSQL restarting). The node's heartbeat extends every claim the node holds, so the claim
+// would keep the device from every other session for as long as the node lives: the release is
+// kept and tried again until it goes through.
+TEST_F(DeviceClaimsTest, AReleaseTheDatabaseRefusedIsTriedAgainUntilItGoesThrough) {
+  auto registry = open_test_registry(dir_, clock_, 100);
+  ASSERT_TRUE(registry);
+  DeviceClaims node_claims(*registry, clock_, "node-a", std::chrono::seconds(60));
+  auto phone = DeviceName::parse(kPhone);
+  ASSERT_TRUE(phone);
+  auto claimed = node_claims.claim(*phone, "00000001");
+  ASSERT_TRUE(claimed && claimed->granted);
+  EXPECT_EQ(node_claims.retry_releases(), 0u);  // nothing waits
+
+  RawDb other(dir_ / "registry.db");
+  other.exec("BEGIN IMMEDIATE");
+  node_claims.release(*phone, "00000001");
+  node_claims.release(*phone, "00000001");      // a second ending of the same session: kept once
+  EXPECT_EQ(node_claims.retry_releases(), 1u);  // still locked
+  other.exec("COMMIT");
+
+  // What the heartbeat does next: the claim is still there, and it is extended.
+  auto extended = registry->extend_node_claims("node-a", clock_.now() + std::chrono::hours(1));
+  ASSERT_TRUE(extended) << extended.error().message;
+  EXPECT_EQ(*extended, 1);
+
+  EXPECT_EQ(node_claims.retry_releases(), 0u);
+  EXPECT_TRUE(claims().empty());
+  EXPECT_EQ(node_claims.retry_releases(), 0u);
+  // Another node's session gets the device now.
+  auto theirs = registry->claim_device(DeviceClaim{kPhone, "node-b", "0000beef", clock_.now(),
+                                                   clock_.now() + std::chrono::hours(1)});
+  ASSERT_TRUE(theirs) << theirs.error().message;
+  EXPECT_TRUE(theirs->granted);
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // SqliteRegistry: joins the conformance suite, plus what only SQLite has (the file, its pragmas,
-// its locking). The only test file that talks to sqlite3 directly.
+// its locking), with a raw connection to the file (tests/support/raw_db.h) where one is needed.
 #include "capf/store/sqlite/sqlite_registry.h"
-
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,6 +11,7 @@
 
 #include "capf/store/migrations.h"
 #include "tests/store/registry_conformance.h"
+#include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
 
 namespace capf::testing {
@@ -41,62 +40,6 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, RegistryConformance,
                          ::testing::Values(RegistryBackendFactory{
                              "sqlite", [] { return std::make_unique<SqliteBackend>(); }}),
                          RegistryConformance::backend_name);
-
-// A raw connection to the registry file, as another program would open it.
-class RawDb {
- public:
-  explicit RawDb(const fs::path& path) {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
-      ADD_FAILURE() << "sqlite3_open: " << sqlite3_errmsg(db_);
-    }
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  // The first column of the first row, or the error message.
-  std::string query(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      return std::string("error: ") + sqlite3_errmsg(db_);
-    }
-    std::string out;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-      const auto* text = sqlite3_column_text(stmt, 0);
-      out = text != nullptr ? reinterpret_cast<const char*>(text) : "NULL";
-    } else if (rc != SQLITE_DONE) {
-      out = std::string("error: ") + sqlite3_errmsg(db_);
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-  // EXPLAIN QUERY PLAN's details, one per line.
-  std::string plan(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr) !=
-        SQLITE_OK) {
-      return std::string("error: ") + sqlite3_errmsg(db_);
-    }
-    std::string out;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
-      out += "\n";
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-  void exec(const std::string& sql) {
-    char* message = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      ADD_FAILURE() << sql << ": " << (message != nullptr ? message : "?");
-    }
-    sqlite3_free(message);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 class SqliteRegistryTest : public ::testing::Test {
  protected:

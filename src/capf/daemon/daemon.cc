@@ -324,6 +324,7 @@ void Daemon::maintenance_loop() {
     if (stopping_)
       break;
     lock.unlock();
+    enrollment_->retry_claim_releases();  // before the heartbeat extends the node's claims
     presence_->tick();
     cluster.tick();
     reload_identity();

@@ -1,5 +1,7 @@
 #include "capf/service/device_claims.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace capf {
@@ -55,9 +57,38 @@ void DeviceClaims::release(const DeviceName& device, const std::string& session)
   Status s = registry_.transact_unsynced(
       [&] { return registry_.release_claim(device.str(), node_, session); });
   if (!s) {
-    spdlog::error("session {} device {}: cannot release the claim (it lapses after the lease): {}",
-                  session, device.str(), s.error().message);
+    spdlog::error(
+        "session {} device {}: cannot release the claim (tried again once the database "
+        "answers): {}",
+        session, device.str(), s.error().message);
+    std::lock_guard lock(unreleased_mu_);
+    std::pair<std::string, std::string> entry{device.str(), session};
+    if (std::find(unreleased_.begin(), unreleased_.end(), entry) == unreleased_.end())
+      unreleased_.push_back(std::move(entry));
   }
+}
+
+std::size_t DeviceClaims::retry_releases() {
+  std::vector<std::pair<std::string, std::string>> waiting;
+  {
+    std::lock_guard lock(unreleased_mu_);
+    if (unreleased_.empty())
+      return 0;
+    waiting.swap(unreleased_);
+  }
+  std::vector<std::pair<std::string, std::string>> still;
+  for (auto& entry : waiting) {
+    const auto& [device, session] = entry;
+    Status s = registry_.transact_unsynced(
+        [&] { return registry_.release_claim(entry.first, node_, entry.second); });
+    if (s)
+      spdlog::info("session {} device {}: the claim is released now", session, device);
+    else
+      still.push_back(std::move(entry));
+  }
+  std::lock_guard lock(unreleased_mu_);
+  unreleased_.insert(unreleased_.end(), still.begin(), still.end());
+  return unreleased_.size();
 }
 
 Result<std::size_t> release_claims_left_behind(Registry& registry, const Clock& clock,

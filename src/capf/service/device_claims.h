@@ -8,11 +8,20 @@
 //
 // Claims and releases commit unsynced (Registry::transact_unsynced: a claim only moves an expiry,
 // and a lost one is caught by that renewal); called inside a transaction, they join it.
+//
+// A release the database refused (it was unreachable) is kept and tried again by retry_releases
+// until it succeeds: the node's heartbeat extends every claim the node holds, so a claim that an
+// ended session left behind would otherwise hold the device for as long as the node lives. A
+// claim whose commit failed is released the same way (it may have landed before the connection
+// broke).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "capf/common/clock.h"
 #include "capf/common/result.h"
@@ -35,8 +44,12 @@ class DeviceClaims {
   // Moves the expiry of this session's claim to now + lease: false when the session no longer
   // holds the device. Inside a transaction, the claim stays the session's until its commit.
   Result<bool> renew(const std::string& device, const std::string& session);
-  // Ends the claim if it is still this session's (logged, never fatal: it lapses anyway).
+  // Ends the claim if it is still this session's. A failure is logged and kept for
+  // retry_releases, never fatal.
   void release(const DeviceName& device, const std::string& session);
+  // Tries again every release that failed (the daemon's maintenance thread calls it every
+  // second); returns how many still wait for the database.
+  std::size_t retry_releases();
 
   const std::string& node() const { return node_; }
 
@@ -45,6 +58,8 @@ class DeviceClaims {
   const Clock& clock_;
   std::string node_;
   std::chrono::seconds lease_;
+  std::mutex unreleased_mu_;
+  std::vector<std::pair<std::string, std::string>> unreleased_;  // device, session
 };
 
 // "session X on node Y": how events and log lines name a claim's holder.

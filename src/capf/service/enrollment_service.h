@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -68,6 +69,9 @@ class EnrollmentService final : public EnrollmentApi {
   // Asks the online CA again about every request it holds (the daemon calls this periodically);
   // certificates that arrived become ready for the phones' next contact. Returns how many did.
   int poll_pending_requests();
+  // Tries again the claim releases the database refused (DeviceClaims::retry_releases; the
+  // daemon calls this every second). Returns how many still wait.
+  std::size_t retry_claim_releases() { return claims_.retry_releases(); }
 
   // The phone's answer to STORE_CERTIFICATE_REQUEST: kCertificateStored or kNotStored.
   SessionEnd stored(const SessionInfo& session, EnrollmentContext& ctx,
