@@ -1,18 +1,22 @@
 // A real CapfServer and PhoneSession over loopback TLS, with a scripted EnrollmentApi in place of
 // the enrollment service: every wire error path (one table: what the service decides, where the
 // phone misbehaves, what the phone sees and what the session records), deadlines that expire, and
-// the session cap. No daemon, no registry.
+// the session cap, and that nothing leaves before the commits it depends on are on disk. No daemon,
+// no registry.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "capf/common/clock.h"
 #include "capf/pki/profiles.h"
 #include "capf/server/capf_server.h"
+#include "capf/store/deferred_sync.h"
 #include "tests/api/tls_probe.h"
 #include "tests/integration/raw_client.h"
 
@@ -26,6 +30,8 @@ struct Script {
   OpenDecision::Kind open = OpenDecision::Kind::kInstall;
   SessionEnd open_end = SessionEnd::kNoOperation;           // when open is kEnd
   KeyDecision::Kind after_key = KeyDecision::Kind::kStore;  // kStore, kSign or kEnd
+  bool deferred = false;  // the key and store steps commit deferred (a ticket each)
+  bool durable = true;    // wait_durable succeeds
 };
 
 class ScriptedEnrollment final : public EnrollmentApi {
@@ -47,6 +53,7 @@ class ScriptedEnrollment final : public EnrollmentApi {
   }
   KeyDecision key_generated(const SessionInfo&, EnrollmentContext&,
                             const protocol::KeyGenerateResponse&) override {
+    commit("key");
     KeyDecision d;
     d.kind = script_.after_key;
     d.end = SessionEnd::kKeyGenerationFailed;
@@ -63,6 +70,7 @@ class ScriptedEnrollment final : public EnrollmentApi {
     return d;
   }
   SessionEnd stored(const SessionInfo&, EnrollmentContext&, PhoneAnswer answer) override {
+    commit("stored");
     return answer.done ? SessionEnd::kCertificateStored : SessionEnd::kNotStored;
   }
   SessionEnd fetched(const SessionInfo&, EnrollmentContext&, PhoneAnswer answer,
@@ -83,11 +91,36 @@ class ScriptedEnrollment final : public EnrollmentApi {
     std::lock_guard lock(mu_);
     return recorded_;
   }
+  Status wait_durable(std::uint64_t ticket) override {
+    note("durable " + std::to_string(ticket));
+    if (!script_.durable)
+      return make_error(ErrorCode::kDatabase, "the disk refused");
+    return ok();
+  }
+  // What happened, in order: the service's steps and waits, and what the phone received.
+  void note(const std::string& what) {
+    std::lock_guard lock(mu_);
+    log_.push_back(what);
+  }
+  std::vector<std::string> log() {
+    std::lock_guard lock(mu_);
+    return log_;
+  }
 
  private:
+  // Like a registry that defers: a step's commit inside the session's DeferredSync leaves a
+  // ticket there.
+  void commit(const char* step) {
+    note(step);
+    if (script_.deferred && DeferredSync::current() != nullptr)
+      DeferredSync::current()->add(++tickets_);
+  }
+
   Script script_;
   std::mutex mu_;
   std::optional<SessionFailure> recorded_;
+  std::vector<std::string> log_;
+  std::uint64_t tickets_ = 0;
 };
 
 // How the phone behaves at one request of the server; it answers every other one as asked.
@@ -297,6 +330,48 @@ TEST_F(PhoneSessionTest, TheSessionCapClosesExtraConnectionsAtOnce) {
   ASSERT_NO_FATAL_FAILURE(wait_idle());
   testing::RawClient next(port_);
   EXPECT_NE(next.open(), 0u) << "served once the first session ended";
+}
+
+// The session waits until the commits of its steps are on disk before it sends anything after
+// them: the certificate after the ledger row's commit, END_SESSION after the confirmation's. When
+// the disk refuses, the certificate never leaves and the session closes.
+TEST_F(PhoneSessionTest, NothingLeavesBeforeTheCommitsItDependsOnAreOnDisk) {
+  struct Case {
+    bool durable;
+    std::vector<std::string> log;
+  };
+  const std::vector<Case> cases = {
+      {true,
+       {"phone: AUTH_REQUEST", "phone: KEY_GENERATE_REQUEST", "key", "durable 1",
+        "phone: STORE_CERTIFICATE_REQUEST", "stored", "durable 2", "phone: END_SESSION"}},
+      {false,
+       {"phone: AUTH_REQUEST", "phone: KEY_GENERATE_REQUEST", "key", "durable 1", "phone: closed"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.durable ? "durable" : "the disk refuses");
+    Script script = kInstall;
+    script.deferred = true;
+    script.durable = c.durable;
+    ScriptedEnrollment api(script);
+    ASSERT_NO_FATAL_FAILURE(serve(api));
+    testing::RawClient client(port_);
+    client.handshake();
+    bool ended = false;
+    while (auto m = client.read()) {
+      api.note(std::string("phone: ") + std::string(protocol::command_name(m->command)));
+      if (static_cast<Command>(m->command) == Command::kEndSession) {
+        ended = true;
+        break;
+      }
+      client.send(answer(m->session_id, static_cast<Command>(m->command), false));
+    }
+    if (!ended)
+      api.note("phone: closed");
+    ASSERT_NO_FATAL_FAILURE(wait_idle());
+    EXPECT_EQ(api.log(), c.log);
+    EXPECT_EQ(api.recorded().has_value(), !c.durable);
+    server_.reset();
+  }
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ void AsioRuntime::stop(const std::function<void()>& close, const std::function<b
   workers_.join();
   if (waiting_)
     waiting_->join();
+  disk_.join();
   io_.stop();
   for (auto& t : threads_) {
     if (t.joinable())

@@ -198,9 +198,9 @@ struct CapfServer::Impl {
     }
     auto executor = socket.get_executor();
     // (SSL_new takes its own reference on the SSL_CTX: the session outlives a replacement.)
-    auto session = std::make_shared<PhoneSession>(std::move(socket), *context, service, workers,
-                                                  CaCalls{*runtime.waiting(), ca_gates},
-                                                  options.limits, new_session_id(), nullptr);
+    auto session = std::make_shared<PhoneSession>(
+        std::move(socket), *context, service, workers, runtime.disk(),
+        CaCalls{*runtime.waiting(), ca_gates}, options.limits, new_session_id(), nullptr);
     PhoneSession* raw = session.get();
     {
       std::lock_guard lock(sessions_mu);

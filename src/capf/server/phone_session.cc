@@ -2,6 +2,8 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "capf/runtime/run_blocking.h"
+#include "capf/store/deferred_sync.h"
 
 namespace capf {
 
@@ -32,12 +35,14 @@ std::string peer_of(const PhoneSession::Socket& socket) {
 }  // namespace
 
 PhoneSession::PhoneSession(Socket socket, asio::ssl::context& tls, EnrollmentApi& service,
-                           asio::thread_pool& workers, CaCalls ca, const SessionLimits& limits,
-                           std::uint32_t session_id, std::function<void()> on_finish)
+                           asio::thread_pool& workers, asio::thread_pool& disk, CaCalls ca,
+                           const SessionLimits& limits, std::uint32_t session_id,
+                           std::function<void()> on_finish)
     : stream_(std::move(socket), tls.native_handle()),
       watchdog_(stream_.get_executor()),
       service_(service),
       workers_(workers),
+      disk_(disk),
       ca_(ca),
       limits_(limits),
       machine_(session_id),
@@ -97,9 +102,32 @@ asio::awaitable<void> PhoneSession::run() {
   close_now();
 }
 
+template <typename Fn>
+asio::awaitable<std::invoke_result_t<Fn&>> PhoneSession::step(asio::thread_pool& pool, Fn fn) {
+  std::uint64_t ticket = 0;
+  auto result = co_await run_blocking(pool, [&] {
+    DeferredSync deferred;
+    auto r = fn();
+    ticket = deferred.ticket();
+    return r;
+  });
+  unsynced_ = std::max(unsynced_, ticket);
+  co_return result;
+}
+
 asio::awaitable<Status> PhoneSession::write_frame(const Result<Bytes>& frame) {
   if (!frame)
     co_return frame.error();
+  if (unsynced_ != 0) {
+    // Nothing leaves before what it depends on is on disk: the ledger row before the
+    // certificate, the confirmation before END_SESSION.
+    const std::uint64_t ticket = unsynced_;
+    Status durable =
+        co_await run_blocking(disk_, [this, ticket] { return service_.wait_durable(ticket); });
+    if (!durable)
+      co_return durable;
+    unsynced_ = 0;
+  }
   set_deadline(limits_.read);
   // One write of the whole frame: one TLS record (docs/protocol.md §2.4).
   error_code ec = co_await stream_.write_all(frame->data(), frame->size());
@@ -163,7 +191,7 @@ asio::awaitable<void> PhoneSession::fail(const Error& error, EnrollmentContext* 
                action.end_reason ? "; ending the session with reason 7" : "; closing");
   if (ctx != nullptr) {
     std::string detail = error.message;
-    co_await run_blocking(workers_, [&] {
+    co_await step(workers_, [&] {
       service_.failed(info_, ctx, action.failure, detail);
       return 0;
     });
@@ -204,8 +232,7 @@ asio::awaitable<void> PhoneSession::serve() {
     spdlog::info("session {} {}: ignored unknown element tag {} in AUTH_RESPONSE", info_.id_hex(),
                  info_.peer, tag);
   }
-  OpenDecision decision =
-      co_await run_blocking(workers_, [&] { return service_.open(info_, auth); });
+  OpenDecision decision = co_await step(workers_, [&] { return service_.open(info_, auth); });
   switch (decision.kind) {
     case OpenDecision::Kind::kEnd:
       spdlog::info("session {} {} device {}: {}; END_SESSION reason {}", info_.id_hex(), info_.peer,
@@ -280,8 +307,8 @@ asio::awaitable<void> PhoneSession::install(EnrollmentContext& ctx) {
     if (!key_event)
       co_return;
     const auto& response = std::get<protocol::KeyGenerateResponse>(*key_event);
-    KeyDecision decision = co_await run_blocking(
-        workers_, [&] { return service_.key_generated(info_, ctx, response); });
+    KeyDecision decision =
+        co_await step(workers_, [&] { return service_.key_generated(info_, ctx, response); });
     if (decision.kind == KeyDecision::Kind::kSign) {
       // External CAs: the phone signs its certificate request with the new key
       // (docs/protocol.md §6.10).
@@ -329,7 +356,7 @@ asio::awaitable<std::optional<KeyDecision>> PhoneSession::send_to_ca(
     const std::optional<protocol::HashedSignature>& signature) {
   auto call = [&] { return service_.request_signed(info_, ctx, answer, signature); };
   if (!ctx.issuer || ctx.issuer->mode() == IssuerMode::kCapf) {
-    KeyDecision local = co_await run_blocking(workers_, call);
+    KeyDecision local = co_await step(workers_, call);
     co_return local;
   }
   // The phone waits for our next message: the line for the CA is bounded by the read timeout (and
@@ -348,7 +375,7 @@ asio::awaitable<std::optional<KeyDecision>> PhoneSession::send_to_ca(
     co_await fail(late, &ctx, SessionPhase::kReply);
     co_return std::nullopt;
   }
-  KeyDecision answered = co_await run_blocking(ca_.pool, call);
+  KeyDecision answered = co_await step(ca_.pool, call);
   co_return answered;
 }
 
@@ -361,7 +388,7 @@ asio::awaitable<void> PhoneSession::store_certificate(EnrollmentContext& ctx, co
   const PhoneAnswer answer =
       phone_answer(std::get<protocol::StoreCertificateResponse>(*reply).reason);
   const SessionEnd outcome =
-      co_await run_blocking(workers_, [&] { return service_.stored(info_, ctx, answer); });
+      co_await step(workers_, [&] { return service_.stored(info_, ctx, answer); });
   co_await end(wire_reason(outcome));
 }
 
@@ -387,7 +414,7 @@ asio::awaitable<void> PhoneSession::fetch(EnrollmentContext& ctx) {
     co_return;
   const auto& response = std::get<protocol::FetchCertificateResponse>(*reply);
   const PhoneAnswer answer = phone_answer(response.reason);
-  const SessionEnd outcome = co_await run_blocking(
+  const SessionEnd outcome = co_await step(
       workers_, [&] { return service_.fetched(info_, ctx, answer, response.certificates); });
   co_await end(wire_reason(outcome));
 }
@@ -400,7 +427,7 @@ asio::awaitable<void> PhoneSession::remove(EnrollmentContext& ctx) {
   const PhoneAnswer answer =
       phone_answer(std::get<protocol::DeleteCertificateResponse>(*reply).reason);
   const SessionEnd outcome =
-      co_await run_blocking(workers_, [&] { return service_.deleted(info_, ctx, answer); });
+      co_await step(workers_, [&] { return service_.deleted(info_, ctx, answer); });
   co_await end(wire_reason(outcome));
 }
 

@@ -2,7 +2,8 @@
 // writes frames, keeps every read under a deadline, and asks the EnrollmentApi (on the worker pool)
 // what to do; it never touches SQL or signing itself. A step that waits on an online or offline CA
 // runs on the CA pool instead, behind that CA's admission gate (CaCalls): CPU workers never wait
-// on the network. session_errors.h turns the answers into bytes.
+// on the network, nor on the disk (a step's commits are deferred, and the session waits for them
+// on the disk pool before it sends anything). session_errors.h turns the answers into bytes.
 #pragma once
 
 #include <chrono>
@@ -43,9 +44,11 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   using Socket = boost::asio::ip::tcp::socket;
 
   // `socket` must already use the session's strand as its executor.
+  // `disk` runs the waits for deferred commits (a thread or two: one sync serves every waiter).
   PhoneSession(Socket socket, boost::asio::ssl::context& tls, EnrollmentApi& service,
-               boost::asio::thread_pool& workers, CaCalls ca, const SessionLimits& limits,
-               std::uint32_t session_id, std::function<void()> on_finish);
+               boost::asio::thread_pool& workers, boost::asio::thread_pool& disk, CaCalls ca,
+               const SessionLimits& limits, std::uint32_t session_id,
+               std::function<void()> on_finish);
   ~PhoneSession();
 
   // Runs the whole session; never throws.
@@ -74,7 +77,13 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   boost::asio::awaitable<void> fetch(EnrollmentContext& ctx);
   boost::asio::awaitable<void> remove(EnrollmentContext& ctx);
 
+  // Sends a frame once every registry write of the session's steps so far is on disk.
   boost::asio::awaitable<Status> write_frame(const Result<Bytes>& frame);
+  // A call of the service on `pool` (the workers, or the CA pool): its registry writes commit
+  // without waiting for the disk (DeferredSync), and write_frame waits for them instead, on the
+  // disk pool, so that the workers go on and concurrent sessions share one fsync.
+  template <typename Fn>
+  boost::asio::awaitable<std::invoke_result_t<Fn&>> step(boost::asio::thread_pool& pool, Fn fn);
   // Sends a request and reads the phone's reply; on failure records it and returns nullopt.
   boost::asio::awaitable<std::optional<protocol::ClientEvent>> request_reply(
       const Result<Bytes>& request, EnrollmentContext& ctx);
@@ -89,6 +98,7 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   boost::asio::steady_timer watchdog_;
   EnrollmentApi& service_;
   boost::asio::thread_pool& workers_;
+  boost::asio::thread_pool& disk_;
   CaCalls ca_;
   SessionLimits limits_;
   protocol::ServerSession machine_;
@@ -96,6 +106,7 @@ class PhoneSession : public std::enable_shared_from_this<PhoneSession> {
   std::function<void()> on_finish_;
   bool timed_out_ = false;
   bool finished_ = false;
+  std::uint64_t unsynced_ = 0;  // the ticket of the steps' writes not yet known to be on disk
 };
 
 }  // namespace capf

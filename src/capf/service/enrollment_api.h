@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "capf/common/bytes.h"
+#include "capf/common/result.h"
 #include "capf/domain/device.h"
 #include "capf/issuer/issuer.h"
 #include "capf/protocol/message.h"
@@ -138,6 +139,14 @@ class EnrollmentApi {
   // The session ended early; `ctx` is null before the device was known.
   virtual void failed(const SessionInfo& session, const EnrollmentContext* ctx,
                       SessionFailure failure, const std::string& detail) = 0;
+  // The calls above, made inside a DeferredSync (store/deferred_sync.h), may commit without
+  // waiting for the disk; the session calls this (off the workers) before it sends anything
+  // after them. Returns once the commits `ticket` covers are on disk. A service whose commits are
+  // always durable when they return has nothing to wait for.
+  virtual Status wait_durable(std::uint64_t ticket) {
+    (void)ticket;
+    return ok();
+  }
 };
 
 }  // namespace capf

@@ -25,6 +25,7 @@
 #include "capf/service/device_claims.h"
 #include "capf/service/enrollment_api.h"
 #include "capf/service/session_metrics.h"
+#include "capf/store/deferred_sync.h"
 #include "capf/store/device_store.h"
 
 namespace capf {
@@ -40,9 +41,13 @@ struct EnrollmentPolicy {
 
 class EnrollmentService final : public EnrollmentApi {
  public:
+  // `commits`: where deferred commits are waited for (the registry, when it can defer them);
+  // null: every commit is durable when it returns.
   EnrollmentService(Registry& registry, Authenticator& authenticator, const IssuerHolder& issuers,
-                    const IdentityHolder& identity, const Clock& clock, EnrollmentPolicy policy)
+                    const IdentityHolder& identity, const Clock& clock, EnrollmentPolicy policy,
+                    CommitSync* commits = nullptr)
       : registry_(registry),
+        commits_(commits),
         authenticator_(authenticator),
         issuers_(issuers),
         identity_(identity),
@@ -91,6 +96,9 @@ class EnrollmentService final : public EnrollmentApi {
   // claim it again (which moves the expiry); every ending releases it (enrollment_claims.cc).
   void failed(const SessionInfo& session, const EnrollmentContext* ctx, SessionFailure failure,
               const std::string& detail) override;
+  Status wait_durable(std::uint64_t ticket) override {
+    return commits_ != nullptr && ticket != 0 ? commits_->wait_durable(ticket) : ok();
+  }
 
   // Finished sessions and issuer calls so far (for /metrics).
   const SessionMetrics& metrics() const { return metrics_; }
@@ -174,6 +182,7 @@ class EnrollmentService final : public EnrollmentApi {
   std::string request_subject(const std::string& common_name) const;
 
   Registry& registry_;
+  CommitSync* commits_;
   Authenticator& authenticator_;
   const IssuerHolder& issuers_;
   const IdentityHolder& identity_;

@@ -76,6 +76,12 @@ class SqlConnection {
   // crash of the machine (SQLite) or of the database server (PostgreSQL) before that may lose it.
   // Call between transactions.
   void set_synced_commits(bool synced) { synced_commits_ = synced; }
+  // Whether an unsynced commit can be made durable later by sync_log() (DeferredSync): SQLite
+  // with fsync on. PostgreSQL commits for other nodes too, and cannot be synced from here.
+  virtual bool can_defer_sync() const { return false; }
+  // Makes every commit that returned before this call durable (SQLite: fdatasync of the WAL).
+  // The one call that is safe from any thread while another uses the connection; one at a time.
+  virtual Status sync_log() { return ok(); }
 
  protected:
   bool synced_commits() const { return synced_commits_; }

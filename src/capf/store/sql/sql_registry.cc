@@ -28,6 +28,8 @@ struct SqlRegistry::PendingWrite {
   std::string_view doing;
   const std::function<Status()>* fn;
   bool synced = true;
+  bool deferred = false;     // synced, but the caller waits later (DeferredSync)
+  std::uint64_t ticket = 0;  // the commit's number, for a deferred write
   Status result = ok();
   std::exception_ptr thrown;
   bool done = false;
@@ -40,9 +42,12 @@ Status SqlRegistry::write(std::string_view doing, const std::function<Status()>&
     std::lock_guard lock(mu_);
     return connection_->in_transaction(doing, fn, /*read_only=*/false);
   }
+  DeferredSync* scope = synced ? DeferredSync::current() : nullptr;
   PendingWrite mine{.doing = doing,
                     .fn = &fn,
                     .synced = synced,
+                    .deferred = scope != nullptr && connection_->can_defer_sync(),
+                    .ticket = 0,
                     .result = ok(),
                     .thrown = nullptr,
                     .done = false};
@@ -70,6 +75,8 @@ Status SqlRegistry::write(std::string_view doing, const std::function<Status()>&
   }
   if (mine.thrown)
     std::rethrow_exception(mine.thrown);
+  if (mine.deferred && mine.result)
+    scope->add(mine.ticket);
   return mine.result;
 }
 
@@ -85,8 +92,11 @@ void SqlRegistry::commit_batch(const std::vector<PendingWrite*>& batch) {
       connection.set_synced_commits(true);
     }
   } owner{tx_owner_, *connection_};
-  const bool synced =
-      std::any_of(batch.begin(), batch.end(), [](const PendingWrite* w) { return w->synced; });
+  // Synced when a write waits for the disk in its commit; a deferred one waits later.
+  const bool synced = std::any_of(batch.begin(), batch.end(),
+                                  [](const PendingWrite* w) { return w->synced && !w->deferred; });
+  const bool deferred =
+      std::any_of(batch.begin(), batch.end(), [](const PendingWrite* w) { return w->deferred; });
   connection_->set_synced_commits(synced);
   // Each write runs as its caller's fn would: an error or exception undoes its own writes only.
   auto run = [&](PendingWrite& w) -> Status {
@@ -97,9 +107,11 @@ void SqlRegistry::commit_batch(const std::vector<PendingWrite*>& batch) {
       return make_error(ErrorCode::kInternal, "{}: an exception was thrown", w.doing);
     }
   };
+  bool committed = false;
   if (batch.size() == 1) {
     batch[0]->result = connection_->in_transaction(
         batch[0]->doing, [&] { return run(*batch[0]); }, /*read_only=*/false);
+    committed = batch[0]->result.has_value();
   } else {
     Status together = connection_->in_transaction(
         fmt::format("committing {} registry writes together", batch.size()),
@@ -111,6 +123,7 @@ void SqlRegistry::commit_batch(const std::vector<PendingWrite*>& batch) {
           return ok();
         },
         /*read_only=*/false);
+    committed = together.has_value();
     if (!together) {
       // Nothing of the batch was committed: every write that had succeeded fails with the commit.
       for (PendingWrite* w : batch) {
@@ -123,6 +136,12 @@ void SqlRegistry::commit_batch(const std::vector<PendingWrite*>& batch) {
   ++commits_;
   if (synced)
     ++synced_commits_;
+  if (deferred)
+    ++deferred_commits_;
+  // Only a commit that happened syncs what came before it.
+  const std::uint64_t number = note_commit(synced && committed);
+  for (PendingWrite* w : batch)
+    w->ticket = number;
 }
 
 Status SqlRegistry::migrate() {

@@ -10,7 +10,10 @@
 // of one transaction and commits once, so one fsync serves them all; each caller gets its own
 // result, and an error undoes only its own writes. Registry calls that fn() makes join that
 // transaction (fn() may run on another caller's thread: it must not wait on another thread that
-// uses this registry, nor depend on its own thread). Rows are changed by conditional UPDATEs,
+// uses this registry, nor depend on its own thread). A synced write made inside a DeferredSync
+// scope on an engine that can defer (SQLite with fsync) commits without waiting for the disk and
+// leaves a ticket in the scope; wait_durable() then syncs the WAL once for every commit made so
+// far, while the writers go on (sql_durability.cc). Rows are changed by conditional UPDATEs,
 // counters by UPDATE ... RETURNING: nothing repeats when several processes or nodes share the
 // database.
 #pragma once
@@ -30,6 +33,7 @@
 
 #include "capf/common/clock.h"
 #include "capf/common/result.h"
+#include "capf/store/deferred_sync.h"
 #include "capf/store/device_store.h"
 #include "capf/store/migrations.h"
 #include "capf/store/sql/sql_connection.h"
@@ -38,7 +42,7 @@ namespace capf {
 
 struct Where;
 
-class SqlRegistry : public Registry {
+class SqlRegistry : public Registry, public CommitSync {
  public:
   ~SqlRegistry() override;
   SqlRegistry(const SqlRegistry&) = delete;
@@ -118,16 +122,24 @@ class SqlRegistry : public Registry {
   Result<std::vector<ClusterSetting>> list_settings() override;
 
   // How many write transactions callers asked for, how many commits carried them (group commit:
-  // writes that wait at the same time share one commit, so one fsync), and how many of those
-  // commits waited for the disk (the others held only unsynced writes: transact_unsynced()).
+  // writes that wait at the same time share one commit, so one fsync), how many of those
+  // commits waited for the disk (the others held only unsynced or deferred writes), how many
+  // carried deferred writes, and how many syncs wait_durable() made for them.
   struct WriteStats {
     std::int64_t writes = 0;
     std::int64_t commits = 0;
     std::int64_t synced_commits = 0;
+    std::int64_t deferred_commits = 0;
+    std::int64_t log_syncs = 0;
   };
   WriteStats write_stats() const {
-    return {writes_.load(), commits_.load(), synced_commits_.load()};
+    return {writes_.load(), commits_.load(), synced_commits_.load(), deferred_commits_.load(),
+            log_syncs_.load()};
   }
+
+  // CommitSync (sql_durability.cc): one sync of the WAL covers every commit made before it; while
+  // it runs, other callers wait for it (or for the next) and writers go on.
+  Status wait_durable(std::uint64_t ticket) override;
   // Write transactions waiting for the one being committed now to finish.
   std::size_t waiting_writes() {
     std::lock_guard lock(queue_mu_);
@@ -210,6 +222,19 @@ class SqlRegistry : public Registry {
   std::atomic<std::int64_t> writes_{0};
   std::atomic<std::int64_t> commits_{0};
   std::atomic<std::int64_t> synced_commits_{0};
+  std::atomic<std::int64_t> deferred_commits_{0};
+  std::atomic<std::int64_t> log_syncs_{0};
+
+  // Deferred durability: every commit gets the next number (committed_, under mu_); synced_ is
+  // the highest number known to be on disk (a synced commit's, or what a log sync covered).
+  // Call with mu_ held, after a commit: its number, and (synced) that it and all before are on
+  // disk.
+  std::uint64_t note_commit(bool synced);
+  std::atomic<std::uint64_t> committed_{0};
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::uint64_t synced_ = 0;  // guarded by sync_mu_
+  bool syncing_ = false;      // guarded by sync_mu_: a log sync runs now
 };
 
 }  // namespace capf

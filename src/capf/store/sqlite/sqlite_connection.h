@@ -61,6 +61,9 @@ class SqliteConnection final : public SqlConnection {
   // (WAL), which is what a check of the whole registry needs while the server runs.
   Status in_transaction(std::string_view doing, const std::function<Status()>& fn,
                         bool read_only) override;
+  // With fsync on (synchronous_full) and a file: the WAL can be synced by sync_log().
+  bool can_defer_sync() const override;
+  Status sync_log() override;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t changes() const;
   Result<SqliteSettings> effective_settings();
@@ -81,6 +84,8 @@ class SqliteConnection final : public SqlConnection {
   int depth_ = 0;  // nesting of in_transaction()
   // PRAGMA synchronous in effect (2 FULL, 1 NORMAL) when options_.synchronous_full.
   int synchronous_level_ = 2;
+  std::string wal_path_;  // the WAL file's path (empty: in memory)
+  int wal_fd_ = -1;       // sync_log()'s own descriptor of it, opened on first use
 };
 
 // One use of a cached prepared statement: binds in order, steps, reads columns; resets the
