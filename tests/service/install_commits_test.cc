@@ -1,6 +1,7 @@
 // What an install costs the disk (docs/architecture.md §1.1): the claim rides unsynced, the ledger
 // row is written (synced) only while the session holds the device's claim, and the confirmation
 // releases the claim in its own synced transaction; concurrent confirmations share one commit.
+// Inside a phone session's DeferredSync those two commits leave the fsync to one wait for both.
 // Counted through the registry's own write statistics (SqlRegistry::write_stats()).
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "capf/store/deferred_sync.h"
 #include "tests/service/service_fixture.h"
 
 namespace capf::testing {
@@ -81,6 +83,42 @@ TEST_F(InstallCommits, AnInstallWaitsForTheDiskTwiceAndItsClaimNever) {
   EXPECT_EQ(after.synced_commits - before.synced_commits, 2);
   EXPECT_EQ(claims(), 0u);
   EXPECT_EQ(get("SEP000000000001").status, OperationStatus::success(Operation::kInstall));
+}
+
+// As a phone session makes its calls (PhoneSession::step): the ledger row and the confirmation
+// commit without their fsync, and the service's one wait syncs them both (the session makes it
+// before it sends the certificate and END_SESSION).
+class DeferredInstall : public InstallCommits {
+ protected:
+  void SetUp() override {
+    fsync_ = true;
+    InstallCommits::SetUp();
+  }
+};
+
+TEST_F(DeferredInstall, TheTwoDurableCommitsWaitForOneSyncThroughTheService) {
+  add_phone("SEP000000000001");
+  const auto before = registry_->write_stats();
+  std::uint64_t ticket = 0;
+  {
+    DeferredSync session_steps;
+    ASSERT_TRUE(install("SEP000000000001", auth_response("SEP000000000001"), {KeyType::kEc, 256}));
+    ticket = session_steps.ticket();
+  }
+  const auto committed = registry_->write_stats();
+  EXPECT_EQ(committed.commits - before.commits, 4);
+  EXPECT_EQ(committed.synced_commits - before.synced_commits, 0);
+  EXPECT_EQ(committed.deferred_commits - before.deferred_commits, 2);
+  EXPECT_EQ(committed.log_syncs - before.log_syncs, 0);
+  ASSERT_NE(ticket, 0u);
+  ASSERT_TRUE(service_->wait_durable(ticket));
+  EXPECT_EQ(registry_->write_stats().log_syncs - before.log_syncs, 1);
+  // Outside a session's scope the same install waits for the disk itself, twice.
+  add_phone("SEP000000000002");
+  const auto plain = registry_->write_stats();
+  ASSERT_TRUE(install("SEP000000000002", auth_response("SEP000000000002"), {KeyType::kEc, 256}));
+  EXPECT_EQ(registry_->write_stats().synced_commits - plain.synced_commits, 2);
+  EXPECT_EQ(registry_->write_stats().deferred_commits, committed.deferred_commits);
 }
 
 TEST_F(InstallCommits, ARightAuthenticationStringAddsOnlyItsCountedAttempt) {

@@ -26,7 +26,7 @@ class ServiceFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path();
-    registry_ = open_test_registry(dir_, clock_);
+    registry_ = open_test_registry(dir_, clock_, 5000, fsync_);
     ASSERT_TRUE(registry_);
     trust_ = std::make_unique<TrustStores>(*registry_);
     auto key = pki::PrivateKey::generate({KeyType::kRsa, 2048});
@@ -153,6 +153,7 @@ class ServiceFixture : public ::testing::Test {
   }
 
   FakeClock clock_{*parse_utc("2026-11-25T12:00:00Z")};
+  bool fsync_ = false;  // the registry syncs its commits (set before SetUp)
   TempDir tmp_;
   std::filesystem::path dir_;
   std::unique_ptr<SqliteRegistry> registry_;

@@ -59,11 +59,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Environment& env, const DaemonOve
   policy.claim_lease = std::chrono::seconds(config.cluster.lease_seconds);
   // What this node's previous run left claimed it no longer runs: free, and shown as interrupted.
   CAPF_TRY(release_claims_left_behind(env.registry(), env.clock(), policy.node));
-  // A registry that can defer its commits (SQLite with fsync) lets sessions wait for the disk
-  // off the workers, sharing its syncs (store/deferred_sync.h).
   d->enrollment_ = std::make_unique<EnrollmentService>(
-      env.registry(), *d->authenticator_, *d->issuers_, *d->identity_, env.clock(), policy,
-      dynamic_cast<CommitSync*>(&env.registry()));
+      env.registry(), *d->authenticator_, *d->issuers_, *d->identity_, env.clock(), policy);
 
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ServerOptions& o = d->server_options_;

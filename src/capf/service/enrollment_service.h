@@ -41,13 +41,11 @@ struct EnrollmentPolicy {
 
 class EnrollmentService final : public EnrollmentApi {
  public:
-  // `commits`: where deferred commits are waited for (the registry, when it can defer them);
-  // null: every commit is durable when it returns.
   EnrollmentService(Registry& registry, Authenticator& authenticator, const IssuerHolder& issuers,
-                    const IdentityHolder& identity, const Clock& clock, EnrollmentPolicy policy,
-                    CommitSync* commits = nullptr)
+                    const IdentityHolder& identity, const Clock& clock, EnrollmentPolicy policy)
       : registry_(registry),
-        commits_(commits),
+        // The registry that defers a commit is the one that syncs it (store/deferred_sync.h).
+        commits_(dynamic_cast<CommitSync*>(&registry)),
         authenticator_(authenticator),
         issuers_(issuers),
         identity_(identity),
