@@ -11,6 +11,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "capf/runtime/run_blocking.h"
@@ -81,6 +82,20 @@ TEST(AsioRuntime, StopBeforeStartDoesNothing) {
   runtime.stop([&] { ++closes; }, [] { return false; });
   runtime.wait();  // not running: returns at once
   EXPECT_EQ(closes, 0);
+}
+
+// The pools for network and disk waits exist only where they are asked for (the phone server):
+// the admin API's runtime has no idle threads.
+TEST(AsioRuntime, TheWaitingPoolsAreMadeOnlyWhenAskedFor) {
+  AsioRuntime plain(1);
+  EXPECT_EQ(plain.waiting(), nullptr);
+  EXPECT_EQ(plain.disk(), nullptr);
+  AsioRuntime phones(1, BOOST_ASIO_CONCURRENCY_HINT_DEFAULT, 4, /*disk_thread=*/true);
+  ASSERT_NE(phones.waiting(), nullptr);
+  ASSERT_NE(phones.disk(), nullptr);
+  std::promise<std::thread::id> ran;
+  boost::asio::post(*phones.disk(), [&] { ran.set_value(std::this_thread::get_id()); });
+  EXPECT_NE(ran.get_future().get(), std::this_thread::get_id());
 }
 
 }  // namespace

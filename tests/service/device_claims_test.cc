@@ -273,5 +273,34 @@ TEST_F(DeviceClaimsTest, AReleaseTheDatabaseRefusedIsTriedAgainUntilItGoesThroug
   EXPECT_TRUE(theirs->granted);
 }
 
+// Another writer holds the registry, and the registry waits for it only briefly.
+class DeviceClaimsLockedOutTest : public DeviceClaimsTest {
+ protected:
+  void SetUp() override {
+    busy_timeout_ms_ = 100;
+    DeviceClaimsTest::SetUp();
+  }
+};
+
+// On PostgreSQL a claim whose commit failed may have landed before the connection broke, and the
+// node's heartbeat would then keep it alive: the session's ending releases it like any other.
+TEST_F(DeviceClaimsLockedOutTest, AClaimWhoseCommitFailedIsReleasedWithTheEnding) {
+  set_operation(Operation::kInstall);
+  RawDb other(dir_ / "registry.db");
+  other.exec("BEGIN IMMEDIATE");
+  OpenDecision refused = service_->open(session(1), auth_response(kPhone));
+  EXPECT_EQ(refused.kind, OpenDecision::Kind::kEnd);
+  EXPECT_EQ(refused.end, SessionEnd::kRegistryUnavailable);
+  EXPECT_EQ(service_->retry_claim_releases(), 1u);  // the release waits for the database
+  other.exec("COMMIT");
+  EXPECT_EQ(service_->retry_claim_releases(), 0u);
+  EXPECT_EQ(service_->retry_claim_releases(), 0u);  // and was kept once
+
+  OpenDecision next = service_->open(session(2), auth_response(kPhone));
+  ASSERT_EQ(next.kind, OpenDecision::Kind::kInstall);
+  ASSERT_EQ(claims().size(), 1u);
+  EXPECT_EQ(claims()[0].session, "00000002");
+}
+
 }  // namespace
 }  // namespace capf::testing

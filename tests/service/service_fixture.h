@@ -26,7 +26,7 @@ class ServiceFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path();
-    registry_ = open_test_registry(dir_, clock_, 5000, fsync_);
+    registry_ = open_test_registry(dir_, clock_, busy_timeout_ms_, fsync_);
     ASSERT_TRUE(registry_);
     trust_ = std::make_unique<TrustStores>(*registry_);
     auto key = pki::PrivateKey::generate({KeyType::kRsa, 2048});
@@ -153,7 +153,8 @@ class ServiceFixture : public ::testing::Test {
   }
 
   FakeClock clock_{*parse_utc("2026-11-25T12:00:00Z")};
-  bool fsync_ = false;  // the registry syncs its commits (set before SetUp)
+  bool fsync_ = false;          // the registry syncs its commits (set before SetUp)
+  int busy_timeout_ms_ = 5000;  // how long the registry waits for another writer (before SetUp)
   TempDir tmp_;
   std::filesystem::path dir_;
   std::unique_ptr<SqliteRegistry> registry_;

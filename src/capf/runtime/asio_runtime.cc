@@ -6,11 +6,13 @@
 
 namespace capf {
 
-AsioRuntime::AsioRuntime(int worker_threads, int io_concurrency_hint, int waiting_threads)
+AsioRuntime::AsioRuntime(int worker_threads, int io_concurrency_hint, int waiting_threads,
+                         bool disk_thread)
     : workers_(static_cast<std::size_t>(std::max(1, worker_threads))),
       waiting_(waiting_threads > 0 ? std::make_unique<boost::asio::thread_pool>(
                                          static_cast<std::size_t>(waiting_threads))
                                    : nullptr),
+      disk_(disk_thread ? std::make_unique<boost::asio::thread_pool>(1) : nullptr),
       io_(io_concurrency_hint) {}
 
 AsioRuntime::~AsioRuntime() {
@@ -45,7 +47,8 @@ void AsioRuntime::stop(const std::function<void()>& close, const std::function<b
   workers_.join();
   if (waiting_)
     waiting_->join();
-  disk_.join();
+  if (disk_)
+    disk_->join();
   io_.stop();
   for (auto& t : threads_) {
     if (t.joinable())

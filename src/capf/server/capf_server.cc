@@ -95,7 +95,8 @@ struct CapfServer::Impl {
         identity(id),
         address_connections(o.max_connections_per_address),
         address_handshakes(o.max_handshakes_per_address),
-        runtime(o.worker_threads, BOOST_ASIO_CONCURRENCY_HINT_DEFAULT, o.ca_max_in_flight),
+        runtime(o.worker_threads, BOOST_ASIO_CONCURRENCY_HINT_DEFAULT, o.ca_max_in_flight,
+                /*disk_thread=*/true),
         ca_gates(o.ca_max_in_flight) {}
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
@@ -199,7 +200,7 @@ struct CapfServer::Impl {
     auto executor = socket.get_executor();
     // (SSL_new takes its own reference on the SSL_CTX: the session outlives a replacement.)
     auto session = std::make_shared<PhoneSession>(
-        std::move(socket), *context, service, workers, runtime.disk(),
+        std::move(socket), *context, service, workers, *runtime.disk(),
         CaCalls{*runtime.waiting(), ca_gates}, options.limits, new_session_id(), nullptr);
     PhoneSession* raw = session.get();
     {

@@ -37,8 +37,6 @@ std::optional<std::pair<SessionEnd, std::string>> EnrollmentService::hold_claim(
   if (!s) {
     spdlog::error("session {} device {}: cannot claim the device: {}", session.id_hex(),
                   device.str(), s.error().message);
-    // The commit may have landed before the connection broke: released now or once it answers.
-    claims_.release(device, session.id_hex());
     return std::pair{SessionEnd::kRegistryUnavailable,
                      "cannot claim the device: " + s.error().message};
   }

@@ -187,10 +187,12 @@ OpenDecision EnrollmentService::open_device(const SessionInfo& session,
     return detail::ending<OpenDecision>(SessionEnd::kAuthenticationFailed,
                                         "authentication failed: " + auth.detail);
   }
-  // Only now, so that a connection that cannot authenticate never blocks the device.
+  // Only now, so that a connection that cannot authenticate never blocks the device. Marked as
+  // claimed first: a claim whose commit failed may have landed before the connection broke, and
+  // open() releases it (now, or once the database answers) with every other ending.
+  claimed = device.name;
   if (std::optional<OpenDecision> refused = claim(session, device.name, give_back))
     return *refused;
-  claimed = device.name;
 
   OpenDecision decision;
   switch (device.operation) {

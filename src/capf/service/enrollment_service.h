@@ -95,7 +95,7 @@ class EnrollmentService final : public EnrollmentApi {
   void failed(const SessionInfo& session, const EnrollmentContext* ctx, SessionFailure failure,
               const std::string& detail) override;
   Status wait_durable(std::uint64_t ticket) override {
-    return commits_ != nullptr && ticket != 0 ? commits_->wait_durable(ticket) : ok();
+    return commits_ != nullptr ? commits_->wait_durable(ticket) : ok();
   }
 
   // Finished sessions and issuer calls so far (for /metrics).
@@ -122,7 +122,8 @@ class EnrollmentService final : public EnrollmentApi {
                       SessionFailure failure, const std::string& detail);
   // Claims (or claims again) `device` for the session, in one unsynced commit with the give-back
   // of a right authentication string's attempt when `give_back`: nullopt when granted, otherwise
-  // the ending (busy, or the registry could not say) with its log line.
+  // the ending (busy, or the registry could not say) with its log line. The caller releases the
+  // claim on either ending: a claim whose commit failed may have landed all the same.
   std::optional<std::pair<SessionEnd, std::string>> hold_claim(const SessionInfo& session,
                                                                const DeviceName& device,
                                                                bool give_back = false);
