@@ -95,6 +95,14 @@ TEST(PrivateKey, PemRoundTripKeepsTheKey) {
   }
 }
 
+TEST(PrivateKey, AMovedFromKeyHasNoSpkiRatherThanCrashing) {
+  PrivateKey key = testing::ec_key();  // a copy: it shares the encoded SPKI
+  const Bytes spki = key.spki_der();
+  PrivateKey taken = std::move(key);
+  EXPECT_EQ(taken.spki_der(), spki);
+  EXPECT_TRUE(key.spki_der().empty());  // NOLINT(bugprone-use-after-move): what it guards
+}
+
 TEST(PrivateKey, EncryptedPemNeedsTheRightPassphrase) {
   const PrivateKey& key = testing::ec_key();
   auto pem = key.to_pem("correct horse");

@@ -63,7 +63,8 @@ class PrivateKey {
   PublicKey public_key() const;
   // Encoded once, when the key is made: OpenSSL 3.0 encodes a provider key through its encoder
   // registry, which cost a phone simulator a third of its CPU when asked again per session.
-  Bytes spki_der() const { return *spki_; }
+  // Empty for a moved-from key, as PublicKey's is for an empty one.
+  Bytes spki_der() const { return spki_ ? *spki_ : Bytes{}; }
 
   // The phone-side proof format of docs/protocol.md §6.3.3 (see PublicKey::verify_proof).
   Result<Bytes> sign_proof(Hash hash, ByteView data) const;
