@@ -77,6 +77,9 @@ class SqliteConnection final : public SqlConnection {
   SqliteConnection(sqlite3* db, SqliteOptions options) : db_(db), options_(options) {}
   Status configure();
   Result<std::string> pragma(const std::string& name);
+  // Runs a statement of transaction control (BEGIN, COMMIT, SAVEPOINT, a PRAGMA) through the
+  // statement cache; a failure says "<doing>: <step>: <SQLite's reason>".
+  Status control(const std::string& sql, std::string_view doing, std::string_view step);
 
   sqlite3* db_;
   SqliteOptions options_;
