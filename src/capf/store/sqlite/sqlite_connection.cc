@@ -104,8 +104,8 @@ Status SqliteConnection::configure() {
                       "registry on a local file system",
                       mode);
   }
-  CAPF_TRY(exec(options_.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
-                "setting synchronous"));
+  CAPF_TRY(control(options_.synchronous_full ? kSyncFull : kSyncNormal, "opening the registry",
+                   "setting synchronous"));
   CAPF_TRY(exec("PRAGMA foreign_keys=ON", "enabling foreign keys"));
   const char* file = sqlite3_db_filename(db_, "main");
   if (mode == "wal" && file != nullptr && *file != '\0')
