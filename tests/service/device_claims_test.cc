@@ -294,7 +294,7 @@ TEST_F(DeviceClaimsLockedOutTest, AClaimWhoseCommitFailedIsReleasedWithTheEnding
   EXPECT_EQ(service_->retry_claim_releases(), 1u);  // the release waits for the database
   other.exec("COMMIT");
   EXPECT_EQ(service_->retry_claim_releases(), 0u);
-  EXPECT_EQ(service_->retry_claim_releases(), 0u);  // and was kept once
+  EXPECT_EQ(service_->retry_claim_releases(), 0u);  // and is not kept once it went through
 
   OpenDecision next = service_->open(session(2), auth_response(kPhone));
   ASSERT_EQ(next.kind, OpenDecision::Kind::kInstall);
