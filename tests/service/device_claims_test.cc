@@ -132,7 +132,7 @@ TEST_F(DeviceClaimsTest, AnExpiredClaimIsTakenOverAndShownAsInterrupted) {
   EXPECT_EQ(claims()[0].session, "00000004");
 }
 
-TEST_F(DeviceClaimsTest, EachPhoneMessageMovesTheExpirySoALongSessionKeepsTheDevice) {
+TEST_F(DeviceClaimsTest, AMessageHalfALeaseLaterMovesTheExpirySoALongSessionKeepsTheDevice) {
   set_operation(Operation::kInstall);
   OpenDecision d = service_->open(session(1), auth_response(kPhone));
   ASSERT_EQ(d.kind, OpenDecision::Kind::kInstall);
@@ -145,6 +145,42 @@ TEST_F(DeviceClaimsTest, EachPhoneMessageMovesTheExpirySoALongSessionKeepsTheDev
   EXPECT_EQ(claims()[0].expires, clock_.now() + std::chrono::seconds(60));
   clock_.advance(std::chrono::seconds(50));  // 100 s after open: still this session's
   EXPECT_EQ(service_->open(session(2), auth_response(kPhone)).end, SessionEnd::kDeviceBusy);
+}
+
+TEST_F(DeviceClaimsTest, AMessageWithinHalfALeaseLeavesTheClaimAsItIs) {
+  set_operation(Operation::kInstall);
+  OpenDecision d = service_->open(session(1), auth_response(kPhone));
+  ASSERT_EQ(d.kind, OpenDecision::Kind::kInstall);
+  const TimePoint expires = clock_.now() + std::chrono::seconds(60);
+  clock_.advance(std::chrono::seconds(29));  // the lease is 60 s: the claim cannot have lapsed
+  protocol::KeyGenerateResponse none;
+  d.context->key_plan.push_back(d.context->current_key());
+  ASSERT_EQ(service_->key_generated(session(1), *d.context, none).kind,
+            KeyDecision::Kind::kAskNextKey);
+  ASSERT_EQ(claims().size(), 1u);
+  EXPECT_EQ(claims()[0].expires, expires);  // not written again
+  EXPECT_EQ(claims()[0].session, "00000001");
+}
+
+// A node whose clock runs a lease ahead takes the claim a moment after the session made it: the
+// step does not claim again so soon, and the ledger row's condition still keeps the certificate.
+TEST_F(DeviceClaimsTest, AClaimTakenWithinHalfALeaseStillIssuesNothing) {
+  set_operation(Operation::kInstall);
+  OpenDecision d = service_->open(session(1), auth_response(kPhone));
+  ASSERT_EQ(d.kind, OpenDecision::Kind::kInstall);
+  const TimePoint ahead = clock_.now() + std::chrono::seconds(61);
+  auto taken = registry_->claim_device(
+      DeviceClaim{kPhone, "node-b", "0000beef", ahead, ahead + std::chrono::seconds(60)});
+  ASSERT_TRUE(taken) << taken.error().message;
+  ASSERT_TRUE(taken->granted);
+  clock_.advance(std::chrono::seconds(5));
+
+  KeyDecision late = answer_new_key(session(1), *d.context);
+  EXPECT_EQ(late.kind, KeyDecision::Kind::kEnd);
+  EXPECT_EQ(late.end, SessionEnd::kDeviceBusy);
+  EXPECT_EQ(issued(), 0u);
+  ASSERT_EQ(claims().size(), 1u);
+  EXPECT_EQ(claims()[0].session, "0000beef");
 }
 
 TEST_F(DeviceClaimsTest, ASessionWhoseClaimWasTakenOverIssuesNothing) {

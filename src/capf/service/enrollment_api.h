@@ -41,6 +41,9 @@ struct EnrollmentContext {
   std::optional<std::string> issued_serial;    // set once an LSC was issued and recorded
   std::optional<std::string> previous_serial;  // the LSC the device held before
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // When the session last claimed the device (the service clock, taken before the claim): the
+  // claim holds at least a lease from then.
+  TimePoint claimed_at{};
   KeySpec current_key() const { return key_plan.at(key_index); }
 };
 

@@ -1,11 +1,11 @@
 // EnrollmentService's public calls: the phone flows (enrollment_service.cc, enrollment_requests.cc,
 // enrollment_outcomes.cc) inside the device's claim. open_device claims the device once the phone
-// authenticated; the key and signature steps claim it again, which moves the expiry and ends a
-// session whose lapsed claim another session took before anything is issued, and the transaction
-// that records the certificate (or the request for an external CA) renews it as its condition;
-// every ending releases it, a confirmation in its own transaction (docs/cluster.md, "Claims and
-// failover"). Claims and releases commit unsynced: only the ledger row and the confirmation wait
-// for the disk (docs/architecture.md §1.1).
+// authenticated; a key or signature step more than half a lease after the session last claimed it
+// claims it again, which moves the expiry and ends a session whose lapsed claim another session
+// took before anything is issued; the transaction that records the certificate (or the request
+// for an external CA) renews it as its condition; every ending releases it, a confirmation in its
+// own transaction (docs/cluster.md, "Claims and failover"). Claims and releases commit unsynced:
+// only the ledger row and the confirmation wait for the disk (docs/architecture.md §1.1).
 #include "capf/service/enrollment_service.h"
 
 #include "capf/service/enrollment_internal.h"
@@ -89,11 +89,18 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
 
 KeyDecision EnrollmentService::in_claim(const SessionInfo& session, EnrollmentContext& ctx,
                                         const std::function<KeyDecision()>& step) {
-  KeyDecision decision;
-  if (auto lost = hold_claim(session, ctx.device))
-    decision = detail::ending<KeyDecision>(lost->first, std::move(lost->second));
-  else
-    decision = step();
+  // Claimed again only once half a lease has passed since the session last claimed the device:
+  // before that the claim cannot have lapsed (nodes' clocks agree to better than half a lease),
+  // and the transaction that records a certificate or request renews it as its condition anyway.
+  const TimePoint now = clock_.now();
+  std::optional<std::pair<SessionEnd, std::string>> lost;
+  if (now - ctx.claimed_at >= policy_.claim_lease / 2) {
+    lost = hold_claim(session, ctx.device);
+    if (!lost)
+      ctx.claimed_at = now;
+  }
+  KeyDecision decision =
+      lost ? detail::ending<KeyDecision>(lost->first, std::move(lost->second)) : step();
   if (decision.kind == KeyDecision::Kind::kEnd)
     claims_.release(ctx.device, session.id_hex());
   return decision;

@@ -193,6 +193,7 @@ OpenDecision EnrollmentService::open_device(const SessionInfo& session,
   claimed = device.name;
   if (std::optional<OpenDecision> refused = claim(session, device.name, give_back))
     return *refused;
+  ctx.claimed_at = now;
 
   OpenDecision decision;
   switch (device.operation) {

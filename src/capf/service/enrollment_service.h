@@ -91,7 +91,8 @@ class EnrollmentService final : public EnrollmentApi {
   //
   // Once the phone authenticated, open() claims the device for the session (refused: the
   // session ends with kDeviceBusy, and nothing is issued); key_generated() and request_signed()
-  // claim it again (which moves the expiry); every ending releases it (enrollment_claims.cc).
+  // claim it again once half a lease has passed since the last claim (which moves the expiry);
+  // every ending releases it (enrollment_claims.cc).
   void failed(const SessionInfo& session, const EnrollmentContext* ctx, SessionFailure failure,
               const std::string& detail) override;
   Status wait_durable(std::uint64_t ticket) override {
@@ -127,8 +128,9 @@ class EnrollmentService final : public EnrollmentApi {
   std::optional<std::pair<SessionEnd, std::string>> hold_claim(const SessionInfo& session,
                                                                const DeviceName& device,
                                                                bool give_back = false);
-  // A key or signature step inside the claim: claimed again first (lost: the session ends, and
-  // `step` never runs), released when the session ends.
+  // A key or signature step inside the claim: claimed again first when half a lease has passed
+  // since the session last claimed it (lost: the session ends, and `step` never runs), released
+  // when the session ends.
   KeyDecision in_claim(const SessionInfo& session, EnrollmentContext& ctx,
                        const std::function<KeyDecision()>& step);
   // open_device's ending when the claim is not granted.
