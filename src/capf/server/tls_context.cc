@@ -27,6 +27,9 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(
       raw, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
   // Idle sessions (phones generating keys) give their I/O buffers back.
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
+  // A record's header and body in one read() rather than two; the buffer is still given back
+  // once it is empty, as it is while a phone generates its key.
+  SSL_CTX_set_read_ahead(raw, 1);
   // One CAPF session per connection and no resumption: no session cache, no TLS 1.3 tickets (each
   // would cost a cache entry and an encryption per connection).
   SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
