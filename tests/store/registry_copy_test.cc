@@ -347,10 +347,10 @@ TEST_F(RegistryCopy, AnOlderSourceIsBroughtUpToTheSchemaFirst) {
                 "DELETE FROM schema_version WHERE version >= 7",
                 "going back to version 6")));
   }
-  ASSERT_EQ(latest_schema_version(), 8);
+  ASSERT_EQ(latest_schema_version(), 9);
   ASSERT_OK_AND_ASSIGN(auto report, migrate(new_database()));
   EXPECT_EQ(report.source_version_before, 6);
-  EXPECT_EQ(report.schema_version, 8);
+  EXPECT_EQ(report.schema_version, 9);
   ASSERT_EQ(report.tables.size(), 9u);
   EXPECT_EQ(report.tables[4].name, "cluster_settings");
   EXPECT_EQ(report.tables[4].target_rows, 0);

@@ -214,6 +214,15 @@ CREATE INDEX certificate_requests_by_device_created
   ON certificate_requests (device_name, created, seq);
 )sql";
 
+// Version 9: an install writes its device claim and deletes it again (two of its three commits),
+// and the index on node made each of those write one more page (on SQLite, one more WAL frame:
+// two of the 26 an install wrote). The table holds only the claims of sessions running now, a few
+// thousand at most across a cluster, so the lookups by node (a node's heartbeat every
+// heartbeat_seconds, its start) read it whole in well under a millisecond.
+constexpr std::string_view kV9 = R"sql(
+DROP INDEX device_claims_by_node;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "devices, certificates, device events, trust stores", kV1},
     Migration{2, "certificate requests for external CAs", kV2},
@@ -223,6 +232,7 @@ constexpr std::array kMigrations = {
     Migration{6, "an optional expiry for admin tokens", kV6},
     Migration{7, "device claims, node heartbeats and shared settings for clusters", kV7},
     Migration{8, "the ledger and request indexes an install reads", kV8},
+    Migration{9, "device claims without an index on node", kV9},
 };
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {
