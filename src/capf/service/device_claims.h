@@ -1,8 +1,8 @@
 // DeviceClaims: one phone session per device across every node sharing the registry
 // (docs/cluster.md, "Claims and failover"). The enrollment service claims a device once the phone
 // authenticated, claims it again at a later phone message that comes half a lease or more after
-// the session last claimed it (which moves the expiry, so a session longer than the lease stays
-// safe even while the heartbeat fails), renews it inside the transaction that records a certificate
+// the session last claimed it (which moves the expiry, as the node's heartbeat does for every claim
+// it holds), renews it inside the transaction that records a certificate
 // (nothing is recorded or sent once another session took the device), and releases it however the
 // session ends. A claim that expired (its node died or lost the database) is taken over, and the
 // device history shows the session it interrupted.

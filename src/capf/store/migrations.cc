@@ -216,8 +216,8 @@ CREATE INDEX certificate_requests_by_device_created
 
 // Version 9: an install writes its device claim and deletes it again (two of its three commits),
 // and the index on node made each of those write one more page (on SQLite, one more WAL frame:
-// two of the 26 an install wrote). The table holds only the claims of sessions running now, a few
-// thousand at most across a cluster, so the lookups by node (a node's heartbeat every
+// two of the 26 or so an install wrote). The table holds only the claims of sessions running now,
+// a few thousand at most across a cluster, so the lookups by node (a node's heartbeat every
 // heartbeat_seconds, its start) read it whole in well under a millisecond.
 constexpr std::string_view kV9 = R"sql(
 DROP INDEX device_claims_by_node;
