@@ -48,6 +48,10 @@ class DeviceClaims {
   // Ends the claim if it is still this session's. A failure is logged and kept for
   // retry_releases, never fatal.
   void release(const DeviceName& device, const std::string& session);
+  // Whether a claim made at `claimed` (this node's clock, read before claiming) surely still
+  // holds: less than half a lease ago, so it cannot have lapsed while the nodes' clocks agree to
+  // better than half a lease. A session need not claim again until then.
+  bool surely_held(TimePoint claimed) const { return clock_.now() - claimed < lease_ / 2; }
   // Tries again every release that failed (the daemon's maintenance thread calls it every
   // second); returns how many still wait for the database.
   std::size_t retry_releases();

@@ -89,12 +89,11 @@ OpenDecision EnrollmentService::open(const SessionInfo& session,
 
 KeyDecision EnrollmentService::in_claim(const SessionInfo& session, EnrollmentContext& ctx,
                                         const std::function<KeyDecision()>& step) {
-  // Claimed again only once half a lease has passed since the session last claimed the device:
-  // before that the claim cannot have lapsed (nodes' clocks agree to better than half a lease),
-  // and the transaction that records a certificate or request renews it as its condition anyway.
-  const TimePoint now = clock_.now();
+  // Claimed again only once the session's claim may have lapsed (DeviceClaims::surely_held); the
+  // transaction that records a certificate or request renews it as its condition anyway.
   std::optional<std::pair<SessionEnd, std::string>> lost;
-  if (now - ctx.claimed_at >= policy_.claim_lease / 2) {
+  if (!claims_.surely_held(ctx.claimed_at)) {
+    const TimePoint now = clock_.now();
     lost = hold_claim(session, ctx.device);
     if (!lost)
       ctx.claimed_at = now;
